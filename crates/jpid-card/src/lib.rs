@@ -1,0 +1,11 @@
+//! The card side of jpid: the [`CardTransport`] I/O boundary, the PC/SC transport, the APDU
+//! [`Channel`] (GET RESPONSE, Le correction, extended length with a short-APDU fallback, trace
+//! logging with redaction) and card detection.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+mod transport;
+
+pub use transport::{CardTransport, TransportError};

@@ -1,0 +1,24 @@
+//! The card-side interface every simulated card implements.
+
+/// A smart card as seen from its contacts: power, reset, ATR, and one response per command.
+///
+/// The same value serves the in-process transport and the vpcd bridge, so a test in process and a
+/// client through pcscd talk to exactly the same card.
+pub trait SmartCard: Send {
+    /// The answer-to-reset.
+    fn atr(&self) -> Vec<u8>;
+
+    /// Power on or warm reset: session state (selected file, verified PINs, session keys) is
+    /// cleared; persistent state (PIN counters, files) is kept.
+    fn reset(&mut self);
+
+    /// Power off; the next command is refused until power on. Also clears session state.
+    fn power_off(&mut self);
+
+    /// Processes one raw command APDU and returns the raw response (data ‖ SW1 SW2). Malformed
+    /// input gets a status word, never a panic.
+    fn process(&mut self, command: &[u8]) -> Vec<u8>;
+
+    /// The kind name used in reader specs (`residence`, `mynumber`, …).
+    fn kind(&self) -> &str;
+}

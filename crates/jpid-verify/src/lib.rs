@@ -1,0 +1,1 @@
+//! jpid-verify
