@@ -30,7 +30,9 @@ pub enum ApduError {
     #[error("response APDU of {0} bytes has no status word")]
     ResponseTooShort(usize),
     /// The command cannot be sent in short form.
-    #[error("command needs extended length (data {data} bytes, Le {le}) but short form was requested")]
+    #[error(
+        "command needs extended length (data {data} bytes, Le {le}) but short form was requested"
+    )]
     NeedsExtendedLength {
         /// Data length.
         data: usize,
@@ -322,15 +324,26 @@ mod tests {
     #[test]
     fn four_cases_short() {
         let c1 = Command::new(0x00, 0x20, 0x00, 0x80);
-        assert_eq!(enc(&c1, LengthMode::Short), hex::decode("00200080").unwrap_or_default());
+        assert_eq!(
+            enc(&c1, LengthMode::Short),
+            hex::decode("00200080").unwrap_or_default()
+        );
         let c2 = Command::new(0x00, 0x84, 0, 0).with_le(8);
         assert_eq!(enc(&c2, LengthMode::Short), [0x00, 0x84, 0, 0, 8]);
         let c2_256 = Command::new(0x00, 0xB0, 0, 0).with_le(256);
         assert_eq!(enc(&c2_256, LengthMode::Short), [0x00, 0xB0, 0, 0, 0]);
         let c3 = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x00, 0x18]);
-        assert_eq!(enc(&c3, LengthMode::Short), [0x00, 0xA4, 2, 0x0C, 2, 0x00, 0x18]);
-        let c4 = Command::new(0x80, 0x2A, 0, 0x80).with_data(vec![1, 2, 3]).with_le(256);
-        assert_eq!(enc(&c4, LengthMode::Short), [0x80, 0x2A, 0, 0x80, 3, 1, 2, 3, 0]);
+        assert_eq!(
+            enc(&c3, LengthMode::Short),
+            [0x00, 0xA4, 2, 0x0C, 2, 0x00, 0x18]
+        );
+        let c4 = Command::new(0x80, 0x2A, 0, 0x80)
+            .with_data(vec![1, 2, 3])
+            .with_le(256);
+        assert_eq!(
+            enc(&c4, LengthMode::Short),
+            [0x80, 0x2A, 0, 0x80, 3, 1, 2, 3, 0]
+        );
     }
 
     #[test]
@@ -366,7 +379,10 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_bodies() {
-        assert_eq!(Command::parse(&[0, 1, 2]), Err(ApduError::CommandTooShort(3)));
+        assert_eq!(
+            Command::parse(&[0, 1, 2]),
+            Err(ApduError::CommandTooShort(3))
+        );
         assert!(Command::parse(&[0, 0xA4, 4, 0, 5, 1, 2]).is_err());
         assert!(Command::parse(&[0, 0xB0, 0, 0, 0, 0]).is_err());
         assert!(Command::parse(&[0, 0xB0, 0, 0, 0, 0, 0, 1]).is_err());

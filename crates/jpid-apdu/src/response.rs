@@ -28,7 +28,9 @@ impl Response {
     /// Splits raw bytes from a card into data and status word.
     pub fn parse(bytes: &[u8]) -> Result<Self, ApduError> {
         match bytes {
-            [data @ .., sw1, sw2] => Ok(Self::new(data.to_vec(), StatusWord::from_bytes(*sw1, *sw2))),
+            [data @ .., sw1, sw2] => {
+                Ok(Self::new(data.to_vec(), StatusWord::from_bytes(*sw1, *sw2)))
+            }
             _ => Err(ApduError::ResponseTooShort(bytes.len())),
         }
     }
@@ -70,10 +72,14 @@ mod tests {
 
     #[test]
     fn splits_status_word() {
-        let r = Response::parse(&[1, 2, 0x63, 0xC2]).unwrap_or_else(|_| Response::status(StatusWord::Other(0)));
+        let r = Response::parse(&[1, 2, 0x63, 0xC2])
+            .unwrap_or_else(|_| Response::status(StatusWord::Other(0)));
         assert_eq!(r.data(), &[1, 2]);
         assert_eq!(r.sw(), StatusWord::WrongPin { remaining: 2 });
-        assert_eq!(Response::parse(&[0x90]), Err(ApduError::ResponseTooShort(1)));
+        assert_eq!(
+            Response::parse(&[0x90]),
+            Err(ApduError::ResponseTooShort(1))
+        );
     }
 
     proptest! {

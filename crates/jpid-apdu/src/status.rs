@@ -270,12 +270,27 @@ mod tests {
 
     #[test]
     fn numbered_words_keep_their_numbers() {
-        assert_eq!(StatusWord::from_u16(0x63C2), StatusWord::WrongPin { remaining: 2 });
-        assert_eq!(StatusWord::from_u16(0x63C0), StatusWord::WrongPin { remaining: 0 });
+        assert_eq!(
+            StatusWord::from_u16(0x63C2),
+            StatusWord::WrongPin { remaining: 2 }
+        );
+        assert_eq!(
+            StatusWord::from_u16(0x63C0),
+            StatusWord::WrongPin { remaining: 0 }
+        );
         assert_eq!(StatusWord::from_u16(0x6300), StatusWord::VerificationFailed);
-        assert_eq!(StatusWord::from_u16(0x6110), StatusWord::BytesAvailable(0x10));
-        assert_eq!(StatusWord::from_u16(0x6C05), StatusWord::WrongLe { exact: 5 });
-        assert_eq!(StatusWord::from_u16(0x6984), StatusWord::ReferenceDataBlocked);
+        assert_eq!(
+            StatusWord::from_u16(0x6110),
+            StatusWord::BytesAvailable(0x10)
+        );
+        assert_eq!(
+            StatusWord::from_u16(0x6C05),
+            StatusWord::WrongLe { exact: 5 }
+        );
+        assert_eq!(
+            StatusWord::from_u16(0x6984),
+            StatusWord::ReferenceDataBlocked
+        );
         assert_eq!(StatusWord::from_u16(0x63D1), StatusWord::Other(0x63D1));
     }
 

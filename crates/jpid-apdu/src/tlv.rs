@@ -316,10 +316,7 @@ pub fn expect_single(input: &[u8], tag: Tag) -> Result<Tlv<'_>, TlvError> {
 
 /// Calls `visit(depth, tlv)` for every object in `input`, descending into constructed ones,
 /// refusing nesting deeper than [`MAX_DEPTH`].
-pub fn walk<'a>(
-    input: &'a [u8],
-    visit: &mut dyn FnMut(usize, &Tlv<'a>),
-) -> Result<(), TlvError> {
+pub fn walk<'a>(input: &'a [u8], visit: &mut dyn FnMut(usize, &Tlv<'a>)) -> Result<(), TlvError> {
     walk_at(input, 0, visit)
 }
 
@@ -461,7 +458,10 @@ mod tests {
         let (t, rest) = parse_one(&e).unwrap();
         assert_eq!(t.value().len(), 256);
         assert!(rest.is_empty());
-        assert_eq!(encode(Tag::new(0xD1), &[0; 0x80]).get(..3), Some(&h("D18180")[..]));
+        assert_eq!(
+            encode(Tag::new(0xD1), &[0; 0x80]).get(..3),
+            Some(&h("D18180")[..])
+        );
         assert_eq!(
             encode(Tag::new(0xD0), &vec![0; 70_000]).get(..5),
             Some(&h("D083011170")[..])
@@ -473,23 +473,53 @@ mod tests {
         let bytes = h("5F8F01 01 AA");
         let (t, _) = parse_one(&bytes).unwrap();
         assert_eq!(t.tag(), Tag::new(0x5F8F01));
-        assert_eq!(parse_one(&h("5F8F8F01 01 AA")), Err(TlvError::TagTooLong { offset: 0 }));
+        assert_eq!(
+            parse_one(&h("5F8F8F01 01 AA")),
+            Err(TlvError::TagTooLong { offset: 0 })
+        );
     }
 
     #[test]
     fn lying_lengths_are_errors() {
         assert_eq!(
             parse_one(&h("D0 82 1B 58 0000")),
-            Err(TlvError::ValueTruncated { tag: Tag::new(0xD0), declared: 7000, available: 2 })
+            Err(TlvError::ValueTruncated {
+                tag: Tag::new(0xD0),
+                declared: 7000,
+                available: 2
+            })
         );
         assert_eq!(
             parse_one(&h("D0 84 FFFFFFFF 00")),
-            Err(TlvError::ValueTruncated { tag: Tag::new(0xD0), declared: 0xFFFF_FFFF, available: 1 })
+            Err(TlvError::ValueTruncated {
+                tag: Tag::new(0xD0),
+                declared: 0xFFFF_FFFF,
+                available: 1
+            })
         );
-        assert_eq!(parse_one(&h("D0 85 0000000001")), Err(TlvError::LengthTooLong { tag: Tag::new(0xD0), bytes: 5 }));
-        assert_eq!(parse_one(&h("D0 80")), Err(TlvError::IndefiniteLength { tag: Tag::new(0xD0) }));
-        assert_eq!(parse_one(&h("D0 82 01")), Err(TlvError::TruncatedLength { tag: Tag::new(0xD0) }));
-        assert_eq!(parse_one(&h("5F")), Err(TlvError::TruncatedTag { offset: 0 }));
+        assert_eq!(
+            parse_one(&h("D0 85 0000000001")),
+            Err(TlvError::LengthTooLong {
+                tag: Tag::new(0xD0),
+                bytes: 5
+            })
+        );
+        assert_eq!(
+            parse_one(&h("D0 80")),
+            Err(TlvError::IndefiniteLength {
+                tag: Tag::new(0xD0)
+            })
+        );
+        assert_eq!(
+            parse_one(&h("D0 82 01")),
+            Err(TlvError::TruncatedLength {
+                tag: Tag::new(0xD0)
+            })
+        );
+        assert_eq!(
+            parse_one(&h("5F")),
+            Err(TlvError::TruncatedTag { offset: 0 })
+        );
         assert_eq!(parse_one(&[]), Err(TlvError::TruncatedTag { offset: 0 }));
     }
 
@@ -512,7 +542,10 @@ mod tests {
     #[test]
     fn filler_between_and_after() {
         let file = h("00 C0 01 41 00 00 C1 01 31 FF FF FF");
-        let tags: Vec<_> = iter(&file).filter_map(Result::ok).map(|t| t.tag()).collect();
+        let tags: Vec<_> = iter(&file)
+            .filter_map(Result::ok)
+            .map(|t| t.tag())
+            .collect();
         assert_eq!(tags, vec![Tag::new(0xC0), Tag::new(0xC1)]);
         // FF followed by non-FF is a tag, not filler.
         let file = h("FF 20 01 AA");
@@ -523,10 +556,16 @@ mod tests {
 
     fn arb_tag() -> impl Strategy<Value = Tag> {
         prop_oneof![
-            (0u8..=0xFF).prop_filter("single", |b| b & 0x1F != 0x1F && *b != 0 && *b != 0xFF).prop_map(|b| Tag(u32::from(b))),
-            (0u8..8, 0u8..0x80).prop_map(|(c, b)| Tag((u32::from(0x1F | (c << 5)) << 8) | u32::from(b))),
-            (0u8..8, 0x80u8..=0xFF, 0u8..0x80)
-                .prop_map(|(c, a, b)| Tag((u32::from(0x1F | (c << 5)) << 16) | (u32::from(a) << 8) | u32::from(b))),
+            (0u8..=0xFF)
+                .prop_filter("single", |b| b & 0x1F != 0x1F && *b != 0 && *b != 0xFF)
+                .prop_map(|b| Tag(u32::from(b))),
+            (0u8..8, 0u8..0x80)
+                .prop_map(|(c, b)| Tag((u32::from(0x1F | (c << 5)) << 8) | u32::from(b))),
+            (0u8..8, 0x80u8..=0xFF, 0u8..0x80).prop_map(|(c, a, b)| Tag((u32::from(
+                0x1F | (c << 5)
+            ) << 16)
+                | (u32::from(a) << 8)
+                | u32::from(b))),
         ]
     }
 

@@ -4,8 +4,16 @@
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
+mod channel;
+pub mod detect;
+pub mod spec;
 mod transport;
 
+pub use channel::{CardError, Channel, Exclusive, FileRef, Stats, MAX_RESPONSE_BYTES};
+pub use detect::{detect, CardKind, Detection};
 pub use transport::{CardTransport, TransportError};

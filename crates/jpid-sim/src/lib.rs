@@ -1,9 +1,19 @@
-//! Software cards for jpid.
+//! Software cards for jpid: a generic card OS (MF, DFs by AID, EFs by file id and short id,
+//! access rules, PIN counters) and the card kinds built on it, usable in process
+//! ([`SimTransport`]) and through pcscd (the vpcd bridge).
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod card;
+pub mod fs;
+pub mod kinds;
+mod sim;
 
 pub use card::SmartCard;
+pub use kinds::{SimKind, SimSpec, SpecError};
+pub use sim::{SimCard, SimTransport};

@@ -1,0 +1,565 @@
+//! The APDU channel: encoding, GET RESPONSE, Le correction, extended length with an automatic
+//! fallback to short APDUs, whole-file reads, and the APDU trace log.
+
+use jpid_apdu::{
+    ApduError, Command, LengthMode, Response, StatusWord, MAX_EXTENDED_LE, MAX_SHORT_LE,
+};
+use log::{log_enabled, trace, Level};
+
+use crate::{CardTransport, TransportError};
+
+/// Most GET RESPONSE rounds followed for one command before the card is declared broken.
+const MAX_GET_RESPONSE_ROUNDS: usize = 300;
+/// Largest response the channel assembles for one command (extended Le plus headroom).
+pub const MAX_RESPONSE_BYTES: usize = MAX_EXTENDED_LE as usize + 1024;
+
+/// Errors of the APDU layer and the card applications built on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CardError {
+    /// The reader, the connection or the card's presence failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A command could not be encoded, or a response had no status word.
+    #[error("malformed APDU: {0}")]
+    Apdu(#[from] ApduError),
+    /// The card answered a command with an unexpected status word.
+    #[error("{op} failed: card answered {sw}")]
+    Status {
+        /// What was attempted.
+        op: &'static str,
+        /// What the card said.
+        sw: StatusWord,
+    },
+    /// The card kept answering `61xx` or `6Cxx` without end.
+    #[error("the card keeps asking for {what}; giving up after {rounds} rounds")]
+    Runaway {
+        /// `GET RESPONSE` or `Le correction`.
+        what: &'static str,
+        /// Rounds followed.
+        rounds: usize,
+    },
+    /// A response or file larger than the caller allows.
+    #[error("{what} is larger than the {limit} bytes allowed")]
+    TooLarge {
+        /// What grew too large.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// Data from the card did not have the expected form.
+    #[error("malformed {what} from the card: {detail}")]
+    Malformed {
+        /// Which object.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Where a READ BINARY reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRef {
+    /// The currently selected EF.
+    Current,
+    /// The EF with this short identifier (1–30) in the current DF; it becomes current.
+    Sfi(u8),
+}
+
+/// Counts of what crossed the interface, for the speed figures the issues ask for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Command APDUs sent (GET RESPONSE and resends included).
+    pub apdus: u64,
+    /// Bytes sent (encoded commands).
+    pub bytes_sent: u64,
+    /// Bytes received (responses including status words).
+    pub bytes_received: u64,
+}
+
+/// An APDU channel over a [`CardTransport`].
+pub struct Channel<T: CardTransport> {
+    transport: T,
+    extended: bool,
+    stats: Stats,
+}
+
+impl<T: CardTransport> Channel<T> {
+    /// Opens a channel; extended length is used when the transport says it can carry it.
+    pub fn new(transport: T) -> Self {
+        let extended = transport.supports_extended_length();
+        Self {
+            transport,
+            extended,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Whether extended-length APDUs are in use (false after a fallback).
+    pub fn extended_length(&self) -> bool {
+        self.extended
+    }
+
+    /// Forces short APDUs (for readers that claim extended length but fail with it).
+    pub fn disable_extended_length(&mut self) {
+        self.extended = false;
+    }
+
+    /// The transport below.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The transport below, mutably.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Takes the transport back.
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
+    /// What crossed the interface so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Resets the card (dropping every session state on it).
+    pub fn reset(&mut self) -> Result<(), CardError> {
+        self.transport.reset()?;
+        Ok(())
+    }
+
+    fn exchange(&mut self, cmd: &Command) -> Result<Response, CardError> {
+        let mode = if cmd.needs_extended() {
+            if !self.extended {
+                return Err(ApduError::NeedsExtendedLength {
+                    data: cmd.data().len(),
+                    le: cmd.le().unwrap_or(0),
+                }
+                .into());
+            }
+            LengthMode::Extended
+        } else {
+            LengthMode::Short
+        };
+        let bytes = cmd.encode(mode)?;
+        trace!(target: "jpid::apdu", ">>> {cmd}");
+        self.stats.apdus += 1;
+        self.stats.bytes_sent += bytes.len() as u64;
+        let raw = self.transport.transmit(&bytes)?;
+        self.stats.bytes_received += raw.len() as u64;
+        if raw.len() > MAX_RESPONSE_BYTES {
+            return Err(TransportError::ResponseTooLong(MAX_RESPONSE_BYTES).into());
+        }
+        let resp = Response::parse(&raw)?;
+        if log_enabled!(target: "jpid::apdu", Level::Trace) {
+            if cmd.is_sensitive() {
+                trace!(target: "jpid::apdu", "<<< {} bytes REDACTED {}", resp.data().len(), resp.sw());
+            } else {
+                trace!(target: "jpid::apdu", "<<< {} {}", hex::encode_upper(resp.data()), resp.sw());
+            }
+        }
+        Ok(resp)
+    }
+
+    /// Sends a command and returns the card's final answer: `61xx` is followed with GET
+    /// RESPONSE and the pieces joined; `6Cxx` is answered by resending once with the exact Le.
+    /// The status word is returned as the card gave it; callers decide what is an error.
+    pub fn transmit(&mut self, cmd: &Command) -> Result<Response, CardError> {
+        let mut resp = self.exchange(cmd)?;
+        if let StatusWord::WrongLe { exact } = resp.sw() {
+            let le = if exact == 0 {
+                MAX_SHORT_LE
+            } else {
+                u32::from(exact)
+            };
+            resp = self.exchange(&cmd.clone().with_le(le))?;
+            if matches!(resp.sw(), StatusWord::WrongLe { .. }) {
+                return Err(CardError::Runaway {
+                    what: "Le correction",
+                    rounds: 2,
+                });
+            }
+        }
+        let mut sw = resp.sw();
+        if !matches!(sw, StatusWord::BytesAvailable(_)) {
+            return Ok(resp);
+        }
+        let mut data = resp.into_data();
+        let mut rounds = 0;
+        while let StatusWord::BytesAvailable(n) = sw {
+            rounds += 1;
+            if rounds > MAX_GET_RESPONSE_ROUNDS {
+                return Err(CardError::Runaway {
+                    what: "GET RESPONSE",
+                    rounds: MAX_GET_RESPONSE_ROUNDS,
+                });
+            }
+            let le = if n == 0 { MAX_SHORT_LE } else { u32::from(n) };
+            let get = Command::new(0x00, 0xC0, 0x00, 0x00).with_le(le);
+            let part = self.exchange(&get)?;
+            sw = part.sw();
+            data.extend_from_slice(part.data());
+            if data.len() > MAX_RESPONSE_BYTES {
+                return Err(CardError::TooLarge {
+                    what: "assembled response",
+                    limit: MAX_RESPONSE_BYTES,
+                });
+            }
+        }
+        Ok(Response::new(data, sw))
+    }
+
+    /// Sends a command and requires `90 00`; `op` names it in the error.
+    pub fn transmit_ok(&mut self, op: &'static str, cmd: &Command) -> Result<Vec<u8>, CardError> {
+        let resp = self.transmit(cmd)?;
+        if resp.sw().is_success() {
+            Ok(resp.into_data())
+        } else {
+            Err(CardError::Status { op, sw: resp.sw() })
+        }
+    }
+
+    /// SELECT by DF name (`00 A4 04 0C Lc AID`, no FCI); returns the status word.
+    pub fn select_aid(&mut self, aid: &[u8]) -> Result<StatusWord, CardError> {
+        let cmd = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(aid.to_vec());
+        Ok(self.transmit(&cmd)?.sw())
+    }
+
+    /// SELECT EF by file id in the current DF (`00 A4 02 0C 02 FID`); returns the status word.
+    pub fn select_ef(&mut self, fid: u16) -> Result<StatusWord, CardError> {
+        let cmd = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(fid.to_be_bytes().to_vec());
+        Ok(self.transmit(&cmd)?.sw())
+    }
+
+    /// One READ BINARY. For [`FileRef::Sfi`] the offset must be below 256.
+    pub fn read_binary(
+        &mut self,
+        file: FileRef,
+        offset: u16,
+        le: u32,
+    ) -> Result<Response, CardError> {
+        let (p1, p2) = match file {
+            FileRef::Sfi(sfi) => {
+                let off = u8::try_from(offset).map_err(|_| CardError::Malformed {
+                    what: "READ BINARY request",
+                    detail: format!("offset {offset} too large for a short-EF read"),
+                })?;
+                (0x80 | (sfi & 0x1F), off)
+            }
+            FileRef::Current => {
+                let [hi, lo] = offset.to_be_bytes();
+                (hi & 0x7F, lo)
+            }
+        };
+        self.transmit(&Command::new(0x00, 0xB0, p1, p2).with_le(le))
+    }
+
+    /// Reads a whole transparent EF of at most `max_len` bytes: one extended READ BINARY when the
+    /// reader carries extended length, else 256-byte chunks until the card signals the end. A
+    /// card that refuses the extended form (`67 00`) makes the channel fall back to chunks.
+    pub fn read_file(&mut self, file: FileRef, max_len: usize) -> Result<Vec<u8>, CardError> {
+        if self.extended {
+            let resp = self.read_binary(file, 0, MAX_EXTENDED_LE)?;
+            match resp.sw() {
+                sw if sw.is_success_or_warning() => {
+                    return self.check_len(resp.into_data(), max_len);
+                }
+                StatusWord::WrongLength => {
+                    log::debug!(
+                        "card refused an extended READ BINARY; falling back to short APDUs"
+                    );
+                    self.extended = false;
+                }
+                sw => {
+                    return Err(CardError::Status {
+                        op: "READ BINARY",
+                        sw,
+                    })
+                }
+            }
+        }
+        self.read_file_chunked(file, max_len)
+    }
+
+    fn check_len(&self, data: Vec<u8>, max_len: usize) -> Result<Vec<u8>, CardError> {
+        if data.len() > max_len {
+            return Err(CardError::TooLarge {
+                what: "file",
+                limit: max_len,
+            });
+        }
+        Ok(data)
+    }
+
+    fn read_file_chunked(&mut self, file: FileRef, max_len: usize) -> Result<Vec<u8>, CardError> {
+        let mut out = Vec::new();
+        let mut target = file;
+        loop {
+            let offset = u16::try_from(out.len()).map_err(|_| CardError::TooLarge {
+                what: "file",
+                limit: 0x7FFF,
+            })?;
+            if offset > 0x7FFF {
+                return Err(CardError::TooLarge {
+                    what: "file (15-bit READ BINARY offset)",
+                    limit: 0x7FFF,
+                });
+            }
+            // The first short-EF read (offset 0) selects the file; later reads use the current EF.
+            let resp = self.read_binary(target, offset, MAX_SHORT_LE)?;
+            target = FileRef::Current;
+            match resp.sw() {
+                StatusWord::Success | StatusWord::WarningEndOfFile => {
+                    let got = resp.data().len();
+                    out.extend_from_slice(resp.data());
+                    if out.len() > max_len {
+                        return Err(CardError::TooLarge {
+                            what: "file",
+                            limit: max_len,
+                        });
+                    }
+                    if got < MAX_SHORT_LE as usize || resp.sw() == StatusWord::WarningEndOfFile {
+                        return Ok(out);
+                    }
+                }
+                StatusWord::WrongP1P2 if !out.is_empty() => return Ok(out),
+                sw => {
+                    return Err(CardError::Status {
+                        op: "READ BINARY",
+                        sw,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Holds the card exclusively until the guard is dropped (while a PIN is verified).
+    pub fn exclusive(&mut self) -> Result<Exclusive<'_, T>, CardError> {
+        self.transport.begin_exclusive()?;
+        Ok(Exclusive { channel: self })
+    }
+}
+
+/// A borrow of the channel during which no other program may use the card.
+pub struct Exclusive<'a, T: CardTransport> {
+    channel: &'a mut Channel<T>,
+}
+
+impl<T: CardTransport> std::ops::Deref for Exclusive<'_, T> {
+    type Target = Channel<T>;
+    fn deref(&self) -> &Channel<T> {
+        self.channel
+    }
+}
+
+impl<T: CardTransport> std::ops::DerefMut for Exclusive<'_, T> {
+    fn deref_mut(&mut self) -> &mut Channel<T> {
+        self.channel
+    }
+}
+
+impl<T: CardTransport> Drop for Exclusive<'_, T> {
+    fn drop(&mut self) {
+        if let Err(e) = self.channel.transport.end_exclusive() {
+            log::warn!("could not release the exclusive hold on the card: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transport driven by a closure: the card's behaviour in one place, every command logged.
+    struct Mock {
+        card: Box<dyn FnMut(&[u8]) -> Vec<u8>>,
+        ext: bool,
+        sent: Vec<String>,
+    }
+
+    impl Mock {
+        fn new(ext: bool, card: impl FnMut(&[u8]) -> Vec<u8> + 'static) -> Self {
+            Self {
+                card: Box::new(card),
+                ext,
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    impl CardTransport for Mock {
+        fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.push(hex::encode_upper(c));
+            Ok((self.card)(c))
+        }
+        fn supports_extended_length(&self) -> bool {
+            self.ext
+        }
+        fn atr(&self) -> &[u8] {
+            &[0x3B, 0x80, 0x80, 0x01, 0x01]
+        }
+        fn reader_name(&self) -> &str {
+            "mock"
+        }
+        fn reset(&mut self) -> Result<(), TransportError> {
+            Ok(())
+        }
+    }
+
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s.replace(' ', "")).unwrap()
+    }
+
+    /// A transparent EF of `len` bytes (byte i = i mod 251) served with the READ BINARY rules of
+    /// the fact sheets: fewer bytes than asked at the end, 6B00 past it, 6700 for extended Le
+    /// when `refuse_ext`.
+    fn file_card(len: usize, refuse_ext: bool) -> impl FnMut(&[u8]) -> Vec<u8> {
+        let file: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        move |c: &[u8]| {
+            let cmd = Command::parse(c).unwrap();
+            assert_eq!(cmd.ins(), 0xB0);
+            if refuse_ext && Command::was_extended(c) {
+                return h("6700");
+            }
+            let off = if cmd.p1() & 0x80 != 0 {
+                usize::from(cmd.p2())
+            } else {
+                usize::from(cmd.p1()) << 8 | usize::from(cmd.p2())
+            };
+            if off >= file.len() {
+                return h("6B00");
+            }
+            let n = (cmd.le().unwrap_or(0) as usize).min(file.len() - off);
+            let mut r = file[off..off + n].to_vec();
+            r.extend_from_slice(&[0x90, 0]);
+            r
+        }
+    }
+
+    #[test]
+    fn get_response_chain_is_joined() {
+        let mut step = 0;
+        let mut ch = Channel::new(Mock::new(false, move |_c: &[u8]| {
+            step += 1;
+            match step {
+                1 => h("0102 6102"),
+                2 => h("0304 6100"),
+                _ => h("05 9000"),
+            }
+        }));
+        let r = ch
+            .transmit(
+                &Command::new(0x80, 0x2A, 0, 0x80)
+                    .with_data(vec![1])
+                    .with_le(256),
+            )
+            .unwrap();
+        assert_eq!(r.data(), &[1, 2, 3, 4, 5]);
+        assert_eq!(r.sw(), StatusWord::Success);
+        assert_eq!(ch.transport().sent[1], "00C0000002");
+        assert_eq!(ch.transport().sent[2], "00C0000000");
+        assert_eq!(ch.stats().apdus, 3);
+    }
+
+    #[test]
+    fn wrong_le_is_resent_once_with_the_exact_length() {
+        let mut ch = Channel::new(Mock::new(false, |c: &[u8]| {
+            if c.last() == Some(&0x20) {
+                h("AABB 9000")
+            } else {
+                h("6C20")
+            }
+        }));
+        let r = ch
+            .transmit(&Command::new(0, 0xB0, 0, 0).with_le(256))
+            .unwrap();
+        assert_eq!(r.data(), &[0xAA, 0xBB]);
+        assert_eq!(ch.transport().sent, vec!["00B0000000", "00B0000020"]);
+    }
+
+    #[test]
+    fn status_word_storms_end_in_typed_errors() {
+        let mut ch = Channel::new(Mock::new(false, |_c: &[u8]| h("6C10")));
+        assert!(matches!(
+            ch.transmit(&Command::new(0, 0xB0, 0, 0).with_le(1)),
+            Err(CardError::Runaway { .. })
+        ));
+        let mut ch = Channel::new(Mock::new(false, |_c: &[u8]| h("00 6101")));
+        assert!(matches!(
+            ch.transmit(&Command::new(0, 0xB0, 0, 0).with_le(1)),
+            Err(CardError::Runaway {
+                what: "GET RESPONSE",
+                ..
+            })
+        ));
+        assert!(ch.stats().apdus <= MAX_GET_RESPONSE_ROUNDS as u64 + 1);
+        let mut ch = Channel::new(Mock::new(false, |_c: &[u8]| vec![0x90]));
+        assert!(matches!(
+            ch.transmit(&Command::new(0, 0xB0, 0, 0)),
+            Err(CardError::Apdu(ApduError::ResponseTooShort(1)))
+        ));
+    }
+
+    #[test]
+    fn whole_file_in_one_extended_read() {
+        let mut ch = Channel::new(Mock::new(true, file_card(7013, false)));
+        let data = ch.read_file(FileRef::Sfi(5), 10_000).unwrap();
+        assert_eq!(data.len(), 7013);
+        assert_eq!(ch.transport().sent, vec!["00B08500000000"]);
+    }
+
+    #[test]
+    fn chunked_reads_without_extended_length() {
+        let mut ch = Channel::new(Mock::new(false, file_card(600, false)));
+        let data = ch.read_file(FileRef::Sfi(2), 10_000).unwrap();
+        assert_eq!(data, (0..600).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        assert_eq!(
+            ch.transport().sent,
+            vec!["00B0820000", "00B0010000", "00B0020000"]
+        );
+        // A file of an exact multiple of 256 ends with 6B00 on the next offset.
+        let mut ch = Channel::new(Mock::new(false, file_card(512, false)));
+        assert_eq!(ch.read_file(FileRef::Current, 10_000).unwrap().len(), 512);
+        assert_eq!(ch.stats().apdus, 3);
+    }
+
+    #[test]
+    fn falls_back_to_short_when_the_card_refuses_extended() {
+        let mut ch = Channel::new(Mock::new(true, file_card(300, true)));
+        assert_eq!(ch.read_file(FileRef::Sfi(1), 10_000).unwrap().len(), 300);
+        assert!(!ch.extended_length());
+        assert_eq!(
+            ch.transport().sent,
+            vec!["00B08100000000", "00B0810000", "00B0010000"]
+        );
+    }
+
+    #[test]
+    fn files_larger_than_allowed_are_refused() {
+        let mut ch = Channel::new(Mock::new(true, file_card(3000, false)));
+        assert!(matches!(
+            ch.read_file(FileRef::Sfi(1), 2000),
+            Err(CardError::TooLarge { .. })
+        ));
+        let mut ch = Channel::new(Mock::new(false, file_card(3000, false)));
+        assert!(matches!(
+            ch.read_file(FileRef::Sfi(1), 2000),
+            Err(CardError::TooLarge { .. })
+        ));
+        assert!(ch.stats().apdus <= 9);
+    }
+
+    #[test]
+    fn extended_commands_need_an_extended_reader() {
+        let mut ch = Channel::new(Mock::new(false, |_c: &[u8]| h("9000")));
+        let big = Command::new(0, 0xD6, 0, 0).with_data(vec![0; 300]);
+        assert!(matches!(
+            ch.transmit(&big),
+            Err(CardError::Apdu(ApduError::NeedsExtendedLength { .. }))
+        ));
+        assert_eq!(ch.stats().apdus, 0);
+    }
+}

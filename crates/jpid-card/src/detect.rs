@@ -1,0 +1,195 @@
+//! Telling cards apart by what they answer, never by ATR (contactless ATRs are made up by the
+//! reader: mynumber-card.md §6).
+//!
+//! Probes, in order:
+//! 1. READ BINARY of short EF `0A` in the MF: a residence card or special permanent resident
+//!    certificate answers `C1` with its card type (residence-card.md §0, §3). If the first read
+//!    fails, SELECT MF (`00 A4 00 00 02 3F 00`) and try once more, since another program may have
+//!    left a DF selected.
+//! 2. SELECT of the JPKI-AP AID: a My Number card, an old 住基 card and a smartphone JPKI token
+//!    all answer; EF 0006's token label tells them apart (mynumber-card.md §2, §7).
+//! 3. Anything else is unknown.
+
+use jpid_apdu::{tlv, Command, StatusWord, Tag};
+
+use crate::spec::*;
+use crate::{CardError, CardTransport, Channel, FileRef};
+
+/// Which card (or token) is in the reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CardKind {
+    /// 在留カード; `generation` 1 (card type `1`) or 2 (`05`).
+    ResidenceCard {
+        /// Chip generation.
+        generation: u8,
+    },
+    /// 特別永住者証明書; `generation` 1 (card type `2`) or 2 (`06`).
+    SpecialPermanentResident {
+        /// Chip generation.
+        generation: u8,
+    },
+    /// A residence-card chip whose card type jpid does not handle (`07`/`08`, specified cards,
+    /// or a value no fact sheet lists).
+    OtherResidenceType(String),
+    /// マイナンバーカード (token label `JPKIAPICCTOKEN2`).
+    MyNumberCard,
+    /// Smartphone JPKI (スマホ用電子証明書) seen through a reader: Android or iPhone.
+    JpkiSmartphone {
+        /// `android` or `ios`.
+        platform: &'static str,
+    },
+    /// The old Basic Resident Register card with JPKI (`JPKIAPICCTOKEN`).
+    JukiCard,
+    /// A JPKI-AP with a token label no fact sheet lists.
+    OtherJpkiToken(String),
+    /// Not a card jpid knows.
+    Unknown,
+}
+
+impl CardKind {
+    /// Stable machine name used in JSON output and `sim:` reader specs.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::ResidenceCard { generation: 2 } => "residence-gen2",
+            Self::ResidenceCard { .. } => "residence",
+            Self::SpecialPermanentResident { generation: 2 } => "spr-gen2",
+            Self::SpecialPermanentResident { .. } => "spr",
+            Self::OtherResidenceType(_) => "residence-other",
+            Self::MyNumberCard => "mynumber",
+            Self::JpkiSmartphone { .. } => "jpki-smartphone",
+            Self::JukiCard => "juki",
+            Self::OtherJpkiToken(_) => "jpki-other",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// A sentence for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::ResidenceCard { generation } => {
+                format!("Residence Card (在留カード), chip generation {generation}")
+            }
+            Self::SpecialPermanentResident { generation } => format!(
+                "Special Permanent Resident Certificate (特別永住者証明書), chip generation {generation}"
+            ),
+            Self::OtherResidenceType(t) => {
+                format!("residence-card chip with card type {t:?}, which jpid does not support")
+            }
+            Self::MyNumberCard => "My Number Card (マイナンバーカード)".into(),
+            Self::JpkiSmartphone { platform } => {
+                format!("smartphone JPKI token ({platform}), not a plastic card")
+            }
+            Self::JukiCard => "Basic Resident Register card (住基カード) with JPKI".into(),
+            Self::OtherJpkiToken(l) => format!("JPKI token with unknown label {l:?}"),
+            Self::Unknown => "unknown card: not a residence card or a My Number card".into(),
+        }
+    }
+
+    /// True for cards jpid can read.
+    pub fn is_supported(&self) -> bool {
+        matches!(
+            self,
+            Self::ResidenceCard { .. }
+                | Self::SpecialPermanentResident { .. }
+                | Self::MyNumberCard
+                | Self::JpkiSmartphone { .. }
+        )
+    }
+}
+
+/// What detection found, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The card kind.
+    pub kind: CardKind,
+    /// The ATR as the transport reported it.
+    pub atr: Vec<u8>,
+    /// The residence card-type value (`1`, `2`, `05`, `06`, ...), when read.
+    pub card_type: Option<String>,
+    /// The JPKI token label, when read.
+    pub token_label: Option<String>,
+}
+
+/// Identifies the card behind `channel` with a few harmless SELECT and READ BINARY probes.
+/// No PIN is tried and no counter changes.
+pub fn detect<T: CardTransport>(channel: &mut Channel<T>) -> Result<Detection, CardError> {
+    let atr = channel.transport().atr().to_vec();
+    let found = |kind, card_type, token_label| Detection {
+        kind,
+        atr: atr.clone(),
+        card_type,
+        token_label,
+    };
+
+    let mut card_type = read_card_type(channel)?;
+    if card_type.is_none() {
+        let mf = Command::new(0x00, 0xA4, 0x00, 0x00).with_data(vec![0x3F, 0x00]);
+        if channel.transmit(&mf)?.sw().is_success() {
+            card_type = read_card_type(channel)?;
+        }
+    }
+    if let Some(t) = card_type {
+        let kind = match t.as_str() {
+            "1" => CardKind::ResidenceCard { generation: 1 },
+            "2" => CardKind::SpecialPermanentResident { generation: 1 },
+            "05" => CardKind::ResidenceCard { generation: 2 },
+            "06" => CardKind::SpecialPermanentResident { generation: 2 },
+            other => CardKind::OtherResidenceType(other.to_string()),
+        };
+        return Ok(found(kind, Some(t), None));
+    }
+
+    if channel.select_aid(&JPKI_AID)?.is_success() {
+        let label = read_token_label(channel)?;
+        let kind = match label.as_deref() {
+            Some(TOKEN_MYNUMBER_CARD) => CardKind::MyNumberCard,
+            Some(TOKEN_JUKI_CARD) => CardKind::JukiCard,
+            Some(TOKEN_ANDROID) => CardKind::JpkiSmartphone {
+                platform: "android",
+            },
+            Some(TOKEN_IOS) => CardKind::JpkiSmartphone { platform: "ios" },
+            Some(other) => CardKind::OtherJpkiToken(other.to_string()),
+            None => CardKind::OtherJpkiToken(String::new()),
+        };
+        return Ok(found(kind, None, label));
+    }
+    Ok(found(CardKind::Unknown, None, None))
+}
+
+/// Reads MF/EF02 and returns the `C1` value when it is one, `None` for any other answer.
+fn read_card_type<T: CardTransport>(channel: &mut Channel<T>) -> Result<Option<String>, CardError> {
+    let resp = channel.read_binary(FileRef::Sfi(RESIDENCE_SFI_CARD_TYPE), 0, 256)?;
+    if !resp.sw().is_success_or_warning() {
+        return Ok(None);
+    }
+    let Ok(t) = tlv::expect_single(resp.data(), Tag::new(TAG_CARD_TYPE)) else {
+        return Ok(None);
+    };
+    let value = t.value();
+    if value.is_empty() || value.len() > 2 || !value.iter().all(u8::is_ascii_digit) {
+        return Ok(None);
+    }
+    Ok(String::from_utf8(value.to_vec()).ok())
+}
+
+/// Reads the 32-byte space-padded token label of JPKI-AP EF 0006.
+fn read_token_label<T: CardTransport>(
+    channel: &mut Channel<T>,
+) -> Result<Option<String>, CardError> {
+    if channel.select_ef(JPKI_EF_TOKEN_INFO)? != StatusWord::Success {
+        return Ok(None);
+    }
+    let resp = channel.read_binary(FileRef::Current, 0, 32)?;
+    if !resp.sw().is_success_or_warning() {
+        return Ok(None);
+    }
+    let label: String = resp
+        .data()
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_graphic())
+        .map(|b| char::from(*b))
+        .collect();
+    Ok((!label.is_empty()).then_some(label))
+}

@@ -1,0 +1,40 @@
+//! Constants from the fact sheets, each with its source. Values marked UNCONFIRMED there stay
+//! marked here.
+
+/// Residence card DF1 (images), `D392F0004F02` + ten zero bytes. residence-card.md §1 (ERG, SWR,
+/// PYB, LJI; CONFIRMED).
+pub const RESIDENCE_DF1: [u8; 16] = [
+    0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+/// Residence card DF2 (address, permissions), residence-card.md §1 (CONFIRMED).
+pub const RESIDENCE_DF2: [u8; 16] = [
+    0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+/// Residence card DF3 (check code and certificate), residence-card.md §1 (CONFIRMED).
+pub const RESIDENCE_DF3: [u8; 16] = [
+    0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+/// Short EF id of MF/EF01, common data (`C0` version). residence-card.md §1, §3.
+pub const RESIDENCE_SFI_COMMON: u8 = 0x0B;
+/// Short EF id of MF/EF02, card type (`C1`). residence-card.md §1, §3 (CONFIRMED).
+pub const RESIDENCE_SFI_CARD_TYPE: u8 = 0x0A;
+/// Tag of the card-type value. residence-card.md §0.
+pub const TAG_CARD_TYPE: u32 = 0xC1;
+
+/// 公的個人認証AP (JPKI-AP). mynumber-card.md §1 (OSC, MYNA, JRS, TRET, MC, AOKI).
+pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+/// 券面事項入力補助AP ("text AP"). mynumber-card.md §1.
+pub const TEXT_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
+/// 券面事項確認AP ("surface AP"). mynumber-card.md §1.
+pub const SURFACE_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
+/// JPKI-AP EF 0006, token information; its first 32 bytes are a space-padded ASCII label.
+/// mynumber-card.md §2 (TRET, MYNA, AND, MC).
+pub const JPKI_EF_TOKEN_INFO: u16 = 0x0006;
+/// Token label of a plastic My Number card. mynumber-card.md §2.
+pub const TOKEN_MYNUMBER_CARD: &str = "JPKIAPICCTOKEN2";
+/// Token label of the old Basic Resident Register (住基) card. mynumber-card.md §2.
+pub const TOKEN_JUKI_CARD: &str = "JPKIAPICCTOKEN";
+/// Token label of smartphone JPKI on Android. mynumber-card.md §2 (MYNA, MC).
+pub const TOKEN_ANDROID: &str = "JPKIAPGPSETOKEN";
+/// Token label of smartphone JPKI on iPhone. mynumber-card.md §2 (MC only: UNCONFIRMED).
+pub const TOKEN_IOS: &str = "JPKIAPIOSTOKEN";

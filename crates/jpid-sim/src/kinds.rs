@@ -1,0 +1,316 @@
+//! The kinds of simulated card and the `sim:KIND[,key=value...]` reader spec.
+//!
+//! Every holder and number here is synthetic. Defaults (documented in docs/simulator.md):
+//! - residence kinds: card number `AB12345678CD` (the sample number of residence-card.md §5);
+//! - My Number kinds: JPKI auth PIN `1234`, signature password `ABC123` (the defaults of the
+//!   PocketSign mock, mynumber-card.md §8), text-AP PIN `1234`.
+
+use std::fmt;
+
+use jpid_apdu::tlv::{self, Tag};
+use jpid_card::spec;
+
+use crate::fs::{Access, Df, Ef, Os, Pin, Quirks};
+use crate::sim::{SimCard, SimTransport};
+
+/// The default card number of every simulated residence card and SPR certificate.
+pub const DEFAULT_CARD_NUMBER: &str = "AB12345678CD";
+/// Default JPKI user-authentication PIN of the simulated My Number card.
+pub const DEFAULT_AUTH_PIN: &str = "1234";
+/// Default JPKI signature password of the simulated My Number card.
+pub const DEFAULT_SIGN_PASSWORD: &str = "ABC123";
+/// Default PIN of the simulated card-face entry auxiliary (text) AP.
+pub const DEFAULT_TEXT_PIN: &str = "1234";
+
+/// ATR of the simulated residence cards: the PC/SC part 3 form a contactless reader builds for
+/// an ISO 14443-4 card with no historical bytes (`3B 80 80 01 01`). The real cards' ATRs are not
+/// in any fact sheet; this one is jpid's own, not a real card's.
+const ATR_CONTACTLESS_GENERIC: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
+/// ATR of the simulated My Number card: a contact ATR listed by OpenSC's driver
+/// (mynumber-card.md §6, OSC `jpki_atrs`), so that pcsc_scan names it.
+const ATR_MYNUMBER_CONTACT: [u8; 9] = [0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14];
+
+/// Access rule: residence card number authenticated (issue 3 adds the authentication itself).
+pub const RULE_RESIDENCE_AUTH: u8 = 1;
+/// Access rule: residence card number authenticated and the command under secure messaging.
+pub const RULE_RESIDENCE_AUTH_SM: u8 = 2;
+
+/// Residence card 住基AP / common AP ids (mynumber-card.md §5, naming UNCONFIRMED).
+const JUKI_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x01];
+const COMMON_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00];
+
+/// A kind of simulated card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimKind {
+    /// Residence card, chip generation 1 (card type `1`).
+    Residence,
+    /// Residence card, chip generation 2 (card type `05`).
+    ResidenceGen2,
+    /// Special permanent resident certificate, generation 1 (card type `2`).
+    Spr,
+    /// Special permanent resident certificate, generation 2 (card type `06`).
+    SprGen2,
+    /// My Number card.
+    MyNumber,
+    /// Smartphone JPKI (Android) seen through a reader.
+    JpkiSmartphone,
+}
+
+impl SimKind {
+    /// Every kind, in the order `jpid sim list` shows them.
+    pub const ALL: [SimKind; 6] = [
+        Self::Residence,
+        Self::ResidenceGen2,
+        Self::Spr,
+        Self::SprGen2,
+        Self::MyNumber,
+        Self::JpkiSmartphone,
+    ];
+
+    /// The name used in `sim:KIND`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Residence => "residence",
+            Self::ResidenceGen2 => "residence-gen2",
+            Self::Spr => "spr",
+            Self::SprGen2 => "spr-gen2",
+            Self::MyNumber => "mynumber",
+            Self::JpkiSmartphone => "jpki-smartphone",
+        }
+    }
+
+    /// One line for `jpid sim list`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Residence => "Residence Card, chip generation 1 (3DES, RSA-2048)",
+            Self::ResidenceGen2 => "Residence Card, chip generation 2 (AES, ECDSA P-384)",
+            Self::Spr => "Special Permanent Resident Certificate, generation 1",
+            Self::SprGen2 => "Special Permanent Resident Certificate, generation 2",
+            Self::MyNumber => "My Number Card (JPKI-AP, text AP, card-face AP)",
+            Self::JpkiSmartphone => "smartphone JPKI token (Android) behind a reader",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    fn is_residence_family(self) -> bool {
+        matches!(
+            self,
+            Self::Residence | Self::ResidenceGen2 | Self::Spr | Self::SprGen2
+        )
+    }
+}
+
+impl fmt::Display for SimKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Errors in a `sim:` reader spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The kind is not one of [`SimKind::ALL`].
+    #[error("unknown simulated card kind {0:?}; known kinds: {known}", known = SimKind::ALL.map(SimKind::id).join(", "))]
+    UnknownKind(String),
+    /// An option the kind does not take.
+    #[error("option {key:?} is not valid for sim:{kind}")]
+    UnknownOption {
+        /// The kind.
+        kind: &'static str,
+        /// The option.
+        key: String,
+    },
+    /// An option without `=value`.
+    #[error("option {0:?} needs a value (key=value)")]
+    MissingValue(String),
+    /// A malformed value.
+    #[error("bad value for {key}: {reason}")]
+    BadValue {
+        /// The option.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An option that a later part of jpid implements.
+    #[error("option {key}= is not supported by this version of the simulator yet")]
+    NotYetSupported {
+        /// The option.
+        key: &'static str,
+    },
+}
+
+/// A parsed `sim:KIND[,key=value...]` spec (the part after `sim:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimSpec {
+    /// The card kind.
+    pub kind: SimKind,
+    /// Residence card number (upper case, validated).
+    pub card_number: String,
+    /// Whether the simulated reader carries extended-length APDUs (`ext=on|off`, default on).
+    pub extended: bool,
+}
+
+impl SimSpec {
+    /// The default spec of `kind`.
+    pub fn new(kind: SimKind) -> Self {
+        Self {
+            kind,
+            card_number: DEFAULT_CARD_NUMBER.to_string(),
+            extended: true,
+        }
+    }
+
+    /// Parses `KIND[,key=value...]`.
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
+        let mut parts = text.split(',');
+        let kind_text = parts.next().unwrap_or_default().trim();
+        let kind = SimKind::from_id(kind_text)
+            .ok_or_else(|| SpecError::UnknownKind(kind_text.to_string()))?;
+        let mut spec = Self::new(kind);
+        for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| SpecError::MissingValue(part.to_string()))?;
+            match key.trim() {
+                "card-number" if kind.is_residence_family() => {
+                    spec.card_number = parse_card_number(value)?;
+                }
+                "ext" => {
+                    spec.extended = match value {
+                        "on" | "true" | "1" => true,
+                        "off" | "false" | "0" => false,
+                        v => {
+                            return Err(SpecError::BadValue {
+                                key: "ext",
+                                reason: format!("{v:?} is not on or off"),
+                            })
+                        }
+                    }
+                }
+                "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
+                "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
+                other => {
+                    return Err(SpecError::UnknownOption {
+                        kind: kind.id(),
+                        key: other.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Builds the card.
+    pub fn build(&self) -> SimCard {
+        match self.kind {
+            SimKind::Residence => residence(self, "1"),
+            SimKind::ResidenceGen2 => residence(self, "05"),
+            SimKind::Spr => residence(self, "2"),
+            SimKind::SprGen2 => residence(self, "06"),
+            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD),
+            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID),
+        }
+    }
+
+    /// Builds the card inside an in-process reader.
+    pub fn transport(&self) -> SimTransport {
+        SimTransport::new(Box::new(self.build()), self.extended)
+    }
+}
+
+/// Checks and normalises a residence card number: 2 letters, 8 digits, 2 letters
+/// (residence-card.md §5, CONFIRMED); lower case is accepted and upper-cased.
+pub fn parse_card_number(text: &str) -> Result<String, SpecError> {
+    let n = text.trim().to_ascii_uppercase();
+    let b = n.as_bytes();
+    let ok = b.len() == 12
+        && b.iter().take(2).all(u8::is_ascii_uppercase)
+        && b.iter().skip(2).take(8).all(u8::is_ascii_digit)
+        && b.iter().skip(10).all(u8::is_ascii_uppercase);
+    if ok {
+        Ok(n)
+    } else {
+        Err(SpecError::BadValue {
+            key: "card-number",
+            reason: "a card number is 2 letters, 8 digits and 2 letters, e.g. AB12345678CD".into(),
+        })
+    }
+}
+
+fn residence(sim: &SimSpec, card_type: &str) -> SimCard {
+    // MF/EF01 common data `C0` (4 ASCII characters; the values real cards hold are UNCONFIRMED,
+    // residence-card.md §3, so the simulator states its own "0001") and MF/EF02 card type `C1`.
+    let mf = Df::default()
+        .ef(Ef::new(
+            0x0001,
+            Some(spec::RESIDENCE_SFI_COMMON),
+            tlv::encode(Tag::new(0xC0), b"0001"),
+        ))
+        .ef(Ef::new(
+            0x0002,
+            Some(spec::RESIDENCE_SFI_CARD_TYPE),
+            tlv::encode(Tag::new(spec::TAG_CARD_TYPE), card_type.as_bytes()),
+        ));
+    // The DFs exist and refuse reads until the card number is authenticated (69 82); their
+    // contents and the authentication come with the residence-card reader.
+    let sm = Access::Custom(RULE_RESIDENCE_AUTH_SM);
+    let auth = Access::Custom(RULE_RESIDENCE_AUTH);
+    let df1 = Df::app(&spec::RESIDENCE_DF1)
+        .ef(Ef::new(0x0001, Some(0x05), Vec::new()).read(sm.clone()))
+        .ef(Ef::new(0x0002, Some(0x06), Vec::new()).read(sm));
+    let df2 = Df::app(&spec::RESIDENCE_DF2)
+        .ef(Ef::new(0x0001, Some(0x01), Vec::new()).read(auth.clone()));
+    let df3 = Df::app(&spec::RESIDENCE_DF3).ef(Ef::new(0x0001, Some(0x02), Vec::new()).read(auth));
+    let os = Os::new(mf, vec![df1, df2, df3], Quirks { select_mf: true });
+    SimCard::new(sim.kind.id(), ATR_CONTACTLESS_GENERIC.to_vec(), os, None)
+}
+
+/// EF 0006 of the JPKI-AP: a 160-byte PKCS#11 token-info record whose first 32 bytes are the
+/// space-padded label (mynumber-card.md §2; the layout past the label is MC only, UNCONFIRMED).
+fn token_info(label: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(160);
+    for (text, width) in [
+        (label, 32),
+        ("jpid simulator", 32),
+        ("jpid-sim", 16),
+        ("0000000000000001", 16),
+    ] {
+        v.extend(text.bytes().take(width));
+        v.resize(v.len() + width.saturating_sub(text.len()), b' ');
+    }
+    v.resize(160, 0);
+    v
+}
+
+fn mynumber(label: &str) -> SimCard {
+    // JPKI-AP: token info and the two PINs with the retry limits of mynumber-card.md §2.
+    let jpki = Df::app(&spec::JPKI_AID)
+        .ef(Ef::new(
+            spec::JPKI_EF_TOKEN_INFO,
+            Some(0x06),
+            token_info(label),
+        ))
+        .pin(Pin::new(0x0018, DEFAULT_AUTH_PIN.as_bytes(), 3))
+        .pin(Pin::new(0x001B, DEFAULT_SIGN_PASSWORD.as_bytes(), 5));
+    // Text AP: PIN (3 tries) and the two 照合番号 keys (10 tries), mynumber-card.md §3.
+    let text = Df::app(&spec::TEXT_AID).pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    let surface = Df::app(&spec::SURFACE_AID);
+    let juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    let common = Df::app(&COMMON_AID);
+    let os = Os::new(
+        Df::default(),
+        vec![jpki, text, surface, juki, common],
+        Quirks { select_mf: false },
+    );
+    let kind = if label == spec::TOKEN_MYNUMBER_CARD {
+        "mynumber"
+    } else {
+        "jpki-smartphone"
+    };
+    SimCard::new(kind, ATR_MYNUMBER_CONTACT.to_vec(), os, None)
+}
