@@ -1,0 +1,3 @@
+//! The Residence Card and Special Permanent Resident Certificate (residence-card.md).
+
+pub mod crypto;

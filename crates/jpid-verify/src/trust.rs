@@ -1,0 +1,474 @@
+//! Trust anchors: the production roots compiled into jpid, roots added from files, and test roots
+//! that are used only when the caller asks for them by name.
+//!
+//! A library never decides on its own to trust test roots: [`TrustStore::with_test_anchors`] is
+//! the one door, and every result computed with such a store says so
+//! ([`TrustStore::mode`] is [`TrustMode::Test`]).
+
+use std::fmt;
+
+use der::{Decode, DecodePem, Encode};
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+
+/// What a root is trusted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// JPKI user-authentication certificates.
+    JpkiAuth,
+    /// JPKI digital-signature certificates.
+    JpkiSign,
+    /// Residence card / SPR certificate chips, generation 1 ("ZairyuCard CA", RSA).
+    Residence,
+    /// Residence card / SPR certificate chips, generation 2 ("ZairyuCard CA2", P-384).
+    ResidenceGen2,
+    /// Added from a file without a known purpose: usable for any chain it really anchors.
+    Any,
+}
+
+impl Purpose {
+    /// Machine name.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::JpkiAuth => "jpki-auth",
+            Self::JpkiSign => "jpki-sign",
+            Self::Residence => "residence",
+            Self::ResidenceGen2 => "residence-gen2",
+            Self::Any => "any",
+        }
+    }
+}
+
+/// Where an anchor came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into jpid (production).
+    BuiltIn,
+    /// Loaded from a file the user named.
+    File(String),
+    /// A test root (the simulator's test PKI): never production.
+    Test,
+}
+
+/// One trusted root certificate.
+#[derive(Clone)]
+pub struct Anchor {
+    name: String,
+    der: Vec<u8>,
+    sha256: [u8; 32],
+    purpose: Purpose,
+    origin: Origin,
+}
+
+impl Anchor {
+    /// A short human name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The certificate, DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+    /// SHA-256 of the DER.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+    /// What it anchors.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+    /// Where it came from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+}
+
+impl fmt::Debug for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Anchor")
+            .field("name", &self.name)
+            .field("sha256", &hex::encode(self.sha256))
+            .field("purpose", &self.purpose)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// A published root known only by its fingerprint (the file itself is not shipped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pin {
+    /// Human name.
+    pub name: &'static str,
+    /// Purpose of the root.
+    pub purpose: Purpose,
+    /// Lower-case hex SHA-256 of the DER; a pin whose middle is unpublished holds
+    /// `prefix…suffix` and matches on both ends.
+    pub sha256: &'static str,
+}
+
+impl Pin {
+    /// Whether `digest` matches this pin.
+    pub fn matches(&self, digest: &[u8; 32]) -> bool {
+        let hexed = hex::encode(digest);
+        match self.sha256.split_once('…') {
+            Some((prefix, suffix)) => hexed.starts_with(prefix) && hexed.ends_with(suffix),
+            None => hexed == self.sha256,
+        }
+    }
+
+    /// Whether only part of the fingerprint is published.
+    pub fn is_partial(&self) -> bool {
+        self.sha256.contains('…')
+    }
+}
+
+/// Published Residence Card roots, residence-card.md §4 (ERG `manifest.json`; single source,
+/// UNCONFIRMED independently). The CA2 and test-root fingerprints are published only in part
+/// there; they match on prefix and suffix (64 bits) and say so.
+pub const RESIDENCE_PINS: &[Pin] = &[
+    Pin {
+        name: "ZairyuCard CA (serial 2A, 2015-06-05 to 2025-09-05)",
+        purpose: Purpose::Residence,
+        sha256: "97f37c5967af5f3cd84e6ed694b09539abb7f8e7e76b6f7496a060008982983d",
+    },
+    Pin {
+        name: "ZairyuCard CA (serial 4B, 2018-04-06 to 2028-07-06)",
+        purpose: Purpose::Residence,
+        sha256: "ff02323cea7b8c3dfc0dc2de79d46e78514af587368523086b188e9690aec861",
+    },
+    Pin {
+        name: "ZairyuCard CA (serial 74, 2021-05-27 to 2031-08-27)",
+        purpose: Purpose::Residence,
+        sha256: "6f50161aa80f7ff7c630505faf472906f7b101d5083e327a6182c82cd7985e67",
+    },
+    Pin {
+        name: "ZairyuCard CA (serial 93, 2024-05-08 to 2034-08-08)",
+        purpose: Purpose::Residence,
+        sha256: "bf854466ed9abf61f559c39bf8790546f8acdab99b51fd2330563669ce4a71b2",
+    },
+    Pin {
+        name: "ZairyuCard CA2 (serial 01, 2026-04-20 to 2039-07-20)",
+        purpose: Purpose::ResidenceGen2,
+        sha256: "11e6ad8b…82bec13b",
+    },
+];
+
+struct BuiltIn {
+    name: &'static str,
+    purpose: Purpose,
+    pem: &'static str,
+}
+
+const BUILT_IN: &[BuiltIn] = &[
+    BuiltIn {
+        name: "JPKI user authentication root 2015",
+        purpose: Purpose::JpkiAuth,
+        pem: include_str!("../anchors/jpki/auth_ca_2015.pem"),
+    },
+    BuiltIn {
+        name: "JPKI user authentication root 2023",
+        purpose: Purpose::JpkiAuth,
+        pem: include_str!("../anchors/jpki/auth_ca_2023.pem"),
+    },
+    BuiltIn {
+        name: "JPKI digital signature root 2015",
+        purpose: Purpose::JpkiSign,
+        pem: include_str!("../anchors/jpki/sign_ca_2015.pem"),
+    },
+    BuiltIn {
+        name: "JPKI digital signature root 2023",
+        purpose: Purpose::JpkiSign,
+        pem: include_str!("../anchors/jpki/sign_ca_2023.pem"),
+    },
+];
+
+/// Errors loading anchors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The file could not be read.
+    #[error("cannot read trust anchor {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The bytes are not an X.509 certificate in DER or PEM.
+    #[error("{path} is not an X.509 certificate (DER or PEM): {detail}")]
+    NotACertificate {
+        /// The path or name.
+        path: String,
+        /// What the parser said.
+        detail: String,
+    },
+    /// A file that claims to be a Residence Card root but matches none of the published pins.
+    #[error("{path} has subject {subject:?} but its SHA-256 {sha256} matches no published ZairyuCard root")]
+    PinMismatch {
+        /// The path.
+        path: String,
+        /// Its subject.
+        subject: String,
+        /// Its fingerprint.
+        sha256: String,
+    },
+}
+
+/// Whether a store may contain test anchors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustMode {
+    /// Production anchors and user files only.
+    Production,
+    /// Test anchors were added: nothing verified with this store proves a real card genuine.
+    Test,
+}
+
+impl TrustMode {
+    /// `production` or `test`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// The set of roots a verification may end in.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    anchors: Vec<Anchor>,
+    mode: TrustMode,
+}
+
+fn digest(der: &[u8]) -> [u8; 32] {
+    Sha256::digest(der).into()
+}
+
+fn subject_of(der: &[u8]) -> Result<String, der::Error> {
+    Ok(Certificate::from_der(der)?
+        .tbs_certificate
+        .subject
+        .to_string())
+}
+
+impl TrustStore {
+    /// The production roots compiled into jpid.
+    pub fn production() -> Self {
+        let anchors = BUILT_IN
+            .iter()
+            .filter_map(|b| {
+                let cert = Certificate::from_pem(b.pem).ok()?;
+                let der = cert.to_der().ok()?;
+                Some(Anchor {
+                    name: b.name.to_string(),
+                    sha256: digest(&der),
+                    der,
+                    purpose: b.purpose,
+                    origin: Origin::BuiltIn,
+                })
+            })
+            .collect();
+        Self {
+            anchors,
+            mode: TrustMode::Production,
+        }
+    }
+
+    /// An empty store (for tests that build exactly what they need).
+    pub fn empty() -> Self {
+        Self {
+            anchors: Vec::new(),
+            mode: TrustMode::Production,
+        }
+    }
+
+    /// Adds test roots. The store is marked [`TrustMode::Test`] from then on.
+    pub fn with_test_anchors<'a>(
+        mut self,
+        roots: impl IntoIterator<Item = (&'a str, Purpose, &'a [u8])>,
+    ) -> Self {
+        for (name, purpose, der) in roots {
+            self.anchors.push(Anchor {
+                name: format!("{name} (TEST)"),
+                der: der.to_vec(),
+                sha256: digest(der),
+                purpose,
+                origin: Origin::Test,
+            });
+        }
+        self.mode = TrustMode::Test;
+        self
+    }
+
+    /// Adds every certificate in `bytes` (DER, or PEM with one or more certificates), read from
+    /// `path`. A certificate whose subject names a ZairyuCard CA must match a published pin.
+    pub fn add_bytes(&mut self, path: &str, bytes: &[u8]) -> Result<usize, TrustError> {
+        let not_cert = |detail: String| TrustError::NotACertificate {
+            path: path.to_string(),
+            detail,
+        };
+        let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----BEGIN")
+            || bytes.trim_ascii_start().starts_with(b"-----BEGIN")
+        {
+            let text = std::str::from_utf8(bytes).map_err(|e| not_cert(e.to_string()))?;
+            let certs = Certificate::load_pem_chain(text.as_bytes())
+                .map_err(|e| not_cert(e.to_string()))?;
+            certs
+                .iter()
+                .map(|c| c.to_der().map_err(|e| not_cert(e.to_string())))
+                .collect::<Result<_, _>>()?
+        } else {
+            let cert = Certificate::from_der(bytes).map_err(|e| not_cert(e.to_string()))?;
+            vec![cert.to_der().map_err(|e| not_cert(e.to_string()))?]
+        };
+        if ders.is_empty() {
+            return Err(not_cert("no certificate found".into()));
+        }
+        let count = ders.len();
+        for der in ders {
+            let subject = subject_of(&der).map_err(|e| not_cert(e.to_string()))?;
+            let sha = digest(&der);
+            let pin = RESIDENCE_PINS.iter().find(|p| p.matches(&sha));
+            let purpose = if subject.contains("ZairyuCard CA") {
+                match pin {
+                    Some(p) => p.purpose,
+                    None => {
+                        return Err(TrustError::PinMismatch {
+                            path: path.to_string(),
+                            subject,
+                            sha256: hex::encode(sha),
+                        })
+                    }
+                }
+            } else if subject.contains("JPKI for user authentication") {
+                Purpose::JpkiAuth
+            } else if subject.contains("JPKI for digital signature") {
+                Purpose::JpkiSign
+            } else {
+                Purpose::Any
+            };
+            let name = pin.map_or_else(|| subject.clone(), |p| p.name.to_string());
+            if self.anchors.iter().any(|a| a.sha256 == sha) {
+                continue;
+            }
+            self.anchors.push(Anchor {
+                name,
+                der,
+                sha256: sha,
+                purpose,
+                origin: Origin::File(path.to_string()),
+            });
+        }
+        Ok(count)
+    }
+
+    /// Reads and adds the anchors in a file.
+    pub fn add_file(&mut self, path: &std::path::Path) -> Result<usize, TrustError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| TrustError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        self.add_bytes(&shown, &bytes)
+    }
+
+    /// Every anchor.
+    pub fn anchors(&self) -> &[Anchor] {
+        &self.anchors
+    }
+
+    /// The anchors usable for `purpose` ([`Purpose::Any`] anchors included).
+    pub fn for_purpose(&self, purpose: Purpose) -> impl Iterator<Item = &Anchor> {
+        self.anchors
+            .iter()
+            .filter(move |a| a.purpose == purpose || a.purpose == Purpose::Any)
+    }
+
+    /// Whether test roots are in the store.
+    pub fn mode(&self) -> TrustMode {
+        self.mode
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_jpki_roots_load_with_published_fingerprints() {
+        let store = TrustStore::production();
+        assert_eq!(store.mode(), TrustMode::Production);
+        assert_eq!(store.anchors().len(), 4);
+        let fps: Vec<String> = store
+            .anchors()
+            .iter()
+            .map(|a| hex::encode(a.sha256()))
+            .collect();
+        // mynumber-card.md §2 gives the fingerprints' ends; anchors/SOURCES.md the whole.
+        assert!(fps
+            .iter()
+            .any(|f| f.starts_with("4dcfc4ca") && f.ends_with("1d58ca7d")));
+        assert!(fps
+            .iter()
+            .any(|f| f.starts_with("64114f29") && f.ends_with("18c322b5")));
+        assert!(fps
+            .iter()
+            .any(|f| f.starts_with("19645405") && f.ends_with("06fc9355")));
+        assert!(fps
+            .iter()
+            .any(|f| f.starts_with("d227f6cd") && f.ends_with("dbfa365f")));
+        assert_eq!(store.for_purpose(Purpose::JpkiAuth).count(), 2);
+        assert_eq!(store.for_purpose(Purpose::Residence).count(), 0);
+    }
+
+    #[test]
+    fn test_anchors_only_by_explicit_choice() {
+        let der = TrustStore::production().anchors()[0].der().to_vec();
+        let store =
+            TrustStore::production().with_test_anchors([("x", Purpose::Residence, der.as_slice())]);
+        assert_eq!(store.mode(), TrustMode::Test);
+        assert!(store
+            .anchors()
+            .iter()
+            .any(|a| a.origin() == &Origin::Test && a.name().ends_with("(TEST)")));
+    }
+
+    #[test]
+    fn files_in_pem_and_der_and_garbage() {
+        let pem = include_str!("../anchors/jpki/auth_ca_2023.pem");
+        let mut store = TrustStore::empty();
+        assert_eq!(store.add_bytes("a.pem", pem.as_bytes()).unwrap(), 1);
+        assert_eq!(store.anchors()[0].purpose(), Purpose::JpkiAuth);
+        let der = store.anchors()[0].der().to_vec();
+        let mut store2 = TrustStore::empty();
+        assert_eq!(store2.add_bytes("a.der", &der).unwrap(), 1);
+        assert!(matches!(
+            store2.add_bytes("junk", b"hello"),
+            Err(TrustError::NotACertificate { .. })
+        ));
+        assert!(matches!(
+            store2.add_bytes(
+                "junk.pem",
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+            ),
+            Err(TrustError::NotACertificate { .. })
+        ));
+    }
+
+    #[test]
+    fn pins_match_whole_and_partial() {
+        let full = RESIDENCE_PINS[0];
+        let mut d = [0u8; 32];
+        hex::decode_to_slice(full.sha256, &mut d).unwrap();
+        assert!(full.matches(&d));
+        d[5] ^= 1;
+        assert!(!full.matches(&d));
+        let partial = RESIDENCE_PINS[4];
+        assert!(partial.is_partial());
+        let mut d = [0u8; 32];
+        d[..4].copy_from_slice(&[0x11, 0xe6, 0xad, 0x8b]);
+        d[28..].copy_from_slice(&[0x82, 0xbe, 0xc1, 0x3b]);
+        assert!(partial.matches(&d));
+    }
+}

@@ -1,0 +1,116 @@
+//! Command-line definitions (clap), kept apart from the command bodies in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Readers (--reader SPEC, or the JPID_READER environment variable):
+  pcsc                  the first PC/SC reader holding a card (default)
+  pcsc:NAME             the PC/SC reader whose name contains NAME (case-insensitive)
+  sim:KIND[,key=value]  a built-in simulated card; `jpid sim list` shows the kinds
+                        (residence, residence-gen2, spr, spr-gen2, mynumber, jpki-smartphone)
+                        keys: card-number=AB12345678CD (residence kinds), ext=on|off
+
+Trust:
+  Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE
+  (the ZairyuCard CA files from the Immigration Services Agency are checked against their
+  published fingerprints). Test roots are used only with --trust test, or automatically for
+  sim: readers; every output then says \"test trust\".
+
+Examples:
+  jpid demo                                 run every simulated card through jpid (no reader)
+  jpid --reader sim:residence detect        identify a simulated residence card
+  jpid readers                              list PC/SC readers and whether they hold a card
+  jpid detect --json                        identify the card on the first reader, as JSON
+  jpid --reader pcsc:sony detect            use the reader whose name contains \"sony\"
+  jpid sim attach --card mynumber           put a simulated card behind pcscd (vsmartcard-vpcd)
+
+Exit status: 0 success; 2 usage; 3 reader or PC/SC service problem; 4 no card or card
+removed; 5 unsupported card; 6 the card refused or answered wrongly; 1 anything else.
+Under --json, errors are printed on stdout as {\"error\":{\"kind\":...,\"message\":...}}.";
+
+/// jpid reads the IC chips of Japan's Residence Card, Special Permanent Resident Certificate and
+/// My Number Card, and proves they are genuine.
+#[derive(Debug, Parser)]
+#[command(name = "jpid", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where the card is: pcsc, pcsc:NAME or sim:KIND[,key=value...]
+    #[arg(
+        long,
+        global = true,
+        env = "JPID_READER",
+        value_name = "SPEC",
+        default_value = "pcsc"
+    )]
+    pub reader: String,
+
+    /// Print machine-readable JSON on stdout (schema: docs/json.md)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Add trusted root certificates from FILE (PEM or DER); repeatable
+    #[arg(long = "trust-anchor", global = true, value_name = "FILE")]
+    pub trust_anchors: Vec<PathBuf>,
+
+    /// Also trust the simulator's TEST roots (never for real cards)
+    #[arg(long, global = true, value_enum, value_name = "test")]
+    pub trust: Option<TrustChoice>,
+
+    /// More log output on stderr: -v info, -vv debug, -vvv every APDU (PINs redacted)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Extra trust the user may ask for by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrustChoice {
+    /// The simulator's test PKI roots.
+    Test,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every built-in simulated card through jpid: detection and every check jpid has
+    /// (no reader needed)
+    Demo,
+    /// List PC/SC readers and whether each holds a card
+    Readers,
+    /// Identify the card in the reader (residence card gen 1/2, SPR certificate, My Number card,
+    /// smartphone JPKI token) without touching any PIN
+    Detect,
+    /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// List the simulated card kinds with their defaults
+    List,
+    /// Connect a simulated card to pcscd's vpcd driver, so every PC/SC program sees a reader
+    /// holding it. Runs until interrupted or until pcscd closes the connection.
+    ///
+    /// Needs pcscd and vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd).
+    /// Example: jpid sim attach --card residence,card-number=AB12345678CD
+    Attach {
+        /// The card: KIND[,key=value...] as in sim:KIND
+        #[arg(long, value_name = "KIND")]
+        card: String,
+        /// Where vpcd listens
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:35963")]
+        vpcd: String,
+        /// Give up if vpcd cannot be reached within this many seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        connect_timeout: u64,
+    },
+}

@@ -1,0 +1,4 @@
+pub mod demo;
+pub mod detect;
+pub mod readers;
+pub mod sim;

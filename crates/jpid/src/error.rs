@@ -1,0 +1,112 @@
+//! The CLI's errors: a kind (stable id and exit status), a message that names the problem, and
+//! a hint that says what to do.
+
+use jpid_card::{CardError, TransportError};
+
+/// Stable error kinds; their ids are part of the JSON schema (docs/json.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Usage,
+    PcscUnavailable,
+    NoReader,
+    NoCard,
+    CardRemoved,
+    UnsupportedCard,
+    Card,
+    Trust,
+    Io,
+    Internal,
+}
+
+impl Kind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Usage => "usage",
+            Self::PcscUnavailable => "pcsc_unavailable",
+            Self::NoReader => "no_reader",
+            Self::NoCard => "no_card",
+            Self::CardRemoved => "card_removed",
+            Self::UnsupportedCard => "unsupported_card",
+            Self::Card => "card_error",
+            Self::Trust => "trust_anchor",
+            Self::Io => "io",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Usage | Self::Trust => 2,
+            Self::PcscUnavailable | Self::NoReader => 3,
+            Self::NoCard | Self::CardRemoved => 4,
+            Self::UnsupportedCard => 5,
+            Self::Card => 6,
+            Self::Io | Self::Internal => 1,
+        }
+    }
+}
+
+/// An error as the user sees it.
+#[derive(Debug)]
+pub struct CliError {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<TransportError> for CliError {
+    fn from(e: TransportError) -> Self {
+        let message = e.to_string();
+        match e {
+            TransportError::ServiceUnavailable(_) => CliError::new(Kind::PcscUnavailable, message).hint(
+                "start the PC/SC service (Debian: apt-get install pcscd; systemctl start pcscd), \
+                 or try jpid with a simulated card: --reader sim:residence",
+            ),
+            TransportError::NoReader(_) => CliError::new(Kind::NoReader, message)
+                .hint("connect a reader that supports ISO 14443 Type B (or a contact reader for the My Number card), then run `jpid readers`"),
+            TransportError::NoCard(_) => CliError::new(Kind::NoCard, message)
+                .hint("place the card on the reader and keep it still until jpid has finished"),
+            TransportError::CardRemoved | TransportError::CardReset => CliError::new(Kind::CardRemoved, message)
+                .hint("keep the card on the reader until jpid has finished, then run the command again"),
+            TransportError::Unresponsive => CliError::new(Kind::NoCard, message),
+            _ => CliError::new(Kind::Card, message),
+        }
+    }
+}
+
+impl From<CardError> for CliError {
+    fn from(e: CardError) -> Self {
+        match e {
+            CardError::Transport(t) => t.into(),
+            other => CliError::new(Kind::Card, other.to_string()),
+        }
+    }
+}
+
+impl From<jpid_sim::SpecError> for CliError {
+    fn from(e: jpid_sim::SpecError) -> Self {
+        CliError::new(Kind::Usage, format!("invalid simulated reader: {e}"))
+            .hint("run `jpid sim list` to see the kinds and their options")
+    }
+}
+
+impl From<jpid_verify::TrustError> for CliError {
+    fn from(e: jpid_verify::TrustError) -> Self {
+        CliError::new(Kind::Trust, e.to_string())
+    }
+}
