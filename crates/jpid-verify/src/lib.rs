@@ -1,6 +1,6 @@
-//! Pure verification for jpid: trust anchors, and (as the card readers land) certificate paths,
-//! signatures and the proof types only a verifier can build. Nothing here reads the clock, the
-//! RNG or the network: time and anchors are passed in.
+//! Pure verification for jpid: trust anchors, certificate paths, signatures, and the proof types
+//! only a verifier can build. Nothing here reads the clock, the RNG or the network: time and
+//! anchors are passed in.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -9,6 +9,10 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod proof;
+pub mod residence;
 pub mod trust;
+pub mod x509;
 
+pub use proof::{UnixTime, Verified};
 pub use trust::{Anchor, Origin, Purpose, TrustError, TrustMode, TrustStore};

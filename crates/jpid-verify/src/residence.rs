@@ -1,0 +1,758 @@
+//! Residence Card / Special Permanent Resident Certificate: parsing the raw files a read
+//! produced, and proving them genuine (residence-card.md §3, §4).
+//!
+//! Generation 1: the check code (`DA`) is RSA PKCS#1 v1.5 with SHA-256 over the front-image
+//! value padded with `00` to 7000 bytes ‖ the face-image value padded to 3000 bytes, made with the
+//! key of the card certificate (`DB`, zero-padded), which a "ZairyuCard CA" root issues.
+//!
+//! Generation 2 (UNCONFIRMED beyond one source, isolated in [`Gen2Layout`]): SHA256withECDSA on
+//! P-384 (`DC`, raw r‖s or DER) over the printed-entry values (53 bytes; 34 padded to 53 on the
+//! SPR certificate) ‖ face value padded to 3000 ‖ name-image value padded to 2500, with the key
+//! of the certificate `DD`, issued by "ZairyuCard CA2".
+
+use std::collections::BTreeMap;
+
+use jpid_apdu::tlv::{self, Tag};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::proof::{UnixTime, Verified};
+use crate::trust::{Purpose, TrustMode, TrustStore};
+use crate::x509::{self, HashAlg, ParsedCert, SigForm};
+
+/// The raw file contents of one read, keyed by dump name (`mf.card_type`, `df1.front_image`, ...;
+/// docs/dump.md lists them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResidenceFiles(pub BTreeMap<String, Vec<u8>>);
+
+impl ResidenceFiles {
+    fn get(&self, name: &'static str) -> Result<&[u8], ParseError> {
+        self.0
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or(ParseError::Missing(name))
+    }
+}
+
+/// Why the files could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A file the card type requires is absent.
+    #[error("file {0} is missing")]
+    Missing(&'static str),
+    /// A file does not have the layout the spec gives.
+    #[error("file {file} is malformed: {detail}")]
+    Malformed {
+        /// The file.
+        file: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A card type jpid does not read.
+    #[error("card type {0:?} is not a residence card or SPR certificate jpid reads")]
+    UnsupportedCardType(String),
+}
+
+/// One printed or recorded field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// Stable key, e.g. `birth_date`.
+    pub key: &'static str,
+    /// English label.
+    pub label: &'static str,
+    /// Japanese label.
+    pub label_ja: &'static str,
+    /// The value as text.
+    pub value: String,
+}
+
+/// The parsed contents of a residence card.
+#[derive(Debug, Clone)]
+pub struct ParsedResidence {
+    /// 1 or 2.
+    pub generation: u8,
+    /// `1`, `2`, `05`, `06`.
+    pub card_type: String,
+    /// True for a residence card, false for an SPR certificate.
+    pub is_residence_card: bool,
+    /// Text fields (back side for generation 1; printed entries and back side for generation 2).
+    pub fields: Vec<Field>,
+    /// Generation 1: image of the card front (TIFF, CCITT G4).
+    pub front_image: Option<Vec<u8>>,
+    /// The face photo (JPEG 2000); absent for holders without a photo.
+    pub face_image: Option<Vec<u8>>,
+    /// Generation 2: name image (TIFF, CCITT G4).
+    pub name_image: Option<Vec<u8>>,
+    /// Generation 2: address image (TIFF, CCITT G4).
+    pub address_image: Option<Vec<u8>>,
+    check_code: Vec<u8>,
+    certificate: Vec<u8>,
+    printed_signed: Vec<u8>,
+}
+
+fn malformed(file: &'static str) -> impl Fn(tlv::TlvError) -> ParseError {
+    move |e| ParseError::Malformed {
+        file,
+        detail: e.to_string(),
+    }
+}
+
+/// All objects of a file by tag.
+fn objects(files: &ResidenceFiles, file: &'static str) -> Result<Vec<(Tag, Vec<u8>)>, ParseError> {
+    tlv::iter(files.get(file)?)
+        .map(|t| t.map(|t| (t.tag(), t.value().to_vec())))
+        .collect::<Result<_, _>>()
+        .map_err(malformed(file))
+}
+
+fn value_of(objs: &[(Tag, Vec<u8>)], tag: u32) -> Option<&[u8]> {
+    objs.iter()
+        .find(|(t, _)| t.value() == tag)
+        .map(|(_, v)| v.as_slice())
+}
+
+/// Text of a generation-1 field: UTF-8 when it is valid UTF-8, else Shift_JIS (ERG decodes
+/// Shift_JIS; the encoding is UNCONFIRMED, residence-card.md §3). Trailing NULs and spaces go.
+fn text_gen1(bytes: &[u8]) -> String {
+    let trimmed = trim_padding(bytes);
+    match std::str::from_utf8(trimmed) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::SHIFT_JIS.decode(trimmed).0.into_owned(),
+    }
+}
+
+/// Generation-2 text is UTF-8 without BOM (residence-card.md §3); invalid bytes are shown as U+FFFD.
+fn text_gen2(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(trim_padding(bytes)).into_owned()
+}
+
+fn trim_padding(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| *b != 0 && *b != b' ')
+        .map_or(0, |i| i + 1);
+    bytes.get(..end).unwrap_or_default()
+}
+
+/// Drops the zero padding a card stores after an image (values are padded to their maximum).
+fn image(bytes: &[u8]) -> Option<Vec<u8>> {
+    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    (end > 0).then(|| bytes.get(..end).unwrap_or_default().to_vec())
+}
+
+fn field(key: &'static str, label: &'static str, label_ja: &'static str, value: String) -> Field {
+    Field {
+        key,
+        label,
+        label_ja,
+        value,
+    }
+}
+
+/// The generation-2 printed-entry layout: tags in file order with their fixed value lengths
+/// (ERG `tlv_tag_reference.md`, citing spec 001460711 pp. 10–13; single source, UNCONFIRMED).
+pub struct Gen2Layout;
+
+impl Gen2Layout {
+    /// `(tag, length, key, English label, Japanese label, residence card only)`.
+    pub const PRINTED: [(u32, usize, &'static str, &'static str, &'static str, bool); 10] = [
+        (
+            0xC5,
+            8,
+            "card_expiry",
+            "Card expiry",
+            "有効期間満了日",
+            false,
+        ),
+        (0xC6, 8, "birth_date", "Date of birth", "生年月日", false),
+        (
+            0xC7,
+            1,
+            "sex",
+            "Sex (1 male, 2 female, 3 unspecified)",
+            "性別",
+            false,
+        ),
+        (
+            0xC8,
+            3,
+            "nationality",
+            "Nationality/region code",
+            "国籍・地域",
+            false,
+        ),
+        (
+            0xC9,
+            10,
+            "status",
+            "Status of residence code",
+            "在留資格",
+            false,
+        ),
+        (
+            0xCE,
+            4,
+            "period_of_stay",
+            "Period of stay",
+            "在留期間",
+            false,
+        ),
+        (
+            0xCA,
+            2,
+            "permission_type",
+            "Permission type",
+            "許可の種類",
+            true,
+        ),
+        (
+            0xCB,
+            8,
+            "permission_date",
+            "Permission date",
+            "許可年月日",
+            true,
+        ),
+        (
+            0xCC,
+            1,
+            "work_restriction",
+            "Work restriction (1 none, 2 status, 4 designation, 9 not permitted)",
+            "就労制限の有無",
+            true,
+        ),
+        (
+            0xCD,
+            8,
+            "stay_expiry",
+            "Period of stay expires",
+            "在留期間満了日",
+            true,
+        ),
+    ];
+    /// Length of the signed printed-entry block.
+    pub const PRINTED_LEN: usize = 53;
+    /// Signed length of the face value.
+    pub const FACE_LEN: usize = 3000;
+    /// Signed length of the name-image value.
+    pub const NAME_LEN: usize = 2500;
+}
+
+/// Signed lengths of generation 1 (residence-card.md §4).
+const GEN1_FRONT_LEN: usize = 7000;
+const GEN1_FACE_LEN: usize = 3000;
+
+/// Parses the files of a read.
+pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
+    let card_type = tlv::expect_single(files.get("mf.card_type")?, Tag::new(0xC1))
+        .map(|t| String::from_utf8_lossy(t.value()).into_owned())
+        .map_err(malformed("mf.card_type"))?;
+    let (generation, is_residence_card) = match card_type.as_str() {
+        "1" => (1, true),
+        "2" => (1, false),
+        "05" => (2, true),
+        "06" => (2, false),
+        _ => return Err(ParseError::UnsupportedCardType(card_type)),
+    };
+    let mut p = ParsedResidence {
+        generation,
+        card_type,
+        is_residence_card,
+        fields: Vec::new(),
+        front_image: None,
+        face_image: None,
+        name_image: None,
+        address_image: None,
+        check_code: Vec::new(),
+        certificate: Vec::new(),
+        printed_signed: Vec::new(),
+    };
+    if generation == 1 {
+        parse_gen1(files, &mut p)?;
+    } else {
+        parse_gen2(files, &mut p)?;
+    }
+    Ok(p)
+}
+
+fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
+    let front = objects(files, "df1.front_image")?;
+    p.front_image = value_of(&front, 0xD0).and_then(image);
+    let face = objects(files, "df1.face_image")?;
+    p.face_image = value_of(&face, 0xD1).and_then(image);
+    let addr = objects(files, "df2.address")?;
+    for (tag, key, label, ja) in [
+        (
+            0xD2,
+            "address_date",
+            "Address registered on",
+            "住居地記載年月日",
+        ),
+        (
+            0xD3,
+            "municipality_code",
+            "Municipality code",
+            "市町村コード",
+        ),
+        (0xD4, "address", "Address", "住居地"),
+    ] {
+        if let Some(v) = value_of(&addr, tag) {
+            p.fields.push(field(key, label, ja, text_gen1(v)));
+        }
+    }
+    if p.is_residence_card {
+        for (file, tag, key, label, ja) in [
+            (
+                "df2.comprehensive_permission",
+                0xD5,
+                "comprehensive_permission",
+                "Permission for activity outside status (comprehensive)",
+                "資格外活動許可欄（包括）",
+            ),
+            (
+                "df2.individual_permission",
+                0xD6,
+                "individual_permission",
+                "Permission for activity outside status (individual)",
+                "資格外活動許可欄（個別）",
+            ),
+            (
+                "df2.renewal_application",
+                0xD7,
+                "renewal_application",
+                "Application for extension (0 none, 1 applying)",
+                "在留期間更新等許可申請欄",
+            ),
+        ] {
+            let objs = objects(files, file)?;
+            if let Some(v) = value_of(&objs, tag) {
+                p.fields.push(field(key, label, ja, text_gen1(v)));
+            }
+        }
+    }
+    let sig = objects(files, "df3.signature")?;
+    p.check_code = value_of(&sig, 0xDA)
+        .ok_or(ParseError::Malformed {
+            file: "df3.signature",
+            detail: "no check code (DA)".into(),
+        })?
+        .to_vec();
+    p.certificate = value_of(&sig, 0xDB)
+        .ok_or(ParseError::Malformed {
+            file: "df3.signature",
+            detail: "no certificate (DB)".into(),
+        })?
+        .to_vec();
+    Ok(())
+}
+
+fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
+    let number = objects(files, "df1.card_number")?;
+    if let Some(v) = value_of(&number, 0xC2) {
+        p.fields.push(field(
+            "card_number",
+            "Card number",
+            "在留カード等番号",
+            text_gen2(v),
+        ));
+    }
+    let printed = objects(files, "df1.printed_entries")?;
+    for (tag, len, key, label, ja, residence_only) in Gen2Layout::PRINTED {
+        if residence_only && !p.is_residence_card {
+            continue;
+        }
+        let v = value_of(&printed, tag).ok_or(ParseError::Malformed {
+            file: "df1.printed_entries",
+            detail: format!("no {tag:02X} object"),
+        })?;
+        if v.len() != len {
+            return Err(ParseError::Malformed {
+                file: "df1.printed_entries",
+                detail: format!("{tag:02X} has {} bytes, the layout says {len}", v.len()),
+            });
+        }
+        p.printed_signed.extend_from_slice(v);
+        p.fields.push(field(key, label, ja, text_gen2(v)));
+    }
+    p.printed_signed.resize(Gen2Layout::PRINTED_LEN, 0);
+    let images = objects(files, "df1.images")?;
+    p.name_image = value_of(&images, 0xD0).and_then(image);
+    p.face_image = value_of(&images, 0xD1).and_then(image);
+    let addr = objects(files, "df1.address_image")?;
+    p.address_image = value_of(&addr, 0xDFD1).and_then(image);
+    let mut df2: Vec<(&'static str, Vec<(Tag, Vec<u8>)>)> = Vec::new();
+    if p.is_residence_card {
+        df2.push(("df2.permissions", objects(files, "df2.permissions")?));
+        df2.push(("df2.update_status", objects(files, "df2.update_status")?));
+    }
+    df2.push(("df2.other", objects(files, "df2.other")?));
+    for (_, objs) in &df2 {
+        for (tag, key, label, ja) in [
+            (
+                0xD5,
+                "comprehensive_permission",
+                "Permission outside status (0 none, 1 28h/week, 2 28h/week education)",
+                "資格外活動許可（包括）",
+            ),
+            (
+                0xD6,
+                "comprehensive_permission_expiry",
+                "Comprehensive permission expires",
+                "包括許可の期限",
+            ),
+            (
+                0xD7,
+                "individual_permission",
+                "Individual permission (0 none, 1 exists)",
+                "資格外活動許可（個別）",
+            ),
+            (
+                0xD8,
+                "update_status",
+                "Renewal application (0 none, 1 pending)",
+                "在留期間更新等許可申請",
+            ),
+            (
+                0xD9,
+                "commissioner_note",
+                "Commissioner note recorded (0/1)",
+                "出入国在留管理庁長官記載",
+            ),
+            (0xDE, "reserved_text", "Other", "その他"),
+        ] {
+            if let Some(v) = value_of(objs, tag) {
+                p.fields.push(field(key, label, ja, text_gen2(v)));
+            }
+        }
+    }
+    let sig = objects(files, "df3.signature")?;
+    p.check_code = value_of(&sig, 0xDC)
+        .ok_or(ParseError::Malformed {
+            file: "df3.signature",
+            detail: "no signature (DC)".into(),
+        })?
+        .to_vec();
+    p.certificate = value_of(&sig, 0xDD)
+        .ok_or(ParseError::Malformed {
+            file: "df3.signature",
+            detail: "no certificate (DD)".into(),
+        })?
+        .to_vec();
+    Ok(())
+}
+
+impl ParsedResidence {
+    /// Exactly the bytes the issuer signed.
+    pub fn signed_data(&self) -> Vec<u8> {
+        let padded = |v: &Option<Vec<u8>>, len: usize| {
+            let mut b = v.clone().unwrap_or_default();
+            if b.len() < len {
+                b.resize(len, 0);
+            }
+            b
+        };
+        if self.generation == 1 {
+            let mut d = padded(&self.front_image, GEN1_FRONT_LEN);
+            d.extend(padded(&self.face_image, GEN1_FACE_LEN));
+            d
+        } else {
+            let mut d = self.printed_signed.clone();
+            d.extend(padded(&self.face_image, Gen2Layout::FACE_LEN));
+            d.extend(padded(&self.name_image, Gen2Layout::NAME_LEN));
+            d
+        }
+    }
+
+    /// The field with `key`.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.value.as_str())
+    }
+}
+
+/// Why a card is not proven genuine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// Stable code: `image_altered`, `data_altered`, `signature_malformed`,
+    /// `certificate_malformed`, `unknown_issuer`, `no_trust_anchor`, `certificate_expired`,
+    /// `certificate_not_yet_valid`, `root_not_valid`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// One check and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Details.
+    pub detail: String,
+}
+
+/// What a genuine residence card proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidenceProof {
+    /// Card type.
+    pub card_type: String,
+    /// Serial of the card certificate.
+    pub certificate_serial: String,
+    /// Name of the root it chains to.
+    pub anchor: String,
+    /// The time of verification.
+    pub at: UnixTime,
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone)]
+pub struct ResidenceVerdict {
+    /// Every check made, in order.
+    pub checks: Vec<Check>,
+    /// Why not genuine (empty when genuine).
+    pub reasons: Vec<Reason>,
+    /// What the signature covers.
+    pub covered: Vec<&'static str>,
+    /// What the chip holds that no signature covers.
+    pub not_covered: Vec<&'static str>,
+    /// Whether test anchors were in the store.
+    pub trust_mode: TrustMode,
+    /// Subject and serial of the card certificate, when it parsed.
+    pub certificate: Option<(String, String, String)>,
+    proof: Option<Verified<ResidenceProof>>,
+}
+
+impl ResidenceVerdict {
+    /// True only with a proof.
+    pub fn genuine(&self) -> bool {
+        self.proof.is_some()
+    }
+
+    /// The proof, when genuine.
+    pub fn proof(&self) -> Option<&Verified<ResidenceProof>> {
+        self.proof.as_ref()
+    }
+}
+
+/// Proves a parsed card genuine, or says why not: the check code over exactly the signed bytes,
+/// the card certificate chained to a ZairyuCard root in `trust`, both valid at `at`.
+pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> ResidenceVerdict {
+    let mut checks = Vec::new();
+    let mut reasons = Vec::new();
+    let mut reason = |code: &'static str, message: String| reasons.push(Reason { code, message });
+    let (covered, not_covered): (Vec<&'static str>, Vec<&'static str>) = if card.generation == 1 {
+        (
+            vec!["front_image", "face_image"],
+            vec!["address", "permissions", "renewal_application"],
+        )
+    } else {
+        (
+            vec!["printed_entries", "face_image", "name_image"],
+            vec![
+                "card_number",
+                "address_image",
+                "permissions",
+                "update_status",
+                "other",
+            ],
+        )
+    };
+    let verdict = |checks, reasons, certificate, proof| ResidenceVerdict {
+        checks,
+        reasons,
+        covered: covered.clone(),
+        not_covered: not_covered.clone(),
+        trust_mode: trust.mode(),
+        certificate,
+        proof,
+    };
+
+    let cert = match ParsedCert::parse(&card.certificate) {
+        Ok(c) => c,
+        Err(e) => {
+            checks.push(Check {
+                name: "certificate",
+                passed: false,
+                detail: e.to_string(),
+            });
+            reason(
+                "certificate_malformed",
+                format!("the card certificate cannot be read: {e}"),
+            );
+            return verdict(checks, reasons, None, None);
+        }
+    };
+    let cert_info = Some((cert.subject(), cert.issuer(), cert.serial_hex()));
+
+    // 1. The check code over the images (and printed entries).
+    let data = card.signed_data();
+    let sig_result = cert.spki_der().and_then(|spki| {
+        if card.generation == 1 {
+            x509::verify_rsa_pkcs1(
+                &spki,
+                HashAlg::Sha256,
+                &Sha256::digest(&data),
+                &card.check_code,
+            )
+        } else {
+            let form = if card.check_code.len() == 96 {
+                SigForm::Raw
+            } else {
+                SigForm::Der
+            };
+            x509::verify_p384_prehash(&spki, &Sha256::digest(&data), &card.check_code, form)
+        }
+    });
+    let signature_ok = sig_result.is_ok();
+    checks.push(Check {
+        name: "check_code",
+        passed: signature_ok,
+        detail: match &sig_result {
+            Ok(()) => format!(
+                "{} over {} bytes matches the card certificate's key",
+                if card.generation == 1 {
+                    "RSA PKCS#1 v1.5 SHA-256"
+                } else {
+                    "ECDSA P-384 SHA-256"
+                },
+                data.len()
+            ),
+            Err(e) => e.to_string(),
+        },
+    });
+    match sig_result {
+        Ok(()) => {}
+        Err(x509::X509Error::BadSignature) if card.generation == 1 => reason(
+            "image_altered",
+            "the check code does not match the images: the front image or the face photo is not what the issuer signed (altered or substituted)".into(),
+        ),
+        Err(x509::X509Error::BadSignature) => reason(
+            "data_altered",
+            "the signature does not match: the printed entries, the face photo or the name image is not what the issuer signed".into(),
+        ),
+        Err(e) => reason("signature_malformed", format!("the check code cannot be checked: {e}")),
+    }
+
+    // 2. The certificate chain to a ZairyuCard root.
+    let purpose = if card.generation == 1 {
+        Purpose::Residence
+    } else {
+        Purpose::ResidenceGen2
+    };
+    let candidates: Vec<_> = trust.for_purpose(purpose).collect();
+    let mut chained = None;
+    let mut chain_error = None;
+    for anchor in &candidates {
+        let Ok(root) = ParsedCert::parse(anchor.der()) else {
+            continue;
+        };
+        if !cert.issued_by_name(&root) {
+            continue;
+        }
+        match cert.verify_signed_by(&root) {
+            Ok(()) => {
+                chained = Some((anchor.name().to_string(), root));
+                break;
+            }
+            Err(e) => chain_error = Some(e),
+        }
+    }
+    match (&chained, candidates.is_empty()) {
+        (Some((name, _)), _) => checks.push(Check {
+            name: "certificate_chain",
+            passed: true,
+            detail: format!("issued by {name}"),
+        }),
+        (None, true) => {
+            checks.push(Check {
+                name: "certificate_chain",
+                passed: false,
+                detail: "no root for this card generation is loaded".into(),
+            });
+            reason("no_trust_anchor", format!(
+                "no {} root is loaded: pass the root certificate files published by the Immigration Services Agency with --trust-anchor",
+                if card.generation == 1 { "ZairyuCard CA" } else { "ZairyuCard CA2" }
+            ));
+        }
+        (None, false) => {
+            let detail = match &chain_error {
+                Some(e) => format!("the certificate's signature does not verify under a root with its issuer's name ({e})"),
+                None => format!("issuer {:?} is not a loaded root", cert.issuer()),
+            };
+            checks.push(Check {
+                name: "certificate_chain",
+                passed: false,
+                detail: detail.clone(),
+            });
+            reason(
+                "unknown_issuer",
+                format!("the card certificate was not issued by a known ZairyuCard root: {detail}"),
+            );
+        }
+    }
+
+    // 3. Validity at the time of the read.
+    let (nb, na) = cert.validity();
+    let valid = cert.valid_at(at);
+    checks.push(Check {
+        name: "certificate_validity",
+        passed: valid,
+        detail: format!(
+            "valid {} to {}; checked at {}",
+            nb.to_rfc3339(),
+            na.to_rfc3339(),
+            at.to_rfc3339()
+        ),
+    });
+    if at > na {
+        reason(
+            "certificate_expired",
+            format!("the card certificate expired on {}", na.to_rfc3339()),
+        );
+    } else if at < nb {
+        reason(
+            "certificate_not_yet_valid",
+            format!(
+                "the card certificate is valid only from {}",
+                nb.to_rfc3339()
+            ),
+        );
+    }
+    let mut root_valid = true;
+    if let Some((name, root)) = &chained {
+        root_valid = root.valid_at(at);
+        if !root_valid {
+            let (rnb, rna) = root.validity();
+            checks.push(Check {
+                name: "root_validity",
+                passed: false,
+                detail: format!(
+                    "{name} is valid {} to {}",
+                    rnb.to_rfc3339(),
+                    rna.to_rfc3339()
+                ),
+            });
+            reason(
+                "root_not_valid",
+                format!("the root {name} was not valid at {}", at.to_rfc3339()),
+            );
+        }
+    }
+
+    let proof = match chained {
+        Some((anchor, _)) if signature_ok && valid && root_valid => {
+            Some(Verified::new(ResidenceProof {
+                card_type: card.card_type.clone(),
+                certificate_serial: cert.serial_hex(),
+                anchor,
+                at,
+            }))
+        }
+        _ => None,
+    };
+    verdict(checks, reasons, cert_info, proof)
+}

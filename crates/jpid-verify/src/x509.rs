@@ -1,0 +1,202 @@
+//! The X.509 pieces every verifier needs: splitting a certificate into its signed bytes, checking
+//! a signature made with an issuer's key (RSA PKCS#1 v1.5 or ECDSA P-384), validity at a given
+//! time. Certificates are hostile input: every failure is a typed error.
+
+use der::{Decode, Encode};
+use jpid_apdu::tlv;
+use p384::ecdsa::signature::hazmat::PrehashVerifier;
+use rsa::pkcs8::DecodePublicKey;
+use sha2::{Digest, Sha256, Sha384};
+use spki::ObjectIdentifier;
+use x509_cert::Certificate;
+
+use crate::proof::UnixTime;
+
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+
+/// Errors checking certificates and signatures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum X509Error {
+    /// Not a DER certificate.
+    #[error("not a valid X.509 certificate: {0}")]
+    Malformed(String),
+    /// A signature algorithm jpid does not accept.
+    #[error("unsupported signature algorithm {0}")]
+    UnsupportedAlgorithm(String),
+    /// A public key that cannot be used.
+    #[error("unusable public key: {0}")]
+    BadKey(String),
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+}
+
+/// A parsed certificate with the exact bytes its issuer signed.
+#[derive(Debug, Clone)]
+pub struct ParsedCert {
+    /// The certificate's DER.
+    pub der: Vec<u8>,
+    /// The `tbsCertificate` bytes exactly as they appear in `der`.
+    pub tbs: Vec<u8>,
+    /// The decoded certificate.
+    pub cert: Certificate,
+}
+
+impl ParsedCert {
+    /// Parses one DER certificate; trailing `00` padding (as the residence card stores it) is
+    /// allowed, anything else after the certificate is not.
+    pub fn parse(bytes: &[u8]) -> Result<Self, X509Error> {
+        let (outer, rest) =
+            tlv::parse_one(bytes).map_err(|e| X509Error::Malformed(e.to_string()))?;
+        if rest.iter().any(|b| *b != 0) {
+            return Err(X509Error::Malformed("data after the certificate".into()));
+        }
+        let der = outer.raw().to_vec();
+        let (tbs, _) =
+            tlv::parse_one(outer.value()).map_err(|e| X509Error::Malformed(e.to_string()))?;
+        let tbs = tbs.raw().to_vec();
+        let cert = Certificate::from_der(&der).map_err(|e| X509Error::Malformed(e.to_string()))?;
+        Ok(Self { der, tbs, cert })
+    }
+
+    /// The DER of the subject public key info.
+    pub fn spki_der(&self) -> Result<Vec<u8>, X509Error> {
+        self.cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| X509Error::Malformed(e.to_string()))
+    }
+
+    /// Subject as text.
+    pub fn subject(&self) -> String {
+        self.cert.tbs_certificate.subject.to_string()
+    }
+
+    /// Issuer as text.
+    pub fn issuer(&self) -> String {
+        self.cert.tbs_certificate.issuer.to_string()
+    }
+
+    /// Whether `issuer`'s subject is this certificate's issuer (compared as DER).
+    pub fn issued_by_name(&self, issuer: &ParsedCert) -> bool {
+        match (
+            self.cert.tbs_certificate.issuer.to_der(),
+            issuer.cert.tbs_certificate.subject.to_der(),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Serial number as upper-case hex.
+    pub fn serial_hex(&self) -> String {
+        hex::encode_upper(self.cert.tbs_certificate.serial_number.as_bytes())
+    }
+
+    /// `notBefore` and `notAfter`.
+    pub fn validity(&self) -> (UnixTime, UnixTime) {
+        let v = &self.cert.tbs_certificate.validity;
+        (
+            UnixTime(v.not_before.to_unix_duration().as_secs()),
+            UnixTime(v.not_after.to_unix_duration().as_secs()),
+        )
+    }
+
+    /// Whether `at` is inside the validity period.
+    pub fn valid_at(&self, at: UnixTime) -> bool {
+        let (nb, na) = self.validity();
+        nb <= at && at <= na
+    }
+
+    /// Checks this certificate's signature with `issuer`'s public key.
+    pub fn verify_signed_by(&self, issuer: &ParsedCert) -> Result<(), X509Error> {
+        let alg = self.cert.signature_algorithm.oid;
+        let sig = self.cert.signature.as_bytes().ok_or_else(|| {
+            X509Error::Malformed("signature is not a whole number of bytes".into())
+        })?;
+        verify_signature(&issuer.spki_der()?, alg, &self.tbs, sig)
+    }
+}
+
+/// Verifies `sig` over `data` with the key in `spki_der`, for the X.509 signature algorithm
+/// `alg`. ECDSA signatures are DER (as in certificates).
+pub fn verify_signature(
+    spki_der: &[u8],
+    alg: ObjectIdentifier,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<(), X509Error> {
+    match alg {
+        a if a == SHA256_WITH_RSA => {
+            verify_rsa_pkcs1(spki_der, HashAlg::Sha256, &Sha256::digest(data), sig)
+        }
+        a if a == SHA384_WITH_RSA => {
+            verify_rsa_pkcs1(spki_der, HashAlg::Sha384, &Sha384::digest(data), sig)
+        }
+        a if a == ECDSA_WITH_SHA256 => {
+            verify_p384_prehash(spki_der, &Sha256::digest(data), sig, SigForm::Der)
+        }
+        a if a == ECDSA_WITH_SHA384 => {
+            verify_p384_prehash(spki_der, &Sha384::digest(data), sig, SigForm::Der)
+        }
+        other => Err(X509Error::UnsupportedAlgorithm(other.to_string())),
+    }
+}
+
+/// Hash inside an RSA PKCS#1 v1.5 DigestInfo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+/// RSASSA-PKCS1-v1_5 verification of a precomputed digest.
+pub fn verify_rsa_pkcs1(
+    spki_der: &[u8],
+    hash: HashAlg,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), X509Error> {
+    let key = rsa::RsaPublicKey::from_public_key_der(spki_der)
+        .map_err(|e| X509Error::BadKey(e.to_string()))?;
+    let scheme = match hash {
+        HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+        HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+    };
+    key.verify(scheme, digest, sig)
+        .map_err(|_| X509Error::BadSignature)
+}
+
+/// How an ECDSA signature is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigForm {
+    /// ASN.1 `SEQUENCE { r, s }`.
+    Der,
+    /// `r ‖ s`, 48 bytes each.
+    Raw,
+}
+
+/// ECDSA P-384 verification of a precomputed digest.
+pub fn verify_p384_prehash(
+    spki_der: &[u8],
+    digest: &[u8],
+    sig: &[u8],
+    form: SigForm,
+) -> Result<(), X509Error> {
+    let key = p384::ecdsa::VerifyingKey::from_public_key_der(spki_der)
+        .map_err(|e| X509Error::BadKey(e.to_string()))?;
+    let sig = match form {
+        SigForm::Der => p384::ecdsa::Signature::from_der(sig),
+        SigForm::Raw => p384::ecdsa::Signature::from_slice(sig),
+    }
+    .map_err(|_| X509Error::BadSignature)?;
+    key.verify_prehash(digest, &sig)
+        .map_err(|_| X509Error::BadSignature)
+}
