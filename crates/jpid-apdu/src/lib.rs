@@ -23,4 +23,4 @@ pub use command::{ApduError, Command, LengthMode, MAX_EXTENDED_LE, MAX_SHORT_LE}
 pub use response::Response;
 pub use sensitive::Sensitive;
 pub use status::StatusWord;
-pub use tlv::{Tag, Tlv, TlvError};
+pub use tlv::{Tag, TagRule, Tlv, TlvError};

@@ -168,11 +168,22 @@ impl<'a> Tlv<'a> {
 
 /// Parses the TLV at the start of `input` (no filler skipping) and returns it with the rest.
 pub fn parse_one(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), TlvError> {
-    parse_at(input, 0)
+    parse_at(input, 0, TagRule::Ber)
 }
 
-fn parse_at(input: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
-    let (tag, after_tag) = parse_tag(input, base)?;
+/// How multi-byte tags end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagRule {
+    /// ISO/IEC 8825-1: subsequent bytes continue while bit 8 is set; up to 3 bytes.
+    Ber,
+    /// At most two bytes, the second taken whole. The generation-2 residence card defines its
+    /// tags as one or two bytes and uses `DF D1`, whose second byte has bit 8 set
+    /// (residence-card.md §3; ERG's transcription of the spec, p. 7).
+    TwoByte,
+}
+
+fn parse_at(input: &[u8], base: usize, rule: TagRule) -> Result<(Tlv<'_>, &[u8]), TlvError> {
+    let (tag, after_tag) = parse_tag(input, base, rule)?;
     let (len, after_len) = parse_len(after_tag, tag)?;
     let available = after_len.len();
     let declared = len;
@@ -190,7 +201,7 @@ fn parse_at(input: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
     Ok((Tlv { tag, value, raw }, rest))
 }
 
-fn parse_tag(input: &[u8], offset: usize) -> Result<(Tag, &[u8]), TlvError> {
+fn parse_tag(input: &[u8], offset: usize, rule: TagRule) -> Result<(Tag, &[u8]), TlvError> {
     let (&first, mut rest) = input
         .split_first()
         .ok_or(TlvError::TruncatedTag { offset })?;
@@ -207,7 +218,7 @@ fn parse_tag(input: &[u8], offset: usize) -> Result<(Tag, &[u8]), TlvError> {
                 return Err(TlvError::TagTooLong { offset });
             }
             value = (value << 8) | u32::from(b);
-            if b & 0x80 == 0 {
+            if b & 0x80 == 0 || rule == TagRule::TwoByte {
                 break;
             }
         }
@@ -242,10 +253,16 @@ fn parse_len(input: &[u8], tag: Tag) -> Result<(u64, &[u8]), TlvError> {
 
 /// Iterates over the objects of `input`, skipping `00` filler and stopping at trailing `FF` filler.
 pub fn iter(input: &[u8]) -> TlvIter<'_> {
+    iter_with(input, TagRule::Ber)
+}
+
+/// [`iter`] with a given [`TagRule`].
+pub fn iter_with(input: &[u8], rule: TagRule) -> TlvIter<'_> {
     TlvIter {
         input,
         offset: 0,
         failed: false,
+        rule,
     }
 }
 
@@ -255,6 +272,7 @@ pub struct TlvIter<'a> {
     input: &'a [u8],
     offset: usize,
     failed: bool,
+    rule: TagRule,
 }
 
 impl<'a> Iterator for TlvIter<'a> {
@@ -272,7 +290,7 @@ impl<'a> Iterator for TlvIter<'a> {
             self.input = &[];
             return None;
         }
-        match parse_at(self.input, self.offset) {
+        match parse_at(self.input, self.offset, self.rule) {
             Ok((tlv, rest)) => {
                 self.offset += self.input.len() - rest.len();
                 self.input = rest;
@@ -521,6 +539,30 @@ mod tests {
             Err(TlvError::TruncatedTag { offset: 0 })
         );
         assert_eq!(parse_one(&[]), Err(TlvError::TruncatedTag { offset: 0 }));
+    }
+
+    #[test]
+    fn two_byte_rule_for_the_residence_dfd1_tag() {
+        // residence-card.md §3: DF D1 82 09 C4 <2500 bytes> (address image, generation 2).
+        let mut file = h("DFD1 82 0003 414243");
+        file.extend([0, 0]);
+        assert!(
+            iter(&file).next().unwrap().is_err(),
+            "strict BER reads DF D1 82 as one tag"
+        );
+        let t: Vec<_> = iter_with(&file, TagRule::TwoByte)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].tag(), Tag::new(0xDFD1));
+        assert_eq!(t[0].value(), b"ABC");
+        // Ordinary two-byte tags read the same under both rules.
+        let f = h("DF2101 AA 5F4E01BB");
+        let a: Vec<_> = iter(&f).filter_map(Result::ok).collect();
+        let b: Vec<_> = iter_with(&f, TagRule::TwoByte)
+            .filter_map(Result::ok)
+            .collect();
+        assert_eq!(a, b);
     }
 
     #[test]

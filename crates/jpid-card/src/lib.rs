@@ -15,6 +15,12 @@ pub mod residence;
 pub mod spec;
 mod transport;
 
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
+
 pub use channel::{CardError, Channel, Exclusive, FileRef, Stats, MAX_RESPONSE_BYTES};
 pub use detect::{detect, CardKind, Detection};
 pub use transport::{CardTransport, TransportError};
+
+#[cfg(feature = "pcsc")]
+pub use crate::pcsc::{list_readers, PcscTransport, ReaderInfo, ReaderSelector};

@@ -6,11 +6,16 @@
 //!   PocketSign mock, mynumber-card.md §8), text-AP PIN `1234`.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use jpid_apdu::tlv::{self, Tag};
+use jpid_card::residence::crypto::Suite;
 use jpid_card::spec;
+use jpid_testpki::TestPki;
 
 use crate::fs::{Access, Df, Ef, Os, Pin, Quirks};
+use crate::residence::ResidenceApplet;
+use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
 
 /// The default card number of every simulated residence card and SPR certificate.
@@ -136,6 +141,9 @@ pub enum SpecError {
         /// Why.
         reason: String,
     },
+    /// The card could not be built (test PKI or fixtures unusable).
+    #[error("cannot build the simulated card: {0}")]
+    Build(String),
     /// An option that a later part of jpid implements.
     #[error("option {key}= is not supported by this version of the simulator yet")]
     NotYetSupported {
@@ -153,6 +161,10 @@ pub struct SimSpec {
     pub card_number: String,
     /// Whether the simulated reader carries extended-length APDUs (`ext=on|off`, default on).
     pub extended: bool,
+    /// What to alter after signing (`tamper=front|face|address|signature|certificate`).
+    pub tamper: Option<Tamper>,
+    /// Whether the holder has a face photo (`photo=yes|no`, default yes).
+    pub photo: bool,
 }
 
 impl SimSpec {
@@ -162,6 +174,8 @@ impl SimSpec {
             kind,
             card_number: DEFAULT_CARD_NUMBER.to_string(),
             extended: true,
+            tamper: None,
+            photo: true,
         }
     }
 
@@ -192,6 +206,24 @@ impl SimSpec {
                         }
                     }
                 }
+                "tamper" if kind.is_residence_family() => {
+                    spec.tamper = Some(Tamper::parse(value).ok_or_else(|| SpecError::BadValue {
+                        key: "tamper",
+                        reason: format!("{value:?} is not one of front, face, address, signature, certificate"),
+                    })?);
+                }
+                "photo" if kind.is_residence_family() => {
+                    spec.photo = match value {
+                        "yes" | "on" => true,
+                        "no" | "off" => false,
+                        v => {
+                            return Err(SpecError::BadValue {
+                                key: "photo",
+                                reason: format!("{v:?} is not yes or no"),
+                            })
+                        }
+                    }
+                }
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
                 "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
                 other => {
@@ -206,20 +238,20 @@ impl SimSpec {
     }
 
     /// Builds the card.
-    pub fn build(&self) -> SimCard {
-        match self.kind {
-            SimKind::Residence => residence(self, "1"),
-            SimKind::ResidenceGen2 => residence(self, "05"),
-            SimKind::Spr => residence(self, "2"),
-            SimKind::SprGen2 => residence(self, "06"),
+    pub fn build(&self) -> Result<SimCard, SpecError> {
+        Ok(match self.kind {
+            SimKind::Residence => residence(self, "1")?,
+            SimKind::ResidenceGen2 => residence(self, "05")?,
+            SimKind::Spr => residence(self, "2")?,
+            SimKind::SprGen2 => residence(self, "06")?,
             SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD),
             SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID),
-        }
+        })
     }
 
     /// Builds the card inside an in-process reader.
-    pub fn transport(&self) -> SimTransport {
-        SimTransport::new(Box::new(self.build()), self.extended)
+    pub fn transport(&self) -> Result<SimTransport, SpecError> {
+        Ok(SimTransport::new(Box::new(self.build()?), self.extended))
     }
 }
 
@@ -242,9 +274,17 @@ pub fn parse_card_number(text: &str) -> Result<String, SpecError> {
     }
 }
 
-fn residence(sim: &SimSpec, card_type: &str) -> SimCard {
-    // MF/EF01 common data `C0` (4 ASCII characters; the values real cards hold are UNCONFIRMED,
-    // residence-card.md §3, so the simulator states its own "0001") and MF/EF02 card type `C1`.
+/// The test PKI, parsed once per process from the committed fixtures.
+pub fn test_pki() -> Result<&'static TestPki, SpecError> {
+    static PKI: OnceLock<Result<TestPki, String>> = OnceLock::new();
+    PKI.get_or_init(|| jpid_testpki::load_default().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| SpecError::Build(e.clone()))
+}
+
+fn residence(sim: &SimSpec, card_type: &str) -> Result<SimCard, SpecError> {
+    // MF/EF01 common data `C0` (4 ASCII characters; ERG gives "0001", "0002"... for generation 2;
+    // the generation-1 values are UNCONFIRMED, residence-card.md §3) and MF/EF02 card type `C1`.
     let mf = Df::default()
         .ef(Ef::new(
             0x0001,
@@ -256,18 +296,43 @@ fn residence(sim: &SimSpec, card_type: &str) -> SimCard {
             Some(spec::RESIDENCE_SFI_CARD_TYPE),
             tlv::encode(Tag::new(spec::TAG_CARD_TYPE), card_type.as_bytes()),
         ));
-    // The DFs exist and refuse reads until the card number is authenticated (69 82); their
-    // contents and the authentication come with the residence-card reader.
-    let sm = Access::Custom(RULE_RESIDENCE_AUTH_SM);
-    let auth = Access::Custom(RULE_RESIDENCE_AUTH);
-    let df1 = Df::app(&spec::RESIDENCE_DF1)
-        .ef(Ef::new(0x0001, Some(0x05), Vec::new()).read(sm.clone()))
-        .ef(Ef::new(0x0002, Some(0x06), Vec::new()).read(sm));
-    let df2 = Df::app(&spec::RESIDENCE_DF2)
-        .ef(Ef::new(0x0001, Some(0x01), Vec::new()).read(auth.clone()));
-    let df3 = Df::app(&spec::RESIDENCE_DF3).ef(Ef::new(0x0001, Some(0x02), Vec::new()).read(auth));
-    let os = Os::new(mf, vec![df1, df2, df3], Quirks { select_mf: true });
-    SimCard::new(sim.kind.id(), ATR_CONTACTLESS_GENERIC.to_vec(), os, None)
+    let holder = Holder {
+        photo: sim.photo,
+        ..Holder::default()
+    };
+    let content =
+        residence_files::build(sim.kind, &sim.card_number, &holder, sim.tamper, test_pki()?)
+            .map_err(SpecError::Build)?;
+    // DF1 is read only under secure messaging; DF2 and DF3 plainly after VERIFY (§1).
+    let mut dfs = vec![
+        Df::app(&spec::RESIDENCE_DF1),
+        Df::app(&spec::RESIDENCE_DF2),
+        Df::app(&spec::RESIDENCE_DF3),
+    ];
+    for (df, sfi, data) in content.files {
+        let rule = if df == 1 {
+            RULE_RESIDENCE_AUTH_SM
+        } else {
+            RULE_RESIDENCE_AUTH
+        };
+        if let Some(d) = dfs.get_mut(usize::from(df).saturating_sub(1)) {
+            d.efs
+                .push(Ef::new(u16::from(sfi), Some(sfi), data).read(Access::Custom(rule)));
+        }
+    }
+    let os = Os::new(mf, dfs, Quirks { select_mf: true });
+    let suite = if matches!(sim.kind, SimKind::Residence | SimKind::Spr) {
+        Suite::Tdes
+    } else {
+        Suite::Aes
+    };
+    let applet = ResidenceApplet::new(suite, &sim.card_number);
+    Ok(SimCard::new(
+        sim.kind.id(),
+        ATR_CONTACTLESS_GENERIC.to_vec(),
+        os,
+        Some(Box::new(applet)),
+    ))
 }
 
 /// EF 0006 of the JPKI-AP: a 160-byte PKCS#11 token-info record whose first 32 bytes are the

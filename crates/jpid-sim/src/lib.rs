@@ -12,7 +12,10 @@
 mod card;
 pub mod fs;
 pub mod kinds;
+pub mod residence;
+pub mod residence_files;
 mod sim;
+pub mod vpcd;
 
 pub use card::SmartCard;
 pub use kinds::{SimKind, SimSpec, SpecError};

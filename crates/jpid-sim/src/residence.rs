@@ -108,13 +108,21 @@ impl ResidenceApplet {
 
     /// Decrypts `86 L 01 ‖ cryptogram` under the session key.
     fn open_sm(&self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, StatusWord> {
-        let key = self.session.as_ref().ok_or(StatusWord::SecurityStatusNotSatisfied)?;
-        let obj = tlv::expect_single(data, Tag::new(0x86)).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
-        let (ind, ct) = obj.value().split_first().ok_or(StatusWord::SmDataObjectsIncorrect)?;
+        let key = self
+            .session
+            .as_ref()
+            .ok_or(StatusWord::SecurityStatusNotSatisfied)?;
+        let obj = tlv::expect_single(data, Tag::new(0x86))
+            .map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
+        let (ind, ct) = obj
+            .value()
+            .split_first()
+            .ok_or(StatusWord::SmDataObjectsIncorrect)?;
         if *ind != 0x01 {
             return Err(StatusWord::SmDataObjectsIncorrect);
         }
-        let plain = crypto::decrypt(self.suite, key, ct).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
+        let plain =
+            crypto::decrypt(self.suite, key, ct).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
         let body = crypto::unpad(&plain).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
         Ok(Zeroizing::new(body.to_vec()))
     }
@@ -154,7 +162,10 @@ impl ResidenceApplet {
             }
         } else {
             match os.selected {
-                Selected::Ef(i) => (i, usize::from(u16::from_be_bytes([cmd.p1() & 0x7F, cmd.p2()]))),
+                Selected::Ef(i) => (
+                    i,
+                    usize::from(u16::from_be_bytes([cmd.p1() & 0x7F, cmd.p2()])),
+                ),
                 _ => return Response::status(StatusWord::CommandNotAllowed),
             }
         };
@@ -168,14 +179,26 @@ impl ResidenceApplet {
         let Some(rest) = ef.data.get(offset..).filter(|r| !r.is_empty()) else {
             return Response::status(StatusWord::WrongP1P2);
         };
-        let n = if want == 0 { rest.len() } else { want.min(rest.len()) };
-        let Ok(ct) = crypto::encrypt(self.suite, key, &crypto::pad(self.suite, rest.get(..n).unwrap_or_default())) else {
+        let n = if want == 0 {
+            rest.len()
+        } else {
+            want.min(rest.len())
+        };
+        let Ok(ct) = crypto::encrypt(
+            self.suite,
+            key,
+            &crypto::pad(self.suite, rest.get(..n).unwrap_or_default()),
+        ) else {
             return Response::status(StatusWord::ExecutionError);
         };
         let mut body = vec![0x01];
         body.extend_from_slice(&ct);
         let answer = tlv::encode(Tag::new(0x86), &body);
-        let limit = if extended { jpid_apdu::MAX_EXTENDED_LE } else { cmd.le().unwrap_or(256) };
+        let limit = if extended {
+            jpid_apdu::MAX_EXTENDED_LE
+        } else {
+            cmd.le().unwrap_or(256)
+        };
         if answer.len() > limit as usize {
             return Response::status(StatusWord::WrongLength);
         }

@@ -5,7 +5,7 @@ use jpid_card::{detect, spec, CardKind, CardTransport, Channel, FileRef};
 use jpid_sim::{SimKind, SimSpec, SmartCard, SpecError};
 
 fn channel(spec: &str) -> Channel<jpid_sim::SimTransport> {
-    Channel::new(SimSpec::parse(spec).unwrap().transport())
+    Channel::new(SimSpec::parse(spec).unwrap().transport().unwrap())
 }
 
 fn verify(ch: &mut Channel<jpid_sim::SimTransport>, p2: u8, pin: &[u8]) -> StatusWord {
@@ -180,7 +180,7 @@ fn change_pin_needs_verification_first() {
 
 #[test]
 fn generic_os_status_words() {
-    let mut card = SimSpec::new(SimKind::MyNumber).build();
+    let mut card = SimSpec::new(SimKind::MyNumber).build().unwrap();
     let sw = |r: Vec<u8>| StatusWord::from_bytes(r[r.len() - 2], r[r.len() - 1]);
     assert_eq!(
         sw(card.process(&[0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])),
@@ -210,7 +210,7 @@ fn generic_os_status_words() {
         StatusWord::NoPreciseDiagnosis
     );
     card.reset();
-    let mut residence = SimSpec::new(SimKind::Residence).build();
+    let mut residence = SimSpec::new(SimKind::Residence).build().unwrap();
     assert_eq!(
         sw(residence.process(&[0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])),
         StatusWord::Success
@@ -224,7 +224,10 @@ fn generic_os_status_words() {
 
 #[test]
 fn short_only_reader_refuses_extended_apdus() {
-    let mut t = SimSpec::parse("mynumber,ext=off").unwrap().transport();
+    let mut t = SimSpec::parse("mynumber,ext=off")
+        .unwrap()
+        .transport()
+        .unwrap();
     assert!(!t.supports_extended_length());
     assert!(t
         .transmit(&[0x00, 0xB0, 0x86, 0x00, 0x00, 0x00, 0x00])
@@ -260,9 +263,14 @@ fn spec_parsing() {
         Err(SpecError::MissingValue(_))
     ));
     assert!(matches!(
-        SimSpec::parse("residence,tamper=face"),
+        SimSpec::parse("mynumber,tamper=face"),
         Err(SpecError::NotYetSupported { key: "tamper" })
     ));
+    assert!(matches!(
+        SimSpec::parse("residence,tamper=nose"),
+        Err(SpecError::BadValue { key: "tamper", .. })
+    ));
+    assert!(SimSpec::parse("spr-gen2,tamper=face,photo=no").is_ok());
     let e = SimSpec::parse("passport").unwrap_err().to_string();
     assert!(
         e.contains("residence-gen2") && e.contains("mynumber"),
@@ -272,7 +280,7 @@ fn spec_parsing() {
 
 #[test]
 fn removed_card_is_a_typed_error() {
-    let mut t = SimSpec::new(SimKind::Residence).transport();
+    let mut t = SimSpec::new(SimKind::Residence).transport().unwrap();
     t.remove_card();
     let mut ch = Channel::new(t);
     assert!(matches!(

@@ -100,7 +100,7 @@ fn malformed(file: &'static str) -> impl Fn(tlv::TlvError) -> ParseError {
 
 /// All objects of a file by tag.
 fn objects(files: &ResidenceFiles, file: &'static str) -> Result<Vec<(Tag, Vec<u8>)>, ParseError> {
-    tlv::iter(files.get(file)?)
+    tlv::iter_with(files.get(file)?, tlv::TagRule::TwoByte)
         .map(|t| t.map(|t| (t.tag(), t.value().to_vec())))
         .collect::<Result<_, _>>()
         .map_err(malformed(file))
@@ -135,10 +135,11 @@ fn trim_padding(bytes: &[u8]) -> &[u8] {
     bytes.get(..end).unwrap_or_default()
 }
 
-/// Drops the zero padding a card stores after an image (values are padded to their maximum).
+/// An image value exactly as stored (cards pad values with zeros up to their maximum; image
+/// formats end in legitimate zero bytes, so nothing is trimmed). An empty or all-zero value means
+/// the card holds no such image.
 fn image(bytes: &[u8]) -> Option<Vec<u8>> {
-    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
-    (end > 0).then(|| bytes.get(..end).unwrap_or_default().to_vec())
+    bytes.iter().any(|b| *b != 0).then(|| bytes.to_vec())
 }
 
 fn field(key: &'static str, label: &'static str, label_ja: &'static str, value: String) -> Field {
@@ -628,11 +629,11 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
         Ok(()) => {}
         Err(x509::X509Error::BadSignature) if card.generation == 1 => reason(
             "image_altered",
-            "the check code does not match the images: the front image or the face photo is not what the issuer signed (altered or substituted)".into(),
+            "the check code does not match the images: the front image or the face photo is not what the issuer signed (altered or substituted), or the check code itself was replaced".into(),
         ),
         Err(x509::X509Error::BadSignature) => reason(
             "data_altered",
-            "the signature does not match: the printed entries, the face photo or the name image is not what the issuer signed".into(),
+            "the signature does not match: the printed entries, the face photo or the name image (the front-side data) is not what the issuer signed, or the signature itself was replaced".into(),
         ),
         Err(e) => reason("signature_malformed", format!("the check code cannot be checked: {e}")),
     }

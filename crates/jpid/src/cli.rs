@@ -10,7 +10,8 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
   pcsc:NAME             the PC/SC reader whose name contains NAME (case-insensitive)
   sim:KIND[,key=value]  a built-in simulated card; `jpid sim list` shows the kinds
                         (residence, residence-gen2, spr, spr-gen2, mynumber, jpki-smartphone)
-                        keys: card-number=AB12345678CD (residence kinds), ext=on|off
+                        keys: card-number=AB12345678CD, tamper=face|front|address|
+                        signature|certificate, photo=no (residence kinds); ext=on|off
 
 Trust:
   Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE
@@ -20,14 +21,17 @@ Trust:
 
 Examples:
   jpid demo                                 run every simulated card through jpid (no reader)
+  jpid residence read --out card1           read a residence card, prove it genuine, export images
+  jpid residence verify card1/card.json     check a saved read again, offline
   jpid --reader sim:residence detect        identify a simulated residence card
   jpid readers                              list PC/SC readers and whether they hold a card
   jpid detect --json                        identify the card on the first reader, as JSON
   jpid --reader pcsc:sony detect            use the reader whose name contains \"sony\"
   jpid sim attach --card mynumber           put a simulated card behind pcscd (vsmartcard-vpcd)
 
-Exit status: 0 success; 2 usage; 3 reader or PC/SC service problem; 4 no card or card
-removed; 5 unsupported card; 6 the card refused or answered wrongly; 1 anything else.
+Exit status: 0 success; 2 usage or bad input file; 3 reader or PC/SC service problem; 4 no
+card or card removed; 5 unsupported card; 6 the card refused (e.g. wrong card number) or
+answered wrongly; 7 the card is NOT proven genuine; 1 anything else.
 Under --json, errors are printed on stdout as {\"error\":{\"kind\":...,\"message\":...}}.";
 
 /// jpid reads the IC chips of Japan's Residence Card, Special Permanent Resident Certificate and
@@ -88,9 +92,50 @@ pub enum Command {
     /// Identify the card in the reader (residence card gen 1/2, SPR certificate, My Number card,
     /// smartphone JPKI token) without touching any PIN
     Detect,
+    /// Residence Card / Special Permanent Resident Certificate: read the chip and prove it genuine
+    #[command(subcommand)]
+    Residence(ResidenceCommand),
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResidenceCommand {
+    /// Read every file of the chip, verify the issuer's signature and certificate, and export
+    /// the images.
+    ///
+    /// The card number (2 letters, 8 digits, 2 letters, printed at the top right of the card)
+    /// opens the chip; without --card-number jpid asks for it. Exit status 0 only when the card
+    /// is proven genuine (7 when it is not).
+    ///
+    /// Examples:
+    ///   jpid residence read --card-number AB12345678CD --out card1
+    ///   jpid --reader sim:residence,tamper=face residence read --card-number AB12345678CD --json
+    #[command(verbatim_doc_comment)]
+    Read {
+        /// The card number printed on the card (not a secret, but the chip's access key)
+        #[arg(long, value_name = "NUMBER")]
+        card_number: Option<String>,
+        /// Write front.png / face.png (and the raw .tif / .jp2) and card.json, the dump that
+        /// `jpid residence verify` checks again offline
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Verify a dump written by `jpid residence read --out DIR` again, offline.
+    ///
+    /// The certificate's validity is checked at the time of the original read unless --at says
+    /// otherwise. Example: jpid residence verify card1/card.json
+    Verify {
+        /// The card.json file
+        dump: PathBuf,
+        /// Check validity at this time instead (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Also export the images into DIR
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,5 +157,8 @@ pub enum SimCommand {
         /// Give up if vpcd cannot be reached within this many seconds
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
         connect_timeout: u64,
+        /// Remove the card after this many seconds (default: keep it until interrupted)
+        #[arg(long = "for", value_name = "SECONDS")]
+        run_for: Option<u64>,
     },
 }

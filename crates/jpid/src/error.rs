@@ -14,6 +14,9 @@ pub enum Kind {
     UnsupportedCard,
     Card,
     Trust,
+    WrongCardNumber,
+    NotGenuine,
+    BadDump,
     Io,
     Internal,
 }
@@ -29,6 +32,9 @@ impl Kind {
             Self::UnsupportedCard => "unsupported_card",
             Self::Card => "card_error",
             Self::Trust => "trust_anchor",
+            Self::WrongCardNumber => "wrong_card_number",
+            Self::NotGenuine => "not_genuine",
+            Self::BadDump => "bad_dump",
             Self::Io => "io",
             Self::Internal => "internal",
         }
@@ -36,7 +42,9 @@ impl Kind {
 
     pub fn exit_code(self) -> u8 {
         match self {
-            Self::Usage | Self::Trust => 2,
+            Self::Usage | Self::Trust | Self::BadDump => 2,
+            Self::WrongCardNumber => 6,
+            Self::NotGenuine => 7,
             Self::PcscUnavailable | Self::NoReader => 3,
             Self::NoCard | Self::CardRemoved => 4,
             Self::UnsupportedCard => 5,
@@ -52,6 +60,9 @@ pub struct CliError {
     pub kind: Kind,
     pub message: String,
     pub hint: Option<String>,
+    /// The command already printed its full result (e.g. a NOT GENUINE verdict): only the exit
+    /// status remains to be set.
+    pub reported: bool,
 }
 
 impl CliError {
@@ -60,7 +71,14 @@ impl CliError {
             kind,
             message: message.into(),
             hint: None,
+            reported: false,
         }
+    }
+
+    /// Marks the error as already shown in the command's output.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -108,5 +126,20 @@ impl From<jpid_sim::SpecError> for CliError {
 impl From<jpid_verify::TrustError> for CliError {
     fn from(e: jpid_verify::TrustError) -> Self {
         CliError::new(Kind::Trust, e.to_string())
+    }
+}
+
+impl From<jpid_card::residence::ResidenceError> for CliError {
+    fn from(e: jpid_card::residence::ResidenceError) -> Self {
+        use jpid_card::residence::ResidenceError as R;
+        let message = e.to_string();
+        match e {
+            R::Card(c) => c.into(),
+            R::WrongCardNumber => CliError::new(Kind::WrongCardNumber, message)
+                .hint("the number is printed at the top right of the card front: 2 letters, 8 digits, 2 letters"),
+            R::UnsupportedCardType(_) => CliError::new(Kind::UnsupportedCard, message)
+                .hint("run `jpid detect` to see what card this is"),
+            _ => CliError::new(Kind::Card, message),
+        }
     }
 }

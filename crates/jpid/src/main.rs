@@ -13,7 +13,7 @@ mod output;
 mod reader;
 mod testroots;
 
-use cli::{Cli, Command, SimCommand};
+use cli::{Cli, Command, ResidenceCommand, SimCommand};
 use context::Ctx;
 
 fn main() -> ExitCode {
@@ -24,17 +24,26 @@ fn main() -> ExitCode {
         Command::Demo => cmd::demo::run(&ctx),
         Command::Readers => cmd::readers::run(&ctx),
         Command::Detect => cmd::detect::run(&ctx),
+        Command::Residence(ResidenceCommand::Read { card_number, out }) => {
+            cmd::residence::read(&ctx, card_number.as_deref(), out.as_deref())
+        }
+        Command::Residence(ResidenceCommand::Verify { dump, at, out }) => {
+            cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
+        }
         Command::Sim(SimCommand::List) => cmd::sim::list(&ctx),
         Command::Sim(SimCommand::Attach {
             card,
             vpcd,
             connect_timeout,
-        }) => cmd::sim::attach(&ctx, card, vpcd, *connect_timeout),
+            run_for,
+        }) => cmd::sim::attach(&ctx, card, vpcd, *connect_timeout, *run_for),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            ctx.out.error(&e);
+            if !e.reported {
+                ctx.out.error(&e);
+            }
             ExitCode::from(e.kind.exit_code())
         }
     }

@@ -45,10 +45,13 @@ impl ReaderSpec {
     /// Connects to the card.
     pub fn open(&self) -> Result<Box<dyn CardTransport>, CliError> {
         match self {
-            Self::Sim(spec) => Ok(Box::new(spec.transport())),
+            Self::Sim(spec) => Ok(Box::new(spec.transport()?)),
             Self::Pcsc(name) => {
-                let t = jpid_card::pcsc::PcscTransport::connect(name.as_deref())?;
-                Ok(Box::new(t))
+                let selector = match name {
+                    Some(n) => jpid_card::ReaderSelector::NameContains(n.clone()),
+                    None => jpid_card::ReaderSelector::FirstWithCard,
+                };
+                Ok(Box::new(jpid_card::PcscTransport::connect(&selector)?))
             }
         }
     }

@@ -1,8 +1,37 @@
-//! The simulator's test roots, handed to the trust store only on request.
+//! The simulator's test roots, handed to the trust store only on request (`--trust test`, or a
+//! `sim:` reader).
 
 use jpid_verify::Purpose;
 
-/// Every test root with its purpose.
+/// Every test root with its purpose; empty if the test PKI cannot be loaded (then nothing
+/// verifies under test trust, which is the safe failure).
 pub fn roots() -> Vec<(&'static str, Purpose, &'static [u8])> {
-    Vec::new()
+    match jpid_sim::kinds::test_pki() {
+        Ok(pki) => vec![
+            (
+                "ZairyuCard CA",
+                Purpose::Residence,
+                pki.zairyu_ca().cert_der(),
+            ),
+            (
+                "ZairyuCard CA2",
+                Purpose::ResidenceGen2,
+                pki.zairyu2_ca().cert_der(),
+            ),
+            (
+                "JPKI user authentication root",
+                Purpose::JpkiAuth,
+                pki.jpki_auth_ca().cert_der(),
+            ),
+            (
+                "JPKI digital signature root",
+                Purpose::JpkiSign,
+                pki.jpki_sign_ca().cert_der(),
+            ),
+        ],
+        Err(e) => {
+            log::error!("the test PKI cannot be loaded: {e}");
+            Vec::new()
+        }
+    }
 }

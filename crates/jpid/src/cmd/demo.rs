@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     ));
     let mut failures = 0;
     for kind in SimKind::ALL {
-        let mut channel = Channel::new(SimSpec::new(kind).transport());
+        let mut channel = Channel::new(SimSpec::new(kind).transport()?);
         let found = detect(&mut channel)?;
         let ok = found.kind.id() == kind.id();
         if !ok {

@@ -1,4 +1,5 @@
 pub mod demo;
 pub mod detect;
 pub mod readers;
+pub mod residence;
 pub mod sim;

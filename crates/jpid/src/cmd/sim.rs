@@ -3,11 +3,14 @@
 use jpid_sim::kinds::{
     DEFAULT_AUTH_PIN, DEFAULT_CARD_NUMBER, DEFAULT_SIGN_PASSWORD, DEFAULT_TEXT_PIN,
 };
+use std::time::Duration;
+
+use jpid_sim::vpcd::{self, AttachOptions};
 use jpid_sim::{SimKind, SimSpec};
 use serde_json::json;
 
 use crate::context::Ctx;
-use crate::error::CliError;
+use crate::error::{CliError, Kind};
 
 pub fn list(ctx: &Ctx) -> Result<(), CliError> {
     let defaults = |k: SimKind| match k {
@@ -16,7 +19,7 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
             "jpki_sign_password": DEFAULT_SIGN_PASSWORD,
             "text_ap_pin": DEFAULT_TEXT_PIN,
         }),
-        _ => json!({"card_number": DEFAULT_CARD_NUMBER}),
+        _ => json!({"card_number": DEFAULT_CARD_NUMBER, "photo": true}),
     };
     let rows: Vec<_> = SimKind::ALL
         .iter()
@@ -31,18 +34,56 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
             "\nDefaults (synthetic, test-only):\n  residence kinds: card-number={DEFAULT_CARD_NUMBER}\n  \
              My Number kinds: JPKI auth PIN {DEFAULT_AUTH_PIN}, signature password {DEFAULT_SIGN_PASSWORD}, \
              text-AP PIN {DEFAULT_TEXT_PIN}\n\nOptions: card-number=AB12345678CD (residence kinds), \
-             ext=on|off (reader with or without extended-length APDUs)\n"
+             ext=on|off (reader with or without extended-length APDUs),\n  \
+             tamper=front|face|address|signature|certificate and photo=yes|no (residence kinds)\n"
         ));
         s
     });
     Ok(())
 }
 
-pub fn attach(ctx: &Ctx, card: &str, vpcd: &str, connect_timeout: u64) -> Result<(), CliError> {
+pub fn attach(
+    ctx: &Ctx,
+    card: &str,
+    vpcd: &str,
+    connect_timeout: u64,
+    run_for: Option<u64>,
+) -> Result<(), CliError> {
     let spec = SimSpec::parse(card)?;
-    let _ = (ctx, spec, vpcd, connect_timeout);
-    Err(CliError::new(
-        crate::error::Kind::Internal,
-        "jpid sim attach is not built yet",
-    ))
+    let mut sim = spec.build()?;
+    let mut opts =
+        AttachOptions::default().with_connect_timeout(Some(Duration::from_secs(connect_timeout)));
+    if let Some(secs) = run_for {
+        opts = opts.with_max_run_time(Duration::from_secs(secs));
+    }
+    if !ctx.out.json {
+        eprintln!(
+            "jpid: inserting simulated card sim:{card} into the vpcd reader at {vpcd}; \
+             stop with Ctrl-C (that removes the card)"
+        );
+    }
+    let end = vpcd::attach(&mut sim, vpcd, &opts).map_err(|e| {
+        CliError::new(Kind::PcscUnavailable, format!("vpcd bridge: {e}")).hint(
+            "is pcscd running with the vsmartcard-vpcd driver? (Debian: apt-get install pcscd \
+             vsmartcard-vpcd, then start pcscd); the driver listens on 127.0.0.1:35963 by default",
+        )
+    })?;
+    let reason = match end.reason {
+        vpcd::EndReason::ClosedByVpcd => "pcscd closed the connection",
+        vpcd::EndReason::Stopped => "stopped",
+        vpcd::EndReason::TimeLimit => "time limit reached",
+        _ => "ended",
+    };
+    ctx.out.emit(
+        "sim attach",
+        json!({"card": spec.kind.id(), "vpcd": vpcd, "ended": reason,
+               "commands": end.commands, "control_messages": end.control_messages}),
+        || {
+            format!(
+                "card removed ({reason}); {} commands answered\n",
+                end.commands
+            )
+        },
+    );
+    Ok(())
 }

@@ -1,0 +1,300 @@
+//! A whole residence-card read through jpid's own reader against the simulated cards, then the
+//! verification a bank counter would rely on.
+
+use jpid_apdu::{Command, StatusWord};
+use jpid_card::residence::{read_card, CardNumber, ResidenceError, ResidenceRead};
+use jpid_card::{spec, CardError, Channel, FileRef};
+use jpid_sim::SimSpec;
+use jpid_verify::residence::{self, ResidenceFiles, ResidenceVerdict};
+use jpid_verify::{Purpose, TrustStore, UnixTime};
+
+fn trust() -> TrustStore {
+    let pki = jpid_sim::kinds::test_pki().unwrap();
+    TrustStore::empty().with_test_anchors([
+        (
+            "ZairyuCard CA",
+            Purpose::Residence,
+            pki.zairyu_ca().cert_der(),
+        ),
+        (
+            "ZairyuCard CA2",
+            Purpose::ResidenceGen2,
+            pki.zairyu2_ca().cert_der(),
+        ),
+    ])
+}
+
+fn at() -> UnixTime {
+    UnixTime::parse("2026-11-23").unwrap()
+}
+
+fn counter_rng() -> impl FnMut(&mut [u8]) {
+    let mut n = 0u8;
+    move |buf: &mut [u8]| {
+        for b in buf {
+            n = n.wrapping_mul(31).wrapping_add(7);
+            *b = n;
+        }
+    }
+}
+
+fn read(spec: &str, number: &str) -> (Result<ResidenceRead, ResidenceError>, jpid_card::Stats) {
+    let mut ch = Channel::new(SimSpec::parse(spec).unwrap().transport().unwrap());
+    let mut progress_calls = 0;
+    let r = read_card(
+        &mut ch,
+        &CardNumber::try_from(number).unwrap(),
+        &mut counter_rng(),
+        &mut |_| progress_calls += 1,
+    );
+    if let Ok(read) = &r {
+        assert_eq!(
+            progress_calls + 2,
+            read.files.len(),
+            "one progress call per file read after the MF"
+        );
+    }
+    (r, ch.stats())
+}
+
+fn verdict(read: &ResidenceRead) -> ResidenceVerdict {
+    let files = ResidenceFiles(
+        read.files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let parsed = residence::parse(&files).unwrap();
+    residence::verify(&parsed, &trust(), at())
+}
+
+#[test]
+fn every_residence_kind_reads_and_verifies_with_and_without_extended_length() {
+    for (kind, files, generation) in [
+        ("residence", 9, 1),
+        ("spr", 6, 1),
+        ("residence-gen2", 10, 2),
+        ("spr-gen2", 8, 2),
+    ] {
+        for ext in ["on", "off"] {
+            let (r, stats) = read(&format!("{kind},ext={ext}"), "AB12345678CD");
+            let r = r.unwrap_or_else(|e| panic!("{kind} ext={ext}: {e}"));
+            assert_eq!(r.generation, generation);
+            assert_eq!(r.files.len(), files, "{kind}");
+            let v = verdict(&r);
+            assert!(v.genuine(), "{kind} ext={ext}: {:?}", v.reasons);
+            assert!(v.checks.iter().all(|c| c.passed), "{kind}: {:?}", v.checks);
+            if ext == "on" {
+                // One APDU per file plus: card type, common, GET CHALLENGE, MUTUAL AUTH, VERIFY,
+                // and one SELECT per DF: the fewest the card allows.
+                assert_eq!(stats.apdus as usize, files + 3 + 3, "{kind}: {stats:?}");
+            } else {
+                assert!(
+                    stats.apdus as usize > files + 6,
+                    "{kind}: chunked reads take more APDUs"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gen1_fields_images_and_certificate() {
+    let (r, stats) = read("residence", "ab12345678cd");
+    let r = r.unwrap();
+    let files = ResidenceFiles(
+        r.files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let p = residence::parse(&files).unwrap();
+    assert_eq!(p.card_type, "1");
+    assert!(
+        p.field("address").unwrap().starts_with("東京都千代田区"),
+        "Shift_JIS decoded"
+    );
+    assert_eq!(p.field("municipality_code"), Some("131016"));
+    assert_eq!(p.field("renewal_application"), Some("0"));
+    let front = p.front_image.as_ref().unwrap();
+    assert!(
+        front.starts_with(b"II*\0") || front.starts_with(b"MM\0*"),
+        "front is a TIFF"
+    );
+    assert!(
+        front.len() > 5_000 && front.len() <= 7_000,
+        "realistic front size {}",
+        front.len()
+    );
+    let face = p.face_image.as_ref().unwrap();
+    assert!(
+        face.starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20]),
+        "face is JP2"
+    );
+    assert!(face.len() > 2_000 && face.len() <= 3_000);
+    assert!(
+        stats.bytes_received > 10_000 && stats.bytes_received < 13_500,
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn gen2_printed_entries_are_text() {
+    let (r, _) = read("residence-gen2,card-number=XY98765432ZW", "XY98765432ZW");
+    let r = r.unwrap();
+    let files = ResidenceFiles(
+        r.files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let p = residence::parse(&files).unwrap();
+    assert_eq!(p.field("card_number"), Some("XY98765432ZW"));
+    assert_eq!(p.field("birth_date"), Some("19950505"));
+    assert_eq!(p.field("work_restriction"), Some("1"));
+    assert!(p.name_image.is_some() && p.address_image.is_some());
+    assert!(verdict(&r).genuine());
+}
+
+#[test]
+fn tampering_is_detected_and_named() {
+    for kind in ["residence", "residence-gen2", "spr"] {
+        for (tamper, code) in [
+            ("face", None),
+            ("front", None),
+            ("signature", None),
+            ("certificate", Some("unknown_issuer")),
+        ] {
+            let (r, _) = read(&format!("{kind},tamper={tamper}"), "AB12345678CD");
+            let v = verdict(&r.unwrap());
+            assert!(!v.genuine(), "{kind} tamper={tamper}");
+            let codes: Vec<_> = v.reasons.iter().map(|r| r.code).collect();
+            match code {
+                Some(c) => assert!(codes.contains(&c), "{kind} {tamper}: {codes:?}"),
+                None => assert!(
+                    codes.contains(&"image_altered") || codes.contains(&"data_altered"),
+                    "{kind} {tamper}: {codes:?}"
+                ),
+            }
+            if tamper == "face" || tamper == "front" {
+                let msg = &v.reasons[0].message;
+                assert!(
+                    msg.contains(tamper) || (tamper == "front" && msg.contains("name image")),
+                    "{msg}"
+                );
+            }
+        }
+        // The address is not covered by the chip's signature: still genuine, and the verdict says so.
+        let (r, _) = read(&format!("{kind},tamper=address"), "AB12345678CD");
+        let v = verdict(&r.unwrap());
+        assert!(v.genuine());
+        assert!(v.not_covered.iter().any(|n| n.starts_with("address")));
+    }
+}
+
+#[test]
+fn expired_and_untrusted() {
+    let (r, _) = read("residence", "AB12345678CD");
+    let r = r.unwrap();
+    let files = ResidenceFiles(
+        r.files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let p = residence::parse(&files).unwrap();
+    let late = residence::verify(&p, &trust(), UnixTime::parse("2035-01-01").unwrap());
+    assert!(!late.genuine());
+    assert!(late.reasons.iter().any(|r| r.code == "certificate_expired"));
+    // Production trust has no ZairyuCard root: never genuine, and it says what to do.
+    let prod = residence::verify(&p, &TrustStore::production(), at());
+    assert!(!prod.genuine());
+    assert!(prod
+        .reasons
+        .iter()
+        .any(|r| r.code == "no_trust_anchor" && r.message.contains("--trust-anchor")));
+}
+
+#[test]
+fn wrong_card_number_is_refused_at_mutual_authenticate() {
+    let (r, stats) = read("residence", "AB12345678CE");
+    assert!(matches!(r, Err(ResidenceError::WrongCardNumber)), "{r:?}");
+    assert_eq!(
+        stats.apdus, 4,
+        "card type, common, GET CHALLENGE, MUTUAL AUTHENTICATE"
+    );
+    let (r, _) = read("residence-gen2", "ZZ00000000ZZ");
+    assert!(matches!(r, Err(ResidenceError::WrongCardNumber)));
+}
+
+#[test]
+fn photo_less_holder() {
+    for kind in ["residence", "residence-gen2"] {
+        let (r, _) = read(&format!("{kind},photo=no"), "AB12345678CD");
+        let r = r.unwrap();
+        let files = ResidenceFiles(
+            r.files
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
+        let p = residence::parse(&files).unwrap();
+        assert!(p.face_image.is_none());
+        assert!(residence::verify(&p, &trust(), at()).genuine(), "{kind}");
+    }
+}
+
+#[test]
+fn secure_messaging_exactly_where_the_spec_puts_it() {
+    let mut ch = Channel::new(SimSpec::parse("residence").unwrap().transport().unwrap());
+    // Before authentication: DF2 refuses with 69 82.
+    assert!(ch.select_aid(&spec::RESIDENCE_DF2).unwrap().is_success());
+    assert_eq!(
+        ch.read_binary(FileRef::Sfi(1), 0, 256).unwrap().sw(),
+        StatusWord::SecurityStatusNotSatisfied
+    );
+    // MUTUAL AUTHENTICATE without a challenge.
+    let ma = Command::new(0, 0x82, 0, 0)
+        .with_data(vec![0; 40])
+        .with_le(256);
+    assert_eq!(
+        ch.transmit(&ma).unwrap().sw(),
+        StatusWord::ConditionsNotSatisfied
+    );
+    // After a full read the session is open: DF1 plain reads are still refused, SM on DF2 is not supported.
+    let r = read_card(
+        &mut ch,
+        &CardNumber::try_from("AB12345678CD").unwrap(),
+        &mut counter_rng(),
+        &mut |_| {},
+    );
+    assert!(r.is_ok());
+    assert!(ch.select_aid(&spec::RESIDENCE_DF1).unwrap().is_success());
+    assert_eq!(
+        ch.read_binary(FileRef::Sfi(5), 0, 256).unwrap().sw(),
+        StatusWord::SecurityStatusNotSatisfied
+    );
+    assert!(ch.select_aid(&spec::RESIDENCE_DF2).unwrap().is_success());
+    assert_eq!(
+        ch.read_binary(FileRef::Sfi(1), 0, 256).unwrap().sw(),
+        StatusWord::Success
+    );
+    let sm = Command::new(0x08, 0xB0, 0x81, 0)
+        .with_data(vec![0x96, 2, 0, 0])
+        .with_le(256);
+    assert_eq!(
+        ch.transmit(&sm).unwrap().sw(),
+        StatusWord::SecureMessagingNotSupported
+    );
+    // A reset closes the session.
+    ch.reset().unwrap();
+    assert!(ch.select_aid(&spec::RESIDENCE_DF2).unwrap().is_success());
+    assert_eq!(
+        ch.read_binary(FileRef::Sfi(1), 0, 256).unwrap().sw(),
+        StatusWord::SecurityStatusNotSatisfied
+    );
+    let _ = CardError::TooLarge {
+        what: "x",
+        limit: 0,
+    };
+}
