@@ -1,0 +1,324 @@
+//! The `jpid` binary as a user runs it, against the built-in simulated cards.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn jpid(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args(args)
+        // No PC/SC service at this path: tests never touch a real reader by accident.
+        .env("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm")
+        .env_remove("JPID_READER")
+        .env_remove("JPID_LOG")
+        .output()
+        .expect("run jpid")
+}
+
+fn json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut docs = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+    let doc = docs.next().expect("one JSON document").expect("valid JSON");
+    assert!(
+        docs.next().is_none(),
+        "exactly one JSON document on stdout: {text}"
+    );
+    doc
+}
+
+fn tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("jpid-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn assert_png(path: &Path, min_w: u32, min_h: u32) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let reader = decoder.read_info().expect("a valid PNG");
+    let info = reader.info();
+    assert!(
+        info.width >= min_w && info.height >= min_h,
+        "{}: {}x{}",
+        path.display(),
+        info.width,
+        info.height
+    );
+}
+
+#[test]
+fn version_and_help() {
+    let out = jpid(&["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("jpid "));
+    let help = String::from_utf8_lossy(&jpid(&["--help"]).stdout).into_owned();
+    for needle in ["sim:KIND", "--trust-anchor", "Exit status", "Examples"] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}
+
+#[test]
+fn detect_simulated_cards_as_json() {
+    for kind in [
+        "residence",
+        "residence-gen2",
+        "spr",
+        "spr-gen2",
+        "mynumber",
+        "jpki-smartphone",
+    ] {
+        let out = jpid(&["--reader", &format!("sim:{kind}"), "detect", "--json"]);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json(&out);
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["command"], "detect");
+        assert_eq!(v["card"]["kind"], kind);
+        assert_eq!(v["trust"]["mode"], "test", "sim readers say test trust");
+    }
+    let human =
+        String::from_utf8_lossy(&jpid(&["--reader", "sim:mynumber", "detect"]).stdout).into_owned();
+    assert!(
+        human.contains("My Number Card") && human.contains("test trust"),
+        "{human}"
+    );
+}
+
+#[test]
+fn reader_errors_are_typed_and_clear() {
+    let out = jpid(&["detect", "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "pcsc_unavailable");
+    assert!(v["error"]["message"].as_str().unwrap().contains("PC/SC"));
+    let out = jpid(&["detect"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error:") && err.contains("hint:"), "{err}");
+    let out = jpid(&["--reader", "floppy", "detect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["error"]["kind"], "usage");
+    let out = jpid(&["--reader", "sim:passport", "detect"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("residence-gen2"));
+}
+
+#[test]
+fn residence_read_is_genuine_and_exports_images() {
+    for kind in ["residence", "residence-gen2", "spr", "spr-gen2"] {
+        let dir = tmpdir(kind);
+        let out = jpid(&[
+            "--reader",
+            &format!("sim:{kind},card-number=AB12345678CD"),
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+            "--out",
+            dir.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let v = json(&out);
+        assert_eq!(v["verification"]["genuine"], true, "{kind}");
+        assert_eq!(
+            v["verification"]["reasons"].as_array().map(Vec::len),
+            Some(0)
+        );
+        assert_eq!(v["verification"]["trust"]["mode"], "test");
+        assert_png(&dir.join("face.png"), 100, 100);
+        if kind.ends_with("gen2") {
+            assert_png(&dir.join("name.png"), 50, 10);
+            assert_png(&dir.join("address.png"), 50, 10);
+        } else {
+            assert_png(&dir.join("front.png"), 500, 300);
+            assert!(dir.join("front.tif").exists());
+        }
+        assert!(dir.join("face.jp2").exists());
+        // Re-verifying the dump offline agrees with the live read.
+        let again = jpid(&[
+            "residence",
+            "verify",
+            dir.join("card.json").to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            again.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+        let w = json(&again);
+        assert_eq!(w["verification"]["genuine"], true);
+        assert_eq!(w["verification"]["checks"], v["verification"]["checks"]);
+        assert_eq!(w["fields"], v["fields"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn tampered_cards_are_not_genuine_and_say_why() {
+    for tamper in ["face", "front"] {
+        let out = jpid(&[
+            "--reader",
+            &format!("sim:residence,card-number=AB12345678CD,tamper={tamper}"),
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(7), "{tamper}");
+        let v = json(&out);
+        assert_eq!(v["verification"]["genuine"], false);
+        let msg = v["verification"]["reasons"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(tamper), "reason names the {tamper}: {msg}");
+        assert_eq!(v["verification"]["reasons"][0]["code"], "image_altered");
+    }
+    let out = jpid(&[
+        "--reader",
+        "sim:residence,tamper=certificate",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT GENUINE"));
+}
+
+#[test]
+fn a_tampered_dump_fails_offline_verification() {
+    let dir = tmpdir("dump-tamper");
+    let out = jpid(&[
+        "--reader",
+        "sim:residence",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let path = dir.join("card.json");
+    let mut dump: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Swap the face file for the front file's bytes: a forged dump.
+    let front = dump["files"]["df1.front_image"].clone();
+    let face = dump["files"]["df1.face_image"].clone();
+    dump["files"]["df1.face_image"] = front;
+    dump["files"]["df1.front_image"] = face;
+    std::fs::write(&path, serde_json::to_string(&dump).unwrap()).unwrap();
+    let out = jpid(&["residence", "verify", path.to_str().unwrap(), "--json"]);
+    assert_ne!(out.status.code(), Some(0));
+    // And a dump claiming a real reader gets no test trust.
+    dump["reader"] = Value::from("pcsc:Some Reader");
+    std::fs::write(&path, serde_json::to_string(&dump).unwrap()).unwrap();
+    let out = jpid(&["residence", "verify", path.to_str().unwrap(), "--json"]);
+    let v = json(&out);
+    assert_eq!(v["verification"]["trust"]["mode"], "production");
+    assert_eq!(v["verification"]["genuine"], false);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn wrong_or_malformed_card_numbers() {
+    let out = jpid(&[
+        "--reader",
+        "sim:residence",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CE",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(json(&out)["error"]["kind"], "wrong_card_number");
+    // A malformed number is refused before any APDU: the APDU trace stays empty.
+    let out = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args([
+            "-vvv",
+            "--reader",
+            "sim:residence",
+            "residence",
+            "read",
+            "--card-number",
+            "AB123",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains(">>>"), "no APDU may be sent: {err}");
+    assert!(err.contains("2 letters, 8 digits and 2 letters"), "{err}");
+    // Without a number and without a terminal: a clear usage error, not a hang.
+    let out = jpid(&["--reader", "sim:residence", "residence", "read"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn apdu_trace_redacts_the_card_number_verify() {
+    let out = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args([
+            "-vvv",
+            "--reader",
+            "sim:residence",
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(">>> 08 20 00 86 Lc=19 REDACTED"),
+        "VERIFY data is redacted in the trace"
+    );
+    assert!(err.contains("<<<"));
+}
+
+#[test]
+fn demo_runs_every_simulated_card() {
+    let out = jpid(&["demo", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    let cards = v["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 6);
+    assert!(cards.iter().all(|c| c["ok"] == true));
+}
+
+#[test]
+fn sim_list() {
+    let v = json(&jpid(&["sim", "list", "--json"]));
+    let kinds: Vec<_> = v["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "residence",
+            "residence-gen2",
+            "spr",
+            "spr-gen2",
+            "mynumber",
+            "jpki-smartphone"
+        ]
+    );
+    assert_eq!(v["kinds"][0]["defaults"]["card_number"], "AB12345678CD");
+}
