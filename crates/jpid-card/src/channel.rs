@@ -373,9 +373,12 @@ impl<T: CardTransport> Drop for Exclusive<'_, T> {
 mod tests {
     use super::*;
 
+    /// The card's behaviour: raw command in, raw response out.
+    type CardFn = Box<dyn FnMut(&[u8]) -> Vec<u8>>;
+
     /// A transport driven by a closure: the card's behaviour in one place, every command logged.
     struct Mock {
-        card: Box<dyn FnMut(&[u8]) -> Vec<u8>>,
+        card: CardFn,
         ext: bool,
         sent: Vec<String>,
     }

@@ -98,8 +98,11 @@ fn malformed(file: &'static str) -> impl Fn(tlv::TlvError) -> ParseError {
     }
 }
 
+/// The top-level objects of a file, in order.
+type Objects = Vec<(Tag, Vec<u8>)>;
+
 /// All objects of a file by tag.
-fn objects(files: &ResidenceFiles, file: &'static str) -> Result<Vec<(Tag, Vec<u8>)>, ParseError> {
+fn objects(files: &ResidenceFiles, file: &'static str) -> Result<Objects, ParseError> {
     tlv::iter_with(files.get(file)?, tlv::TagRule::TwoByte)
         .map(|t| t.map(|t| (t.tag(), t.value().to_vec())))
         .collect::<Result<_, _>>()
@@ -382,13 +385,13 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
     p.face_image = value_of(&images, 0xD1).and_then(image);
     let addr = objects(files, "df1.address_image")?;
     p.address_image = value_of(&addr, 0xDFD1).and_then(image);
-    let mut df2: Vec<(&'static str, Vec<(Tag, Vec<u8>)>)> = Vec::new();
+    let mut df2: Vec<Objects> = Vec::new();
     if p.is_residence_card {
-        df2.push(("df2.permissions", objects(files, "df2.permissions")?));
-        df2.push(("df2.update_status", objects(files, "df2.update_status")?));
+        df2.push(objects(files, "df2.permissions")?);
+        df2.push(objects(files, "df2.update_status")?);
     }
-    df2.push(("df2.other", objects(files, "df2.other")?));
-    for (_, objs) in &df2 {
+    df2.push(objects(files, "df2.other")?);
+    for objs in &df2 {
         for (tag, key, label, ja) in [
             (
                 0xD5,

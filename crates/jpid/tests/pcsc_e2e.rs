@@ -3,7 +3,6 @@
 //! client. Needs pcscd and vsmartcard-vpcd (installed by scripts/test); fails without them.
 
 #[path = "../../jpid-sim/tests/support/pcscd.rs"]
-#[allow(dead_code)]
 mod pcscd;
 
 use std::process::{Child, Command, Output, Stdio};

@@ -112,7 +112,7 @@ pub fn session_key(k_ifd: &[u8; 16], k_icc: &[u8; 16]) -> Key16 {
 }
 
 fn check_aligned(suite: Suite, data: &[u8]) -> Result<(), CryptoError> {
-    if data.len() % suite.block() != 0 {
+    if !data.len().is_multiple_of(suite.block()) {
         return Err(CryptoError::NotBlockAligned(data.len()));
     }
     Ok(())
@@ -156,7 +156,7 @@ pub fn pad(suite: Suite, data: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(data.len() + suite.block());
     v.extend_from_slice(data);
     v.push(0x80);
-    while v.len() % suite.block() != 0 {
+    while !v.len().is_multiple_of(suite.block()) {
         v.push(0);
     }
     v
