@@ -98,6 +98,28 @@ pub enum Command {
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Measure what reads cost: APDUs, bytes, modelled air time, host time
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// A whole residence-card read of every simulated kind, with and without extended length.
+    ///
+    /// Modelled time = APDUs x overhead + 10 bits per byte (plus 4 bytes per frame) at 106, 212,
+    /// 424 and 848 kbit/s. The per-APDU overhead is an assumption; set it with --overhead-ms.
+    Residence {
+        /// Fixed cost per APDU (card processing and reader turnaround), milliseconds
+        #[arg(long, default_value_t = 5.0)]
+        overhead_ms: f64,
+        /// Largest frame the card and reader exchange (FSC/FSD), bytes
+        #[arg(long, default_value_t = 256)]
+        fsc: u64,
+        /// Reads per kind for the host-time average
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,7 @@ mod output;
 mod reader;
 mod testroots;
 
-use cli::{Cli, Command, ResidenceCommand, SimCommand};
+use cli::{BenchCommand, Cli, Command, ResidenceCommand, SimCommand};
 use context::Ctx;
 
 fn main() -> ExitCode {
@@ -31,6 +31,11 @@ fn main() -> ExitCode {
             cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
         }
         Command::Sim(SimCommand::List) => cmd::sim::list(&ctx),
+        Command::Bench(BenchCommand::Residence {
+            overhead_ms,
+            fsc,
+            rounds,
+        }) => cmd::bench::residence(&ctx, *overhead_ms, *fsc, *rounds),
         Command::Sim(SimCommand::Attach {
             card,
             vpcd,

@@ -296,8 +296,14 @@ fn demo_runs_every_simulated_card() {
     );
     let v = json(&out);
     let cards = v["cards"].as_array().unwrap();
-    assert_eq!(cards.len(), 6);
-    assert!(cards.iter().all(|c| c["ok"] == true));
+    assert_eq!(cards.len(), 8);
+    assert!(cards.iter().all(|c| c["as_expected"] == true), "{cards:?}");
+    let verdicts: Vec<_> = cards
+        .iter()
+        .map(|c| (c["sim"].as_str().unwrap(), c["genuine"].clone()))
+        .collect();
+    assert!(verdicts.contains(&("residence", Value::Bool(true))));
+    assert!(verdicts.contains(&("residence,tamper=face", Value::Bool(false))));
 }
 
 #[test]

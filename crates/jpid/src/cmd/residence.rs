@@ -89,18 +89,12 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
             let _ = std::io::stderr().flush();
         }
     };
-    let mut rng = os_random()?;
-    let result = read_card(&mut channel, &number, &mut rng, &mut progress);
+    let result = read_files(&mut channel, &number, &mut progress);
     if show_progress {
         eprintln!();
     }
-    let read = result?;
+    let (read, files) = result?;
     let read_at = now();
-    let files: BTreeMap<String, Vec<u8>> = read
-        .files
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
     let stats = channel.stats();
     let dump = dump_json(&reader, read_at, &read.card_type, read.generation, &files);
     let files = ResidenceFiles(files);
@@ -119,6 +113,28 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
         Some(&dump),
         extra,
     )
+}
+
+/// Reads every file of the card and returns them keyed by dump name.
+pub fn read_files<T: CardTransport>(
+    channel: &mut Channel<T>,
+    number: &CardNumber,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<
+    (
+        jpid_card::residence::ResidenceRead,
+        BTreeMap<String, Vec<u8>>,
+    ),
+    CliError,
+> {
+    let mut rng = os_random()?;
+    let read = read_card(channel, number, &mut rng, progress)?;
+    let files = read
+        .files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Ok((read, files))
 }
 
 pub fn verify(
