@@ -105,7 +105,8 @@ mod tests {
     #[test]
     fn dates_round_trip() {
         assert_eq!(UnixTime(0).to_rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(UnixTime(1_795_000_000).to_rfc3339(), "2026-11-18T08:26:40Z");
+        // Checked with Python: datetime.utcfromtimestamp(1795000000).
+        assert_eq!(UnixTime(1_795_000_000).to_rfc3339(), "2026-11-18T11:06:40Z");
         for t in [
             0u64,
             951_782_400,
