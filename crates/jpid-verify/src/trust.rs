@@ -457,6 +457,30 @@ mod tests {
     }
 
     #[test]
+    fn a_zairyu_root_not_matching_a_pin_is_refused() {
+        // The simulator's test root is named like a ZairyuCard CA but is no published root: it
+        // must never enter a store through --trust-anchor, only through with_test_anchors.
+        let pki = jpid_testpki::load_default().unwrap();
+        let mut store = TrustStore::production();
+        let err = store
+            .add_bytes("zairyu-test.der", pki.zairyu_ca().cert_der())
+            .unwrap_err();
+        assert!(matches!(err, TrustError::PinMismatch { .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains("matches no published ZairyuCard root"));
+        assert_eq!(store.mode(), TrustMode::Production);
+        // Other roots from files are accepted with purpose Any.
+        let mut store = TrustStore::empty();
+        assert_eq!(
+            store
+                .add_bytes("jpki-test.der", pki.jpki_auth_ca().cert_der())
+                .unwrap(),
+            1
+        );
+    }
+
+    #[test]
     fn pins_match_whole_and_partial() {
         let full = RESIDENCE_PINS[0];
         let mut d = [0u8; 32];
