@@ -102,6 +102,12 @@ impl Command {
         self
     }
 
+    /// Marks the command as secret without a data field (its response is redacted in traces too).
+    pub fn redacted(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
     /// Sets the expected response length; `le` is clamped to 1..=65 536 (0 means "absent").
     pub fn with_le(mut self, le: u32) -> Self {
         self.le = match le {

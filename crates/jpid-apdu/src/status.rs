@@ -184,9 +184,10 @@ impl StatusWord {
         self == Self::Success
     }
 
-    /// True for `90 00` and the `62 xx` warnings, whose data is still returned.
+    /// True for `90 00` and `62 82` (end of file reached before Le bytes): the answers whose data
+    /// is whole and usable. `62 81` (data may be corrupted) is not.
     pub fn is_success_or_warning(self) -> bool {
-        matches!(self.to_u16() >> 8, 0x90 | 0x62)
+        matches!(self, Self::Success | Self::WarningEndOfFile)
     }
 
     /// A short English description, for error messages.
@@ -297,6 +298,8 @@ mod tests {
     #[test]
     fn warnings_count_as_data_bearing() {
         assert!(StatusWord::WarningEndOfFile.is_success_or_warning());
+        assert!(!StatusWord::WarningDataCorrupted.is_success_or_warning());
+        assert!(!StatusWord::Other(0x9001).is_success_or_warning());
         assert!(!StatusWord::FileNotFound.is_success_or_warning());
         assert!(StatusWord::Success.is_success());
     }

@@ -64,6 +64,14 @@ pub enum TlvError {
     /// Nesting deeper than [`MAX_DEPTH`].
     #[error("TLV nesting deeper than {0} levels")]
     TooDeep(usize),
+    /// Data after the one object a file or answer may hold.
+    #[error("unexpected data after tag {after}{}", match .found { Some(t) => format!(" (tag {t})"), None => String::new() })]
+    Trailing {
+        /// The object that should have been alone.
+        after: Tag,
+        /// The tag of what followed, if it parsed.
+        found: Option<Tag>,
+    },
     /// A required tag is absent.
     #[error("required tag {0} is missing")]
     Missing(Tag),
@@ -320,16 +328,28 @@ pub fn require(input: &[u8], tag: Tag) -> Result<Tlv<'_>, TlvError> {
     find(input, tag)?.ok_or(TlvError::Missing(tag))
 }
 
-/// Parses the single object a card file holds (followed only by filler) and checks its tag.
+/// Parses the single object a card file holds and checks its tag; anything after it other than
+/// `00`/`FF` filler is an error.
 pub fn expect_single(input: &[u8], tag: Tag) -> Result<Tlv<'_>, TlvError> {
-    let first = iter(input).next().ok_or(TlvError::Missing(tag))??;
+    let mut objects = iter(input);
+    let first = objects.next().ok_or(TlvError::Missing(tag))??;
     if first.tag != tag {
         return Err(TlvError::Unexpected {
             expected: tag,
             found: first.tag,
         });
     }
-    Ok(first)
+    match objects.next() {
+        None => Ok(first),
+        Some(Ok(extra)) => Err(TlvError::Trailing {
+            after: tag,
+            found: Some(extra.tag),
+        }),
+        Some(Err(_)) => Err(TlvError::Trailing {
+            after: tag,
+            found: None,
+        }),
+    }
 }
 
 /// Calls `visit(depth, tlv)` for every object in `input`, descending into constructed ones,
@@ -436,6 +456,15 @@ mod tests {
         assert_eq!(t, Ok(b"1".to_vec()));
         let t = expect_single(&h("C102 3035 0000"), Tag::new(0xC1)).map(|t| t.value().to_vec());
         assert_eq!(t, Ok(b"05".to_vec()));
+        // Anything but filler after the object is refused.
+        assert!(matches!(
+            expect_single(&h("C10131 8E0412345678"), Tag::new(0xC1)),
+            Err(TlvError::Trailing { found: Some(_), .. })
+        ));
+        assert!(matches!(
+            expect_single(&h("C10131 5F"), Tag::new(0xC1)),
+            Err(TlvError::Trailing { found: None, .. })
+        ));
     }
 
     #[test]

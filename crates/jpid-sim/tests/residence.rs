@@ -28,14 +28,28 @@ fn at() -> UnixTime {
     UnixTime::parse("2026-11-23").unwrap()
 }
 
-fn counter_rng() -> impl FnMut(&mut [u8]) {
+fn counter_rng() -> impl FnMut(&mut [u8]) -> Result<(), String> {
     let mut n = 0u8;
     move |buf: &mut [u8]| {
         for b in buf {
             n = n.wrapping_mul(31).wrapping_add(7);
             *b = n;
         }
+        Ok(())
     }
+}
+
+#[test]
+fn a_failing_randomness_source_stops_the_read() {
+    let mut ch = Channel::new(SimSpec::parse("residence").unwrap().transport().unwrap());
+    let mut broken = |_: &mut [u8]| Err("no entropy".to_string());
+    let r = read_card(
+        &mut ch,
+        &CardNumber::try_from("AB12345678CD").unwrap(),
+        &mut broken,
+        &mut |_| {},
+    );
+    assert!(matches!(r, Err(ResidenceError::Randomness(_))), "{r:?}");
 }
 
 fn read(spec: &str, number: &str) -> (Result<ResidenceRead, ResidenceError>, jpid_card::Stats) {

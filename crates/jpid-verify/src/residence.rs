@@ -280,11 +280,28 @@ pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
     Ok(p)
 }
 
+/// An image value no longer than the spec's maximum (residence-card.md §3).
+fn bounded_image(
+    objs: &Objects,
+    tag: u32,
+    max: usize,
+    file: &'static str,
+) -> Result<Option<Vec<u8>>, ParseError> {
+    match value_of(objs, tag) {
+        Some(v) if v.len() > max => Err(ParseError::Malformed {
+            file,
+            detail: format!("image of {} bytes exceeds the {max}-byte maximum", v.len()),
+        }),
+        Some(v) => Ok(image(v)),
+        None => Ok(None),
+    }
+}
+
 fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
     let front = objects(files, "df1.front_image")?;
-    p.front_image = value_of(&front, 0xD0).and_then(image);
+    p.front_image = bounded_image(&front, 0xD0, GEN1_FRONT_LEN, "df1.front_image")?;
     let face = objects(files, "df1.face_image")?;
-    p.face_image = value_of(&face, 0xD1).and_then(image);
+    p.face_image = bounded_image(&face, 0xD1, GEN1_FACE_LEN, "df1.face_image")?;
     let addr = objects(files, "df2.address")?;
     for (tag, key, label, ja) in [
         (
@@ -376,15 +393,24 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
                 detail: format!("{tag:02X} has {} bytes, the layout says {len}", v.len()),
             });
         }
+        if residence_only && v.iter().all(|b| *b == 0) {
+            // An SPR certificate's printed entries are zero-padded to 53 bytes in the signed
+            // data, so zero-filled residence-only entries would turn a genuine SPR certificate
+            // into a "residence card" without changing the signature.
+            return Err(ParseError::Malformed {
+                file: "df1.printed_entries",
+                detail: format!("{tag:02X} is empty on a residence card"),
+            });
+        }
         p.printed_signed.extend_from_slice(v);
         p.fields.push(field(key, label, ja, text_gen2(v)));
     }
     p.printed_signed.resize(Gen2Layout::PRINTED_LEN, 0);
     let images = objects(files, "df1.images")?;
-    p.name_image = value_of(&images, 0xD0).and_then(image);
-    p.face_image = value_of(&images, 0xD1).and_then(image);
+    p.name_image = bounded_image(&images, 0xD0, Gen2Layout::NAME_LEN, "df1.images")?;
+    p.face_image = bounded_image(&images, 0xD1, Gen2Layout::FACE_LEN, "df1.images")?;
     let addr = objects(files, "df1.address_image")?;
-    p.address_image = value_of(&addr, 0xDFD1).and_then(image);
+    p.address_image = bounded_image(&addr, 0xDFD1, 2500, "df1.address_image")?;
     let mut df2: Vec<Objects> = Vec::new();
     if p.is_residence_card {
         df2.push(objects(files, "df2.permissions")?);
@@ -510,6 +536,10 @@ pub struct ResidenceProof {
     pub anchor: String,
     /// The time of verification.
     pub at: UnixTime,
+    /// SHA-256 of exactly the bytes the signature covers, binding the proof to that data.
+    pub signed_data_sha256: [u8; 32],
+    /// Whether test roots were trusted.
+    pub trust_mode: TrustMode,
 }
 
 /// The outcome of [`verify`].
@@ -551,12 +581,13 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     let (covered, not_covered): (Vec<&'static str>, Vec<&'static str>) = if card.generation == 1 {
         (
             vec!["front_image", "face_image"],
-            vec!["address", "permissions", "renewal_application"],
+            vec!["card_type", "address", "permissions", "renewal_application"],
         )
     } else {
         (
             vec!["printed_entries", "face_image", "name_image"],
             vec![
+                "card_type",
                 "card_number",
                 "address_image",
                 "permissions",
@@ -726,23 +757,29 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
             ),
         );
     }
+    // The root must have been valid when it issued the card certificate: a card verifies
+    // against the root that was current at its issuance (residence-card.md §4, "keep all four").
     let mut root_valid = true;
     if let Some((name, root)) = &chained {
-        root_valid = root.valid_at(at);
+        root_valid = root.valid_at(nb);
+        let (rnb, rna) = root.validity();
+        checks.push(Check {
+            name: "root_validity",
+            passed: root_valid,
+            detail: format!(
+                "{name} is valid {} to {}; the card certificate was issued {}",
+                rnb.to_rfc3339(),
+                rna.to_rfc3339(),
+                nb.to_rfc3339()
+            ),
+        });
         if !root_valid {
-            let (rnb, rna) = root.validity();
-            checks.push(Check {
-                name: "root_validity",
-                passed: false,
-                detail: format!(
-                    "{name} is valid {} to {}",
-                    rnb.to_rfc3339(),
-                    rna.to_rfc3339()
-                ),
-            });
             reason(
                 "root_not_valid",
-                format!("the root {name} was not valid at {}", at.to_rfc3339()),
+                format!(
+                    "the root {name} was not valid when the card certificate was issued ({})",
+                    nb.to_rfc3339()
+                ),
             );
         }
     }
@@ -754,6 +791,8 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
                 certificate_serial: cert.serial_hex(),
                 anchor,
                 at,
+                signed_data_sha256: Sha256::digest(&data).into(),
+                trust_mode: trust.mode(),
             }))
         }
         _ => None,

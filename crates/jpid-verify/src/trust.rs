@@ -23,8 +23,6 @@ pub enum Purpose {
     Residence,
     /// Residence card / SPR certificate chips, generation 2 ("ZairyuCard CA2", P-384).
     ResidenceGen2,
-    /// Added from a file without a known purpose: usable for any chain it really anchors.
-    Any,
 }
 
 impl Purpose {
@@ -35,7 +33,6 @@ impl Purpose {
             Self::JpkiSign => "jpki-sign",
             Self::Residence => "residence",
             Self::ResidenceGen2 => "residence-gen2",
-            Self::Any => "any",
         }
     }
 }
@@ -203,6 +200,14 @@ pub enum TrustError {
         /// What the parser said.
         detail: String,
     },
+    /// A root that is neither a JPKI root nor a pinned ZairyuCard root: jpid would never use it.
+    #[error("{path} ({subject:?}) is not a root jpid uses: only JPKI roots and the published ZairyuCard roots are accepted")]
+    UnknownRoot {
+        /// The path.
+        path: String,
+        /// Its subject.
+        subject: String,
+    },
     /// A file that claims to be a Residence Card root but matches none of the published pins.
     #[error("{path} has subject {subject:?} but its SHA-256 {sha256} matches no published ZairyuCard root")]
     PinMismatch {
@@ -330,25 +335,34 @@ impl TrustStore {
             let subject = subject_of(&der).map_err(|e| not_cert(e.to_string()))?;
             let sha = digest(&der);
             let pin = RESIDENCE_PINS.iter().find(|p| p.matches(&sha));
-            let purpose = if subject.contains("ZairyuCard CA") {
-                match pin {
-                    Some(p) => p.purpose,
-                    None => {
-                        return Err(TrustError::PinMismatch {
-                            path: path.to_string(),
-                            subject,
-                            sha256: hex::encode(sha),
-                        })
-                    }
-                }
+            // A residence purpose comes only from a fingerprint pin, never from the subject text,
+            // so a look-alike name cannot anchor residence cards.
+            let purpose = if let Some(p) = pin {
+                p.purpose
+            } else if subject.to_ascii_lowercase().contains("zairyu") {
+                return Err(TrustError::PinMismatch {
+                    path: path.to_string(),
+                    subject,
+                    sha256: hex::encode(sha),
+                });
             } else if subject.contains("JPKI for user authentication") {
                 Purpose::JpkiAuth
             } else if subject.contains("JPKI for digital signature") {
                 Purpose::JpkiSign
             } else {
-                Purpose::Any
+                return Err(TrustError::UnknownRoot {
+                    path: path.to_string(),
+                    subject,
+                });
             };
-            let name = pin.map_or_else(|| subject.clone(), |p| p.name.to_string());
+            let name = match pin {
+                Some(p) if p.is_partial() => format!(
+                    "{} (fingerprint matched on its published ends only)",
+                    p.name
+                ),
+                Some(p) => p.name.to_string(),
+                None => subject.clone(),
+            };
             if self.anchors.iter().any(|a| a.sha256 == sha) {
                 continue;
             }
@@ -378,11 +392,9 @@ impl TrustStore {
         &self.anchors
     }
 
-    /// The anchors usable for `purpose` ([`Purpose::Any`] anchors included).
+    /// The anchors usable for `purpose` (exact purpose only).
     pub fn for_purpose(&self, purpose: Purpose) -> impl Iterator<Item = &Anchor> {
-        self.anchors
-            .iter()
-            .filter(move |a| a.purpose == purpose || a.purpose == Purpose::Any)
+        self.anchors.iter().filter(move |a| a.purpose == purpose)
     }
 
     /// Whether test roots are in the store.
@@ -420,6 +432,28 @@ mod tests {
             .any(|f| f.starts_with("d227f6cd") && f.ends_with("dbfa365f")));
         assert_eq!(store.for_purpose(Purpose::JpkiAuth).count(), 2);
         assert_eq!(store.for_purpose(Purpose::Residence).count(), 0);
+    }
+
+    #[test]
+    fn production_store_holds_no_test_root() {
+        let store = TrustStore::production();
+        assert!(store
+            .anchors()
+            .iter()
+            .all(|a| a.origin() == &Origin::BuiltIn));
+        assert_eq!(store.mode(), TrustMode::Production);
+        let mut store = TrustStore::production();
+        store
+            .add_bytes(
+                "a.pem",
+                include_str!("../anchors/jpki/sign_ca_2023.pem").as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(
+            store.mode(),
+            TrustMode::Production,
+            "adding files never switches to test mode"
+        );
     }
 
     #[test]
@@ -470,14 +504,18 @@ mod tests {
             .to_string()
             .contains("matches no published ZairyuCard root"));
         assert_eq!(store.mode(), TrustMode::Production);
-        // Other roots from files are accepted with purpose Any.
+        assert_eq!(store.anchors().len(), 4);
+        // A JPKI root from a file anchors JPKI only; an unrelated root is refused as unused.
         let mut store = TrustStore::empty();
-        assert_eq!(
-            store
-                .add_bytes("jpki-test.der", pki.jpki_auth_ca().cert_der())
-                .unwrap(),
-            1
-        );
+        let added = store.add_bytes("jpki-test.der", pki.jpki_auth_ca().cert_der());
+        assert_eq!(added.unwrap(), 1);
+        assert_eq!(store.for_purpose(Purpose::JpkiAuth).count(), 1);
+        assert_eq!(store.for_purpose(Purpose::Residence).count(), 0);
+        let holder = pki.jpki_holder().auth().cert_der();
+        assert!(matches!(
+            store.add_bytes("ee.der", holder),
+            Err(TrustError::UnknownRoot { .. })
+        ));
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl ParsedCert {
     /// Checks this certificate's signature with `issuer`'s public key.
     pub fn verify_signed_by(&self, issuer: &ParsedCert) -> Result<(), X509Error> {
         let alg = self.cert.signature_algorithm.oid;
+        if self.cert.tbs_certificate.signature != self.cert.signature_algorithm {
+            return Err(X509Error::Malformed(
+                "the signed and the outer signature algorithms differ".into(),
+            ));
+        }
         let sig = self.cert.signature.as_bytes().ok_or_else(|| {
             X509Error::Malformed("signature is not a whole number of bytes".into())
         })?;

@@ -146,12 +146,19 @@ pub enum ResidenceCommand {
     },
     /// Verify a dump written by `jpid residence read --out DIR` again, offline.
     ///
-    /// The certificate's validity is checked at the time of the original read unless --at says
-    /// otherwise. Example: jpid residence verify card1/card.json
+    /// Validity is checked now, unless --at says otherwise. Nothing in the dump is trusted: a
+    /// dump from a simulated card needs --trust test, like any use of the test roots.
+    ///
+    /// Examples:
+    ///   jpid residence verify card1/card.json
+    ///   jpid residence verify card1/card.json --at read        (at the dump's own, unsigned, read time)
+    ///   jpid --trust test residence verify sim1/card.json      (a dump from a simulated card)
+    #[command(verbatim_doc_comment)]
     Verify {
         /// The card.json file
         dump: PathBuf,
-        /// Check validity at this time instead (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)
+        /// Check validity at this time: `read` (the dump's read_at, unsigned), YYYY-MM-DD or
+        /// YYYY-MM-DDTHH:MM:SSZ
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
         /// Also export the images into DIR

@@ -143,11 +143,16 @@ fn residence_read_is_genuine_and_exports_images() {
             assert!(dir.join("front.tif").exists());
         }
         assert!(dir.join("face.jp2").exists());
-        // Re-verifying the dump offline agrees with the live read.
+        // Re-verifying the dump offline, under the same (test) trust and at the read time,
+        // agrees with the live read.
         let again = jpid(&[
+            "--trust",
+            "test",
             "residence",
             "verify",
             dir.join("card.json").to_str().unwrap(),
+            "--at",
+            "read",
             "--json",
         ]);
         assert!(
@@ -195,8 +200,8 @@ fn tampered_cards_are_not_genuine_and_say_why() {
 }
 
 #[test]
-fn a_tampered_dump_fails_offline_verification() {
-    let dir = tmpdir("dump-tamper");
+fn dumps_get_no_trust_from_their_content() {
+    let dir = tmpdir("dump-trust");
     let out = jpid(&[
         "--reader",
         "sim:residence",
@@ -209,22 +214,43 @@ fn a_tampered_dump_fails_offline_verification() {
     ]);
     assert!(out.status.success());
     let path = dir.join("card.json");
-    let mut dump: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    // Swap the face file for the front file's bytes: a forged dump.
-    let front = dump["files"]["df1.front_image"].clone();
-    let face = dump["files"]["df1.face_image"].clone();
-    dump["files"]["df1.face_image"] = front;
-    dump["files"]["df1.front_image"] = face;
-    std::fs::write(&path, serde_json::to_string(&dump).unwrap()).unwrap();
-    let out = jpid(&["residence", "verify", path.to_str().unwrap(), "--json"]);
-    assert_ne!(out.status.code(), Some(0));
-    // And a dump claiming a real reader gets no test trust.
-    dump["reader"] = Value::from("pcsc:Some Reader");
-    std::fs::write(&path, serde_json::to_string(&dump).unwrap()).unwrap();
-    let out = jpid(&["residence", "verify", path.to_str().unwrap(), "--json"]);
-    let v = json(&out);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let check = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["residence", "verify", path.to_str().unwrap(), "--json"]);
+        let out = jpid(&all);
+        (out.status.code(), json(&out))
+    };
+    // An untampered dump from a simulated card: its "sim:" label switches nothing on.
+    let (code, v) = check(&[]);
+    assert_eq!(code, Some(7));
     assert_eq!(v["verification"]["trust"]["mode"], "production");
-    assert_eq!(v["verification"]["genuine"], false);
+    let codes: Vec<_> = v["verification"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert_eq!(codes, ["no_trust_anchor"]);
+    // Asked for by name, the test roots prove it.
+    let (code, v) = check(&["--trust", "test"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["verification"]["genuine"], true);
+    assert_eq!(v["time_source"], "now");
+    // A forged dump (face and front swapped) fails even under test trust, naming the images.
+    let mut dump: Value = serde_json::from_str(&original).unwrap();
+    let front = dump["files"]["df1.front_image"].clone();
+    dump["files"]["df1.front_image"] = dump["files"]["df1.face_image"].clone();
+    dump["files"]["df1.face_image"] = front;
+    std::fs::write(&path, serde_json::to_string(&dump).unwrap()).unwrap();
+    let (code, v) = check(&["--trust", "test"]);
+    assert_eq!(code, Some(7));
+    assert_eq!(v["verification"]["reasons"][0]["code"], "image_altered");
+    // Garbage is bad input (exit 2), not a verdict.
+    std::fs::write(&path, "{\"schema\":\"jpid.residence-dump\",\"schema_version\":1,\"read_at\":\"2026-01-01T00:00:00Z\",\"files\":{}}").unwrap();
+    let (code, v) = check(&["--trust", "test"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(v["error"]["kind"], "bad_dump");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -6,4 +6,4 @@ pub mod reader;
 pub mod session;
 
 pub use reader::{read_card, Progress, ResidenceRead};
-pub use session::{BadCardNumber, CardNumber, ResidenceError, Session};
+pub use session::{BadCardNumber, CardNumber, ResidenceError, Rng, Session};

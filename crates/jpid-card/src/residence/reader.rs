@@ -57,12 +57,13 @@ fn card_type<T: CardTransport>(ch: &mut Channel<T>) -> Result<(Vec<u8>, String),
     Ok((raw, text))
 }
 
-/// Reads every file of the card. `rng` fills the terminal's random challenge and key half;
+/// Reads every file of the card. `rng` fills the terminal's random challenge and key half (or
+/// fails, and the read stops);
 /// `progress` is called after each file.
 pub fn read_card<T: CardTransport>(
     ch: &mut Channel<T>,
     number: &CardNumber,
-    rng: &mut dyn FnMut(&mut [u8]),
+    rng: &mut super::session::Rng<'_>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<ResidenceRead, ResidenceError> {
     let (type_raw, card_type) = card_type(ch)?;

@@ -13,6 +13,9 @@ const TAG_SM_CRYPTOGRAM: u32 = 0x86;
 /// (`86 81 E9 01` + 232 bytes) then fits a short response for both ciphers.
 pub const SM_CHUNK: u16 = 224;
 
+/// A source of randomness: fills the buffer, or says why it cannot.
+pub type Rng<'a> = dyn FnMut(&mut [u8]) -> Result<(), String> + 'a;
+
 /// A residence card number: 2 letters, 8 digits, 2 letters (residence-card.md §5). It is the
 /// access key of the chip, so `Debug` masks its middle.
 #[derive(Clone, PartialEq, Eq)]
@@ -76,6 +79,9 @@ pub enum ResidenceError {
         /// What was wrong.
         detail: String,
     },
+    /// The terminal's randomness source failed; nothing weaker is used in its place.
+    #[error("no randomness for the terminal's challenge: {0}")]
+    Randomness(String),
     /// Not a residence card, or a card type jpid does not read.
     #[error("not a residence card or SPR certificate jpid can read (card type {0:?})")]
     UnsupportedCardType(Option<String>),
@@ -109,17 +115,20 @@ fn check(op: &'static str, sw: StatusWord) -> Result<(), ResidenceError> {
 }
 
 /// Authenticates with the card number: GET CHALLENGE, MUTUAL AUTHENTICATE, VERIFY.
-/// `rng` supplies RND.IFD and K.IFD (libraries never pick their own randomness).
+/// `rng` supplies RND.IFD and K.IFD (libraries never pick their own randomness); it fills the
+/// buffer or fails.
 pub fn open<T: CardTransport>(
     ch: &mut Channel<T>,
     suite: Suite,
     number: &CardNumber,
-    rng: &mut dyn FnMut(&mut [u8]),
+    rng: &mut Rng<'_>,
 ) -> Result<Session, ResidenceError> {
     let base = crypto::base_key(number.as_str());
 
     // GET CHALLENGE: 00 84 00 00 08 -> RND.ICC (8 bytes).
-    let resp = ch.transmit(&Command::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
+    // The challenge and the authentication cryptograms would let anyone holding a trace test
+    // card-number guesses offline, so they are redacted like a PIN.
+    let resp = ch.transmit(&Command::new(0x00, 0x84, 0x00, 0x00).with_le(8).redacted())?;
     check("GET CHALLENGE", resp.sw())?;
     let rnd_icc: [u8; 8] = resp.data().try_into().map_err(|_| CardError::Malformed {
         what: "GET CHALLENGE answer",
@@ -128,8 +137,8 @@ pub fn open<T: CardTransport>(
 
     let mut rnd_ifd = [0u8; 8];
     let mut k_ifd = Zeroizing::new([0u8; 16]);
-    rng(&mut rnd_ifd);
-    rng(&mut k_ifd[..]);
+    rng(&mut rnd_ifd).map_err(ResidenceError::Randomness)?;
+    rng(&mut k_ifd[..]).map_err(ResidenceError::Randomness)?;
     let (e_ifd, m_ifd) = crypto::ifd_cryptogram(suite, &base, &rnd_ifd, &rnd_icc, &k_ifd)
         .map_err(ResidenceError::Authentication)?;
     let mut data = e_ifd;
@@ -138,7 +147,8 @@ pub fn open<T: CardTransport>(
     let resp = ch.transmit(
         &Command::new(0x00, 0x82, 0x00, 0x00)
             .with_data(data)
-            .with_le(256),
+            .with_le(256)
+            .redacted(),
     )?;
     check("MUTUAL AUTHENTICATE", resp.sw())?;
     let k_icc = crypto::check_icc_cryptogram(suite, &base, resp.data(), &rnd_ifd, &rnd_icc)
@@ -205,18 +215,26 @@ pub fn read_sm<T: CardTransport>(
             .with_data(vec![0x96, 0x02, 0x00, 0x00])
             .with_le(jpid_apdu::MAX_EXTENDED_LE);
         let resp = ch.transmit(&cmd)?;
-        if resp.sw() != StatusWord::Success {
-            return Err(status(resp.sw()));
-        }
-        let data = unwrap_sm(session, file, resp.data())?;
-        if data.len() > max_len {
-            return Err(CardError::TooLarge {
-                what: "file",
-                limit: max_len,
+        match resp.sw() {
+            StatusWord::Success => {
+                let data = unwrap_sm(session, file, resp.data())?;
+                if data.len() > max_len {
+                    return Err(CardError::TooLarge {
+                        what: "file",
+                        limit: max_len,
+                    }
+                    .into());
+                }
+                return Ok(data);
             }
-            .into());
+            // The card (or a reader claiming extended length) refuses the one-shot form:
+            // continue with chunks, and keep to short APDUs from now on.
+            StatusWord::WrongLength => {
+                log::debug!("extended SM READ BINARY refused; reading {file} in chunks");
+                ch.disable_extended_length();
+            }
+            sw => return Err(status(sw)),
         }
-        return Ok(data);
     }
     let mut out = Vec::new();
     loop {

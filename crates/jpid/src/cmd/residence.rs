@@ -1,7 +1,7 @@
 //! `jpid residence read` and `jpid residence verify`.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -49,28 +49,17 @@ fn card_number(given: Option<&str>) -> Result<CardNumber, CliError> {
             line
         }
     };
+    // The rejected text is not echoed: a near-miss typo would print most of a real number.
     CardNumber::try_from(text.as_str()).map_err(|e| {
-        CliError::new(
-            Kind::Usage,
-            format!("{:?} is not a card number: {e}", text.trim()),
-        )
-        .hint("nothing was sent to the card")
+        CliError::new(Kind::Usage, format!("that is not a card number: {e}"))
+            .hint("nothing was sent to the card")
     })
 }
 
-/// Fills buffers from the operating system's CSPRNG; fails the command rather than use weak
-/// randomness.
-fn os_random() -> Result<impl FnMut(&mut [u8]), CliError> {
-    let mut pool = [0u8; 64];
-    getrandom::getrandom(&mut pool)
-        .map_err(|e| CliError::new(Kind::Internal, format!("no system randomness: {e}")))?;
-    let mut used = 0usize;
-    Ok(move |buf: &mut [u8]| {
-        for b in buf.iter_mut() {
-            *b = pool.get(used % pool.len()).copied().unwrap_or(0);
-            used += 1;
-        }
-    })
+/// The operating system's CSPRNG, asked afresh for every buffer; a failure stops the read
+/// rather than let anything weaker stand in.
+fn os_random(buf: &mut [u8]) -> Result<(), String> {
+    getrandom::getrandom(buf).map_err(|e| e.to_string())
 }
 
 pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), CliError> {
@@ -127,8 +116,7 @@ pub fn read_files<T: CardTransport>(
     ),
     CliError,
 > {
-    let mut rng = os_random()?;
-    let read = read_card(channel, number, &mut rng, progress)?;
+    let read = read_card(channel, number, &mut os_random, progress)?;
     let files = read
         .files
         .iter()
@@ -144,24 +132,34 @@ pub fn verify(
     out: Option<&Path>,
 ) -> Result<(), CliError> {
     let (read_at, reader, files) = load_dump(path)?;
-    // A dump that says it came from a simulated card is checked under test trust, like the live
-    // read was; the output then says "test trust". The claim can only lower what a result
-    // means: a dump claiming a real reader never gets the test roots unless --trust test.
-    let simulated = reader.starts_with("sim:");
-    if simulated && !ctx.out.json {
-        eprintln!("jpid: this dump was read from a simulated card ({reader}); checking it under test trust");
-    }
-    let trust = ctx.trust(simulated)?;
-    let at = match at {
-        Some(t) => UnixTime::parse(t).ok_or_else(|| {
-            CliError::new(
-                Kind::Usage,
-                format!("--at {t:?} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
-            )
-        })?,
-        None => read_at,
+    // Nothing in a dump can switch trust on: its content is whatever its author wrote, and the
+    // test PKI's keys are public. A dump from a simulated card verifies only with --trust test.
+    let trust = ctx.trust(false)?;
+    // Likewise the dump's read_at is unsigned: the default is now; the read time only on request.
+    let (at, time_source) = match at {
+        None => (now(), "now"),
+        Some("read") => (
+            read_at,
+            "read_at from the dump (not signed: trust it only if you trust the file)",
+        ),
+        Some(t) => (
+            UnixTime::parse(t).ok_or_else(|| {
+                CliError::new(
+                    Kind::Usage,
+                    format!("--at {t:?} is not read, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
+                )
+            })?,
+            "--at",
+        ),
     };
-    let extra = json!({"dump": path.display().to_string(), "reader": reader});
+    if reader.starts_with("sim:") && ctx.global.trust.is_none() && !ctx.out.json {
+        eprintln!(
+            "jpid: this dump says it was read from a simulated card ({reader}); its test roots are \
+             trusted only with --trust test"
+        );
+    }
+    let extra =
+        json!({"dump": path.display().to_string(), "reader": reader, "time_source": time_source});
     report(
         ctx,
         "residence verify",
@@ -187,8 +185,15 @@ fn report(
     dump: Option<&Value>,
     extra: Value,
 ) -> Result<(), CliError> {
-    let card = residence::parse(files)
-        .map_err(|e| CliError::new(Kind::Card, format!("the card's data is malformed: {e}")))?;
+    // A live read (which has a dump to write) whose data does not parse is not genuine; a dump
+    // file that does not parse is bad input.
+    let card = residence::parse(files).map_err(|e| match dump {
+        Some(_) => CliError::new(
+            Kind::NotGenuine,
+            format!("NOT GENUINE: the card's data is malformed: {e}"),
+        ),
+        None => CliError::new(Kind::BadDump, format!("the dump's data is malformed: {e}")),
+    })?;
     let verdict = residence::verify(&card, trust, at);
     let images = match out {
         Some(dir) => export(dir, &card, dump)?,
@@ -364,7 +369,16 @@ fn load_dump(path: &Path) -> Result<(UnixTime, String, ResidenceFiles), CliError
             meta.len()
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    // Bounded read: metadata can lie (pipes, /proc, a file growing meanwhile).
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_DUMP_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| bad(format!("cannot read: {e}")))?;
+    if text.len() as u64 > MAX_DUMP_BYTES {
+        return Err(bad(format!(
+            "larger than {MAX_DUMP_BYTES} bytes: not a residence-card dump"
+        )));
+    }
     let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
     if v.get("schema").and_then(Value::as_str) != Some(DUMP_SCHEMA) {
         return Err(bad(format!("not a {DUMP_SCHEMA} file")));
