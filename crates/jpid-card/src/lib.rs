@@ -11,6 +11,7 @@
 
 mod channel;
 pub mod detect;
+pub mod jpki;
 pub mod residence;
 pub mod spec;
 mod transport;

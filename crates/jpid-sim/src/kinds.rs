@@ -14,6 +14,7 @@ use jpid_card::spec;
 use jpid_testpki::TestPki;
 
 use crate::fs::{Access, Df, Ef, Os, Pin, Quirks};
+use crate::jpki::{self, JpkiApplet};
 use crate::residence::ResidenceApplet;
 use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
@@ -244,8 +245,8 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, "05")?,
             SimKind::Spr => residence(self, "2")?,
             SimKind::SprGen2 => residence(self, "06")?,
-            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD),
-            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID),
+            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD)?,
+            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID)?,
         })
     }
 
@@ -352,17 +353,43 @@ fn token_info(label: &str) -> Vec<u8> {
     v
 }
 
-fn mynumber(label: &str) -> SimCard {
-    // JPKI-AP: token info and the two PINs with the retry limits of mynumber-card.md §2.
+fn mynumber(label: &str) -> Result<SimCard, SpecError> {
+    let pki = test_pki()?;
+    let holder = pki.jpki_holder();
+    // JPKI-AP (mynumber-card.md §2): token info, the four certificate EFs (the signature
+    // certificate readable only after the signature password: 69 82 before), the key EFs
+    // (selectable, never readable) and the two PINs with their retry limits.
     let jpki = Df::app(&spec::JPKI_AID)
         .ef(Ef::new(
             spec::JPKI_EF_TOKEN_INFO,
             Some(0x06),
             token_info(label),
         ))
+        .ef(
+            Ef::new(0x0001, Some(0x01), holder.sign().cert_der().to_vec())
+                .read(Access::Key(0x001B)),
+        )
+        .ef(Ef::new(
+            0x0002,
+            Some(0x02),
+            pki.jpki_sign_ca().cert_der().to_vec(),
+        ))
+        .ef(Ef::new(
+            0x000A,
+            Some(0x0A),
+            holder.auth().cert_der().to_vec(),
+        ))
+        .ef(Ef::new(
+            0x000B,
+            Some(0x0B),
+            pki.jpki_auth_ca().cert_der().to_vec(),
+        ))
+        .ef(Ef::new(jpki::AUTH_KEY, Some(0x17), Vec::new()).read(Access::Never))
+        .ef(Ef::new(jpki::SIGN_KEY, Some(0x1A), Vec::new()).read(Access::Never))
         .pin(Pin::new(0x0018, DEFAULT_AUTH_PIN.as_bytes(), 3))
         .pin(Pin::new(0x001B, DEFAULT_SIGN_PASSWORD.as_bytes(), 5));
-    // Text AP: PIN (3 tries) and the two 照合番号 keys (10 tries), mynumber-card.md §3.
+    // The other applications are selectable with their PINs; their files come with the My Number
+    // reader (text AP PIN: 3 tries, mynumber-card.md §3; Juki PIN 001C: 3 tries, §5).
     let text = Df::app(&spec::TEXT_AID).pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3));
     let surface = Df::app(&spec::SURFACE_AID);
     let juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
@@ -377,5 +404,14 @@ fn mynumber(label: &str) -> SimCard {
     } else {
         "jpki-smartphone"
     };
-    SimCard::new(kind, ATR_MYNUMBER_CONTACT.to_vec(), os, None)
+    let applet = JpkiApplet::new(
+        holder.auth().private_key().clone(),
+        Some(holder.sign().private_key().clone()),
+    );
+    Ok(SimCard::new(
+        kind,
+        ATR_MYNUMBER_CONTACT.to_vec(),
+        os,
+        Some(Box::new(applet)),
+    ))
 }

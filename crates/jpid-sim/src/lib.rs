@@ -11,6 +11,7 @@
 
 mod card;
 pub mod fs;
+pub mod jpki;
 pub mod kinds;
 pub mod residence;
 pub mod residence_files;

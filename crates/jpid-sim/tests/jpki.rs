@@ -1,0 +1,165 @@
+//! jpid's JPKI-AP code against the simulated My Number card: certificates, PIN safety, signing.
+
+use jpid_card::jpki::{self, Hash, JpkiError, KeyKind, Pin, PinState};
+use jpid_card::Channel;
+use jpid_sim::{SimSpec, SimTransport};
+use jpid_verify::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
+use sha2::{Digest, Sha256};
+
+fn card(spec: &str) -> Channel<SimTransport> {
+    let mut ch = Channel::new(SimSpec::parse(spec).unwrap().transport().unwrap());
+    jpki::select(&mut ch).unwrap();
+    ch
+}
+
+fn pin(kind: KeyKind, s: &str) -> Pin {
+    Pin::new(kind, s).unwrap()
+}
+
+#[test]
+fn certificates_and_the_password_gate() {
+    let mut ch = card("mynumber");
+    assert_eq!(jpki::token_label(&mut ch).unwrap(), "JPKIAPICCTOKEN2");
+    let pki = jpid_sim::kinds::test_pki().unwrap();
+    let auth = jpki::certificate(&mut ch, KeyKind::Auth).unwrap();
+    assert_eq!(auth, pki.jpki_holder().auth().cert_der());
+    let auth_ca = jpki::ca_certificate(&mut ch, KeyKind::Auth).unwrap();
+    let (auth, auth_ca) = (
+        ParsedCert::parse(&auth).unwrap(),
+        ParsedCert::parse(&auth_ca).unwrap(),
+    );
+    auth.verify_signed_by(&auth_ca).unwrap();
+    // The signature certificate needs the signature password first (69 82 before).
+    assert!(matches!(
+        jpki::certificate(&mut ch, KeyKind::Sign),
+        Err(JpkiError::PinRequired(KeyKind::Sign))
+    ));
+    jpki::verify_pin(&mut ch, &pin(KeyKind::Sign, "abc123"), false).unwrap();
+    let sign = jpki::certificate(&mut ch, KeyKind::Sign).unwrap();
+    assert_eq!(sign, pki.jpki_holder().sign().cert_der());
+}
+
+#[test]
+fn pin_counters_are_read_first_and_the_last_try_is_kept() {
+    let mut ch = card("mynumber");
+    assert_eq!(
+        jpki::pin_state(&mut ch, KeyKind::Auth).unwrap(),
+        PinState::Remaining(3)
+    );
+    assert_eq!(
+        jpki::pin_state(&mut ch, KeyKind::Sign).unwrap(),
+        PinState::Remaining(5)
+    );
+    let before = ch.stats().apdus;
+    let r = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "0000"), false);
+    assert!(
+        matches!(
+            r,
+            Err(JpkiError::WrongPin {
+                kind: KeyKind::Auth,
+                remaining: 2
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        ch.stats().apdus - before,
+        2,
+        "one status query, one VERIFY: never two VERIFYs per entry"
+    );
+    let r = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "0000"), false);
+    assert!(matches!(r, Err(JpkiError::WrongPin { remaining: 1, .. })));
+    // One try left: refused without --force, even with the right PIN, and nothing is spent.
+    let before = ch.stats().apdus;
+    let r = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "1234"), false);
+    assert!(matches!(r, Err(JpkiError::LastTry(KeyKind::Auth))), "{r:?}");
+    assert_eq!(
+        ch.stats().apdus - before,
+        1,
+        "only the status query was sent"
+    );
+    assert_eq!(
+        jpki::pin_state(&mut ch, KeyKind::Auth).unwrap(),
+        PinState::Remaining(1)
+    );
+    let msg = JpkiError::LastTry(KeyKind::Auth).to_string();
+    assert!(msg.contains("1 try") && msg.contains("--force"), "{msg}");
+    // With --force a wrong PIN blocks it; afterwards jpid reports blocked without trying.
+    let r = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "9999"), true);
+    assert!(matches!(r, Err(JpkiError::Blocked(KeyKind::Auth))), "{r:?}");
+    let before = ch.stats().apdus;
+    let r = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "1234"), true);
+    assert!(matches!(r, Err(JpkiError::Blocked(_))));
+    assert_eq!(ch.stats().apdus - before, 1, "a blocked PIN is never tried");
+    assert!(JpkiError::Blocked(KeyKind::Auth)
+        .to_string()
+        .contains("municipal office"));
+    // The signature password keeps its own counter.
+    assert_eq!(
+        jpki::pin_state(&mut ch, KeyKind::Sign).unwrap(),
+        PinState::Remaining(5)
+    );
+}
+
+#[test]
+fn forced_last_try_with_the_right_pin_resets_the_counter() {
+    let mut ch = card("mynumber");
+    for _ in 0..2 {
+        let _ = jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "0000"), false);
+    }
+    jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "1234"), true).unwrap();
+    ch.reset().unwrap();
+    jpki::select(&mut ch).unwrap();
+    assert_eq!(
+        jpki::pin_state(&mut ch, KeyKind::Auth).unwrap(),
+        PinState::Remaining(3)
+    );
+}
+
+#[test]
+fn signing_with_both_keys() {
+    for spec in ["mynumber", "jpki-smartphone"] {
+        let mut ch = card(spec);
+        let digest = Sha256::digest(b"jpid test message");
+        let di = Hash::Sha256.digest_info(&digest).unwrap();
+        assert!(matches!(
+            jpki::sign(&mut ch, KeyKind::Auth, &di),
+            Err(JpkiError::PinRequired(KeyKind::Auth))
+        ));
+        jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "1234"), false).unwrap();
+        let sig = jpki::sign(&mut ch, KeyKind::Auth, &di).unwrap();
+        let cert = ParsedCert::parse(&jpki::certificate(&mut ch, KeyKind::Auth).unwrap()).unwrap();
+        verify_rsa_pkcs1(&cert.spki_der().unwrap(), HashAlg::Sha256, &digest, &sig).unwrap();
+        // The auth PIN does not open the signature key.
+        assert!(matches!(
+            jpki::sign(&mut ch, KeyKind::Sign, &di),
+            Err(JpkiError::PinRequired(KeyKind::Sign))
+        ));
+        jpki::verify_pin(&mut ch, &pin(KeyKind::Sign, "ABC123"), false).unwrap();
+        let sig = jpki::sign(&mut ch, KeyKind::Sign, &di).unwrap();
+        let cert = ParsedCert::parse(&jpki::certificate(&mut ch, KeyKind::Sign).unwrap()).unwrap();
+        verify_rsa_pkcs1(&cert.spki_der().unwrap(), HashAlg::Sha256, &digest, &sig).unwrap();
+        // A reset closes the session: signing needs the PIN again.
+        ch.reset().unwrap();
+        jpki::select(&mut ch).unwrap();
+        assert!(matches!(
+            jpki::sign(&mut ch, KeyKind::Auth, &di),
+            Err(JpkiError::PinRequired(_))
+        ));
+    }
+}
+
+#[test]
+fn pin_forms_are_checked_before_any_apdu() {
+    assert!(Pin::new(KeyKind::Auth, "123").is_err());
+    assert!(Pin::new(KeyKind::Auth, "12345").is_err());
+    assert!(Pin::new(KeyKind::Auth, "12a4").is_err());
+    assert!(Pin::new(KeyKind::Auth, "1234\n").is_ok());
+    assert!(Pin::new(KeyKind::Sign, "abc12").is_err());
+    assert!(Pin::new(KeyKind::Sign, "abc-123").is_err());
+    assert!(Pin::new(KeyKind::Sign, "abcdefghijklmnopq").is_err());
+    let p = Pin::new(KeyKind::Sign, "abc123").unwrap();
+    assert_eq!(format!("{p:?}"), "Pin(sign, REDACTED)");
+    assert!(Hash::Sha256.digest_info(&[0; 31]).is_none());
+    assert_eq!(Hash::Sha1.digest_info(&[0; 20]).unwrap().len(), 35);
+}
