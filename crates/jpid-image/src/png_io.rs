@@ -25,7 +25,7 @@ pub(crate) fn encode(spec: &PngSpec<'_>, data: &[u8]) -> Result<Vec<u8>, ImageEr
     let mut encoder = png::Encoder::new(&mut out, spec.width, spec.height);
     encoder.set_color(spec.colour);
     encoder.set_depth(spec.depth);
-    encoder.set_compression(png::Compression::High);
+    encoder.set_compression(png::Compression::Balanced);
     if let Some(palette) = spec.palette {
         encoder.set_palette(palette);
     }

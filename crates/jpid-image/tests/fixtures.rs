@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Instant;
 
-use common::{assert_same_bilevel, black_pixels, fixture, padded, psnr, read_png, scene};
+use common::{
+    assert_same_bilevel, black_pixels, fixture, padded, psnr, read_png, scene, set_tiff_long,
+};
 use jpid_image::{
     jp2_to_png, png_to_png, sniff, tiff_g4_to_png, to_png, DecodedImage, Format, PixelLayout,
 };
@@ -86,6 +88,20 @@ fn tiff_variants_decode_to_the_same_picture() {
         "test-address-strips.tif",
         GEN2_TEXT_MAX,
         &scene::residence_address(),
+    );
+}
+
+/// PhotometricInterpretation 1 (BlackIsZero): the same MMR data means the inverse picture.
+#[test]
+fn black_is_zero_inverts() {
+    let mut bytes = fixture("residence-gen2-name.tif");
+    set_tiff_long(&mut bytes, 262, 1);
+    let img = tiff_g4_to_png(&bytes).unwrap();
+    let got = black_pixels(&read_png(&img.png));
+    let drawn = scene::residence_name();
+    assert!(
+        got.iter().zip(&drawn.black).all(|(g, d)| g != d),
+        "not the inverse of the drawing"
     );
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fixture, padded};
+use common::{fixture, padded, set_tiff_long};
 use jpid_image::{
     jp2_to_png, png_to_png, tiff_g4_to_png, to_png, DecodedImage, Format, ImageError,
 };
@@ -91,20 +91,6 @@ fn wrong_magic_is_refused() {
     }
 }
 
-/// Rewrites an IFD entry of a little-endian TIFF as a single LONG.
-fn set_tiff_long(bytes: &mut [u8], tag: u16, value: u32) {
-    assert_eq!(&bytes[..4], b"II*\0");
-    let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
-    let count = u16::from_le_bytes(bytes[ifd..ifd + 2].try_into().unwrap()) as usize;
-    let at = (0..count)
-        .map(|i| ifd + 2 + 12 * i)
-        .find(|&at| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap()) == tag)
-        .expect("tag present");
-    bytes[at + 2..at + 4].copy_from_slice(&4u16.to_le_bytes());
-    bytes[at + 4..at + 8].copy_from_slice(&1u32.to_le_bytes());
-    bytes[at + 8..at + 12].copy_from_slice(&value.to_le_bytes());
-}
-
 #[test]
 fn absurd_dimensions_are_refused_before_allocating() {
     let tiff = fixture("residence-gen1-front.tif");
@@ -127,7 +113,11 @@ fn absurd_dimensions_are_refused_before_allocating() {
     let mut many = tiff.clone();
     set_tiff_long(&mut many, 256, 4096);
     set_tiff_long(&mut many, 257, 4096);
-    assert!(tiff_g4_to_png_with_small_limit(&many).is_err());
+    let small = jpid_image::Limits::new(4096, 4096, 1 << 20);
+    assert!(matches!(
+        jpid_image::tiff_g4_to_png_with(&many, &small),
+        Err(ImageError::TooLarge { .. })
+    ));
     // A declared height beyond what the strip holds: decoding runs out of rows.
     let mut tall = tiff.clone();
     set_tiff_long(&mut tall, 257, 4000);
@@ -164,12 +154,6 @@ fn absurd_dimensions_are_refused_before_allocating() {
     png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
     png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
     assert!(matches!(png_to_png(&png), Err(ImageError::TooLarge { .. })));
-}
-
-fn tiff_g4_to_png_with_small_limit(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
-    let r = jpid_image::tiff_g4_to_png_with(bytes, &jpid_image::Limits::new(4096, 4096, 1 << 20));
-    assert!(matches!(r, Err(ImageError::TooLarge { .. })), "{r:?}");
-    r
 }
 
 #[test]

@@ -9,6 +9,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod jpki;
 pub mod proof;
 pub mod residence;
 pub mod trust;

@@ -95,6 +95,9 @@ pub enum Command {
     /// Residence Card / Special Permanent Resident Certificate: read the chip and prove it genuine
     #[command(subcommand)]
     Residence(ResidenceCommand),
+    /// My Number card / smartphone JPKI: PIN status, certificates, signing (公的個人認証)
+    #[command(subcommand)]
+    Jpki(JpkiCommand),
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
@@ -164,6 +167,71 @@ pub enum ResidenceCommand {
         /// Also export the images into DIR
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+}
+
+/// Which JPKI key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyArg {
+    /// User authentication (利用者証明用), 4-digit PIN
+    Auth,
+    /// Digital signature (署名用), 6-16 character password
+    Sign,
+}
+
+const PIN_HELP: &str = "\
+PINs are never taken from the command line. jpid reads them from a no-echo prompt on the
+terminal, from one line on stdin with --pin-stdin, or from the environment variables
+JPID_PIN (user-authentication PIN) and JPID_SIGN_PASSWORD (signature password; upper-cased).
+Before every VERIFY jpid reads the remaining tries without spending one, and it refuses to
+spend the last try unless --force is given.";
+
+#[derive(Debug, Subcommand)]
+pub enum JpkiCommand {
+    /// Show the token kind and both PINs' remaining tries, without spending any
+    Status,
+    /// Read the certificates and check their chains to the JPKI roots (revocation not checked)
+    ///
+    /// The user-authentication certificate needs no PIN; --sign also reads the signature
+    /// certificate (it needs the signature password) and shows the holder's attributes.
+    #[command(after_help = PIN_HELP)]
+    Certs {
+        /// Also read the signature certificate (asks for the signature password)
+        #[arg(long)]
+        sign: bool,
+        /// Read the PIN from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+        /// Write the certificates (DER) into DIR
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Sign a file with the card (SHA-256, RSA PKCS#1 v1.5)
+    ///
+    /// Example: echo 1234 | jpid jpki sign --key auth --in doc.pdf --out doc.sig --raw --pin-stdin
+    #[command(after_help = PIN_HELP)]
+    Sign {
+        /// Which key signs
+        #[arg(long, value_enum)]
+        key: KeyArg,
+        /// The file to sign
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Where to write the signature
+        #[arg(long = "out", value_name = "FILE")]
+        output: PathBuf,
+        /// Write the bare PKCS#1 v1.5 signature (detached CMS output is not built yet)
+        #[arg(long)]
+        raw: bool,
+        /// Read the PIN from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
     },
 }
 

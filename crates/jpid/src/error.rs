@@ -17,6 +17,11 @@ pub enum Kind {
     WrongCardNumber,
     NotGenuine,
     BadDump,
+    WrongPin,
+    PinBlocked,
+    PinLastTry,
+    PinRequired,
+    NotBuilt,
     Io,
     Internal,
 }
@@ -35,6 +40,11 @@ impl Kind {
             Self::WrongCardNumber => "wrong_card_number",
             Self::NotGenuine => "not_genuine",
             Self::BadDump => "bad_dump",
+            Self::WrongPin => "wrong_pin",
+            Self::PinBlocked => "pin_blocked",
+            Self::PinLastTry => "pin_last_try",
+            Self::PinRequired => "pin_required",
+            Self::NotBuilt => "not_built",
             Self::Io => "io",
             Self::Internal => "internal",
         }
@@ -45,6 +55,8 @@ impl Kind {
             Self::Usage | Self::Trust | Self::BadDump => 2,
             Self::WrongCardNumber => 6,
             Self::NotGenuine => 7,
+            Self::WrongPin | Self::PinBlocked | Self::PinLastTry | Self::PinRequired => 8,
+            Self::NotBuilt => 1,
             Self::PcscUnavailable | Self::NoReader => 3,
             Self::NoCard | Self::CardRemoved => 4,
             Self::UnsupportedCard => 5,
@@ -139,6 +151,25 @@ impl From<jpid_card::residence::ResidenceError> for CliError {
                 .hint("the number is printed at the top right of the card front: 2 letters, 8 digits, 2 letters"),
             R::UnsupportedCardType(_) => CliError::new(Kind::UnsupportedCard, message)
                 .hint("run `jpid detect` to see what card this is"),
+            _ => CliError::new(Kind::Card, message),
+        }
+    }
+}
+
+impl From<jpid_card::jpki::JpkiError> for CliError {
+    fn from(e: jpid_card::jpki::JpkiError) -> Self {
+        use jpid_card::jpki::JpkiError as J;
+        let message = e.to_string();
+        match e {
+            J::Card(c) => c.into(),
+            J::NoJpki => CliError::new(Kind::UnsupportedCard, message)
+                .hint("run `jpid detect` to see what card this is"),
+            J::Blocked(_) => CliError::new(Kind::PinBlocked, message),
+            J::LastTry(_) => CliError::new(Kind::PinLastTry, message)
+                .hint("make sure of the PIN first; add --force to use the last try"),
+            J::WrongPin { .. } => CliError::new(Kind::WrongPin, message),
+            J::PinRequired(_) => CliError::new(Kind::PinRequired, message),
+            J::NoKey(_) => CliError::new(Kind::UnsupportedCard, message),
             _ => CliError::new(Kind::Card, message),
         }
     }

@@ -10,10 +10,11 @@ mod context;
 mod error;
 mod logging;
 mod output;
+mod pin;
 mod reader;
 mod testroots;
 
-use cli::{BenchCommand, Cli, Command, ResidenceCommand, SimCommand};
+use cli::{BenchCommand, Cli, Command, JpkiCommand, KeyArg, ResidenceCommand, SimCommand};
 use context::Ctx;
 
 fn main() -> ExitCode {
@@ -29,6 +30,27 @@ fn main() -> ExitCode {
         }
         Command::Residence(ResidenceCommand::Verify { dump, at, out }) => {
             cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
+        }
+        Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
+        Command::Jpki(JpkiCommand::Certs {
+            sign,
+            pin_stdin,
+            force,
+            out,
+        }) => cmd::jpki::certs(&ctx, *sign, *pin_stdin, *force, out.as_deref()),
+        Command::Jpki(JpkiCommand::Sign {
+            key,
+            input,
+            output,
+            raw,
+            pin_stdin,
+            force,
+        }) => {
+            let key = match key {
+                KeyArg::Auth => jpid_card::jpki::KeyKind::Auth,
+                KeyArg::Sign => jpid_card::jpki::KeyKind::Sign,
+            };
+            cmd::jpki::sign(&ctx, key, input, output, *raw, *pin_stdin, *force)
         }
         Command::Sim(SimCommand::List) => cmd::sim::list(&ctx),
         Command::Bench(BenchCommand::Residence {

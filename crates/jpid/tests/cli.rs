@@ -354,3 +354,222 @@ fn sim_list() {
     );
     assert_eq!(v["kinds"][0]["defaults"]["card_number"], "AB12345678CD");
 }
+
+fn jpid_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args(args)
+        .env_remove("JPID_READER")
+        .env_remove("JPID_PIN")
+        .env_remove("JPID_SIGN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run jpid");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn jpki_status_certs_and_a_signature_openssl_accepts() {
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "jpki",
+        "status",
+        "--json",
+    ]));
+    assert_eq!(v["pins"]["auth"]["remaining"], 3);
+    assert_eq!(v["pins"]["sign"]["remaining"], 5);
+    assert_eq!(v["token"], "My Number Card");
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:jpki-smartphone",
+        "jpki",
+        "status",
+        "--json",
+    ]));
+    assert_eq!(v["token"], "smartphone JPKI (Android)");
+
+    let dir = tmpdir("jpki");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "certs",
+            "--sign",
+            "--pin-stdin",
+            "--out",
+            dir.to_str().unwrap(),
+            "--json",
+        ],
+        "abc123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["certificates"]["auth"]["valid"], true);
+    assert_eq!(v["certificates"]["sign"]["valid"], true);
+    assert_eq!(v["certificates"]["sign"]["revocation_checked"], false);
+    let holder = v["certificates"]["sign"]["holder"].as_array().unwrap();
+    assert!(holder
+        .iter()
+        .any(|a| a["key"] == "name" && a["value"] == "試験　花子"));
+    assert!(v["certificates"]["auth"]["holder"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let doc = dir.join("doc.txt");
+    std::fs::write(&doc, b"a contract").unwrap();
+    let sig = dir.join("doc.sig");
+    for (key, pin, cert) in [("auth", "1234", "auth.der"), ("sign", "ABC123", "sign.der")] {
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                "sim:mynumber",
+                "jpki",
+                "sign",
+                "--key",
+                key,
+                "--in",
+                doc.to_str().unwrap(),
+                "--out",
+                sig.to_str().unwrap(),
+                "--raw",
+                "--pin-stdin",
+            ],
+            pin,
+        );
+        assert!(
+            out.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // An independent verifier: openssl, with the certificate jpid read.
+        let pubkey = Command::new("openssl")
+            .args([
+                "x509",
+                "-inform",
+                "DER",
+                "-in",
+                dir.join(cert).to_str().unwrap(),
+                "-pubkey",
+                "-noout",
+            ])
+            .output()
+            .expect("openssl is installed by scripts/test");
+        let pem = dir.join("pub.pem");
+        std::fs::write(&pem, &pubkey.stdout).unwrap();
+        let ok = Command::new("openssl")
+            .args([
+                "dgst",
+                "-sha256",
+                "-verify",
+                pem.to_str().unwrap(),
+                "-signature",
+                sig.to_str().unwrap(),
+                doc.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{key}: openssl: {}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn jpki_pin_errors_and_no_pin_in_traces() {
+    let dir = tmpdir("jpki-pin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("doc.txt");
+    std::fs::write(&doc, b"x").unwrap();
+    let sig = dir.join("doc.sig");
+    let (d, s) = (doc.to_str().unwrap(), sig.to_str().unwrap());
+    let args = |v: &'static str| -> Vec<&str> {
+        vec![
+            v,
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--in",
+            d,
+            "--out",
+            s,
+            "--raw",
+            "--pin-stdin",
+            "--json",
+        ]
+    };
+    // A wrong PIN: exit 8, the remaining tries in the message.
+    let out = jpid_stdin(&args("-q")[1..], "9876\n");
+    assert_eq!(out.status.code(), Some(8));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "wrong_pin");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 tries left"));
+    // A malformed PIN never reaches the card.
+    let out = jpid_stdin(&args("-q")[1..], "12\n");
+    assert_eq!(out.status.code(), Some(2));
+    // The APDU trace of a whole signing session never shows the PIN, in text or hex.
+    let out = jpid_stdin(&args("-vvv"), "1234\n");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(">>> 00 20 00 98 Lc=4 REDACTED"), "{err}");
+    assert!(
+        !err.contains("1234") && !err.contains("31323334"),
+        "PIN leaked into the trace"
+    );
+    // Without a terminal and without --pin-stdin or JPID_PIN: a clear usage error.
+    let out = jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "jpki",
+        "sign",
+        "--key",
+        "auth",
+        "--in",
+        doc.to_str().unwrap(),
+        "--out",
+        sig.to_str().unwrap(),
+        "--raw",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JPID_PIN"));
+    // CMS is not built yet and says so.
+    let out = jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "jpki",
+        "sign",
+        "--key",
+        "auth",
+        "--in",
+        doc.to_str().unwrap(),
+        "--out",
+        sig.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -107,3 +107,17 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
         / a.len() as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
 }
+
+/// Rewrites an IFD entry of a little-endian TIFF as a single LONG.
+pub fn set_tiff_long(bytes: &mut [u8], tag: u16, value: u32) {
+    assert_eq!(&bytes[..4], b"II*\0");
+    let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let count = u16::from_le_bytes(bytes[ifd..ifd + 2].try_into().unwrap()) as usize;
+    let at = (0..count)
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&at| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap()) == tag)
+        .expect("tag present");
+    bytes[at + 2..at + 4].copy_from_slice(&4u16.to_le_bytes());
+    bytes[at + 4..at + 8].copy_from_slice(&1u32.to_le_bytes());
+    bytes[at + 8..at + 12].copy_from_slice(&value.to_le_bytes());
+}

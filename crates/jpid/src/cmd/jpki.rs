@@ -1,0 +1,269 @@
+//! `jpid jpki status | certs | sign`: the JPKI-AP (mynumber-card.md §2).
+
+use std::io::Read;
+use std::path::Path;
+
+use jpid_card::jpki::{self, Hash, KeyKind, PinState};
+use jpid_card::{CardTransport, Channel};
+use jpid_verify::jpki::{holder_attributes, verify_certificate};
+use jpid_verify::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
+use jpid_verify::{Purpose, TrustStore, UnixTime};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::context::Ctx;
+use crate::error::{CliError, Kind};
+use crate::output::{trust_json, trust_line};
+use crate::pin;
+
+fn now() -> UnixTime {
+    UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+fn open(ctx: &Ctx) -> Result<(Channel<Box<dyn CardTransport>>, TrustStore), CliError> {
+    let spec = ctx.reader()?;
+    let trust = ctx.trust(spec.is_sim())?;
+    let mut ch = Channel::new(spec.open()?);
+    jpki::select(&mut ch)?;
+    Ok((ch, trust))
+}
+
+fn state_json(s: PinState) -> Value {
+    match s {
+        PinState::Remaining(n) => json!({"state": "ok", "remaining": n}),
+        PinState::Verified => json!({"state": "verified"}),
+        PinState::Blocked => json!({"state": "blocked", "remaining": 0}),
+    }
+}
+
+fn state_text(kind: KeyKind, s: PinState) -> String {
+    match s {
+        PinState::Remaining(n) => format!(
+            "{}: {n} of {} tries left\n",
+            kind.pin_name(),
+            kind.max_tries()
+        ),
+        PinState::Verified => format!("{}: verified in this session\n", kind.pin_name()),
+        PinState::Blocked => format!(
+            "{}: BLOCKED (the holder must go to the municipal office)\n",
+            kind.pin_name()
+        ),
+    }
+}
+
+/// `jpid jpki status`: token kind and both PINs' tries, without spending any.
+pub fn status(ctx: &Ctx) -> Result<(), CliError> {
+    let (mut ch, _) = open(ctx)?;
+    let label = jpki::token_label(&mut ch)?;
+    let auth = jpki::pin_state(&mut ch, KeyKind::Auth)?;
+    let sign = jpki::pin_state(&mut ch, KeyKind::Sign)?;
+    let token = match label.as_str() {
+        "JPKIAPICCTOKEN2" => "My Number Card",
+        "JPKIAPGPSETOKEN" => "smartphone JPKI (Android)",
+        "JPKIAPIOSTOKEN" => "smartphone JPKI (iPhone)",
+        "JPKIAPICCTOKEN" => "Basic Resident Register card",
+        _ => "unknown JPKI token",
+    };
+    ctx.out.emit(
+        "jpki status",
+        json!({"token_label": label, "token": token, "pins": {"auth": state_json(auth), "sign": state_json(sign)}}),
+        || format!("{token} ({label})\n{}{}", state_text(KeyKind::Auth, auth), state_text(KeyKind::Sign, sign)),
+    );
+    Ok(())
+}
+
+fn cert_json(
+    kind: KeyKind,
+    der: &[u8],
+    trust: &TrustStore,
+    at: UnixTime,
+) -> Result<(Value, String, bool), CliError> {
+    let purpose = match kind {
+        KeyKind::Auth => Purpose::JpkiAuth,
+        KeyKind::Sign => Purpose::JpkiSign,
+    };
+    let v = verify_certificate(der, purpose, trust, at).map_err(|e| {
+        CliError::new(
+            Kind::Card,
+            format!("the {} certificate is malformed: {e}", kind.id()),
+        )
+    })?;
+    let parsed = ParsedCert::parse(der).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let attrs = holder_attributes(&parsed);
+    let reasons: Vec<Value> = v
+        .reasons
+        .iter()
+        .map(|(c, m)| json!({"code": c, "message": m}))
+        .collect();
+    let value = json!({
+        "subject": v.subject, "issuer": v.issuer, "serial": v.serial,
+        "not_before": v.validity.0.to_rfc3339(), "not_after": v.validity.1.to_rfc3339(),
+        "valid": v.valid(), "reasons": reasons, "revocation_checked": v.revocation_checked,
+        "anchor": v.proof().map(|p| p.get().anchor.clone()),
+        "holder": attrs,
+    });
+    let mut text = format!(
+        "{} certificate\n  subject: {}\n  issuer:  {}\n  serial:  {}\n  valid:   {} to {}\n",
+        kind.id(),
+        v.subject,
+        v.issuer,
+        v.serial,
+        v.validity.0.to_rfc3339(),
+        v.validity.1.to_rfc3339()
+    );
+    for a in &attrs {
+        text.push_str(&format!("  {} / {}: {}\n", a.label, a.label_ja, a.value));
+    }
+    if v.valid() {
+        text.push_str("  chain: VALID (signature and validity checked; revocation NOT checked: no CRL source)\n");
+    } else {
+        for (code, m) in &v.reasons {
+            text.push_str(&format!("  chain: NOT VALID: {m} ({code})\n"));
+        }
+    }
+    Ok((value, text, v.valid()))
+}
+
+/// `jpid jpki certs`: the certificates, their chains to the JPKI roots, and (after the signature
+/// password) the signature certificate with the holder's attributes.
+pub fn certs(
+    ctx: &Ctx,
+    with_sign: bool,
+    pin_stdin: bool,
+    force: bool,
+    out: Option<&Path>,
+) -> Result<(), CliError> {
+    let sign_pin = if with_sign {
+        Some(pin::read(KeyKind::Sign, pin_stdin)?)
+    } else {
+        None
+    };
+    let (mut ch, trust) = open(ctx)?;
+    let at = now();
+    let mut certs = serde_json::Map::new();
+    let mut text = String::new();
+    let mut all_valid = true;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let auth = jpki::certificate(&mut ch, KeyKind::Auth)?;
+    files.push(("auth.der".into(), auth.clone()));
+    files.push((
+        "auth-ca.der".into(),
+        jpki::ca_certificate(&mut ch, KeyKind::Auth)?,
+    ));
+    let (v, t, ok) = cert_json(KeyKind::Auth, &auth, &trust, at)?;
+    certs.insert("auth".into(), v);
+    text.push_str(&t);
+    all_valid &= ok;
+    if let Some(pin) = sign_pin {
+        // Nobody else may use the card while the password is open.
+        let mut ex = ch.exclusive()?;
+        jpki::verify_pin(&mut ex, &pin, force)?;
+        let sign = jpki::certificate(&mut ex, KeyKind::Sign)?;
+        files.push(("sign.der".into(), sign.clone()));
+        files.push((
+            "sign-ca.der".into(),
+            jpki::ca_certificate(&mut ex, KeyKind::Sign)?,
+        ));
+        let (v, t, ok) = cert_json(KeyKind::Sign, &sign, &trust, at)?;
+        certs.insert("sign".into(), v);
+        text.push_str(&t);
+        all_valid &= ok;
+        drop(ex);
+        // Close the verified session on the card.
+        ch.reset()?;
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::new(Kind::Io, format!("cannot create {}: {e}", dir.display()))
+        })?;
+        for (name, der) in &files {
+            std::fs::write(dir.join(name), der)
+                .map_err(|e| CliError::new(Kind::Io, format!("cannot write {name}: {e}")))?;
+        }
+        text.push_str(&format!("certificates written to {}\n", dir.display()));
+    }
+    text.push_str(&trust_line(&trust));
+    ctx.out.emit(
+        "jpki certs",
+        json!({"certificates": certs, "checked_at": at.to_rfc3339(), "trust": trust_json(&trust)}),
+        || text,
+    );
+    if all_valid {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Kind::NotGenuine,
+            "a certificate does not chain to a trusted JPKI root or is not valid now",
+        )
+        .reported())
+    }
+}
+
+/// `jpid jpki sign --raw`: a bare PKCS#1 v1.5 signature (SHA-256 DigestInfo) over a file.
+#[allow(clippy::too_many_arguments)]
+pub fn sign(
+    ctx: &Ctx,
+    key: KeyKind,
+    input: &Path,
+    output: &Path,
+    raw: bool,
+    pin_stdin: bool,
+    force: bool,
+) -> Result<(), CliError> {
+    if !raw {
+        return Err(CliError::new(Kind::NotBuilt, "detached CMS (.p7s) output is not built yet")
+            .hint("use --raw for a bare PKCS#1 v1.5 signature; CMS arrives with the rest of the JPKI work"));
+    }
+    let mut hasher = Sha256::new();
+    let mut f = std::fs::File::open(input)
+        .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", input.display())))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| {
+            CliError::new(Kind::Io, format!("cannot read {}: {e}", input.display()))
+        })?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    let digest = hasher.finalize();
+    let di = Hash::Sha256
+        .digest_info(&digest)
+        .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
+    let pin = pin::read(key, pin_stdin)?;
+    let (mut ch, _) = open(ctx)?;
+    let (signature, cert) = {
+        let mut ex = ch.exclusive()?;
+        jpki::verify_pin(&mut ex, &pin, force)?;
+        let signature = jpki::sign(&mut ex, key, &di)?;
+        let cert = jpki::certificate(&mut ex, key)?;
+        (signature, cert)
+    };
+    ch.reset()?;
+    // Check what the card returned before handing it out.
+    let parsed = ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let spki = parsed
+        .spki_der()
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    verify_rsa_pkcs1(&spki, HashAlg::Sha256, &digest, &signature).map_err(|_| {
+        CliError::new(
+            Kind::Card,
+            "the card's signature does not verify with its own certificate",
+        )
+    })?;
+    std::fs::write(output, &signature)
+        .map_err(|e| CliError::new(Kind::Io, format!("cannot write {}: {e}", output.display())))?;
+    ctx.out.emit(
+        "jpki sign",
+        json!({"key": key.id(), "hash": "sha256", "digest": hex::encode(digest), "signature": output.display().to_string(),
+               "signature_bytes": signature.len(), "certificate_serial": parsed.serial_hex()}),
+        || format!("signed {} with the {} key (RSA PKCS#1 v1.5, SHA-256): {}\n", input.display(), key.id(), output.display()),
+    );
+    Ok(())
+}
