@@ -167,5 +167,171 @@ fn detect_and_read_through_pcscd() {
             String::from_utf8_lossy(&out.stdout)
         );
         assert_eq!(json(&out)["card"]["kind"], "mynumber");
+        opensc_reads_and_signs(&harness);
     }
+}
+
+fn run(env: &[(&'static str, std::path::PathBuf)], program: &str, args: &[&str]) -> Output {
+    let mut c = Command::new(program);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output()
+        .unwrap_or_else(|e| panic!("{program} is needed (installed by scripts/test): {e}"))
+}
+
+/// A client nobody here wrote: OpenSC's own JPKI driver lists the certificates, and its PKCS#11
+/// module signs; openssl checks the signature against the certificate jpid reads.
+fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
+    let env = harness.client_env();
+    let dir = std::env::temp_dir().join(format!("jpid-opensc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("jpid")).unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+
+    let out = run(&env, "opensc-tool", &["--name"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("jpki"),
+        "OpenSC matches its JPKI driver: {out:?}"
+    );
+    let out = run(&env, "pkcs15-tool", &["--list-certificates"]);
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for label in [
+        "User Authentication Certificate",
+        "Digital Signature Certificate",
+        "User Authentication Certificate CA",
+    ] {
+        assert!(
+            listed.contains(label),
+            "pkcs15-tool lists {label}:\n{listed}"
+        );
+    }
+    // The signature certificate after verifying the signature password.
+    let out = run(
+        &env,
+        "pkcs15-tool",
+        &[
+            "--read-certificate",
+            "02",
+            "--verify-pin",
+            "--auth-id",
+            "02",
+            "--pin",
+            "ABC123",
+            "--output",
+            &p("sign.pem"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // jpid reads the same certificates through the same reader.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jpid"));
+    c.args([
+        "--reader",
+        "pcsc",
+        "jpki",
+        "certs",
+        "--sign",
+        "--pin-stdin",
+        "--out",
+        &p("jpid"),
+    ]);
+    for (k, v) in &env {
+        c.env(k, v);
+    }
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"ABC123\n").unwrap();
+    child.wait().unwrap();
+    let jpid_sign =
+        std::fs::read(dir.join("jpid/sign.der")).expect("jpid wrote the signature certificate");
+    let opensc_sign = run(
+        &[],
+        "openssl",
+        &["x509", "-in", &p("sign.pem"), "-outform", "DER"],
+    )
+    .stdout;
+    assert_eq!(
+        opensc_sign, jpid_sign,
+        "OpenSC and jpid read the same signature certificate"
+    );
+
+    // Sign with OpenSC's PKCS#11 module; verify with openssl and the certificate jpid read.
+    std::fs::write(dir.join("msg.txt"), b"signed through OpenSC").unwrap();
+    let module = [
+        "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+        "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+        "/usr/lib/opensc-pkcs11.so",
+    ]
+    .into_iter()
+    .find(|m| std::path::Path::new(m).exists())
+    .expect("opensc-pkcs11 is installed by scripts/test");
+    let out = run(
+        &env,
+        "pkcs11-tool",
+        &[
+            "--module",
+            module,
+            "--slot-index",
+            "0",
+            "--login",
+            "--pin",
+            "1234",
+            "--sign",
+            "--id",
+            "01",
+            "-m",
+            "SHA256-RSA-PKCS",
+            "--input-file",
+            &p("msg.txt"),
+            "--output-file",
+            &p("msg.sig"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "pkcs11-tool: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pubkey = run(
+        &[],
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            &p("jpid/auth.der"),
+            "-pubkey",
+            "-noout",
+        ],
+    )
+    .stdout;
+    std::fs::write(dir.join("auth.pub"), pubkey).unwrap();
+    let ok = run(
+        &[],
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            &p("auth.pub"),
+            "-signature",
+            &p("msg.sig"),
+            &p("msg.txt"),
+        ],
+    );
+    assert!(
+        ok.status.success(),
+        "openssl rejects the OpenSC signature: {}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
