@@ -12,6 +12,7 @@
 mod channel;
 pub mod detect;
 pub mod jpki;
+pub mod mynumber;
 pub mod residence;
 pub mod spec;
 mod transport;

@@ -27,6 +27,13 @@ pub const DEFAULT_AUTH_PIN: &str = "1234";
 pub const DEFAULT_SIGN_PASSWORD: &str = "ABC123";
 /// Default PIN of the simulated card-face entry auxiliary (text) AP.
 pub const DEFAULT_TEXT_PIN: &str = "1234";
+/// The simulated holder's My Number (照合番号A): synthetic, not a real person's number.
+pub const DEFAULT_MY_NUMBER: &str = "999900000001";
+/// 照合番号B of the simulated card: born 1990-01-01 (平成2年 → `020101`), card expiry year
+/// 2035, security code `1234`.
+pub const DEFAULT_KEY_B: &str = "02010120351234";
+/// The card-face AP's birth-date key (era YYMMDD).
+pub const DEFAULT_BIRTH_KEY: &str = "020101";
 
 /// ATR of the simulated residence cards: the PC/SC part 3 form a contactless reader builds for
 /// an ISO 14443-4 card with no historical bytes (`3B 80 80 01 01`). The real cards' ATRs are not
@@ -41,9 +48,7 @@ pub const RULE_RESIDENCE_AUTH: u8 = 1;
 /// Access rule: residence card number authenticated and the command under secure messaging.
 pub const RULE_RESIDENCE_AUTH_SM: u8 = 2;
 
-/// Residence card 住基AP / common AP ids (mynumber-card.md §5, naming UNCONFIRMED).
-const JUKI_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x01];
-const COMMON_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00];
+use spec::{COMMON_AID, JUKI_AID};
 
 /// A kind of simulated card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,17 +393,28 @@ fn mynumber(label: &str) -> Result<SimCard, SpecError> {
         .ef(Ef::new(jpki::SIGN_KEY, Some(0x1A), Vec::new()).read(Access::Never))
         .pin(Pin::new(0x0018, DEFAULT_AUTH_PIN.as_bytes(), 3))
         .pin(Pin::new(0x001B, DEFAULT_SIGN_PASSWORD.as_bytes(), 5));
-    // The other applications are selectable with their PINs; their files come with the My Number
-    // reader (text AP PIN: 3 tries, mynumber-card.md §3; Juki PIN 001C: 3 tries, §5).
-    let text = Df::app(&spec::TEXT_AID).pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3));
-    let surface = Df::app(&spec::SURFACE_AID);
+    // The other applications with their keys; their data files come with the My Number reader.
+    // Text AP (mynumber-card.md §3): PIN 0011 (3 tries), 照合番号A 0014 = the My Number,
+    // 照合番号B 0015 = era birth date YYMMDD + expiry year + security code (10 tries each,
+    // UNCONFIRMED first-hand). Card-face AP (§4): 0011 birth-date key, 0012 B, 0013 A (10 tries,
+    // UNCONFIRMED). Juki AP and common AP (§5): PIN 001C (3 tries).
+    let text = Df::app(&spec::TEXT_AID)
+        .pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3))
+        .pin(Pin::new(0x0014, DEFAULT_MY_NUMBER.as_bytes(), 10))
+        .pin(Pin::new(0x0015, DEFAULT_KEY_B.as_bytes(), 10));
+    let surface = Df::app(&spec::SURFACE_AID)
+        .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
+        .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
+        .pin(Pin::new(0x0013, DEFAULT_MY_NUMBER.as_bytes(), 10));
     let juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
-    let common = Df::app(&COMMON_AID);
-    let os = Os::new(
-        Df::default(),
-        vec![jpki, text, surface, juki, common],
-        Quirks { select_mf: false },
-    );
+    let common = Df::app(&COMMON_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    // A smartphone token holds only the JPKI-AP (mynumber-card.md §2, §7).
+    let apps = if label == spec::TOKEN_MYNUMBER_CARD {
+        vec![jpki, text, surface, juki, common]
+    } else {
+        vec![jpki]
+    };
+    let os = Os::new(Df::default(), apps, Quirks { select_mf: false });
     let kind = if label == spec::TOKEN_MYNUMBER_CARD {
         "mynumber"
     } else {

@@ -98,6 +98,9 @@ pub enum Command {
     /// My Number card / smartphone JPKI: PIN status, certificates, signing (公的個人認証)
     #[command(subcommand)]
     Jpki(JpkiCommand),
+    /// My Number card: every PIN's remaining tries (reading the card's data comes next)
+    #[command(subcommand)]
+    Mynumber(MynumberCommand),
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
@@ -233,6 +236,13 @@ pub enum JpkiCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MynumberCommand {
+    /// Every key of every application (JPKI, card-face entry auxiliary, card-face, Juki) with its
+    /// remaining tries, read without spending any
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

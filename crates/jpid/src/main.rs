@@ -14,7 +14,9 @@ mod pin;
 mod reader;
 mod testroots;
 
-use cli::{BenchCommand, Cli, Command, JpkiCommand, KeyArg, ResidenceCommand, SimCommand};
+use cli::{
+    BenchCommand, Cli, Command, JpkiCommand, KeyArg, MynumberCommand, ResidenceCommand, SimCommand,
+};
 use context::Ctx;
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
             cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
         }
         Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
+        Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
         Command::Jpki(JpkiCommand::Certs {
             sign,
             pin_stdin,

@@ -24,9 +24,9 @@ impl Output {
             if let Value::Object(fields) = body {
                 map.extend(fields);
             }
-            println!("{}", Value::Object(map));
+            out(&format!("{}\n", Value::Object(map)));
         } else {
-            print!("{}", human());
+            out(&human());
         }
     }
 
@@ -48,6 +48,15 @@ impl Output {
             }
         }
     }
+}
+
+/// Writes to stdout; a reader that went away (`jpid ... | head`) is not an error worth a panic.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 /// The `trust` object of every output.

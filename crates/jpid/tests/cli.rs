@@ -573,3 +573,48 @@ fn jpki_pin_errors_and_no_pin_in_traces() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mynumber_status_reports_every_key_without_spending() {
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "mynumber",
+        "status",
+        "--json",
+    ]));
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 9);
+    let get = |app: &str, key: &str| {
+        keys.iter()
+            .find(|k| k["app"] == app && k["key"] == key)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(get("jpki", "auth_pin")["remaining"], 3);
+    assert_eq!(get("jpki", "sign_password")["remaining"], 5);
+    assert_eq!(get("text", "pin")["remaining"], 3);
+    assert_eq!(get("text", "key_a")["remaining"], 10);
+    assert_eq!(get("surface", "birth_date_key")["remaining"], 10);
+    assert_eq!(get("juki", "pin")["remaining"], 3);
+    assert!(keys.iter().all(|k| k["state"] == "ok"));
+    // A smartphone token has only the JPKI-AP.
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:jpki-smartphone",
+        "mynumber",
+        "status",
+        "--json",
+    ]));
+    let keys = v["keys"].as_array().unwrap();
+    assert!(keys
+        .iter()
+        .filter(|k| k["app"] != "jpki")
+        .all(|k| k["state"] == "absent"));
+    assert!(keys
+        .iter()
+        .filter(|k| k["app"] == "jpki")
+        .all(|k| k["state"] == "ok"));
+    let out = jpid(&["--reader", "sim:residence", "mynumber", "status", "--json"]);
+    assert_eq!(out.status.code(), Some(5));
+}

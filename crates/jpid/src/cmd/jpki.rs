@@ -267,3 +267,50 @@ pub fn sign(
     );
     Ok(())
 }
+
+/// `jpid mynumber status`: every key of every application, no try spent.
+pub fn mynumber_status(ctx: &Ctx) -> Result<(), CliError> {
+    use jpid_card::mynumber::{self, KeyStatus};
+    let spec = ctx.reader()?;
+    let mut ch = Channel::new(spec.open()?);
+    let keys = mynumber::status(&mut ch)?;
+    if keys.iter().all(|(_, s)| *s == KeyStatus::Absent) {
+        return Err(CliError::new(
+            Kind::UnsupportedCard,
+            "this card has none of the My Number card's applications",
+        )
+        .hint("run `jpid detect` to see what card this is"));
+    }
+    let rows: Vec<Value> = keys
+        .iter()
+        .map(|(k, s)| {
+            let mut v = match s {
+                KeyStatus::State(st) => state_json(*st),
+                KeyStatus::Absent => json!({"state": "absent"}),
+            };
+            if let Value::Object(m) = &mut v {
+                m.insert("app".into(), json!(k.app));
+                m.insert("key".into(), json!(k.key));
+                m.insert("label".into(), json!(k.label));
+                m.insert("max_tries".into(), json!(k.max_tries));
+            }
+            v
+        })
+        .collect();
+    ctx.out.emit("mynumber status", json!({"keys": rows}), || {
+        let mut t = String::from("No try was spent reading these.\n");
+        for (k, s) in &keys {
+            let state = match s {
+                KeyStatus::State(PinState::Remaining(n)) => {
+                    format!("{n} of {} tries left", k.max_tries)
+                }
+                KeyStatus::State(PinState::Verified) => "verified in this session".into(),
+                KeyStatus::State(PinState::Blocked) => "BLOCKED (municipal office)".into(),
+                KeyStatus::Absent => "not on this card".into(),
+            };
+            t.push_str(&format!("  {:<8} {:<60} {state}\n", k.app, k.label));
+        }
+        t
+    });
+    Ok(())
+}
