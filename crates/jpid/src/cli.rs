@@ -212,9 +212,13 @@ pub enum JpkiCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Sign a file with the card (SHA-256, RSA PKCS#1 v1.5)
+    /// Sign a file with the card: a detached CMS signature (.p7s) carrying the signer
+    /// certificate, or with --raw the bare RSA PKCS#1 v1.5 signature; SHA-256
     ///
-    /// Example: echo 1234 | jpid jpki sign --key auth --in doc.pdf --out doc.sig --raw --pin-stdin
+    /// Examples:
+    ///   jpid jpki sign --key sign --in contract.pdf --out contract.pdf.p7s
+    ///   openssl cms -verify -binary -inform DER -in contract.pdf.p7s -content contract.pdf -CAfile root.pem
+    ///   echo 1234 | jpid jpki sign --key auth --in doc --out doc.sig --raw --pin-stdin
     #[command(after_help = PIN_HELP)]
     Sign {
         /// Which key signs
@@ -226,7 +230,7 @@ pub enum JpkiCommand {
         /// Where to write the signature
         #[arg(long = "out", value_name = "FILE")]
         output: PathBuf,
-        /// Write the bare PKCS#1 v1.5 signature (detached CMS output is not built yet)
+        /// Write the bare PKCS#1 v1.5 signature instead of CMS
         #[arg(long)]
         raw: bool,
         /// Read the PIN from one line of stdin

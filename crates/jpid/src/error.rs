@@ -21,7 +21,6 @@ pub enum Kind {
     PinBlocked,
     PinLastTry,
     PinRequired,
-    NotBuilt,
     Io,
     Internal,
 }
@@ -44,7 +43,6 @@ impl Kind {
             Self::PinBlocked => "pin_blocked",
             Self::PinLastTry => "pin_last_try",
             Self::PinRequired => "pin_required",
-            Self::NotBuilt => "not_built",
             Self::Io => "io",
             Self::Internal => "internal",
         }
@@ -56,7 +54,6 @@ impl Kind {
             Self::WrongCardNumber => 6,
             Self::NotGenuine => 7,
             Self::WrongPin | Self::PinBlocked | Self::PinLastTry | Self::PinRequired => 8,
-            Self::NotBuilt => 1,
             Self::PcscUnavailable | Self::NoReader => 3,
             Self::NoCard | Self::CardRemoved => 4,
             Self::UnsupportedCard => 5,

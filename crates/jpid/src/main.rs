@@ -6,6 +6,7 @@ use clap::Parser;
 
 mod cli;
 mod cmd;
+mod cms;
 mod context;
 mod error;
 mod logging;

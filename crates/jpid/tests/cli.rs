@@ -556,21 +556,6 @@ fn jpki_pin_errors_and_no_pin_in_traces() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("JPID_PIN"));
-    // CMS is not built yet and says so.
-    let out = jpid(&[
-        "--reader",
-        "sim:mynumber",
-        "jpki",
-        "sign",
-        "--key",
-        "auth",
-        "--in",
-        doc.to_str().unwrap(),
-        "--out",
-        sig.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -617,4 +602,114 @@ fn mynumber_status_reports_every_key_without_spending() {
         .all(|k| k["state"] == "ok"));
     let out = jpid(&["--reader", "sim:residence", "mynumber", "status", "--json"]);
     assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
+fn jpki_cms_signature_verifies_with_openssl_cms() {
+    let dir = tmpdir("cms");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    std::fs::write(
+        dir.join("contract.txt"),
+        "契約書 (synthetic test document)\n",
+    )
+    .unwrap();
+    let pki = jpid_testpki::load_default().unwrap();
+    for (key, pin, root) in [
+        ("sign", "ABC123", pki.jpki_sign_ca().cert_der()),
+        ("auth", "1234", pki.jpki_auth_ca().cert_der()),
+    ] {
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                "sim:mynumber",
+                "jpki",
+                "sign",
+                "--key",
+                key,
+                "--in",
+                &p("contract.txt"),
+                "--out",
+                &p("contract.p7s"),
+                "--pin-stdin",
+                "--json",
+            ],
+            pin,
+        );
+        assert!(
+            out.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&out)["format"], "cms");
+        std::fs::write(dir.join("root.der"), root).unwrap();
+        let pem = Command::new("openssl")
+            .args([
+                "x509",
+                "-inform",
+                "DER",
+                "-in",
+                &p("root.der"),
+                "-out",
+                &p("root.pem"),
+            ])
+            .output()
+            .expect("openssl");
+        assert!(pem.status.success());
+        // The exact check a relying party runs (issue 4).
+        let verify = |content: &str| {
+            Command::new("openssl")
+                .args([
+                    "cms",
+                    "-verify",
+                    "-binary",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    &p("contract.p7s"),
+                    "-content",
+                    content,
+                    "-CAfile",
+                    &p("root.pem"),
+                    "-out",
+                    "/dev/null",
+                ])
+                .output()
+                .unwrap()
+        };
+        let ok = verify(&p("contract.txt"));
+        assert!(
+            ok.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        std::fs::write(dir.join("altered.txt"), "契約書 (altered)\n").unwrap();
+        assert!(
+            !verify(&p("altered.txt")).status.success(),
+            "{key}: altered content must fail"
+        );
+    }
+    // The signature key needs the signature password: the auth PIN does not open it.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            &p("contract.txt"),
+            "--out",
+            &p("x.p7s"),
+            "--pin-stdin",
+        ],
+        "1234",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "1234 is not a signature password"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -204,7 +204,8 @@ pub fn certs(
     }
 }
 
-/// `jpid jpki sign --raw`: a bare PKCS#1 v1.5 signature (SHA-256 DigestInfo) over a file.
+/// `jpid jpki sign`: a detached CMS signature (`.p7s`, RFC 5652) or, with `--raw`, a bare
+/// PKCS#1 v1.5 signature, over a file; SHA-256; the card signs.
 #[allow(clippy::too_many_arguments)]
 pub fn sign(
     ctx: &Ctx,
@@ -215,10 +216,6 @@ pub fn sign(
     pin_stdin: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    if !raw {
-        return Err(CliError::new(Kind::NotBuilt, "detached CMS (.p7s) output is not built yet")
-            .hint("use --raw for a bare PKCS#1 v1.5 signature; CMS arrives with the rest of the JPKI work"));
-    }
     let mut hasher = Sha256::new();
     let mut f = std::fs::File::open(input)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", input.display())))?;
@@ -232,9 +229,16 @@ pub fn sign(
         }
         hasher.update(buf.get(..n).unwrap_or_default());
     }
-    let digest = hasher.finalize();
+    let content_digest = hasher.finalize();
+    // What the card signs: the content digest (raw), or the digest of the CMS signed attributes.
+    let attrs = crate::cms::SignedAttributes::new(&content_digest);
+    let signed_digest = if raw {
+        content_digest
+    } else {
+        Sha256::digest(attrs.to_be_signed())
+    };
     let di = Hash::Sha256
-        .digest_info(&digest)
+        .digest_info(&signed_digest)
         .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
     let pin = pin::read(key, pin_stdin)?;
     let (mut ch, _) = open(ctx)?;
@@ -251,19 +255,36 @@ pub fn sign(
     let spki = parsed
         .spki_der()
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    verify_rsa_pkcs1(&spki, HashAlg::Sha256, &digest, &signature).map_err(|_| {
+    verify_rsa_pkcs1(&spki, HashAlg::Sha256, &signed_digest, &signature).map_err(|_| {
         CliError::new(
             Kind::Card,
             "the card's signature does not verify with its own certificate",
         )
     })?;
-    std::fs::write(output, &signature)
+    let bytes = if raw {
+        signature.clone()
+    } else {
+        crate::cms::signed_data(&parsed.der, &parsed.cert, &attrs, &signature).map_err(|e| {
+            CliError::new(
+                Kind::Internal,
+                format!("cannot encode the CMS signature: {e}"),
+            )
+        })?
+    };
+    std::fs::write(output, &bytes)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot write {}: {e}", output.display())))?;
+    let format = if raw { "pkcs1" } else { "cms" };
     ctx.out.emit(
         "jpki sign",
-        json!({"key": key.id(), "hash": "sha256", "digest": hex::encode(digest), "signature": output.display().to_string(),
-               "signature_bytes": signature.len(), "certificate_serial": parsed.serial_hex()}),
-        || format!("signed {} with the {} key (RSA PKCS#1 v1.5, SHA-256): {}\n", input.display(), key.id(), output.display()),
+        json!({"key": key.id(), "hash": "sha256", "format": format, "digest": hex::encode(content_digest),
+               "signature": output.display().to_string(), "bytes": bytes.len(), "certificate_serial": parsed.serial_hex()}),
+        || format!(
+            "signed {} with the {} key ({}, SHA-256): {}\n",
+            input.display(),
+            key.id(),
+            if raw { "bare RSA PKCS#1 v1.5" } else { "detached CMS with the signer certificate" },
+            output.display()
+        ),
     );
     Ok(())
 }
