@@ -82,6 +82,7 @@ pub struct Channel<T: CardTransport> {
     transport: T,
     extended: bool,
     stats: Stats,
+    secret_reads: bool,
 }
 
 impl<T: CardTransport> Channel<T> {
@@ -92,6 +93,7 @@ impl<T: CardTransport> Channel<T> {
             transport,
             extended,
             stats: Stats::default(),
+            secret_reads: false,
         }
     }
 
@@ -254,7 +256,24 @@ impl<T: CardTransport> Channel<T> {
                 (hi & 0x7F, lo)
             }
         };
-        self.transmit(&Command::new(0x00, 0xB0, p1, p2).with_le(le))
+        let mut cmd = Command::new(0x00, 0xB0, p1, p2).with_le(le);
+        if self.secret_reads {
+            cmd = cmd.redacted();
+        }
+        self.transmit(&cmd)
+    }
+
+    /// [`Channel::read_file`] for a file whose content must not reach the APDU trace (the My
+    /// Number): its answers are logged as `REDACTED`.
+    pub fn read_secret_file(
+        &mut self,
+        file: FileRef,
+        max_len: usize,
+    ) -> Result<Vec<u8>, CardError> {
+        self.secret_reads = true;
+        let result = self.read_file(file, max_len);
+        self.secret_reads = false;
+        result
     }
 
     /// Reads a whole transparent EF of at most `max_len` bytes: one extended READ BINARY when the

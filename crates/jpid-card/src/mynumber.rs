@@ -1,7 +1,7 @@
 //! The My Number card as a whole: every key of every application and its remaining tries, read
 //! without spending any (an empty VERIFY, mynumber-card.md §2, §3, §4, §5).
 
-use jpid_apdu::{Command, StatusWord};
+use jpid_apdu::{Command, Sensitive, StatusWord};
 
 use crate::jpki::PinState;
 use crate::spec::{JPKI_AID, JUKI_AID, SURFACE_AID, TEXT_AID};
@@ -166,5 +166,198 @@ pub fn status<T: CardTransport>(
         };
         out.push((key, state));
     }
+    Ok(out)
+}
+
+/// How the text AP is opened (mynumber-card.md §3): the 4-digit PIN opens everything,
+/// 照合番号A (the 12-digit My Number) opens the My Number, 照合番号B (14 digits: era birth date
+/// YYMMDD, expiry year, security code) opens the basic four.
+#[derive(Clone)]
+pub enum TextKey {
+    /// The PIN (key 0011, 3 tries).
+    Pin(Sensitive),
+    /// 照合番号A (key 0014).
+    A(Sensitive),
+    /// 照合番号B (key 0015).
+    B(Sensitive),
+}
+
+impl std::fmt::Debug for TextKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pin(_) => "TextKey::Pin(REDACTED)",
+            Self::A(_) => "TextKey::A(REDACTED)",
+            Self::B(_) => "TextKey::B(REDACTED)",
+        })
+    }
+}
+
+/// A key of the wrong form (never sent to the card).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadKey(&'static str);
+
+fn digits(text: &str, n: usize, err: &'static str) -> Result<Sensitive, BadKey> {
+    let t = text.trim_end_matches(['\r', '\n']);
+    if t.len() == n && t.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Sensitive::new(t.as_bytes().to_vec()))
+    } else {
+        Err(BadKey(err))
+    }
+}
+
+impl TextKey {
+    /// The 4-digit PIN.
+    pub fn pin(text: &str) -> Result<Self, BadKey> {
+        digits(text, 4, "the card-face entry auxiliary PIN is 4 digits").map(Self::Pin)
+    }
+    /// 照合番号A: the 12-digit My Number.
+    pub fn a(text: &str) -> Result<Self, BadKey> {
+        digits(text, 12, "照合番号A is the 12-digit My Number").map(Self::A)
+    }
+    /// 照合番号B: 14 digits.
+    pub fn b(text: &str) -> Result<Self, BadKey> {
+        digits(
+            text,
+            14,
+            "照合番号B is 14 digits: birth date as era YYMMDD, expiry year, security code",
+        )
+        .map(Self::B)
+    }
+    fn key(&self) -> (KeyRef, &Sensitive) {
+        match self {
+            Self::Pin(s) => (KEYS[2], s),
+            Self::A(s) => (KEYS[3], s),
+            Self::B(s) => (KEYS[4], s),
+        }
+    }
+}
+
+/// Errors of keyed access to the My Number card's APs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Transport or APDU failure.
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// The application is missing.
+    #[error("this card has no {0} application")]
+    NoApplication(&'static str),
+    /// Blocked.
+    #[error("the {0} is blocked; the holder must have it reset at the municipal office (市区町村の窓口)")]
+    Blocked(&'static str),
+    /// Only one try left and no `--force`.
+    #[error("only 1 try of the {0} is left; jpid will not spend it without --force")]
+    LastTry(&'static str),
+    /// Wrong key.
+    #[error("wrong {label}: {remaining} tries left")]
+    Wrong {
+        /// Which key.
+        label: &'static str,
+        /// Tries left.
+        remaining: u8,
+    },
+}
+
+/// VERIFY of `key` with `secret`: the counter first, never a blocked key, the last try only with
+/// `force`, exactly one VERIFY.
+pub fn verify_key<T: CardTransport>(
+    ch: &mut Channel<T>,
+    key: KeyRef,
+    secret: &Sensitive,
+    force: bool,
+) -> Result<(), KeyError> {
+    let p2 = 0x80 | key.id;
+    let sw = ch.transmit(&Command::new(0x00, 0x20, 0x00, p2))?.sw();
+    match sw {
+        StatusWord::Success => return Ok(()),
+        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
+            return Err(KeyError::Blocked(key.label))
+        }
+        StatusWord::WrongPin { remaining: 1 } if !force => {
+            return Err(KeyError::LastTry(key.label))
+        }
+        StatusWord::WrongPin { .. } => {}
+        sw => {
+            return Err(CardError::Status {
+                op: "VERIFY (status)",
+                sw,
+            }
+            .into())
+        }
+    }
+    match ch
+        .transmit(&Command::new(0x00, 0x20, 0x00, p2).sensitive(secret))?
+        .sw()
+    {
+        StatusWord::Success => Ok(()),
+        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
+            Err(KeyError::Blocked(key.label))
+        }
+        StatusWord::WrongPin { remaining } => Err(KeyError::Wrong {
+            label: key.label,
+            remaining,
+        }),
+        sw => Err(CardError::Status { op: "VERIFY", sw }.into()),
+    }
+}
+
+/// The raw files of a text-AP read.
+#[derive(Debug, Clone, Default)]
+pub struct TextRead {
+    /// EF 0001, when the key opens it.
+    pub my_number: Option<Vec<u8>>,
+    /// EF 0002, when the key opens it.
+    pub basic: Option<Vec<u8>>,
+    /// EF 0003.
+    pub integrity: Vec<u8>,
+    /// EF 0004.
+    pub cvc: Vec<u8>,
+}
+
+fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, CardError> {
+    match ch.select_ef(fid)? {
+        // EF 0001 holds the My Number: it never reaches the APDU trace.
+        StatusWord::Success if fid == 0x0001 => ch.read_secret_file(crate::FileRef::Current, 4096),
+        StatusWord::Success => ch.read_file(crate::FileRef::Current, 4096),
+        sw => Err(CardError::Status {
+            op: "SELECT EF",
+            sw,
+        }),
+    }
+}
+
+/// Opens the text AP with `key` and reads what it opens, plus the integrity record and the CVC.
+pub fn read_text<T: CardTransport>(
+    ch: &mut Channel<T>,
+    key: &TextKey,
+    force: bool,
+) -> Result<TextRead, KeyError> {
+    match ch.select_aid(&TEXT_AID)? {
+        StatusWord::Success => {}
+        StatusWord::FileNotFound => {
+            return Err(KeyError::NoApplication(
+                "card-face entry auxiliary (券面事項入力補助)",
+            ))
+        }
+        sw => {
+            return Err(CardError::Status {
+                op: "SELECT text AP",
+                sw,
+            }
+            .into())
+        }
+    }
+    let (key_ref, secret) = key.key();
+    verify_key(ch, key_ref, secret, force)?;
+    let mut out = TextRead::default();
+    if matches!(key, TextKey::Pin(_) | TextKey::A(_)) {
+        out.my_number = Some(read_ef(ch, 0x0001)?);
+    }
+    if matches!(key, TextKey::Pin(_) | TextKey::B(_)) {
+        out.basic = Some(read_ef(ch, 0x0002)?);
+    }
+    out.integrity = read_ef(ch, 0x0003)?;
+    out.cvc = read_ef(ch, 0x0004)?;
     Ok(out)
 }

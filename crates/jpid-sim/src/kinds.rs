@@ -18,6 +18,7 @@ use crate::jpki::{self, JpkiApplet};
 use crate::residence::ResidenceApplet;
 use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
+use crate::text_ap::{self, TextTamper};
 
 /// The default card number of every simulated residence card and SPR certificate.
 pub const DEFAULT_CARD_NUMBER: &str = "AB12345678CD";
@@ -171,6 +172,8 @@ pub struct SimSpec {
     pub tamper: Option<Tamper>,
     /// Whether the holder has a face photo (`photo=yes|no`, default yes).
     pub photo: bool,
+    /// What to alter in the My Number card's text AP (`tamper=basic|mynumber|cvc`).
+    pub text_tamper: Option<TextTamper>,
 }
 
 impl SimSpec {
@@ -182,6 +185,7 @@ impl SimSpec {
             extended: true,
             tamper: None,
             photo: true,
+            text_tamper: None,
         }
     }
 
@@ -230,6 +234,21 @@ impl SimSpec {
                         }
                     }
                 }
+                "tamper" if kind == SimKind::MyNumber => {
+                    spec.text_tamper = Some(match value {
+                        "basic" => TextTamper::Basic,
+                        "mynumber" => TextTamper::MyNumber,
+                        "cvc" => TextTamper::Cvc,
+                        v => {
+                            return Err(SpecError::BadValue {
+                                key: "tamper",
+                                reason: format!(
+                                    "{v:?} is not one of basic, mynumber, cvc (My Number card)"
+                                ),
+                            })
+                        }
+                    });
+                }
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
                 "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
                 other => {
@@ -250,8 +269,8 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, "05")?,
             SimKind::Spr => residence(self, "2")?,
             SimKind::SprGen2 => residence(self, "06")?,
-            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD)?,
-            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID)?,
+            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self.text_tamper)?,
+            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None)?,
         })
     }
 
@@ -358,7 +377,7 @@ fn token_info(label: &str) -> Vec<u8> {
     v
 }
 
-fn mynumber(label: &str) -> Result<SimCard, SpecError> {
+fn mynumber(label: &str, text_tamper: Option<TextTamper>) -> Result<SimCard, SpecError> {
     let pki = test_pki()?;
     let holder = pki.jpki_holder();
     // JPKI-AP (mynumber-card.md §2): token info, the four certificate EFs (the signature
@@ -398,10 +417,21 @@ fn mynumber(label: &str) -> Result<SimCard, SpecError> {
     // 照合番号B 0015 = era birth date YYMMDD + expiry year + security code (10 tries each,
     // UNCONFIRMED first-hand). Card-face AP (§4): 0011 birth-date key, 0012 B, 0013 A (10 tries,
     // UNCONFIRMED). Juki AP and common AP (§5): PIN 001C (3 tries).
-    let text = Df::app(&spec::TEXT_AID)
+    let mut text = Df::app(&spec::TEXT_AID)
         .pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3))
         .pin(Pin::new(0x0014, DEFAULT_MY_NUMBER.as_bytes(), 10))
         .pin(Pin::new(0x0015, DEFAULT_KEY_B.as_bytes(), 10));
+    // Who opens what: the PIN everything; A the My Number; B the basic four (§3).
+    for (fid, data) in text_ap::files(pki, text_tamper).map_err(SpecError::Build)? {
+        let rule = match fid {
+            0x0001 => Access::AnyKey(vec![0x0011, 0x0014]),
+            0x0002 => Access::AnyKey(vec![0x0011, 0x0015]),
+            0x0003 => Access::AnyKey(vec![0x0011, 0x0014, 0x0015]),
+            _ => Access::Free,
+        };
+        let sfi = u8::try_from(fid).ok();
+        text = text.ef(Ef::new(fid, sfi, data).read(rule));
+    }
     let surface = Df::app(&spec::SURFACE_AID)
         .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
         .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))

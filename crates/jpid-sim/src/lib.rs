@@ -16,6 +16,7 @@ pub mod kinds;
 pub mod residence;
 pub mod residence_files;
 mod sim;
+pub mod text_ap;
 pub mod vpcd;
 
 pub use card::SmartCard;

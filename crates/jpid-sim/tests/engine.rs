@@ -264,6 +264,10 @@ fn spec_parsing() {
     ));
     assert!(matches!(
         SimSpec::parse("mynumber,tamper=face"),
+        Err(SpecError::BadValue { key: "tamper", .. })
+    ));
+    assert!(matches!(
+        SimSpec::parse("jpki-smartphone,tamper=basic"),
         Err(SpecError::NotYetSupported { key: "tamper" })
     ));
     assert!(matches!(

@@ -163,3 +163,78 @@ fn pin_forms_are_checked_before_any_apdu() {
     assert!(Hash::Sha256.digest_info(&[0; 31]).is_none());
     assert_eq!(Hash::Sha1.digest_info(&[0; 20]).unwrap().len(), 35);
 }
+
+#[test]
+fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
+    use jpid_card::mynumber::{read_text, KeyError, TextKey};
+    use jpid_verify::mynumber::{verify_text, CvcIssuerKey, TextFiles};
+    let pki = jpid_sim::kinds::test_pki().unwrap();
+    let keys: Vec<CvcIssuerKey> = pki
+        .cvc_keys()
+        .iter()
+        .map(|k| CvcIssuerKey {
+            id: k.key_id().into(),
+            modulus: k.modulus(),
+            exponent: k.public_exponent(),
+            test: true,
+        })
+        .collect();
+    let trust = jpid_verify::TrustStore::production().with_test_cvc_keys(keys);
+    let verify = |r: jpid_card::mynumber::TextRead, t: &jpid_verify::TrustStore| {
+        verify_text(
+            &TextFiles {
+                my_number: r.my_number,
+                basic: r.basic,
+                integrity: r.integrity,
+                cvc: r.cvc,
+            },
+            t,
+        )
+        .unwrap()
+    };
+    // The PIN opens both; A only the My Number; B only the basic four.
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    let v = verify(
+        read_text(&mut ch, &TextKey::pin("1234").unwrap(), false).unwrap(),
+        &trust,
+    );
+    assert!(v.genuine(), "{:?}", v.reasons);
+    assert_eq!(v.my_number.as_deref(), Some("999900000001"));
+    assert_eq!(v.basic.as_ref().unwrap().name, "試験　花子");
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    let v = verify(
+        read_text(&mut ch, &TextKey::a("999900000001").unwrap(), false).unwrap(),
+        &trust,
+    );
+    assert!(v.genuine() && v.basic.is_none() && v.my_number.is_some());
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    let v = verify(
+        read_text(&mut ch, &TextKey::b("02010120351234").unwrap(), false).unwrap(),
+        &trust,
+    );
+    assert!(v.genuine() && v.my_number.is_none() && v.basic.is_some());
+    // Production trust has no TEST CVC key: never genuine.
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    let v = verify(
+        read_text(&mut ch, &TextKey::pin("1234").unwrap(), false).unwrap(),
+        &jpid_verify::TrustStore::production(),
+    );
+    assert!(!v.genuine());
+    // A wrong PIN costs one try; the last is kept without force.
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    for remaining in [2, 1] {
+        let r = read_text(&mut ch, &TextKey::pin("0000").unwrap(), false);
+        assert!(
+            matches!(r, Err(KeyError::Wrong { remaining: n, .. }) if n == remaining),
+            "{r:?}"
+        );
+    }
+    let r = read_text(&mut ch, &TextKey::pin("1234").unwrap(), false);
+    assert!(matches!(r, Err(KeyError::LastTry(_))), "{r:?}");
+    assert!(
+        read_text(&mut ch, &TextKey::pin("1234").unwrap(), true).is_ok(),
+        "with force the right PIN opens it"
+    );
+    assert!(TextKey::b("0201012035123").is_err());
+    assert!(TextKey::a("99990000000x").is_err());
+}

@@ -86,6 +86,10 @@ fixture_consts! {
     CVC_9000023_KEY_PK8 = "cvc-9000023-key.pk8";
     /// TEST CVC issuer key standing for the MF chain (id 9000020), PKCS#8 DER.
     CVC_9000020_KEY_PK8 = "cvc-9000020-key.pk8";
+    /// The simulated My Number card's text-AP key (certified by its CVC), PKCS#8 DER.
+    MYNUMBER_TEXT_AP_KEY_PK8 = "mynumber-text-ap-key.pk8";
+    /// The simulated My Number card's card-face-AP key, PKCS#8 DER.
+    MYNUMBER_SURFACE_AP_KEY_PK8 = "mynumber-surface-ap-key.pk8";
 }
 
 /// Name of the generated README in the fixture directory.
@@ -368,6 +372,17 @@ impl TestPki {
                 ),
             );
         }
+
+        f.add(
+            "mynumber-text-ap-key.pk8",
+            rsa_pkcs8("mynumber-text-ap", self.mynumber_text_ap_key())?,
+            "The simulated My Number card's own text-AP key (its CVC is issued under `9000033`; signs EF 0003)".into(),
+        );
+        f.add(
+            "mynumber-surface-ap-key.pk8",
+            rsa_pkcs8("mynumber-surface-ap", self.mynumber_surface_ap_key())?,
+            "The simulated My Number card's own card-face-AP key (its CVC is issued under `9000023`)".into(),
+        );
 
         let text = readme(self.seed(), &f.0);
         f.add(README_NAME, text.into_bytes(), "This file".into());

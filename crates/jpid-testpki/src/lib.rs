@@ -250,6 +250,7 @@ pub struct TestPki {
     jpki_sign_ca: RsaCredential,
     jpki_holder: JpkiHolderCredentials,
     cvc: [CvcCaKey; 3],
+    card_ap_keys: [RsaPrivateKey; 2],
 }
 
 impl core::fmt::Debug for TestPki {
@@ -550,6 +551,10 @@ impl TestPki {
         ];
 
         let jpki_holder = issue_holder(seed, &jpki_auth_ca, &jpki_sign_ca, &JpkiHolder::default())?;
+        let card_ap_keys = [
+            rsa_key(seed, "mynumber/text-ap")?,
+            rsa_key(seed, "mynumber/surface-ap")?,
+        ];
 
         Ok(Self {
             seed: seed.to_vec(),
@@ -561,7 +566,20 @@ impl TestPki {
             jpki_sign_ca,
             jpki_holder,
             cvc,
+            card_ap_keys,
         })
+    }
+
+    /// The simulated My Number card's own key of its text AP (券面事項入力補助AP): certified by a
+    /// CVC under the TEST issuer key `9000033`, it signs the AP's integrity record (EF 0003).
+    pub fn mynumber_text_ap_key(&self) -> &RsaPrivateKey {
+        &self.card_ap_keys[0]
+    }
+
+    /// The simulated card's own key of its card-face AP (券面事項確認AP), certified under
+    /// `9000023`; it signs the card-face records.
+    pub fn mynumber_surface_ap_key(&self) -> &RsaPrivateKey {
+        &self.card_ap_keys[1]
     }
 
     /// Issues JPKI authentication and signature certificates (and derives their keys) for
@@ -691,6 +709,12 @@ pub fn load_default() -> Result<TestPki, PkiError> {
             cvc(CvcIssuer::TextAp, "cvc-9000033", f::CVC_9000033_KEY_PK8)?,
             cvc(CvcIssuer::CardFaceAp, "cvc-9000023", f::CVC_9000023_KEY_PK8)?,
             cvc(CvcIssuer::MfChain, "cvc-9000020", f::CVC_9000020_KEY_PK8)?,
+        ],
+        card_ap_keys: [
+            RsaPrivateKey::from_pkcs8_der(f::MYNUMBER_TEXT_AP_KEY_PK8)
+                .map_err(PkiError::pkcs8("mynumber-text-ap"))?,
+            RsaPrivateKey::from_pkcs8_der(f::MYNUMBER_SURFACE_AP_KEY_PK8)
+                .map_err(PkiError::pkcs8("mynumber-surface-ap"))?,
         ],
     })
 }

@@ -10,6 +10,7 @@
 )]
 
 pub mod jpki;
+pub mod mynumber;
 pub mod proof;
 pub mod residence;
 pub mod trust;

@@ -243,6 +243,7 @@ impl TrustMode {
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<Anchor>,
+    cvc_keys: Vec<crate::mynumber::CvcIssuerKey>,
     mode: TrustMode,
 }
 
@@ -276,6 +277,7 @@ impl TrustStore {
             .collect();
         Self {
             anchors,
+            cvc_keys: Vec::new(),
             mode: TrustMode::Production,
         }
     }
@@ -284,6 +286,7 @@ impl TrustStore {
     pub fn empty() -> Self {
         Self {
             anchors: Vec::new(),
+            cvc_keys: Vec::new(),
             mode: TrustMode::Production,
         }
     }
@@ -385,6 +388,24 @@ impl TrustStore {
             source,
         })?;
         self.add_bytes(&shown, &bytes)
+    }
+
+    /// Adds TEST J-LIS CVC issuer keys (the simulator's); the store becomes [`TrustMode::Test`].
+    pub fn with_test_cvc_keys(
+        mut self,
+        keys: impl IntoIterator<Item = crate::mynumber::CvcIssuerKey>,
+    ) -> Self {
+        self.cvc_keys.extend(keys.into_iter().map(|mut k| {
+            k.test = true;
+            k
+        }));
+        self.mode = TrustMode::Test;
+        self
+    }
+
+    /// The J-LIS CVC issuer keys.
+    pub fn cvc_keys(&self) -> &[crate::mynumber::CvcIssuerKey] {
+        &self.cvc_keys
     }
 
     /// Every anchor.

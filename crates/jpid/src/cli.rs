@@ -242,11 +242,45 @@ pub enum JpkiCommand {
     },
 }
 
+/// Which key opens the text AP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextKeyArg {
+    /// The 4-digit PIN: opens the My Number and the basic four
+    Pin,
+    /// 照合番号A, the 12-digit My Number: opens the My Number only
+    A,
+    /// 照合番号B, 14 digits (era birth date YYMMDD, expiry year, security code): the basic four only
+    B,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MynumberCommand {
     /// Every key of every application (JPKI, card-face entry auxiliary, card-face, Juki) with its
     /// remaining tries, read without spending any
     Status,
+    /// Read the card-face entry auxiliary AP (券面事項入力補助AP): My Number, name, address, birth
+    /// date, sex, and prove them signed by J-LIS (integrity record and CVC chain)
+    ///
+    /// The My Number is masked unless --show-my-number; it is never logged.
+    ///
+    /// Examples:
+    ///   echo 1234 | jpid mynumber text --pin-stdin
+    ///   jpid mynumber text --with b          (asks for 照合番号B; reads the basic four only)
+    #[command(verbatim_doc_comment, after_help = PIN_HELP)]
+    Text {
+        /// Which key opens the AP
+        #[arg(long = "with", value_enum, default_value = "pin")]
+        with: TextKeyArg,
+        /// Read the key from one line of stdin (the PIN can also come from JPID_TEXT_PIN)
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Show the My Number in full
+        #[arg(long)]
+        show_my_number: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -36,6 +36,12 @@ fn main() -> ExitCode {
         }
         Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
         Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
+        Command::Mynumber(MynumberCommand::Text {
+            with,
+            pin_stdin,
+            show_my_number,
+            force,
+        }) => cmd::jpki::mynumber_text(&ctx, *with, *pin_stdin, *show_my_number, *force),
         Command::Jpki(JpkiCommand::Certs {
             sign,
             pin_stdin,

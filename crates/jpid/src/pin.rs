@@ -13,6 +13,38 @@ pub const ENV_PIN: &str = "JPID_PIN";
 /// Environment variable holding the signature password.
 pub const ENV_SIGN_PASSWORD: &str = "JPID_SIGN_PASSWORD";
 
+/// Reads a secret of the text AP: its PIN (`JPID_TEXT_PIN`), or 照合番号A / B (prompt or stdin).
+pub fn read_secret(
+    what: &str,
+    env: Option<&str>,
+    from_stdin: bool,
+) -> Result<Zeroizing<String>, CliError> {
+    if from_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            CliError::new(Kind::Io, format!("cannot read the {what} from stdin: {e}"))
+        })?;
+        return Ok(line);
+    }
+    if let Some(v) = env.and_then(|e| std::env::var(e).ok()) {
+        return Ok(Zeroizing::new(v));
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(format!("{what}: "))
+            .map(Zeroizing::new)
+            .map_err(|e| CliError::new(Kind::Io, format!("cannot read the {what}: {e}")));
+    }
+    Err(
+        CliError::new(Kind::Usage, format!("the {what} is needed")).hint(format!(
+            "type it at the prompt (run in a terminal) or pipe it with --pin-stdin{}",
+            env.map(|e| format!(", or set {e}")).unwrap_or_default()
+        )),
+    )
+}
+
+/// Environment variable holding the text AP's PIN.
+pub const ENV_TEXT_PIN: &str = "JPID_TEXT_PIN";
+
 /// Reads the PIN for `kind`.
 pub fn read(kind: KeyKind, from_stdin: bool) -> Result<Pin, CliError> {
     let env = match kind {

@@ -35,3 +35,20 @@ pub fn roots() -> Vec<(&'static str, Purpose, &'static [u8])> {
         }
     }
 }
+
+/// The simulator's TEST J-LIS CVC issuer keys (ids 9000033, 9000023, 9000020).
+pub fn cvc_keys() -> Vec<jpid_verify::mynumber::CvcIssuerKey> {
+    match jpid_sim::kinds::test_pki() {
+        Ok(pki) => pki
+            .cvc_keys()
+            .iter()
+            .map(|k| jpid_verify::mynumber::CvcIssuerKey {
+                id: k.key_id().to_string(),
+                modulus: k.modulus(),
+                exponent: k.public_exponent(),
+                test: true,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}

@@ -713,3 +713,101 @@ fn jpki_cms_signature_verifies_with_openssl_cms() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mynumber_text_is_genuine_masked_and_catches_tampering() {
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+            "--json",
+        ],
+        "1234\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["verification"]["genuine"], true);
+    assert_eq!(v["name"], "試験　花子");
+    assert!(v["address"].as_str().unwrap().starts_with("東京都"));
+    assert_eq!(v["birth_date"], "19900101");
+    assert_eq!(v["sex"], "2");
+    assert_eq!(v["my_number"], "************");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("999900000001"),
+        "the My Number is masked"
+    );
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+            "--show-my-number",
+            "--json",
+        ],
+        "1234\n",
+    );
+    assert_eq!(json(&out)["my_number"], "999900000001");
+    // The APDU trace of a whole read shows neither the PIN nor the My Number, in text or hex.
+    let out = jpid_stdin(
+        &[
+            "-vvv",
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+        ],
+        "1234\n",
+    );
+    let trace = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(trace.contains(">>> 00 B0"), "the trace is on");
+    for secret in [
+        "31323334",
+        "1234",
+        "999900000001",
+        "393939393030303030303031",
+    ] {
+        assert!(!trace.contains(secret), "{secret} leaked into the trace");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("999900000001"));
+    for tamper in ["basic", "mynumber", "cvc"] {
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                &format!("sim:mynumber,tamper={tamper}"),
+                "mynumber",
+                "text",
+                "--pin-stdin",
+                "--json",
+            ],
+            "1234\n",
+        );
+        assert_eq!(out.status.code(), Some(7), "{tamper}");
+        assert_eq!(json(&out)["verification"]["genuine"], false);
+    }
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+            "--json",
+        ],
+        "9999\n",
+    );
+    assert_eq!(out.status.code(), Some(8));
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 tries left"));
+}

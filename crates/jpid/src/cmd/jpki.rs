@@ -335,3 +335,111 @@ pub fn mynumber_status(ctx: &Ctx) -> Result<(), CliError> {
     });
     Ok(())
 }
+
+/// `jpid mynumber text`: the card-face entry auxiliary AP, proven genuine.
+pub fn mynumber_text(
+    ctx: &Ctx,
+    with: crate::cli::TextKeyArg,
+    pin_stdin: bool,
+    show_my_number: bool,
+    force: bool,
+) -> Result<(), CliError> {
+    use crate::cli::TextKeyArg;
+    use jpid_card::mynumber::{self, KeyError, TextKey};
+    use jpid_verify::mynumber::{verify_text, TextFiles};
+    let key = match with {
+        TextKeyArg::Pin => TextKey::pin(&pin::read_secret(
+            "card-face entry auxiliary PIN",
+            Some(pin::ENV_TEXT_PIN),
+            pin_stdin,
+        )?),
+        TextKeyArg::A => TextKey::a(&pin::read_secret(
+            "照合番号A (the 12-digit My Number)",
+            None,
+            pin_stdin,
+        )?),
+        TextKeyArg::B => TextKey::b(&pin::read_secret("照合番号B (14 digits)", None, pin_stdin)?),
+    }
+    .map_err(|e| CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card"))?;
+    let spec = ctx.reader()?;
+    let trust = ctx.trust(spec.is_sim())?;
+    let mut ch = Channel::new(spec.open()?);
+    let read = {
+        let mut ex = ch.exclusive()?;
+        mynumber::read_text(&mut ex, &key, force).map_err(|e| {
+            let message = e.to_string();
+            match e {
+                KeyError::Card(c) => c.into(),
+                KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
+                KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
+                KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
+                    .hint("make sure of it first; add --force to use the last try"),
+                KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
+                _ => CliError::new(Kind::Card, message),
+            }
+        })?
+    };
+    ch.reset()?;
+    let files = TextFiles {
+        my_number: read.my_number,
+        basic: read.basic,
+        integrity: read.integrity,
+        cvc: read.cvc,
+    };
+    let v = verify_text(&files, &trust)
+        .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
+    let shown = v.my_number.as_ref().map(|n| {
+        if show_my_number {
+            n.clone()
+        } else {
+            "*".repeat(n.len())
+        }
+    });
+    let reasons: Vec<Value> = v
+        .reasons
+        .iter()
+        .map(|(c, m)| json!({"code": c, "message": m}))
+        .collect();
+    let body = json!({
+        "my_number": shown,
+        "my_number_masked": !show_my_number,
+        "name": v.basic.as_ref().map(|b| &b.name),
+        "address": v.basic.as_ref().map(|b| &b.address),
+        "birth_date": v.basic.as_ref().map(|b| &b.birth_date),
+        "sex": v.basic.as_ref().map(|b| &b.sex),
+        "verification": {
+            "genuine": v.genuine(),
+            "reasons": reasons,
+            "checks": v.checks,
+            "covered": v.proof().map(|p| p.get().covered.clone()),
+            "trust": trust_json(&trust),
+        },
+    });
+    ctx.out.emit("mynumber text", body, || {
+        let mut t = String::new();
+        if let Some(n) = &shown {
+            t.push_str(&format!("My Number / 個人番号: {n}{}\n", if show_my_number { "" } else { "  (masked; --show-my-number shows it)" }));
+        }
+        if let Some(b) = &v.basic {
+            t.push_str(&format!("Name / 氏名: {}\nAddress / 住所: {}\nDate of birth / 生年月日: {}\nSex / 性別: {}\n", b.name, b.address, b.birth_date, b.sex));
+        }
+        for c in &v.checks {
+            t.push_str(&format!("  [{}] {}: {}\n", if c.passed { "ok" } else { "FAIL" }, c.name, c.detail));
+        }
+        t.push_str(&trust_line(&trust));
+        if v.genuine() {
+            t.push_str("GENUINE: signed by J-LIS through the card's certified AP key.\n");
+        } else {
+            t.push_str("NOT GENUINE:\n");
+            for (c, m) in &v.reasons {
+                t.push_str(&format!("  - {m} ({c})\n"));
+            }
+        }
+        t
+    });
+    if v.genuine() {
+        Ok(())
+    } else {
+        Err(CliError::new(Kind::NotGenuine, "the card's data is not proven genuine").reported())
+    }
+}
