@@ -174,6 +174,7 @@ fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
         .iter()
         .map(|k| CvcIssuerKey {
             id: k.key_id().into(),
+            key_id: CvcIssuerKey::test_key_id(k.key_id()),
             modulus: k.modulus(),
             exponent: k.public_exponent(),
             test: true,

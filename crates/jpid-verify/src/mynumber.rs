@@ -50,6 +50,8 @@ fn bad(file: &'static str) -> impl Fn(tlv::TlvError) -> TextError {
 pub struct CvcIssuerKey {
     /// The 7-character issuer id (`5000033`, or jpid's TEST `9000033`).
     pub id: String,
+    /// The full 16-byte key id a CVC names its issuer by; matched in full.
+    pub key_id: Vec<u8>,
     /// Modulus, big-endian.
     pub modulus: Vec<u8>,
     /// Public exponent, big-endian.
@@ -158,6 +160,33 @@ pub struct Cvc {
     signature: Vec<u8>,
 }
 
+impl CvcIssuerKey {
+    /// Parses a key file of `anchors/jlis-cvc/` (`key_id`, `exponent`, `modulus` lines, hex).
+    pub fn from_text(text: &str) -> Option<Self> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).map(str::trim))
+                .and_then(|h| hex::decode(h).ok())
+        };
+        let key_id = field("key_id ")?;
+        Some(Self {
+            id: String::from_utf8_lossy(key_id.get(..7)?).into_owned(),
+            key_id,
+            modulus: field("modulus ")?,
+            exponent: field("exponent ")?,
+            test: false,
+        })
+    }
+
+    /// The key id form jpid's TEST keys use: `id7 08 05 "001" 00 00 00 00`.
+    pub fn test_key_id(id7: &str) -> Vec<u8> {
+        let mut v = id7.as_bytes().to_vec();
+        v.extend_from_slice(&[0x08, 0x05, b'0', b'0', b'1']);
+        v.resize(16, 0);
+        v
+    }
+}
+
 impl Cvc {
     /// Parses EF 0004.
     pub fn parse(bytes: &[u8]) -> Result<Self, TextError> {
@@ -229,7 +258,7 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
     let trusted = trust
         .cvc_keys()
         .iter()
-        .find(|k| k.id == issuer && cvc.signed_by(k));
+        .find(|k| k.key_id == cvc.issuer_id && cvc.signed_by(k));
     checks.push(Check {
         name: "cvc",
         passed: trusted.is_some(),

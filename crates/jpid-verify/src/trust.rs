@@ -275,9 +275,18 @@ impl TrustStore {
                 })
             })
             .collect();
+        // J-LIS CVC issuer keys, transcribed from a public source (anchors/jlis-cvc/SOURCES.md).
+        let cvc_keys = [
+            include_str!("../anchors/jlis-cvc/5000020.txt"),
+            include_str!("../anchors/jlis-cvc/5000023.txt"),
+            include_str!("../anchors/jlis-cvc/5000033.txt"),
+        ]
+        .iter()
+        .filter_map(|t| crate::mynumber::CvcIssuerKey::from_text(t))
+        .collect();
         Self {
             anchors,
-            cvc_keys: Vec::new(),
+            cvc_keys,
             mode: TrustMode::Production,
         }
     }
@@ -453,6 +462,13 @@ mod tests {
             .any(|f| f.starts_with("d227f6cd") && f.ends_with("dbfa365f")));
         assert_eq!(store.for_purpose(Purpose::JpkiAuth).count(), 2);
         assert_eq!(store.for_purpose(Purpose::Residence).count(), 0);
+        // The three production J-LIS CVC issuer keys load: RSA-2048, e = 65537, 16-byte ids.
+        let ids: Vec<_> = store.cvc_keys().iter().map(|k| k.id.clone()).collect();
+        assert_eq!(ids, ["5000020", "5000023", "5000033"]);
+        assert!(store.cvc_keys().iter().all(|k| k.modulus.len() == 256
+            && k.exponent == [1, 0, 1]
+            && k.key_id.len() == 16
+            && !k.test));
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn cvc_keys() -> Vec<jpid_verify::mynumber::CvcIssuerKey> {
             .iter()
             .map(|k| jpid_verify::mynumber::CvcIssuerKey {
                 id: k.key_id().to_string(),
+                key_id: jpid_verify::mynumber::CvcIssuerKey::test_key_id(k.key_id()),
                 modulus: k.modulus(),
                 exponent: k.public_exponent(),
                 test: true,
