@@ -174,6 +174,20 @@ pub struct SimSpec {
     pub photo: bool,
     /// What to alter in the My Number card's text AP (`tamper=basic|mynumber|cvc`).
     pub text_tamper: Option<TextTamper>,
+    /// PIN counters to start from (`auth-tries=N`, `sign-tries=N`, `text-tries=N`; 0 = blocked),
+    /// to simulate a card that was misused before.
+    pub tries: Tries,
+}
+
+/// Starting PIN counters of a simulated My Number card (`None`: full).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tries {
+    /// JPKI user-authentication PIN.
+    pub auth: Option<u8>,
+    /// JPKI signature password.
+    pub sign: Option<u8>,
+    /// Text-AP PIN.
+    pub text: Option<u8>,
 }
 
 impl SimSpec {
@@ -186,6 +200,7 @@ impl SimSpec {
             tamper: None,
             photo: true,
             text_tamper: None,
+            tries: Tries::default(),
         }
     }
 
@@ -203,6 +218,21 @@ impl SimSpec {
             match key.trim() {
                 "card-number" if kind.is_residence_family() => {
                     spec.card_number = parse_card_number(value)?;
+                }
+                key @ ("auth-tries" | "sign-tries" | "text-tries")
+                    if matches!(kind, SimKind::MyNumber | SimKind::JpkiSmartphone) =>
+                {
+                    let n: u8 = value.parse().ok().filter(|n| *n <= 10).ok_or_else(|| {
+                        SpecError::BadValue {
+                            key: "tries",
+                            reason: format!("{value:?} is not a number of tries (0-10)"),
+                        }
+                    })?;
+                    match key {
+                        "auth-tries" => spec.tries.auth = Some(n),
+                        "sign-tries" => spec.tries.sign = Some(n),
+                        _ => spec.tries.text = Some(n),
+                    }
                 }
                 "ext" => {
                     spec.extended = match value {
@@ -269,8 +299,8 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, "05")?,
             SimKind::Spr => residence(self, "2")?,
             SimKind::SprGen2 => residence(self, "06")?,
-            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self.text_tamper)?,
-            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None)?,
+            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self.text_tamper, self.tries)?,
+            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None, self.tries)?,
         })
     }
 
@@ -377,7 +407,15 @@ fn token_info(label: &str) -> Vec<u8> {
     v
 }
 
-fn mynumber(label: &str, text_tamper: Option<TextTamper>) -> Result<SimCard, SpecError> {
+fn mynumber(
+    label: &str,
+    text_tamper: Option<TextTamper>,
+    tries: Tries,
+) -> Result<SimCard, SpecError> {
+    let counted = |pin: Pin, n: Option<u8>| match n {
+        Some(n) => pin.with_remaining(n),
+        None => pin,
+    };
     let pki = test_pki()?;
     let holder = pki.jpki_holder();
     // JPKI-AP (mynumber-card.md §2): token info, the four certificate EFs (the signature
@@ -410,15 +448,24 @@ fn mynumber(label: &str, text_tamper: Option<TextTamper>) -> Result<SimCard, Spe
         ))
         .ef(Ef::new(jpki::AUTH_KEY, Some(0x17), Vec::new()).read(Access::Never))
         .ef(Ef::new(jpki::SIGN_KEY, Some(0x1A), Vec::new()).read(Access::Never))
-        .pin(Pin::new(0x0018, DEFAULT_AUTH_PIN.as_bytes(), 3))
-        .pin(Pin::new(0x001B, DEFAULT_SIGN_PASSWORD.as_bytes(), 5));
+        .pin(counted(
+            Pin::new(0x0018, DEFAULT_AUTH_PIN.as_bytes(), 3),
+            tries.auth,
+        ))
+        .pin(counted(
+            Pin::new(0x001B, DEFAULT_SIGN_PASSWORD.as_bytes(), 5),
+            tries.sign,
+        ));
     // The other applications with their keys; their data files come with the My Number reader.
     // Text AP (mynumber-card.md §3): PIN 0011 (3 tries), 照合番号A 0014 = the My Number,
     // 照合番号B 0015 = era birth date YYMMDD + expiry year + security code (10 tries each,
     // UNCONFIRMED first-hand). Card-face AP (§4): 0011 birth-date key, 0012 B, 0013 A (10 tries,
     // UNCONFIRMED). Juki AP and common AP (§5): PIN 001C (3 tries).
     let mut text = Df::app(&spec::TEXT_AID)
-        .pin(Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3))
+        .pin(counted(
+            Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3),
+            tries.text,
+        ))
         .pin(Pin::new(0x0014, DEFAULT_MY_NUMBER.as_bytes(), 10))
         .pin(Pin::new(0x0015, DEFAULT_KEY_B.as_bytes(), 10));
     // Who opens what: the PIN everything; A the My Number; B the basic four (§3).

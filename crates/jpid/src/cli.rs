@@ -11,7 +11,9 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
   sim:KIND[,key=value]  a built-in simulated card; `jpid sim list` shows the kinds
                         (residence, residence-gen2, spr, spr-gen2, mynumber, jpki-smartphone)
                         keys: card-number=AB12345678CD, tamper=face|front|address|
-                        signature|certificate, photo=no (residence kinds); ext=on|off
+                        signature|certificate, photo=no (residence kinds);
+                        tamper=basic|mynumber|cvc, auth-tries=N, sign-tries=N,
+                        text-tries=N (mynumber); ext=on|off
 
 Trust:
   Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE

@@ -811,3 +811,86 @@ fn mynumber_text_is_genuine_masked_and_catches_tampering() {
         .unwrap()
         .contains("2 tries left"));
 }
+
+#[test]
+fn the_last_try_is_kept_and_a_blocked_pin_is_never_tried() {
+    let dir = tmpdir("last-try");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("d.txt");
+    std::fs::write(&doc, b"x").unwrap();
+    let (d, o) = (doc.to_str().unwrap(), dir.join("d.sig"));
+    let o = o.to_str().unwrap();
+    // One try left: refused, even with the right PIN, with the count in the message; --force spends it.
+    let args = [
+        "--reader",
+        "sim:mynumber,auth-tries=1",
+        "jpki",
+        "sign",
+        "--key",
+        "auth",
+        "--in",
+        d,
+        "--out",
+        o,
+        "--raw",
+        "--pin-stdin",
+        "--json",
+    ];
+    let out = jpid_stdin(&args, "1234\n");
+    assert_eq!(out.status.code(), Some(8));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "pin_last_try");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("only 1 try"));
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(jpid_stdin(&forced, "1234\n").status.success());
+    // Blocked: reported with what to do, and the VERIFY with data is never sent.
+    let out = jpid_stdin(
+        &[
+            "-vvv",
+            "--reader",
+            "sim:mynumber,auth-tries=0",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--in",
+            d,
+            "--out",
+            o,
+            "--raw",
+            "--pin-stdin",
+            "--force",
+        ],
+        "1234\n",
+    );
+    assert_eq!(out.status.code(), Some(8));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("blocked") && err.contains("municipal office"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("REDACTED"),
+        "no VERIFY carrying the PIN was sent: {err}"
+    );
+    // The status command shows the reduced counters.
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:mynumber,auth-tries=1,text-tries=0",
+        "mynumber",
+        "status",
+        "--json",
+    ]));
+    let keys = v["keys"].as_array().unwrap();
+    assert!(keys
+        .iter()
+        .any(|k| k["key"] == "auth_pin" && k["remaining"] == 1));
+    assert!(keys
+        .iter()
+        .any(|k| k["app"] == "text" && k["key"] == "pin" && k["state"] == "blocked"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
