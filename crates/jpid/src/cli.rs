@@ -103,6 +103,34 @@ pub enum Command {
     /// My Number card: every PIN's remaining tries (reading the card's data comes next)
     #[command(subcommand)]
     Mynumber(MynumberCommand),
+    /// Is the holder at least N years old? Prints only yes or no, how it was proven and that the
+    /// data was genuine: no name, no My Number, no birth date.
+    ///
+    /// Method `text` reads the birth date from the card-face entry auxiliary AP with 照合番号B
+    /// (or the PIN) and proves it signed by J-LIS. Other methods are not built yet.
+    ///
+    /// Example: echo 02010120351234 | jpid age --over 20 --pin-stdin
+    #[command(after_help = PIN_HELP)]
+    Age {
+        /// The age to check
+        #[arg(long, value_name = "N")]
+        over: u32,
+        /// How to prove it
+        #[arg(long, value_enum, default_value = "text")]
+        method: AgeMethod,
+        /// The key that opens the text AP: b (照合番号B, default) or pin
+        #[arg(long = "with", value_enum, default_value = "b")]
+        with: TextKeyArg,
+        /// The date at which the age counts (YYYY-MM-DD; default today, UTC)
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// Read the key from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
@@ -242,6 +270,17 @@ pub enum JpkiCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// How an age is proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgeMethod {
+    /// The birth date of the card-face entry auxiliary AP, signed by J-LIS
+    Text,
+    /// The card-face AP's birth-date record (not built yet)
+    SurfaceDob,
+    /// The JPKI signature certificate's birth date (not built yet)
+    Jpki,
 }
 
 /// Which key opens the text AP.

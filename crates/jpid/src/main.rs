@@ -36,6 +36,22 @@ fn main() -> ExitCode {
         }
         Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
         Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
+        Command::Age {
+            over,
+            method,
+            with,
+            at,
+            pin_stdin,
+            force,
+        } => cmd::jpki::age(
+            &ctx,
+            *over,
+            *method,
+            *with,
+            at.as_deref(),
+            *pin_stdin,
+            *force,
+        ),
         Command::Mynumber(MynumberCommand::Text {
             with,
             pin_stdin,

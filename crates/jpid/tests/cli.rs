@@ -894,3 +894,88 @@ fn the_last_try_is_kept_and_a_blocked_pin_is_never_tried() {
         .any(|k| k["app"] == "text" && k["key"] == "pin" && k["state"] == "blocked"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn age_check_discloses_only_the_answer() {
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "20",
+            "--at",
+            "2026-11-23",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["result"], true);
+    assert_eq!(v["genuine"], true);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for secret in ["試験", "花子", "東京都", "19900101", "1990", "999900000001"] {
+        assert!(!text.contains(secret), "the age check disclosed {secret}");
+    }
+    let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "command",
+            "genuine",
+            "method",
+            "on",
+            "over",
+            "result",
+            "schema_version",
+            "trust"
+        ]
+    );
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "37",
+            "--at",
+            "2026-11-23",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert_eq!(json(&out)["result"], false);
+    // A forged birth date (basic four altered after signing) is not an answer.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=basic",
+            "age",
+            "--over",
+            "20",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(json(&out)["genuine"], false);
+    let out = jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "age",
+        "--over",
+        "20",
+        "--method",
+        "jpki",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

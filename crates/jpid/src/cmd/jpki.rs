@@ -344,50 +344,7 @@ pub fn mynumber_text(
     show_my_number: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    use crate::cli::TextKeyArg;
-    use jpid_card::mynumber::{self, KeyError, TextKey};
-    use jpid_verify::mynumber::{verify_text, TextFiles};
-    let key = match with {
-        TextKeyArg::Pin => TextKey::pin(&pin::read_secret(
-            "card-face entry auxiliary PIN",
-            Some(pin::ENV_TEXT_PIN),
-            pin_stdin,
-        )?),
-        TextKeyArg::A => TextKey::a(&pin::read_secret(
-            "照合番号A (the 12-digit My Number)",
-            None,
-            pin_stdin,
-        )?),
-        TextKeyArg::B => TextKey::b(&pin::read_secret("照合番号B (14 digits)", None, pin_stdin)?),
-    }
-    .map_err(|e| CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card"))?;
-    let spec = ctx.reader()?;
-    let trust = ctx.trust(spec.is_sim())?;
-    let mut ch = Channel::new(spec.open()?);
-    let read = {
-        let mut ex = ch.exclusive()?;
-        mynumber::read_text(&mut ex, &key, force).map_err(|e| {
-            let message = e.to_string();
-            match e {
-                KeyError::Card(c) => c.into(),
-                KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
-                KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
-                KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
-                    .hint("make sure of it first; add --force to use the last try"),
-                KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
-                _ => CliError::new(Kind::Card, message),
-            }
-        })?
-    };
-    ch.reset()?;
-    let files = TextFiles {
-        my_number: read.my_number,
-        basic: read.basic,
-        integrity: read.integrity,
-        cvc: read.cvc,
-    };
-    let v = verify_text(&files, &trust)
-        .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
+    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force)?;
     let shown = v.my_number.as_ref().map(|n| {
         if show_my_number {
             n.clone()
@@ -441,5 +398,148 @@ pub fn mynumber_text(
         Ok(())
     } else {
         Err(CliError::new(Kind::NotGenuine, "the card's data is not proven genuine").reported())
+    }
+}
+
+/// Opens the text AP with the chosen key, reads it, and verifies it.
+fn read_text_verified(
+    ctx: &Ctx,
+    with: crate::cli::TextKeyArg,
+    pin_stdin: bool,
+    force: bool,
+) -> Result<(jpid_verify::mynumber::TextVerdict, TrustStore), CliError> {
+    use crate::cli::TextKeyArg;
+    use jpid_card::mynumber::{self, KeyError, TextKey};
+    use jpid_verify::mynumber::{verify_text, TextFiles};
+    let key = match with {
+        TextKeyArg::Pin => TextKey::pin(&pin::read_secret(
+            "card-face entry auxiliary PIN",
+            Some(pin::ENV_TEXT_PIN),
+            pin_stdin,
+        )?),
+        TextKeyArg::A => TextKey::a(&pin::read_secret(
+            "照合番号A (the 12-digit My Number)",
+            None,
+            pin_stdin,
+        )?),
+        TextKeyArg::B => TextKey::b(&pin::read_secret("照合番号B (14 digits)", None, pin_stdin)?),
+    }
+    .map_err(|e| CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card"))?;
+    let spec = ctx.reader()?;
+    let trust = ctx.trust(spec.is_sim())?;
+    let mut ch = Channel::new(spec.open()?);
+    let read = {
+        let mut ex = ch.exclusive()?;
+        mynumber::read_text(&mut ex, &key, force).map_err(|e| {
+            let message = e.to_string();
+            match e {
+                KeyError::Card(c) => c.into(),
+                KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
+                KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
+                KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
+                    .hint("make sure of it first; add --force to use the last try"),
+                KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
+                _ => CliError::new(Kind::Card, message),
+            }
+        })?
+    };
+    ch.reset()?;
+    let files = TextFiles {
+        my_number: read.my_number,
+        basic: read.basic,
+        integrity: read.integrity,
+        cvc: read.cvc,
+    };
+    let v = verify_text(&files, &trust)
+        .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
+    Ok((v, trust))
+}
+
+/// Whole years between `birth` (YYYYMMDD) and `on` (y, m, d).
+fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| birth.get(r).and_then(|s| s.parse::<i64>().ok());
+    let (by, bm, bd) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    if birth.len() != 8 || !(1..=12).contains(&bm) || !(1..=31).contains(&bd) {
+        return None;
+    }
+    let (y, m, d) = (on.0, on.1 as i64, on.2 as i64);
+    Some(y - by - i64::from((m, d) < (bm, bd)))
+}
+
+/// `jpid age --over N`: yes or no, and nothing else about the holder.
+#[allow(clippy::too_many_arguments)]
+pub fn age(
+    ctx: &Ctx,
+    over: u32,
+    method: crate::cli::AgeMethod,
+    with: crate::cli::TextKeyArg,
+    at: Option<&str>,
+    pin_stdin: bool,
+    force: bool,
+) -> Result<(), CliError> {
+    use crate::cli::AgeMethod;
+    if method != AgeMethod::Text {
+        return Err(CliError::new(Kind::Usage, "only --method text is built so far")
+            .hint("use --method text (the card-face entry auxiliary AP's birth date, signed by J-LIS)"));
+    }
+    if with == crate::cli::TextKeyArg::A {
+        return Err(
+            CliError::new(Kind::Usage, "照合番号A does not open the birth date")
+                .hint("use --with b or --with pin"),
+        );
+    }
+    let day = match at {
+        Some(t) => UnixTime::parse(t)
+            .ok_or_else(|| CliError::new(Kind::Usage, format!("--at {t:?} is not YYYY-MM-DD")))?,
+        None => now(),
+    };
+    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force)?;
+    let birth = v
+        .basic
+        .as_ref()
+        .map(|b| b.birth_date.clone())
+        .unwrap_or_default();
+    let age = age_on(&birth, day.date())
+        .ok_or_else(|| CliError::new(Kind::Card, "the card's birth date is not a date"))?;
+    let over_n = age >= i64::from(over);
+    let genuine = v.genuine();
+    let (y, m, d) = day.date();
+    ctx.out.emit(
+        "age",
+        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": format!("{y:04}-{m:02}-{d:02}"), "method": "text",
+               "genuine": genuine, "trust": trust_json(&trust)}),
+        || {
+            format!(
+                "{} {over} or older on {y:04}-{m:02}-{d:02}: {}\nproven by: the birth date in the card-face entry auxiliary AP, {}\n{}",
+                if over_n { "YES:" } else { "NO: not" },
+                if over_n { "yes" } else { "no" },
+                if genuine { "signed by J-LIS (genuine)" } else { "NOT proven genuine" },
+                trust_line(&trust)
+            )
+        },
+    );
+    if genuine {
+        Ok(())
+    } else {
+        Err(CliError::new(Kind::NotGenuine, "the birth date is not proven genuine").reported())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_on;
+
+    #[test]
+    fn whole_years_with_the_birthday_counted() {
+        assert_eq!(age_on("19900101", (2026, 1, 1)), Some(36));
+        assert_eq!(age_on("19900101", (2025, 12, 31)), Some(35));
+        // Born on 29 February: a year older from 1 March in common years (民法143条: the age
+        // rises at the end of the day before the anniversary, 28 February).
+        assert_eq!(age_on("20000229", (2020, 2, 28)), Some(19));
+        assert_eq!(age_on("20000229", (2020, 2, 29)), Some(20));
+        assert_eq!(age_on("20000229", (2021, 2, 28)), Some(20));
+        assert_eq!(age_on("20000229", (2021, 3, 1)), Some(21));
+        assert_eq!(age_on("2000022", (2021, 3, 1)), None);
+        assert_eq!(age_on("20001301", (2021, 3, 1)), None);
     }
 }
