@@ -967,7 +967,9 @@ fn age_check_discloses_only_the_answer() {
         "02010120351234\n",
     );
     assert_eq!(out.status.code(), Some(7));
-    assert_eq!(json(&out)["genuine"], false);
+    let v = json(&out);
+    assert_eq!(v["genuine"], false);
+    assert_eq!(v["result"], Value::Null, "no answer from unproven data");
     let out = jpid(&[
         "--reader",
         "sim:mynumber",

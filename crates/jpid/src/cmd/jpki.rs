@@ -509,11 +509,15 @@ pub fn age(
         json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": format!("{y:04}-{m:02}-{d:02}"), "method": "text",
                "genuine": genuine, "trust": trust_json(&trust)}),
         || {
+            if !genuine {
+                return format!(
+                    "NO ANSWER: the card's birth date is NOT proven genuine, so jpid does not say whether the holder is {over} or older\n{}",
+                    trust_line(&trust)
+                );
+            }
             format!(
-                "{} {over} or older on {y:04}-{m:02}-{d:02}: {}\nproven by: the birth date in the card-face entry auxiliary AP, {}\n{}",
+                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: the birth date in the card-face entry auxiliary AP, signed by J-LIS\n{}",
                 if over_n { "YES:" } else { "NO: not" },
-                if over_n { "yes" } else { "no" },
-                if genuine { "signed by J-LIS (genuine)" } else { "NOT proven genuine" },
                 trust_line(&trust)
             )
         },
