@@ -13,6 +13,7 @@ pub mod jpki;
 pub mod mynumber;
 pub mod proof;
 pub mod residence;
+pub mod signature;
 pub mod trust;
 pub mod x509;
 

@@ -221,6 +221,15 @@ spend the last try unless --force is given.";
 
 #[derive(Debug, Subcommand)]
 pub enum JpkiCommand {
+    /// Verify a JPKI signature offline: the signature over the file, the certificate's chain to a
+    /// JPKI root (built in, --trust-anchor, or --trust test) and its validity; revocation is not
+    /// checked yet
+    ///
+    /// Examples:
+    ///   jpid jpki verify --in contract.pdf --sig contract.pdf.p7s
+    ///   jpid jpki verify --in doc --sig doc.sig --raw --cert auth.der
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
     /// Show the token kind and both PINs' remaining tries, without spending any
     Status,
     /// Read the certificates and check their chains to the JPKI roots (revocation not checked)
@@ -292,6 +301,29 @@ pub enum TextKeyArg {
     A,
     /// 照合番号B, 14 digits (era birth date YYMMDD, expiry year, security code): the basic four only
     B,
+}
+
+/// `jpki verify` arguments.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The signed file
+    #[arg(long = "in", value_name = "FILE")]
+    pub input: PathBuf,
+    /// The signature: a detached CMS file (.p7s), or with --raw a bare PKCS#1 v1.5 signature
+    #[arg(long = "sig", value_name = "FILE")]
+    pub signature: PathBuf,
+    /// The signature is a bare PKCS#1 v1.5 signature (needs --cert)
+    #[arg(long)]
+    pub raw: bool,
+    /// The signer certificate (DER or PEM), for --raw
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// A DER CRL to check revocation against (not built yet)
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Check validity at this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default now)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

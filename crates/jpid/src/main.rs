@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
         }
         Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
+        Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
         Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
         Command::Age {
             over,

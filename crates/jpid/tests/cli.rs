@@ -981,3 +981,247 @@ fn age_check_discloses_only_the_answer() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn jpki_verify_checks_cms_and_raw_signatures_offline() {
+    let dir = tmpdir("verify");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    std::fs::write(dir.join("doc.txt"), "申請書 (synthetic)\n").unwrap();
+    std::fs::write(dir.join("other.txt"), "something else\n").unwrap();
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            &p("doc.txt"),
+            "--out",
+            &p("doc.p7s"),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(out.status.success());
+    let check = |args: &[&str]| {
+        let out = jpid(args);
+        (out.status.code(), json(&out))
+    };
+    let (code, v) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["key"], "jpki-sign");
+    assert_eq!(v["revocation_checked"], false);
+    assert!(v["holder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["key"] == "address"));
+    // Another file: the content was not what was signed.
+    let (code, v) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("other.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(7));
+    assert_eq!(v["reasons"][0]["code"], "content_altered");
+    // Without the test roots the signer's CA is unknown.
+    let (code, v) = check(&[
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(7));
+    assert!(v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "unknown_issuer"));
+    // Expired by then.
+    let (code, v) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--at",
+        "2030-01-01",
+        "--json",
+    ]);
+    assert_eq!(code, Some(7));
+    assert!(v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "certificate_expired"));
+
+    // A signature made by an independent producer: openssl cms with the test holder's key.
+    let pki = jpid_testpki::load_default().unwrap();
+    std::fs::write(dir.join("sign.der"), pki.jpki_holder().sign().cert_der()).unwrap();
+    let key_pk8 = jpid_testpki::fixtures::ALL
+        .iter()
+        .find(|(n, _)| *n == "jpki-holder-sign-key.pk8")
+        .unwrap()
+        .1;
+    std::fs::write(dir.join("key.pk8"), key_pk8).unwrap();
+    let ssl = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ssl(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        &p("sign.der"),
+        "-out",
+        &p("sign.pem"),
+    ]);
+    ssl(&[
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        &p("key.pk8"),
+        "-out",
+        &p("key.pem"),
+    ]);
+    ssl(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-md",
+        "sha256",
+        "-in",
+        &p("doc.txt"),
+        "-signer",
+        &p("sign.pem"),
+        "-inkey",
+        &p("key.pem"),
+        "-outform",
+        "DER",
+        "-out",
+        &p("openssl.p7s"),
+    ]);
+    let (code, v) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("openssl.p7s"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "jpid accepts openssl's detached CMS: {v}");
+
+    // Raw: a bare signature with the certificate given apart.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            &p("doc.txt"),
+            "--out",
+            &p("doc.sig"),
+            "--raw",
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(out.status.success());
+    let (code, _) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.sig"),
+        "--raw",
+        "--cert",
+        &p("sign.pem"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(0));
+    let (code, _) = check(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("other.txt"),
+        "--sig",
+        &p("doc.sig"),
+        "--raw",
+        "--cert",
+        &p("sign.der"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(7));
+    // Garbage is bad input, --crl says it is not built.
+    std::fs::write(dir.join("junk.p7s"), b"not a signature").unwrap();
+    let (code, v) = check(&[
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("junk.p7s"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(v["error"]["kind"], "bad_dump");
+    let (code, _) = check(&[
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--crl",
+        &p("x.crl"),
+        "--json",
+    ]);
+    assert_eq!(code, Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

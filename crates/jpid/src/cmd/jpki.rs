@@ -289,6 +289,117 @@ pub fn sign(
     Ok(())
 }
 
+fn hash_file(path: &Path) -> Result<[u8; 32], CliError> {
+    let mut hasher = Sha256::new();
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", path.display())))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", path.display())))?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+}
+
+/// Reads a small input file (a signature or a certificate), bounded.
+fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+    let mut out = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut out))
+        .map_err(|e| {
+            CliError::new(
+                Kind::Io,
+                format!("cannot read the {what} {}: {e}", path.display()),
+            )
+        })?;
+    Ok(out)
+}
+
+/// `jpid jpki verify`: a JPKI signature made elsewhere, checked offline.
+pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> {
+    use jpid_verify::signature::{verify_cms, verify_raw};
+    if !args.crl.is_empty() {
+        return Err(CliError::new(Kind::Usage, "CRL checking is not built yet")
+            .hint("leave out --crl; every result says revocation was not checked"));
+    }
+    let trust = ctx.trust(false)?;
+    let at = match &args.at {
+        Some(t) => UnixTime::parse(t)
+            .ok_or_else(|| CliError::new(Kind::Usage, format!("--at {t:?} is not a date")))?,
+        None => now(),
+    };
+    let digest = hash_file(&args.input)?;
+    let sig = read_small(&args.signature, "signature")?;
+    let bad =
+        |e: jpid_verify::signature::SignatureError| CliError::new(Kind::BadDump, e.to_string());
+    let v = if args.raw {
+        let cert_path = args.cert.as_ref().ok_or_else(|| {
+            CliError::new(
+                Kind::Usage,
+                "--raw needs --cert FILE (the signer certificate)",
+            )
+        })?;
+        let mut cert = read_small(cert_path, "certificate")?;
+        if cert.starts_with(b"-----BEGIN") {
+            let text = String::from_utf8_lossy(&cert).into_owned();
+            let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+            use base64::Engine;
+            cert = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| {
+                    CliError::new(
+                        Kind::BadDump,
+                        format!("the certificate PEM is not valid base64: {e}"),
+                    )
+                })?;
+        }
+        verify_raw(&digest, &sig, &cert, &trust, at).map_err(bad)?
+    } else {
+        verify_cms(&digest, &sig, &trust, at).map_err(bad)?
+    };
+    let reasons: Vec<Value> = v
+        .reasons
+        .iter()
+        .map(|(c, m)| json!({"code": c, "message": m}))
+        .collect();
+    let purpose = v.purpose.map(|p| p.id());
+    ctx.out.emit(
+        "jpki verify",
+        json!({
+            "valid": v.valid(), "signature_ok": v.signature_ok, "key": purpose,
+            "certificate": {"subject": v.certificate.subject, "issuer": v.certificate.issuer, "serial": v.certificate.serial,
+                            "not_before": v.certificate.validity.0.to_rfc3339(), "not_after": v.certificate.validity.1.to_rfc3339()},
+            "holder": v.holder, "reasons": reasons, "revocation_checked": false,
+            "checked_at": at.to_rfc3339(), "trust": trust_json(&trust),
+        }),
+        || {
+            let mut t = format!("signer: {}\nissuer: {}\n", v.certificate.subject, v.certificate.issuer);
+            for a in &v.holder {
+                t.push_str(&format!("  {} / {}: {}\n", a.label, a.label_ja, a.value));
+            }
+            t.push_str(&trust_line(&trust));
+            if v.valid() {
+                t.push_str(&format!("VALID: signed with a JPKI {} key; certificate chains and is valid at {}; revocation NOT checked\n", purpose.map(|p| if p == "jpki-sign" { "signature" } else { "user-authentication" }).unwrap_or("?"), at.to_rfc3339()));
+            } else {
+                t.push_str("NOT VALID:\n");
+                for (c, m) in &v.reasons {
+                    t.push_str(&format!("  - {m} ({c})\n"));
+                }
+            }
+            t
+        },
+    );
+    if v.valid() {
+        Ok(())
+    } else {
+        Err(CliError::new(Kind::NotGenuine, "the signature is not valid").reported())
+    }
+}
+
 /// `jpid mynumber status`: every key of every application, no try spent.
 pub fn mynumber_status(ctx: &Ctx) -> Result<(), CliError> {
     use jpid_card::mynumber::{self, KeyStatus};
