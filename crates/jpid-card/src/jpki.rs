@@ -277,6 +277,8 @@ pub fn pin_state<T: CardTransport>(
         }
         StatusWord::WrongPin { remaining } => Ok(PinState::Remaining(remaining)),
         StatusWord::Success => Ok(PinState::Verified),
+        // No such key: a face-authentication card has no PINs at all.
+        StatusWord::ReferencedDataNotFound => Err(JpkiError::NoKey(kind)),
         sw => Err(CardError::Status {
             op: "VERIFY (status)",
             sw,

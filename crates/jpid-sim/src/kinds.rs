@@ -177,6 +177,8 @@ pub struct SimSpec {
     /// PIN counters to start from (`auth-tries=N`, `sign-tries=N`, `text-tries=N`; 0 = blocked),
     /// to simulate a card that was misused before.
     pub tries: Tries,
+    /// A face-authentication My Number card: no PINs, no signature certificate (`face-auth=yes`).
+    pub face_auth: bool,
 }
 
 /// Starting PIN counters of a simulated My Number card (`None`: full).
@@ -201,6 +203,7 @@ impl SimSpec {
             photo: true,
             text_tamper: None,
             tries: Tries::default(),
+            face_auth: false,
         }
     }
 
@@ -232,6 +235,18 @@ impl SimSpec {
                         "auth-tries" => spec.tries.auth = Some(n),
                         "sign-tries" => spec.tries.sign = Some(n),
                         _ => spec.tries.text = Some(n),
+                    }
+                }
+                "face-auth" if kind == SimKind::MyNumber => {
+                    spec.face_auth = match value {
+                        "yes" | "on" => true,
+                        "no" | "off" => false,
+                        v => {
+                            return Err(SpecError::BadValue {
+                                key: "face-auth",
+                                reason: format!("{v:?} is not yes or no"),
+                            })
+                        }
                     }
                 }
                 "ext" => {
@@ -299,8 +314,13 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, "05")?,
             SimKind::Spr => residence(self, "2")?,
             SimKind::SprGen2 => residence(self, "06")?,
-            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self.text_tamper, self.tries)?,
-            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None, self.tries)?,
+            SimKind::MyNumber => mynumber(
+                spec::TOKEN_MYNUMBER_CARD,
+                self.text_tamper,
+                self.tries,
+                self.face_auth,
+            )?,
+            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None, self.tries, false)?,
         })
     }
 
@@ -411,6 +431,7 @@ fn mynumber(
     label: &str,
     text_tamper: Option<TextTamper>,
     tries: Tries,
+    face_auth: bool,
 ) -> Result<SimCard, SpecError> {
     let counted = |pin: Pin, n: Option<u8>| match n {
         Some(n) => pin.with_remaining(n),
@@ -421,7 +442,7 @@ fn mynumber(
     // JPKI-AP (mynumber-card.md §2): token info, the four certificate EFs (the signature
     // certificate readable only after the signature password: 69 82 before), the key EFs
     // (selectable, never readable) and the two PINs with their retry limits.
-    let jpki = Df::app(&spec::JPKI_AID)
+    let mut jpki = Df::app(&spec::JPKI_AID)
         .ef(Ef::new(
             spec::JPKI_EF_TOKEN_INFO,
             Some(0x06),
@@ -483,8 +504,18 @@ fn mynumber(
         .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
         .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
         .pin(Pin::new(0x0013, DEFAULT_MY_NUMBER.as_bytes(), 10));
-    let juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
-    let common = Df::app(&COMMON_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    let mut juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    let mut common = Df::app(&COMMON_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    // A face-authentication card (顔認証マイナンバーカード) has no PINs and no signature
+    // certificate (services.md §2); 照合番号A/B still open the card-face data.
+    if face_auth {
+        jpki.pins.clear();
+        jpki.efs
+            .retain(|e| e.fid != 0x0001 && e.fid != jpki::SIGN_KEY);
+        text.pins.retain(|p| p.fid != 0x0011);
+        juki.pins.clear();
+        common.pins.clear();
+    }
     // A smartphone token holds only the JPKI-AP (mynumber-card.md §2, §7).
     let apps = if label == spec::TOKEN_MYNUMBER_CARD {
         vec![jpki, text, surface, juki, common]
@@ -499,7 +530,7 @@ fn mynumber(
     };
     let applet = JpkiApplet::new(
         holder.auth().private_key().clone(),
-        Some(holder.sign().private_key().clone()),
+        (!face_auth).then(|| holder.sign().private_key().clone()),
     );
     Ok(SimCard::new(
         kind,

@@ -1225,3 +1225,71 @@ fn jpki_verify_checks_cms_and_raw_signatures_offline() {
     assert_eq!(code, Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn face_authentication_card_has_no_pins_and_no_signature_key() {
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:mynumber,face-auth=yes",
+        "mynumber",
+        "status",
+        "--json",
+    ]));
+    let keys = v["keys"].as_array().unwrap();
+    let state = |app: &str, key: &str| {
+        keys.iter()
+            .find(|k| k["app"] == app && k["key"] == key)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("jpki", "auth_pin"), "absent");
+    assert_eq!(state("jpki", "sign_password"), "absent");
+    assert_eq!(state("text", "pin"), "absent");
+    assert_eq!(state("text", "key_b"), "ok");
+    // The card-face data still opens with 照合番号B.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,face-auth=yes",
+            "mynumber",
+            "text",
+            "--with",
+            "b",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Signing: no key, said plainly, nothing tried.
+    let dir = tmpdir("face");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d"), b"x").unwrap();
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,face-auth=yes",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            dir.join("d").to_str().unwrap(),
+            "--out",
+            dir.join("d.p7s").to_str().unwrap(),
+            "--pin-stdin",
+            "--json",
+        ],
+        "ABC123\n",
+    );
+    assert_eq!(out.status.code(), Some(5));
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no sign key"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
