@@ -400,3 +400,45 @@ impl Hash {
         (digest.len() == self.digest_len()).then(|| [self.prefix(), digest].concat())
     }
 }
+
+/// Changes the PIN of `old.kind()` to `new` (mynumber-card.md §2: after VERIFY,
+/// `SELECT EF key-ref; 00 24 01 80 Lc <new>`; MYNA, MC). The old PIN is verified with the same
+/// counter-first, last-try-kept rule as [`verify_pin`].
+pub fn change_pin<T: CardTransport>(
+    ch: &mut Channel<T>,
+    old: &Pin,
+    new: &Pin,
+    force: bool,
+) -> Result<(), JpkiError> {
+    let kind = old.kind;
+    if new.kind != kind {
+        return Err(JpkiError::Card(CardError::Malformed {
+            what: "PIN change",
+            detail: "the new PIN is for another key".into(),
+        }));
+    }
+    verify_pin(ch, old, force)?;
+    match ch.select_ef(kind.pin_ef())? {
+        StatusWord::Success => {}
+        sw => {
+            return Err(CardError::Status {
+                op: "SELECT PIN EF",
+                sw,
+            }
+            .into())
+        }
+    }
+    let sw = ch
+        .transmit(&Command::new(0x00, 0x24, 0x01, 0x80).sensitive(&new.value))?
+        .sw();
+    match sw {
+        StatusWord::Success => Ok(()),
+        StatusWord::SecurityStatusNotSatisfied => Err(JpkiError::PinRequired(kind)),
+        StatusWord::ReferenceDataBlocked => Err(JpkiError::Blocked(kind)),
+        sw => Err(CardError::Status {
+            op: "CHANGE REFERENCE DATA",
+            sw,
+        }
+        .into()),
+    }
+}

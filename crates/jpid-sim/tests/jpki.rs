@@ -239,3 +239,43 @@ fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
     assert!(TextKey::b("0201012035123").is_err());
     assert!(TextKey::a("99990000000x").is_err());
 }
+
+#[test]
+fn pin_change_needs_the_old_pin_and_takes_effect() {
+    let mut ch = card("mynumber");
+    let r = jpki::change_pin(
+        &mut ch,
+        &pin(KeyKind::Auth, "0000"),
+        &pin(KeyKind::Auth, "4321"),
+        false,
+    );
+    assert!(
+        matches!(r, Err(JpkiError::WrongPin { remaining: 2, .. })),
+        "{r:?}"
+    );
+    jpki::change_pin(
+        &mut ch,
+        &pin(KeyKind::Auth, "1234"),
+        &pin(KeyKind::Auth, "4321"),
+        false,
+    )
+    .unwrap();
+    ch.reset().unwrap();
+    jpki::select(&mut ch).unwrap();
+    assert!(matches!(
+        jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "1234"), false),
+        Err(JpkiError::WrongPin { .. })
+    ));
+    jpki::verify_pin(&mut ch, &pin(KeyKind::Auth, "4321"), false).unwrap();
+    // The signature password is upper-cased and changes the same way.
+    jpki::change_pin(
+        &mut ch,
+        &pin(KeyKind::Sign, "abc123"),
+        &pin(KeyKind::Sign, "newpass9"),
+        false,
+    )
+    .unwrap();
+    ch.reset().unwrap();
+    jpki::select(&mut ch).unwrap();
+    jpki::verify_pin(&mut ch, &pin(KeyKind::Sign, "NEWPASS9"), false).unwrap();
+}

@@ -221,6 +221,22 @@ spend the last try unless --force is given.";
 
 #[derive(Debug, Subcommand)]
 pub enum JpkiCommand {
+    /// Change the user-authentication PIN or the signature password
+    ///
+    /// Asks for the current and the new PIN (twice) at the terminal; with --pin-stdin reads the
+    /// current PIN and the new one from two lines of stdin.
+    #[command(after_help = PIN_HELP)]
+    ChangePin {
+        /// Which key's PIN
+        #[arg(long, value_enum)]
+        key: KeyArg,
+        /// Read the current and the new PIN from two lines of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
     /// Verify a JPKI signature offline: the signature over the file, the certificate's chain to a
     /// JPKI root (built in, --trust-anchor, or --trust test) and its validity; revocation is not
     /// checked yet

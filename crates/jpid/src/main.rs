@@ -35,6 +35,17 @@ fn main() -> ExitCode {
             cmd::residence::verify(&ctx, dump, at.as_deref(), out.as_deref())
         }
         Command::Jpki(JpkiCommand::Status) => cmd::jpki::status(&ctx),
+        Command::Jpki(JpkiCommand::ChangePin {
+            key,
+            pin_stdin,
+            force,
+        }) => {
+            let key = match key {
+                KeyArg::Auth => jpid_card::jpki::KeyKind::Auth,
+                KeyArg::Sign => jpid_card::jpki::KeyKind::Sign,
+            };
+            cmd::jpki::change_pin(&ctx, key, *pin_stdin, *force)
+        }
         Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
         Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
         Command::Age {

@@ -400,6 +400,51 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
     }
 }
 
+/// `jpid jpki change-pin`.
+pub fn change_pin(ctx: &Ctx, key: KeyKind, pin_stdin: bool, force: bool) -> Result<(), CliError> {
+    let form = |e: jpid_card::jpki::BadPin| {
+        CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card")
+    };
+    let (old, new) = if pin_stdin {
+        let old = pin::read_secret("current PIN", None, true)?;
+        let new = pin::read_secret("new PIN", None, true)?;
+        (
+            jpki::Pin::new(key, &old).map_err(form)?,
+            jpki::Pin::new(key, &new).map_err(form)?,
+        )
+    } else {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(CliError::new(
+                Kind::Usage,
+                "changing a PIN needs a terminal or --pin-stdin",
+            ));
+        }
+        let old = pin::read_secret(&format!("current {}", key.pin_name()), None, false)?;
+        let new = pin::read_secret(&format!("new {}", key.pin_name()), None, false)?;
+        let again = pin::read_secret(&format!("new {} again", key.pin_name()), None, false)?;
+        if *new != *again {
+            return Err(CliError::new(Kind::Usage, "the two new PINs differ")
+                .hint("nothing was sent to the card"));
+        }
+        (
+            jpki::Pin::new(key, &old).map_err(form)?,
+            jpki::Pin::new(key, &new).map_err(form)?,
+        )
+    };
+    let (mut ch, _) = open(ctx)?;
+    {
+        let mut ex = ch.exclusive()?;
+        jpki::change_pin(&mut ex, &old, &new, force)?;
+    }
+    ch.reset()?;
+    ctx.out.emit(
+        "jpki change-pin",
+        json!({"key": key.id(), "changed": true}),
+        || format!("the {} was changed\n", key.pin_name()),
+    );
+    Ok(())
+}
+
 /// `jpid mynumber status`: every key of every application, no try spent.
 pub fn mynumber_status(ctx: &Ctx) -> Result<(), CliError> {
     use jpid_card::mynumber::{self, KeyStatus};
