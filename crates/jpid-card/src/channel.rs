@@ -171,7 +171,9 @@ impl<T: CardTransport> Channel<T> {
     /// The status word is returned as the card gave it; callers decide what is an error.
     pub fn transmit(&mut self, cmd: &Command) -> Result<Response, CardError> {
         let mut resp = self.exchange(cmd)?;
-        if let StatusWord::WrongLe { exact } = resp.sw() {
+        // Resend with the exact Le only a command without data (READ BINARY, GET CHALLENGE...):
+        // a VERIFY or a signature is never sent twice, whatever the card answers.
+        if let (StatusWord::WrongLe { exact }, true) = (resp.sw(), cmd.data().is_empty()) {
             let le = if exact == 0 {
                 MAX_SHORT_LE
             } else {
@@ -355,9 +357,16 @@ impl<T: CardTransport> Channel<T> {
         }
     }
 
-    /// Holds the card exclusively until the guard is dropped (while a PIN is verified).
+    /// Holds the card exclusively until the guard is dropped, for everything that verifies a
+    /// PIN. The card is reset on entry (no session left verified by another program carries
+    /// over: select the application again inside the hold) and reset again on exit, while still
+    /// held, so a verified PIN is never left open to other programs, on success or on error.
     pub fn exclusive(&mut self) -> Result<Exclusive<'_, T>, CardError> {
         self.transport.begin_exclusive()?;
+        if let Err(e) = self.transport.reset() {
+            let _ = self.transport.end_exclusive();
+            return Err(e.into());
+        }
         Ok(Exclusive { channel: self })
     }
 }
@@ -382,6 +391,10 @@ impl<T: CardTransport> std::ops::DerefMut for Exclusive<'_, T> {
 
 impl<T: CardTransport> Drop for Exclusive<'_, T> {
     fn drop(&mut self) {
+        // Close the verified session while nobody else can reach the card.
+        if let Err(e) = self.channel.transport.reset() {
+            log::warn!("could not reset the card after a PIN session: {e}");
+        }
         if let Err(e) = self.channel.transport.end_exclusive() {
             log::warn!("could not release the exclusive hold on the card: {e}");
         }

@@ -296,7 +296,9 @@ pub fn verify_pin<T: CardTransport>(
 ) -> Result<(), JpkiError> {
     let kind = pin.kind;
     match pin_state(ch, kind)? {
-        PinState::Verified => return Ok(()),
+        // Verified by someone else in this session: still check the PIN typed here (the counter
+        // is full after a success, so this spends no last try).
+        PinState::Verified => {}
         PinState::Blocked => return Err(JpkiError::Blocked(kind)),
         PinState::Remaining(1) if !force => return Err(JpkiError::LastTry(kind)),
         PinState::Remaining(_) => {}

@@ -270,7 +270,9 @@ pub fn verify_key<T: CardTransport>(
     let p2 = 0x80 | key.id;
     let sw = ch.transmit(&Command::new(0x00, 0x20, 0x00, p2))?.sw();
     match sw {
-        StatusWord::Success => return Ok(()),
+        // Already verified in this session (not by us: every PIN flow starts from a reset): the
+        // typed key is still checked; the counter is full after a success.
+        StatusWord::Success => {}
         StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
             return Err(KeyError::Blocked(key.label))
         }
@@ -302,8 +304,8 @@ pub fn verify_key<T: CardTransport>(
     }
 }
 
-/// The raw files of a text-AP read.
-#[derive(Debug, Clone, Default)]
+/// The raw files of a text-AP read. `Debug` shows only sizes.
+#[derive(Clone, Default)]
 pub struct TextRead {
     /// EF 0001, when the key opens it.
     pub my_number: Option<Vec<u8>>,
@@ -317,8 +319,9 @@ pub struct TextRead {
 
 fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, CardError> {
     match ch.select_ef(fid)? {
-        // EF 0001 holds the My Number: it never reaches the APDU trace.
-        StatusWord::Success if fid == 0x0001 => ch.read_secret_file(crate::FileRef::Current, 4096),
+        // EF 0001 holds the My Number, EF 0002 the basic four, EF 0003 digests from which the My
+        // Number can be recovered by trying all 10^12 numbers: none reaches the APDU trace.
+        StatusWord::Success if fid <= 0x0003 => ch.read_secret_file(crate::FileRef::Current, 4096),
         StatusWord::Success => ch.read_file(crate::FileRef::Current, 4096),
         sw => Err(CardError::Status {
             op: "SELECT EF",
@@ -332,6 +335,17 @@ pub fn read_text<T: CardTransport>(
     ch: &mut Channel<T>,
     key: &TextKey,
     force: bool,
+) -> Result<TextRead, KeyError> {
+    read_text_parts(ch, key, force, true)
+}
+
+/// [`read_text`], leaving out the My Number even when the key opens it (`want_my_number`
+/// false): an age check has no business reading it.
+pub fn read_text_parts<T: CardTransport>(
+    ch: &mut Channel<T>,
+    key: &TextKey,
+    force: bool,
+    want_my_number: bool,
 ) -> Result<TextRead, KeyError> {
     match ch.select_aid(&TEXT_AID)? {
         StatusWord::Success => {}
@@ -351,7 +365,7 @@ pub fn read_text<T: CardTransport>(
     let (key_ref, secret) = key.key();
     verify_key(ch, key_ref, secret, force)?;
     let mut out = TextRead::default();
-    if matches!(key, TextKey::Pin(_) | TextKey::A(_)) {
+    if want_my_number && matches!(key, TextKey::Pin(_) | TextKey::A(_)) {
         out.my_number = Some(read_ef(ch, 0x0001)?);
     }
     if matches!(key, TextKey::Pin(_) | TextKey::B(_)) {
@@ -360,4 +374,15 @@ pub fn read_text<T: CardTransport>(
     out.integrity = read_ef(ch, 0x0003)?;
     out.cvc = read_ef(ch, 0x0004)?;
     Ok(out)
+}
+
+impl std::fmt::Debug for TextRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextRead")
+            .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
+            .field("basic", &self.basic.as_ref().map(Vec::len))
+            .field("integrity", &"REDACTED")
+            .field("cvc", &self.cvc.len())
+            .finish()
+    }
 }

@@ -284,6 +284,7 @@ impl SimSpec {
                         "basic" => TextTamper::Basic,
                         "mynumber" => TextTamper::MyNumber,
                         "cvc" => TextTamper::Cvc,
+                        "cvc-issuer" => TextTamper::WrongIssuer,
                         v => {
                             return Err(SpecError::BadValue {
                                 key: "tamper",

@@ -40,6 +40,8 @@ pub enum TextTamper {
     MyNumber,
     /// Corrupt the CVC's signature.
     Cvc,
+    /// Certify the AP with the card-face AP's issuer key (9000023): trusted, but not for this AP.
+    WrongIssuer,
 }
 
 /// The subject key id of the simulated AP key: jpid's own (a real one reads like
@@ -58,13 +60,18 @@ fn key_id(id7: &str, version: &str) -> Vec<u8> {
 pub fn files(pki: &TestPki, tamper: Option<TextTamper>) -> Result<Vec<(u16, Vec<u8>)>, String> {
     let ap_key = pki.mynumber_text_ap_key();
     // EF 0004: the CVC.
-    let mut body = key_id(CvcIssuer::TextAp.test_key_id(), "001");
+    let issuer = if tamper == Some(TextTamper::WrongIssuer) {
+        CvcIssuer::CardFaceAp
+    } else {
+        CvcIssuer::TextAp
+    };
+    let mut body = key_id(issuer.test_key_id(), "001");
     body.extend_from_slice(SUBJECT_ID);
     let mut e = ap_key.e().to_bytes_be();
     let n = ap_key.n().to_bytes_be();
     body.extend(tlv::encode(Tag::new(0x90), &e));
     body.extend(tlv::encode(Tag::new(0x91), &n));
-    let ca = pki.cvc_key(CvcIssuer::TextAp).private_key();
+    let ca = pki.cvc_key(issuer).private_key();
     let mut cvc_sig = ca
         .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&body))
         .map_err(|e| e.to_string())?;

@@ -149,6 +149,17 @@ pub fn verify_certificate(
 ) -> Result<CertVerdict, crate::x509::X509Error> {
     let cert = ParsedCert::parse(der)?;
     let mut reasons = Vec::new();
+    // A root handed in as the signer's certificate "chains" to itself: refuse it outright.
+    if trust
+        .anchors()
+        .iter()
+        .any(|a| a.der() == cert.der.as_slice())
+    {
+        reasons.push((
+            "not_end_entity",
+            "the certificate is a root, not a holder's certificate".to_string(),
+        ));
+    }
     let mut anchor = None;
     for a in trust.for_purpose(purpose) {
         let Ok(root) = ParsedCert::parse(a.der()) else {

@@ -60,8 +60,9 @@ pub struct CvcIssuerKey {
     pub test: bool,
 }
 
-/// The text AP's data as read.
-#[derive(Debug, Clone, Default)]
+/// The text AP's data as read. `Debug` leaves out EF 0001 and EF 0003 (the My Number and the
+/// digest it can be recovered from).
+#[derive(Clone, Default)]
 pub struct TextFiles {
     /// EF 0001 (My Number), when it was opened.
     pub my_number: Option<Vec<u8>>,
@@ -108,8 +109,8 @@ pub struct TextProof {
     pub trust_mode: TrustMode,
 }
 
-/// The outcome of [`verify_text`].
-#[derive(Debug, Clone)]
+/// The outcome of [`verify_text`]. `Debug` never shows the My Number.
+#[derive(Clone)]
 pub struct TextVerdict {
     /// The My Number (12 digits), when EF 0001 was read.
     pub my_number: Option<String>,
@@ -137,12 +138,16 @@ fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
 
+/// The issuer ids allowed to certify a text AP.
+const TEXT_AP_ISSUERS: [&str; 2] = ["5000033", "9000033"];
+
+/// An RSA-2048 key with e = 65537, the only form these keys take (mynumber-card.md §3).
 fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<RsaPublicKey> {
-    RsaPublicKey::new(
-        BigUint::from_bytes_be(modulus),
-        BigUint::from_bytes_be(exponent),
-    )
-    .ok()
+    let n = modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus);
+    if n.len() != 256 || exponent != [0x01, 0x00, 0x01] {
+        return None;
+    }
+    RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(exponent)).ok()
 }
 
 /// A parsed CVC.
@@ -255,10 +260,11 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
     // EF 0004 and its issuer.
     let cvc = Cvc::parse(&files.cvc)?;
     let issuer = cvc.issuer();
-    let trusted = trust
-        .cvc_keys()
-        .iter()
-        .find(|k| k.key_id == cvc.issuer_id && cvc.signed_by(k));
+    // Only the text AP's issuer key may certify the text AP (production 5000033, jpid's TEST
+    // 9000033): an MF-chain or card-face key must not, even though it is trusted for its own role.
+    let trusted = trust.cvc_keys().iter().find(|k| {
+        TEXT_AP_ISSUERS.contains(&k.id.as_str()) && k.key_id == cvc.issuer_id && cvc.signed_by(k)
+    });
     checks.push(Check {
         name: "cvc",
         passed: trusted.is_some(),
@@ -361,6 +367,12 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         }
         basic = Some(four);
     }
+    if covered.is_empty() && reasons.is_empty() {
+        reasons.push((
+            "nothing_covered",
+            "no data file was read, so nothing is proven".into(),
+        ));
+    }
     let proof = match trusted {
         Some(k) if reasons.is_empty() => Some(Verified::new(TextProof {
             issuer: k.id.clone(),
@@ -376,4 +388,27 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         reasons,
         proof,
     })
+}
+
+impl std::fmt::Debug for TextFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextFiles")
+            .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
+            .field("basic", &self.basic.as_ref().map(Vec::len))
+            .field("integrity", &"REDACTED")
+            .field("cvc", &self.cvc.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TextVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextVerdict")
+            .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
+            .field("basic", &self.basic)
+            .field("checks", &self.checks)
+            .field("reasons", &self.reasons)
+            .field("genuine", &self.genuine())
+            .finish()
+    }
 }

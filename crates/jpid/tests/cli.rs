@@ -528,9 +528,10 @@ fn jpki_pin_errors_and_no_pin_in_traces() {
         .as_str()
         .unwrap()
         .contains("2 tries left"));
-    // A malformed PIN never reaches the card.
-    let out = jpid_stdin(&args("-q")[1..], "12\n");
+    // A malformed PIN never reaches the card: not one APDU in the trace.
+    let out = jpid_stdin(&args("-vvv"), "12\n");
     assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(">>>"));
     // The APDU trace of a whole signing session never shows the PIN, in text or hex.
     let out = jpid_stdin(&args("-vvv"), "1234\n");
     assert!(out.status.success());
@@ -703,14 +704,14 @@ fn jpki_cms_signature_verifies_with_openssl_cms() {
             "--out",
             &p("x.p7s"),
             "--pin-stdin",
+            "--json",
         ],
-        "1234",
+        "ZZZ999",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "1234 is not a signature password"
-    );
+    // A well-formed but wrong password reaches the card, which refuses it: the signature key
+    // opens only with the signature password.
+    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(json(&out)["error"]["kind"], "wrong_pin");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -770,16 +771,25 @@ fn mynumber_text_is_genuine_masked_and_catches_tampering() {
     );
     let trace = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(trace.contains(">>> 00 B0"), "the trace is on");
+    // DF31 = SHA-256 of EF 0001 gives the My Number back to anyone who tries all numbers.
+    let df31 = {
+        use sha2::Digest;
+        let mut ef1 = vec![0xFF, 0x10, 0x0C];
+        ef1.extend_from_slice(b"999900000001");
+        ef1.extend_from_slice(&[0xFF, 0xFF]);
+        hex::encode_upper(sha2::Sha256::digest(&ef1))
+    };
     for secret in [
         "31323334",
         "1234",
         "999900000001",
         "393939393030303030303031",
+        df31.as_str(),
     ] {
         assert!(!trace.contains(secret), "{secret} leaked into the trace");
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains("999900000001"));
-    for tamper in ["basic", "mynumber", "cvc"] {
+    for tamper in ["basic", "mynumber", "cvc", "cvc-issuer"] {
         let out = jpid_stdin(
             &[
                 "--reader",
@@ -873,10 +883,13 @@ fn the_last_try_is_kept_and_a_blocked_pin_is_never_tried() {
         err.contains("blocked") && err.contains("municipal office"),
         "{err}"
     );
-    assert!(
-        !err.contains("REDACTED"),
-        "no VERIFY carrying the PIN was sent: {err}"
+    assert!(err.contains(">>> 00 20 00 98"), "the trace is on: {err}");
+    assert_eq!(
+        err.matches(">>> 00 20 00 98").count(),
+        1,
+        "only the empty status VERIFY was sent, never one carrying the PIN: {err}"
     );
+    assert!(!err.contains("Lc=4"));
     // The status command shows the reduced counters.
     let v = json(&jpid(&[
         "--reader",

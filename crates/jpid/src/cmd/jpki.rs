@@ -106,6 +106,7 @@ fn cert_json(
         "valid": v.valid(), "reasons": reasons, "revocation_checked": v.revocation_checked,
         "anchor": v.proof().map(|p| p.get().anchor.clone()),
         "holder": attrs,
+        "holder_verified": v.valid(),
     });
     let mut text = format!(
         "{} certificate\n  subject: {}\n  issuer:  {}\n  serial:  {}\n  valid:   {} to {}\n",
@@ -117,7 +118,13 @@ fn cert_json(
         v.validity.1.to_rfc3339()
     );
     for a in &attrs {
-        text.push_str(&format!("  {} / {}: {}\n", a.label, a.label_ja, a.value));
+        text.push_str(&format!(
+            "  {} / {}: {}{}\n",
+            a.label,
+            a.label_ja,
+            a.value,
+            if v.valid() { "" } else { "  (UNVERIFIED)" }
+        ));
     }
     if v.valid() {
         text.push_str("  chain: VALID (signature and validity checked; revocation NOT checked: no CRL source)\n");
@@ -162,6 +169,8 @@ pub fn certs(
     if let Some(pin) = sign_pin {
         // Nobody else may use the card while the password is open.
         let mut ex = ch.exclusive()?;
+        // The hold reset the card: select the JPKI-AP again inside it.
+        jpki::select(&mut ex)?;
         jpki::verify_pin(&mut ex, &pin, force)?;
         let sign = jpki::certificate(&mut ex, KeyKind::Sign)?;
         files.push(("sign.der".into(), sign.clone()));
@@ -173,9 +182,8 @@ pub fn certs(
         certs.insert("sign".into(), v);
         text.push_str(&t);
         all_valid &= ok;
+        // Dropping the hold resets the card, closing the verified session.
         drop(ex);
-        // Close the verified session on the card.
-        ch.reset()?;
     }
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -240,16 +248,23 @@ pub fn sign(
     let di = Hash::Sha256
         .digest_info(&signed_digest)
         .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
+    if raw && key == KeyKind::Auth && !ctx.out.json {
+        eprintln!(
+            "jpid: warning: a bare signature with the user-authentication key is the same operation \
+             as a JPKI login; sign only data whose origin you trust"
+        );
+    }
     let pin = pin::read(key, pin_stdin)?;
     let (mut ch, _) = open(ctx)?;
     let (signature, cert) = {
         let mut ex = ch.exclusive()?;
+        // The hold reset the card: select the JPKI-AP again inside it.
+        jpki::select(&mut ex)?;
         jpki::verify_pin(&mut ex, &pin, force)?;
         let signature = jpki::sign(&mut ex, key, &di)?;
         let cert = jpki::certificate(&mut ex, key)?;
         (signature, cert)
     };
-    ch.reset()?;
     // Check what the card returned before handing it out.
     let parsed = ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
     let spki = parsed
@@ -434,9 +449,10 @@ pub fn change_pin(ctx: &Ctx, key: KeyKind, pin_stdin: bool, force: bool) -> Resu
     let (mut ch, _) = open(ctx)?;
     {
         let mut ex = ch.exclusive()?;
+        // The hold reset the card: select the JPKI-AP again inside it.
+        jpki::select(&mut ex)?;
         jpki::change_pin(&mut ex, &old, &new, force)?;
     }
-    ch.reset()?;
     ctx.out.emit(
         "jpki change-pin",
         json!({"key": key.id(), "changed": true}),
@@ -500,7 +516,7 @@ pub fn mynumber_text(
     show_my_number: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force)?;
+    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, true)?;
     let shown = v.my_number.as_ref().map(|n| {
         if show_my_number {
             n.clone()
@@ -541,7 +557,12 @@ pub fn mynumber_text(
         }
         t.push_str(&trust_line(&trust));
         if v.genuine() {
-            t.push_str("GENUINE: signed by J-LIS through the card's certified AP key.\n");
+            let by = if trust.mode() == jpid_verify::TrustMode::Test {
+                "a jpid TEST issuer key (simulated card)"
+            } else {
+                "J-LIS"
+            };
+            t.push_str(&format!("GENUINE: signed through the card's certified AP key by {by}.\n"));
         } else {
             t.push_str("NOT GENUINE:\n");
             for (c, m) in &v.reasons {
@@ -563,6 +584,7 @@ fn read_text_verified(
     with: crate::cli::TextKeyArg,
     pin_stdin: bool,
     force: bool,
+    want_my_number: bool,
 ) -> Result<(jpid_verify::mynumber::TextVerdict, TrustStore), CliError> {
     use crate::cli::TextKeyArg;
     use jpid_card::mynumber::{self, KeyError, TextKey};
@@ -586,7 +608,7 @@ fn read_text_verified(
     let mut ch = Channel::new(spec.open()?);
     let read = {
         let mut ex = ch.exclusive()?;
-        mynumber::read_text(&mut ex, &key, force).map_err(|e| {
+        mynumber::read_text_parts(&mut ex, &key, force, want_my_number).map_err(|e| {
             let message = e.to_string();
             match e {
                 KeyError::Card(c) => c.into(),
@@ -599,7 +621,6 @@ fn read_text_verified(
             }
         })?
     };
-    ch.reset()?;
     let files = TextFiles {
         my_number: read.my_number,
         basic: read.basic,
@@ -644,12 +665,13 @@ pub fn age(
                 .hint("use --with b or --with pin"),
         );
     }
+    // Ages are counted by the date in Japan (JST, UTC+9) unless --at names a date.
     let day = match at {
         Some(t) => UnixTime::parse(t)
             .ok_or_else(|| CliError::new(Kind::Usage, format!("--at {t:?} is not YYYY-MM-DD")))?,
-        None => now(),
+        None => UnixTime(now().0 + 9 * 3600),
     };
-    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force)?;
+    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, false)?;
     let birth = v
         .basic
         .as_ref()
@@ -658,7 +680,10 @@ pub fn age(
     let age = age_on(&birth, day.date())
         .ok_or_else(|| CliError::new(Kind::Card, "the card's birth date is not a date"))?;
     let over_n = age >= i64::from(over);
-    let genuine = v.genuine();
+    // The answer rests on the birth date: it must be among what the proof covers.
+    let genuine = v
+        .proof()
+        .is_some_and(|p| p.get().covered.contains(&"basic_four"));
     let (y, m, d) = day.date();
     ctx.out.emit(
         "age",
@@ -672,8 +697,9 @@ pub fn age(
                 );
             }
             format!(
-                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: the birth date in the card-face entry auxiliary AP, signed by J-LIS\n{}",
+                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: the birth date in the card-face entry auxiliary AP, signed by {}\n{}",
                 if over_n { "YES:" } else { "NO: not" },
+                if trust.mode() == jpid_verify::TrustMode::Test { "a jpid TEST issuer key (simulated card)" } else { "J-LIS" },
                 trust_line(&trust)
             )
         },
