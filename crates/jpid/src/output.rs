@@ -89,3 +89,14 @@ pub fn spaced_hex(bytes: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// The system clock as a [`jpid_verify::UnixTime`]: the CLI reads the clock; libraries are given
+/// the time.
+pub fn now() -> jpid_verify::UnixTime {
+    jpid_verify::UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}

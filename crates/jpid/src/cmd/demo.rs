@@ -6,7 +6,6 @@ use jpid_card::{detect, Channel};
 use jpid_sim::kinds::DEFAULT_CARD_NUMBER;
 use jpid_sim::{SimKind, SimSpec};
 use jpid_verify::residence::{self, ResidenceFiles};
-use jpid_verify::UnixTime;
 use serde_json::{json, Value};
 
 use crate::cmd::detect::card_json;
@@ -58,12 +57,7 @@ const CASES: &[Case] = &[
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     let trust = ctx.trust(true)?;
-    let now = UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    );
+    let now = crate::output::now();
     let number = CardNumber::try_from(DEFAULT_CARD_NUMBER)
         .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
     let mut rows = Vec::new();

@@ -16,14 +16,7 @@ use crate::error::{CliError, Kind};
 use crate::output::{trust_json, trust_line};
 use crate::pin;
 
-fn now() -> UnixTime {
-    UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
+use crate::output::now;
 
 fn open(ctx: &Ctx) -> Result<(Channel<Box<dyn CardTransport>>, TrustStore), CliError> {
     let spec = ctx.reader()?;
@@ -224,26 +217,13 @@ pub fn sign(
     pin_stdin: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    let mut hasher = Sha256::new();
-    let mut f = std::fs::File::open(input)
-        .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", input.display())))?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| {
-            CliError::new(Kind::Io, format!("cannot read {}: {e}", input.display()))
-        })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(buf.get(..n).unwrap_or_default());
-    }
-    let content_digest = hasher.finalize();
+    let content_digest = hash_file(input)?;
     // What the card signs: the content digest (raw), or the digest of the CMS signed attributes.
     let attrs = crate::cms::SignedAttributes::new(&content_digest);
-    let signed_digest = if raw {
+    let signed_digest: [u8; 32] = if raw {
         content_digest
     } else {
-        Sha256::digest(attrs.to_be_signed())
+        Sha256::digest(attrs.to_be_signed()).into()
     };
     let di = Hash::Sha256
         .digest_info(&signed_digest)

@@ -22,14 +22,7 @@ const DUMP_VERSION: u64 = 1;
 /// Largest dump file accepted (the card holds about 12 kB; base64 and JSON add a third).
 const MAX_DUMP_BYTES: u64 = 1 << 20;
 
-fn now() -> UnixTime {
-    UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
+use crate::output::now;
 
 fn card_number(given: Option<&str>) -> Result<CardNumber, CliError> {
     let text = match given {
