@@ -322,7 +322,7 @@ fn demo_runs_every_simulated_card() {
     );
     let v = json(&out);
     let cards = v["cards"].as_array().unwrap();
-    assert_eq!(cards.len(), 8);
+    assert_eq!(cards.len(), 9);
     assert!(cards.iter().all(|c| c["as_expected"] == true), "{cards:?}");
     let verdicts: Vec<_> = cards
         .iter()

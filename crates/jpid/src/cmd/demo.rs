@@ -47,13 +47,52 @@ const CASES: &[Case] = &[
     },
     Case {
         spec: "mynumber",
-        expect_genuine: None,
+        expect_genuine: Some(true),
+    },
+    Case {
+        spec: "mynumber,tamper=basic",
+        expect_genuine: Some(false),
     },
     Case {
         spec: "jpki-smartphone",
-        expect_genuine: None,
+        expect_genuine: Some(true),
     },
 ];
+
+/// The My Number kinds: the text AP with the default PIN (the card), or the JPKI
+/// user-authentication certificate's chain (the smartphone token, which has no text AP).
+fn mynumber_verdict(
+    channel: &mut Channel<jpid_sim::SimTransport>,
+    kind: SimKind,
+    trust: &jpid_verify::TrustStore,
+    now: jpid_verify::UnixTime,
+) -> Result<(bool, Vec<(&'static str, String)>), CliError> {
+    if kind == SimKind::JpkiSmartphone {
+        jpid_card::jpki::select(channel)?;
+        let cert = jpid_card::jpki::certificate(channel, jpid_card::jpki::KeyKind::Auth)?;
+        let v = jpid_verify::jpki::verify_certificate(
+            &cert,
+            jpid_verify::Purpose::JpkiAuth,
+            trust,
+            now,
+        )
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+        return Ok((v.valid(), v.reasons));
+    }
+    let key = jpid_card::mynumber::TextKey::pin(jpid_sim::kinds::DEFAULT_TEXT_PIN)
+        .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
+    let read = jpid_card::mynumber::read_text(channel, &key, false)
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let files = jpid_verify::mynumber::TextFiles {
+        my_number: read.my_number,
+        basic: read.basic,
+        integrity: read.integrity,
+        cvc: read.cvc,
+    };
+    let v = jpid_verify::mynumber::verify_text(&files, trust)
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    Ok((v.genuine(), v.reasons))
+}
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     let trust = ctx.trust(true)?;
@@ -74,10 +113,29 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
         let mut row = json!({"sim": case.spec, "detected": card_json(&found)});
         let (result, ok) = if spec.kind == SimKind::MyNumber || spec.kind == SimKind::JpkiSmartphone
         {
-            (
-                "identified (reading My Number cards is not built yet)".to_string(),
-                found.kind.id() == spec.kind.id(),
-            )
+            let (genuine, reasons) = mynumber_verdict(&mut channel, spec.kind, &trust, now)?;
+            if let Value::Object(m) = &mut row {
+                m.insert("genuine".into(), json!(genuine));
+                let reasons: Vec<Value> = reasons
+                    .iter()
+                    .map(|(c, m)| json!({"code": c, "message": m}))
+                    .collect();
+                m.insert("reasons".into(), json!(reasons));
+            }
+            let what = if spec.kind == SimKind::JpkiSmartphone {
+                "certificate chain"
+            } else {
+                "card-face entry auxiliary AP"
+            };
+            let shown = if genuine {
+                format!("GENUINE ({what})")
+            } else {
+                format!(
+                    "NOT GENUINE: {}",
+                    reasons.first().map(|r| r.0).unwrap_or("?")
+                )
+            };
+            (shown, Some(genuine) == case.expect_genuine)
         } else {
             let (_, files) = read_files(&mut channel, &number, &mut |_| {})?;
             let parsed = residence::parse(&ResidenceFiles(files))
@@ -117,6 +175,9 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     }
     text.push_str("\nThe tampered cards must come out NOT GENUINE: catching them is the point.\n");
     text.push_str(&format!("Try one yourself: jpid --reader sim:residence residence read --card-number {DEFAULT_CARD_NUMBER} --out card1\n"));
+    text.push_str(
+        "               or: echo 1234 | jpid --reader sim:mynumber mynumber text --pin-stdin\n",
+    );
     text.push_str(&trust_line(&trust));
     ctx.out.emit(
         "demo",
