@@ -59,6 +59,9 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Why not genuine: `(code, message)`.
+type Reasons = Vec<(&'static str, String)>;
+
 /// The My Number kinds: the text AP with the default PIN (the card), or the JPKI
 /// user-authentication certificate's chain (the smartphone token, which has no text AP).
 fn mynumber_verdict(
@@ -66,7 +69,7 @@ fn mynumber_verdict(
     kind: SimKind,
     trust: &jpid_verify::TrustStore,
     now: jpid_verify::UnixTime,
-) -> Result<(bool, Vec<(&'static str, String)>), CliError> {
+) -> Result<(bool, Reasons), CliError> {
     if kind == SimKind::JpkiSmartphone {
         jpid_card::jpki::select(channel)?;
         let cert = jpid_card::jpki::certificate(channel, jpid_card::jpki::KeyKind::Auth)?;
