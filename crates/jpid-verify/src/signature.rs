@@ -14,6 +14,7 @@ use crate::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -160,83 +161,103 @@ pub fn verify_cms(
     let set = Tag::new(0x31);
     let ctx0 = Tag::new(0xA0);
     let info = tlv::expect_single(p7s, seq).map_err(cms)?;
-    let mut parts = info.children();
-    let oid = parts
-        .next()
-        .ok_or_else(|| cms("empty ContentInfo"))?
-        .map_err(cms)?;
+    let info_parts = strict(&info)?;
+    let mut parts = info_parts.iter();
+    let oid = parts.next().ok_or_else(|| cms("empty ContentInfo"))?;
     if oid.raw() != oid_der(ID_SIGNED_DATA).as_slice() {
         return Err(cms("the content type is not signedData"));
     }
-    let wrapped = parts
-        .next()
-        .ok_or_else(|| cms("no content"))?
-        .map_err(cms)?;
+    let wrapped = parts.next().ok_or_else(|| cms("no content"))?;
+    if parts.next().is_some() {
+        return Err(cms("data after the SignedData"));
+    }
     if wrapped.tag() != ctx0 {
         return Err(cms("content is not [0] EXPLICIT"));
     }
     let signed = tlv::expect_single(wrapped.value(), seq).map_err(cms)?;
-    let fields: Vec<_> = signed.children().collect::<Result<_, _>>().map_err(cms)?;
-    // encapContentInfo must be detached: id-data with no eContent.
-    let encap = fields
-        .iter()
-        .find(|f| f.tag() == seq)
-        .ok_or_else(|| cms("no encapContentInfo"))?;
-    if encap.children().count() != 1 {
+    // SignedData, strictly in order (RFC 5652 §5.1): version 1, digestAlgorithms {sha256},
+    // encapContentInfo {id-data} with no content (detached), [0] certificates, optional [1]
+    // CRLs, signerInfos. Nothing may be malleable: every field is checked.
+    let fields: Vec<_> = strict(&signed)?;
+    let mut f = fields.iter();
+    let mut next = |what: &str| {
+        f.next()
+            .ok_or_else(|| cms(format!("SignedData has no {what}")))
+    };
+    let version = next("version")?;
+    if version.tag() != Tag::new(0x02) || version.value() != [1] {
+        return Err(cms("SignedData version is not 1"));
+    }
+    let digest_algs = next("digestAlgorithms")?;
+    if digest_algs.tag() != set || !strict(digest_algs)?.iter().any(|a| is_alg(a, ID_SHA256)) {
+        return Err(cms("digestAlgorithms does not name SHA-256"));
+    }
+    let encap = next("encapContentInfo")?;
+    let encap_fields: Vec<_> = strict(encap)?;
+    match encap_fields.as_slice() {
+        [oid] if encap.tag() == seq && oid.raw() == oid_der(ID_DATA).as_slice() => {}
+        [_] => return Err(cms("the encapsulated content type is not id-data")),
+        _ => {
+            return Err(cms(
+                "the signature embeds its content or is malformed; jpid checks detached signatures",
+            ))
+        }
+    }
+    let certs = next("certificates")?;
+    if certs.tag() != ctx0 {
+        return Err(cms("no signer certificate in the signature"));
+    }
+    let mut signer_infos = next("signerInfos")?;
+    if signer_infos.tag() == Tag::new(0xA1) {
+        signer_infos = next("signerInfos")?;
+    }
+    if signer_infos.tag() != set || f.next().is_some() {
+        return Err(cms("signerInfos is malformed"));
+    }
+    let si_list = strict(signer_infos)?;
+    let si = match si_list.as_slice() {
+        [one] => *one,
+        [] => return Err(cms("no signerInfo")),
+        _ => return Err(cms("more than one signer")),
+    };
+    if si.tag() != seq {
+        return Err(cms("signerInfo is not a SEQUENCE"));
+    }
+    // SignerInfo (§5.3): version 1, sid IssuerAndSerialNumber, digestAlgorithm sha256,
+    // [0] signedAttrs, signatureAlgorithm, signature, optional [1] unsignedAttrs.
+    let si_fields: Vec<_> = strict(&si)?;
+    let (si_version, sid, digest_alg, attrs, sig_alg, signature) = match si_fields.as_slice() {
+        [v, s, d, a, g, sig] | [v, s, d, a, g, sig, _] => (v, s, d, a, g, sig),
+        _ => return Err(cms("signerInfo does not have the fields of RFC 5652 §5.3")),
+    };
+    if si_fields.get(6).is_some_and(|u| u.tag() != Tag::new(0xA1)) {
+        return Err(cms("signerInfo has an unexpected trailing field"));
+    }
+    if si_version.tag() != Tag::new(0x02) || si_version.value() != [1] || sid.tag() != seq {
         return Err(cms(
-            "the signature embeds its content; jpid checks detached signatures",
+            "signerInfo version or signer identifier is not version 1 issuer-and-serial",
         ));
     }
-    let certs = fields
-        .iter()
-        .find(|f| f.tag() == ctx0)
-        .ok_or_else(|| cms("no signer certificate in the signature"))?;
-    let signer_infos = fields
-        .iter()
-        .filter(|f| f.tag() == set)
-        .nth(1)
-        .ok_or_else(|| cms("no signerInfos"))?;
-    let mut infos = signer_infos.children();
-    let si = infos
-        .next()
-        .ok_or_else(|| cms("no signerInfo"))?
-        .map_err(cms)?;
-    if infos.next().is_some() {
-        return Err(cms("more than one signer"));
-    }
-    let si_fields: Vec<_> = si.children().collect::<Result<_, _>>().map_err(cms)?;
-    let sid = si_fields
-        .get(1)
-        .ok_or_else(|| cms("no signer identifier"))?;
-    let digest_alg = si_fields.get(2).ok_or_else(|| cms("no digest algorithm"))?;
-    let attrs = si_fields
-        .get(3)
-        .filter(|a| a.tag() == ctx0)
-        .ok_or_else(|| cms("no signed attributes"))?;
-    let sig_alg = si_fields
-        .get(4)
-        .ok_or_else(|| cms("no signature algorithm"))?;
-    let signature = si_fields
-        .get(5)
-        .filter(|s| s.tag() == Tag::new(0x04))
-        .ok_or_else(|| cms("no signature value"))?;
-    let first_oid = |t: &tlv::Tlv<'_>| {
-        t.children()
-            .next()
-            .and_then(Result::ok)
-            .map(|o| o.raw().to_vec())
-    };
-    if first_oid(digest_alg) != Some(oid_der(ID_SHA256)) {
+    if !is_alg(digest_alg, ID_SHA256) {
         return Err(cms("digest algorithm is not SHA-256"));
     }
-    let sa = first_oid(sig_alg);
-    if sa != Some(oid_der(RSA_ENCRYPTION)) && sa != Some(oid_der(SHA256_WITH_RSA)) {
+    if attrs.tag() != ctx0 {
+        return Err(cms("no signed attributes"));
+    }
+    if !is_alg(sig_alg, RSA_ENCRYPTION) && !is_alg(sig_alg, SHA256_WITH_RSA) {
         return Err(cms("signature algorithm is not RSA PKCS#1 v1.5"));
     }
+    if signature.tag() != Tag::new(0x04) {
+        return Err(cms("no signature value"));
+    }
+    let first_oid = |t: &tlv::Tlv<'_>| {
+        strict(t)
+            .ok()
+            .and_then(|c| c.first().map(|o| o.raw().to_vec()))
+    };
     // The signer certificate: the one the signer identifier (issuer and serial) names.
     let mut signer = None;
-    for c in certs.children() {
-        let c = c.map_err(cms)?;
+    for c in strict(certs)? {
         let Ok(pc) = ParsedCert::parse(c.raw()) else {
             continue;
         };
@@ -256,23 +277,26 @@ pub fn verify_cms(
     // Signed attributes: contentType id-data and messageDigest = SHA-256 of the content.
     let mut digest = None;
     let mut content_type = false;
-    for a in attrs.children() {
-        let a = a.map_err(cms)?;
+    for a in strict(attrs)? {
         let kind = first_oid(&a);
-        let value = a
-            .children()
-            .nth(1)
-            .and_then(Result::ok)
-            .and_then(|s| s.children().next())
-            .and_then(Result::ok);
+        let parts = strict(&a)?;
+        let values = match parts.get(1) {
+            Some(v) if v.tag() == set && parts.len() == 2 => strict(v)?,
+            _ => return Err(cms("a signed attribute is not an OID and a value set")),
+        };
+        if values.len() != 1 {
+            return Err(cms("a signed attribute has more or fewer than one value"));
+        }
+        let value = values.first().copied();
         if kind == Some(oid_der(ID_MESSAGE_DIGEST)) {
             digest = value.map(|v| v.value().to_vec());
         } else if kind == Some(oid_der(ID_CONTENT_TYPE)) {
-            content_type = true;
+            // Must equal the encapsulated content type (RFC 5652 §11.1).
+            content_type = value.is_some_and(|v| v.raw() == oid_der(ID_DATA).as_slice());
         }
     }
     if !content_type {
-        return Err(cms("no contentType signed attribute"));
+        return Err(cms("no contentType signed attribute equal to id-data"));
     }
     let digest = digest.ok_or_else(|| cms("no messageDigest signed attribute"))?;
     let mut reasons = Vec::new();
@@ -288,4 +312,30 @@ pub fn verify_cms(
     let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, signature.value()).is_ok()
         && reasons.is_empty();
     finish(&signer.der, ok, reasons, trust, at)
+}
+
+/// `SEQUENCE { oid, [NULL] }` and nothing else.
+fn is_alg(t: &tlv::Tlv<'_>, oid: ObjectIdentifier) -> bool {
+    if t.tag() != Tag::new(0x30) {
+        return false;
+    }
+    let Ok(parts) = strict(t) else { return false };
+    match parts.as_slice() {
+        [o] => o.raw() == oid_der(oid).as_slice(),
+        [o, null] => o.raw() == oid_der(oid).as_slice() && null.raw() == [0x05, 0x00],
+        _ => false,
+    }
+}
+
+/// The children of a DER constructed value: consecutive objects covering the value exactly (no
+/// filler, no trailing bytes), unlike the card-file reader.
+fn strict<'a>(t: &tlv::Tlv<'a>) -> Result<Vec<tlv::Tlv<'a>>, SignatureError> {
+    let mut rest = t.value();
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (obj, r) = tlv::parse_one(rest).map_err(cms)?;
+        out.push(obj);
+        rest = r;
+    }
+    Ok(out)
 }
