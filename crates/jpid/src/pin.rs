@@ -20,7 +20,8 @@ pub fn read_secret(
     from_stdin: bool,
 ) -> Result<Zeroizing<String>, CliError> {
     if from_stdin {
-        let mut line = Zeroizing::new(String::new());
+        // Pre-sized: read_line then never reallocates and leaves no unwiped copy behind.
+        let mut line = Zeroizing::new(String::with_capacity(256));
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
             CliError::new(Kind::Io, format!("cannot read the {what} from stdin: {e}"))
         })?;
@@ -52,7 +53,8 @@ pub fn read(kind: KeyKind, from_stdin: bool) -> Result<Pin, CliError> {
         KeyKind::Sign => ENV_SIGN_PASSWORD,
     };
     let text: Zeroizing<String> = if from_stdin {
-        let mut line = Zeroizing::new(String::new());
+        // Pre-sized: read_line then never reallocates and leaves no unwiped copy behind.
+        let mut line = Zeroizing::new(String::with_capacity(256));
         std::io::stdin()
             .lock()
             .read_line(&mut line)
