@@ -386,3 +386,82 @@ impl std::fmt::Debug for TextRead {
             .finish()
     }
 }
+
+/// The card record of the common AP (`D392100031000101 0100`, EF 0001 record 1): a simple TLV
+/// `01 1C` holding a 15-digit serial, the 5-digit municipality code and the expiry `YYYYMMDD`.
+/// Single source (MC, mynumber-card.md §5): UNCONFIRMED, and isolated in this one type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommonApRecord {
+    /// Card serial (15 digits).
+    pub serial: String,
+    /// 全国地方公共団体コード without its check digit (5 digits).
+    pub municipality_code: String,
+    /// Expiry, `YYYYMMDD`.
+    pub expiry: String,
+}
+
+impl CommonApRecord {
+    /// Parses the record; `None` when it does not have the layout above.
+    pub fn parse(record: &[u8]) -> Option<Self> {
+        let t = jpid_apdu::tlv::expect_single(record, jpid_apdu::Tag::new(0x01)).ok()?;
+        let v = t.value();
+        if v.len() != 28 || !v.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let text = std::str::from_utf8(v).ok()?;
+        Some(Self {
+            serial: text.get(..15)?.to_string(),
+            municipality_code: text.get(15..20)?.to_string(),
+            expiry: text.get(20..)?.to_string(),
+        })
+    }
+}
+
+/// Reads the common AP's card record without any PIN (`00 B2 01 0C 00`); `Ok(None)` when the
+/// card has no common AP (a smartphone token).
+pub fn card_record<T: CardTransport>(
+    ch: &mut Channel<T>,
+) -> Result<Option<CommonApRecord>, CardError> {
+    match ch.select_aid(&crate::spec::COMMON_AID)? {
+        StatusWord::Success => {}
+        StatusWord::FileNotFound => return Ok(None),
+        sw => {
+            return Err(CardError::Status {
+                op: "SELECT common AP",
+                sw,
+            })
+        }
+    }
+    let resp = ch.transmit(&Command::new(0x00, 0xB2, 0x01, 0x0C).with_le(256))?;
+    if resp.sw() != StatusWord::Success {
+        return Err(CardError::Status {
+            op: "READ RECORD",
+            sw: resp.sw(),
+        });
+    }
+    CommonApRecord::parse(resp.data())
+        .map(Some)
+        .ok_or_else(|| CardError::Malformed {
+            what: "common AP card record",
+            detail: "not `01 1C` followed by 28 digits".into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_ap_record_test_vector() {
+        // mynumber-card.md §5, MC's test vector `011C 400000012719843 13221 20350217`.
+        let mut r = vec![0x01, 0x1C];
+        r.extend_from_slice(b"4000000127198431322120350217");
+        let rec = CommonApRecord::parse(&r).unwrap();
+        assert_eq!(rec.serial, "400000012719843");
+        assert_eq!(rec.municipality_code, "13221");
+        assert_eq!(rec.expiry, "20350217");
+        assert!(CommonApRecord::parse(&r[..20]).is_none());
+        r[5] = b'x';
+        assert!(CommonApRecord::parse(&r).is_none());
+    }
+}

@@ -34,6 +34,8 @@ pub struct Ef {
     pub data: Vec<u8>,
     /// Read rule.
     pub read: Access,
+    /// Records, for a record-structured EF (READ RECORD); empty for a transparent one.
+    pub records: Vec<Vec<u8>>,
 }
 
 impl Ef {
@@ -44,7 +46,15 @@ impl Ef {
             sfi,
             data,
             read: Access::Free,
+            records: Vec::new(),
         }
+    }
+
+    /// A record-structured EF holding `records` (numbered from 1).
+    pub fn records(fid: u16, sfi: Option<u8>, records: Vec<Vec<u8>>) -> Self {
+        let mut ef = Self::new(fid, sfi, Vec::new());
+        ef.records = records;
+        ef
     }
 
     /// Sets the read rule.
@@ -302,6 +312,7 @@ impl Os {
         match (cmd.cla(), cmd.ins()) {
             (0x00, 0xA4) => Response::status(self.select(cmd)),
             (0x00, 0xB0) => self.read_binary(cmd, ext),
+            (0x00, 0xB2) => self.read_record(cmd, ext),
             (0x00, 0x20) => Response::status(self.verify(cmd)),
             (0x00, 0x24) => Response::status(self.change_reference_data(cmd)),
             (0x00 | 0x08 | 0x80, _) => Response::status(StatusWord::InsNotSupported),
@@ -384,6 +395,46 @@ impl Os {
         };
         let le = cmd.le().unwrap_or(256) as usize;
         Response::ok(rest.iter().take(le).copied().collect())
+    }
+
+    /// READ RECORD (ISO/IEC 7816-4 §11.3.3): P1 = record number, P2 = `SFI<<3 | 4` or `04` for
+    /// the current EF (mynumber-card.md §5: `00 B2 01 0C 00`, `00 B2 01 04`).
+    fn read_record(&mut self, cmd: &Command, ext: Option<&dyn Extension>) -> Response {
+        if cmd.p2() & 0x07 != 0x04 {
+            return Response::status(StatusWord::IncorrectP1P2);
+        }
+        let index = match cmd.p2() >> 3 {
+            0 => match self.selected {
+                Selected::Ef(i) => i,
+                _ => return Response::status(StatusWord::CommandNotAllowed),
+            },
+            sfi => match self.df().efs.iter().position(|e| e.sfi == Some(sfi)) {
+                Some(i) => i,
+                None => return Response::status(StatusWord::FileNotFound),
+            },
+        };
+        self.selected = Selected::Ef(index);
+        let Some(ef) = self.df().efs.get(index) else {
+            return Response::status(StatusWord::FileNotFound);
+        };
+        if ef.records.is_empty() {
+            return Response::status(StatusWord::IncompatibleFileStructure);
+        }
+        if !self.allows(&ef.read, ext) {
+            return Response::status(StatusWord::SecurityStatusNotSatisfied);
+        }
+        match usize::from(cmd.p1())
+            .checked_sub(1)
+            .and_then(|i| ef.records.get(i))
+        {
+            Some(r) => Response::ok(
+                r.iter()
+                    .take(cmd.le().unwrap_or(256) as usize)
+                    .copied()
+                    .collect(),
+            ),
+            None => Response::status(StatusWord::RecordNotFound),
+        }
     }
 
     /// The PIN a VERIFY or CHANGE REFERENCE DATA names: P2 `80` = the selected key, `80|id`

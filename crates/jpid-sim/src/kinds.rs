@@ -33,6 +33,10 @@ pub const DEFAULT_MY_NUMBER: &str = "999900000001";
 /// 照合番号B of the simulated card: born 1990-01-01 (平成2年 → `020101`), card expiry year
 /// 2035, security code `1234`.
 pub const DEFAULT_KEY_B: &str = "02010120351234";
+/// The simulated card's serial number in the common AP record (synthetic, 15 digits).
+pub const DEFAULT_CARD_SERIAL: &str = "999900000000001";
+/// The simulated card's expiry date (the year matches 照合番号B).
+pub const DEFAULT_CARD_EXPIRY: &str = "20350101";
 /// The card-face AP's birth-date key (era YYMMDD).
 pub const DEFAULT_BIRTH_KEY: &str = "020101";
 
@@ -506,7 +510,13 @@ fn mynumber(
         .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
         .pin(Pin::new(0x0013, DEFAULT_MY_NUMBER.as_bytes(), 10));
     let mut juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
-    let mut common = Df::app(&COMMON_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
+    // Common AP EF 0001, record 1: `01 1C` + 15-digit serial, 5-digit municipality code, expiry
+    // YYYYMMDD (mynumber-card.md §5, MC only: UNCONFIRMED). Synthetic values.
+    let mut record = vec![0x01, 0x1C];
+    record.extend_from_slice(format!("{DEFAULT_CARD_SERIAL}13101{DEFAULT_CARD_EXPIRY}").as_bytes());
+    let mut common = Df::app(&COMMON_AID)
+        .pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3))
+        .ef(Ef::records(0x0001, Some(0x01), vec![record]));
     // A face-authentication card (顔認証マイナンバーカード) has no PINs and no signature
     // certificate (services.md §2); 照合番号A/B still open the card-face data.
     if face_auth {

@@ -294,3 +294,40 @@ fn removed_card_is_a_typed_error() {
         ))
     ));
 }
+
+#[test]
+fn read_record_status_words() {
+    let mut ch = channel("mynumber");
+    assert!(ch.select_aid(&spec::COMMON_AID).unwrap().is_success());
+    let rr = |p1: u8, p2: u8| Command::new(0x00, 0xB2, p1, p2).with_le(256);
+    let r = ch.transmit(&rr(1, 0x0C)).unwrap();
+    assert_eq!(r.sw(), StatusWord::Success);
+    assert_eq!(r.data().get(..2), Some(&[0x01, 0x1C][..]));
+    assert_eq!(
+        ch.transmit(&rr(2, 0x0C)).unwrap().sw(),
+        StatusWord::RecordNotFound
+    );
+    assert_eq!(
+        ch.transmit(&rr(0, 0x0C)).unwrap().sw(),
+        StatusWord::RecordNotFound
+    );
+    assert_eq!(
+        ch.transmit(&rr(1, 0x04)).unwrap().sw(),
+        StatusWord::Success,
+        "current EF after the SFI read"
+    );
+    assert_eq!(
+        ch.transmit(&rr(1, 0x0D)).unwrap().sw(),
+        StatusWord::IncorrectP1P2
+    );
+    assert_eq!(
+        ch.transmit(&rr(1, 0x3C)).unwrap().sw(),
+        StatusWord::FileNotFound
+    );
+    // A transparent EF is not a record file.
+    assert!(ch.select_aid(&spec::JPKI_AID).unwrap().is_success());
+    assert_eq!(
+        ch.transmit(&rr(1, 0x34)).unwrap().sw(),
+        StatusWord::IncompatibleFileStructure
+    );
+}

@@ -347,6 +347,9 @@ pub enum MynumberCommand {
     /// Every key of every application (JPKI, card-face entry auxiliary, card-face, Juki) with its
     /// remaining tries, read without spending any
     Status,
+    /// The card record of the common AP: serial, municipality code, expiry (no PIN; the layout
+    /// comes from one public source and is UNCONFIRMED)
+    CardInfo,
     /// Read the card-face entry auxiliary AP (券面事項入力補助AP): My Number, name, address, birth
     /// date, sex, and prove them signed by J-LIS (integrity record and CVC chain)
     ///

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         }
         Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
         Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
+        Command::Mynumber(MynumberCommand::CardInfo) => cmd::jpki::card_info(&ctx),
         Command::Age {
             over,
             method,

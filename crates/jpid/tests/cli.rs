@@ -1306,3 +1306,26 @@ fn face_authentication_card_has_no_pins_and_no_signature_key() {
         .contains("no sign key"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mynumber_card_info_reads_the_common_ap_record() {
+    let v = json(&jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "mynumber",
+        "card-info",
+        "--json",
+    ]));
+    assert_eq!(v["serial"], "999900000000001");
+    assert_eq!(v["municipality_code"], "13101");
+    assert_eq!(v["expiry"], "20350101");
+    assert_eq!(v["unconfirmed"], true);
+    let out = jpid(&[
+        "--reader",
+        "sim:jpki-smartphone",
+        "mynumber",
+        "card-info",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+}

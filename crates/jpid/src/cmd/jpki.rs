@@ -441,6 +441,29 @@ pub fn change_pin(ctx: &Ctx, key: KeyKind, pin_stdin: bool, force: bool) -> Resu
     Ok(())
 }
 
+/// `jpid mynumber card-info`: the common AP's record (UNCONFIRMED layout, no PIN).
+pub fn card_info(ctx: &Ctx) -> Result<(), CliError> {
+    let spec = ctx.reader()?;
+    let mut ch = Channel::new(spec.open()?);
+    let Some(rec) = jpid_card::mynumber::card_record(&mut ch)? else {
+        return Err(CliError::new(
+            Kind::UnsupportedCard,
+            "this card has no common AP (a smartphone token, or not a My Number card)",
+        )
+        .hint("run `jpid detect` to see what card this is"));
+    };
+    ctx.out.emit(
+        "mynumber card-info",
+        json!({"serial": rec.serial, "municipality_code": rec.municipality_code, "expiry": rec.expiry,
+               "unconfirmed": true, "signed": false}),
+        || format!(
+            "card serial: {}\nmunicipality code: {}\ncard expiry: {}\n(layout from one public source, UNCONFIRMED; this record is not signed)\n",
+            rec.serial, rec.municipality_code, rec.expiry
+        ),
+    );
+    Ok(())
+}
+
 /// `jpid mynumber status`: every key of every application, no try spent.
 pub fn mynumber_status(ctx: &Ctx) -> Result<(), CliError> {
     use jpid_card::mynumber::{self, KeyStatus};
