@@ -145,7 +145,7 @@ impl From<jpid_card::residence::ResidenceError> for CliError {
         match e {
             R::Card(c) => c.into(),
             R::WrongCardNumber => CliError::new(Kind::WrongCardNumber, message)
-                .hint("the number is printed at the top right of the card front: 2 letters, 8 digits, 2 letters"),
+                .hint("type it again with --card-number; letters and digits are easy to confuse (0/O, 1/I, 8/B)"),
             R::UnsupportedCardType(_) => CliError::new(Kind::UnsupportedCard, message)
                 .hint("run `jpid detect` to see what card this is"),
             _ => CliError::new(Kind::Card, message),

@@ -537,6 +537,13 @@ fn jpki_pin_errors_and_no_pin_in_traces() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(">>> 00 20 00 98 Lc=4 REDACTED"), "{err}");
+    // One SELECT of the JPKI-AP, inside the exclusive hold: no wasted APDU before it.
+    assert_eq!(
+        err.matches(">>> 00 A4 04 0C Lc=10 D392F000260100000001")
+            .count(),
+        1,
+        "{err}"
+    );
     assert!(
         !err.contains("1234") && !err.contains("31323334"),
         "PIN leaked into the trace"

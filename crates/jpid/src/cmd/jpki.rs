@@ -18,10 +18,17 @@ use crate::pin;
 
 use crate::output::now;
 
-fn open(ctx: &Ctx) -> Result<(Channel<Box<dyn CardTransport>>, TrustStore), CliError> {
+/// The reader's channel and the trust store.
+fn connect(ctx: &Ctx) -> Result<(Channel<Box<dyn CardTransport>>, TrustStore), CliError> {
     let spec = ctx.reader()?;
     let trust = ctx.trust(spec.is_sim())?;
-    let mut ch = Channel::new(spec.open()?);
+    Ok((Channel::new(spec.open()?), trust))
+}
+
+/// [`connect`], with the JPKI-AP selected (for flows without a PIN; PIN flows select inside
+/// their exclusive hold, which resets the card).
+fn open(ctx: &Ctx) -> Result<(Channel<Box<dyn CardTransport>>, TrustStore), CliError> {
+    let (mut ch, trust) = connect(ctx)?;
     jpki::select(&mut ch)?;
     Ok((ch, trust))
 }
@@ -235,7 +242,7 @@ pub fn sign(
         );
     }
     let pin = pin::read(key, pin_stdin)?;
-    let (mut ch, _) = open(ctx)?;
+    let (mut ch, _) = connect(ctx)?;
     let (signature, cert) = {
         let mut ex = ch.exclusive()?;
         // The hold reset the card: select the JPKI-AP again inside it.
@@ -426,7 +433,7 @@ pub fn change_pin(ctx: &Ctx, key: KeyKind, pin_stdin: bool, force: bool) -> Resu
             jpki::Pin::new(key, &new).map_err(form)?,
         )
     };
-    let (mut ch, _) = open(ctx)?;
+    let (mut ch, _) = connect(ctx)?;
     {
         let mut ex = ch.exclusive()?;
         // The hold reset the card: select the JPKI-AP again inside it.
