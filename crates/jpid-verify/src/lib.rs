@@ -9,6 +9,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod dump;
 pub mod jpki;
 pub mod mynumber;
 pub mod proof;

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use jpid_card::residence::{read_card, CardNumber, Progress};
 use jpid_card::{CardTransport, Channel};
+use jpid_verify::dump::{ResidenceDump, MAX_DUMP_BYTES};
 use jpid_verify::residence::{self, ParsedResidence, ResidenceFiles, ResidenceVerdict};
 use jpid_verify::{TrustStore, UnixTime};
 use serde_json::{json, Value};
@@ -16,11 +15,6 @@ use crate::context::Ctx;
 use crate::error::{CliError, Kind};
 use crate::output::{trust_json, trust_line};
 
-/// The dump format's name and version (docs/dump.md).
-const DUMP_SCHEMA: &str = "jpid.residence-dump";
-const DUMP_VERSION: u64 = 1;
-/// Largest dump file accepted (the card holds about 12 kB; base64 and JSON add a third).
-const MAX_DUMP_BYTES: u64 = 1 << 20;
 
 use crate::output::now;
 
@@ -78,8 +72,15 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
     let (read, files) = result?;
     let read_at = now();
     let stats = channel.stats();
-    let dump = dump_json(&reader, read_at, &read.card_type, read.generation, &files);
     let files = ResidenceFiles(files);
+    let dump = ResidenceDump {
+        read_at,
+        reader: reader.clone(),
+        card_type: read.card_type.clone(),
+        generation: read.generation,
+        files: files.clone(),
+    }
+    .to_json();
     let extra = json!({
         "reader": reader,
         "stats": {"apdus": stats.apdus, "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received, "extended_length": channel.extended_length()},
@@ -330,83 +331,14 @@ fn export(dir: &Path, card: &ParsedResidence, dump: Option<&Value>) -> Result<Va
     Ok(Value::Object(images))
 }
 
-/// The dump: every raw file, base64, with when and where it was read (docs/dump.md).
-fn dump_json(
-    reader: &str,
-    read_at: UnixTime,
-    card_type: &str,
-    generation: u8,
-    files: &BTreeMap<String, Vec<u8>>,
-) -> Value {
-    let files: serde_json::Map<String, Value> = files
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(B64.encode(v))))
-        .collect();
-    json!({
-        "schema": DUMP_SCHEMA,
-        "schema_version": DUMP_VERSION,
-        "read_at": read_at.to_rfc3339(),
-        "reader": reader,
-        "card_type": card_type,
-        "generation": generation,
-        "files": files,
-    })
-}
-
 fn load_dump(path: &Path) -> Result<(UnixTime, String, ResidenceFiles), CliError> {
     let bad = |m: String| CliError::new(Kind::BadDump, format!("{}: {m}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    if meta.len() > MAX_DUMP_BYTES {
-        return Err(bad(format!(
-            "{} bytes is too large for a residence-card dump",
-            meta.len()
-        )));
-    }
+    let limit = MAX_DUMP_BYTES as u64;
     // Bounded read: metadata can lie (pipes, /proc, a file growing meanwhile).
     let mut text = String::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_DUMP_BYTES + 1).read_to_string(&mut text))
+        .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
         .map_err(|e| bad(format!("cannot read: {e}")))?;
-    if text.len() as u64 > MAX_DUMP_BYTES {
-        return Err(bad(format!(
-            "larger than {MAX_DUMP_BYTES} bytes: not a residence-card dump"
-        )));
-    }
-    let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    if v.get("schema").and_then(Value::as_str) != Some(DUMP_SCHEMA) {
-        return Err(bad(format!("not a {DUMP_SCHEMA} file")));
-    }
-    match v.get("schema_version").and_then(Value::as_u64) {
-        Some(DUMP_VERSION) => {}
-        other => {
-            return Err(bad(format!(
-                "unsupported schema_version {other:?} (this jpid reads {DUMP_VERSION})"
-            )))
-        }
-    }
-    let read_at = v
-        .get("read_at")
-        .and_then(Value::as_str)
-        .and_then(UnixTime::parse)
-        .ok_or_else(|| bad("read_at missing or not YYYY-MM-DDTHH:MM:SSZ".into()))?;
-    let reader = v
-        .get("reader")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string();
-    let obj = v
-        .get("files")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad("files missing".into()))?;
-    let mut files = BTreeMap::new();
-    for (k, val) in obj {
-        let s = val
-            .as_str()
-            .ok_or_else(|| bad(format!("file {k} is not a base64 string")))?;
-        let bytes = B64
-            .decode(s)
-            .map_err(|e| bad(format!("file {k} is not valid base64: {e}")))?;
-        files.insert(k.clone(), bytes);
-    }
-    Ok((read_at, reader, ResidenceFiles(files)))
+    let dump = ResidenceDump::from_json(&text).map_err(|e| bad(e.to_string()))?;
+    Ok((dump.read_at, dump.reader, dump.files))
 }
