@@ -234,7 +234,9 @@ impl TextDump {
         let basic = f.remove("basic");
         let my_number = f.remove("my_number");
         if basic.is_none() && my_number.is_none() {
-            return Err(field("neither files.basic nor files.my_number: nothing to verify"));
+            return Err(field(
+                "neither files.basic nor files.my_number: nothing to verify",
+            ));
         }
         Ok(Self {
             read_at: read_at(&obj)?,

@@ -100,6 +100,18 @@ pub enum Command {
     /// My Number card / smartphone JPKI: PIN status, certificates, signing (公的個人認証)
     #[command(subcommand)]
     Jpki(JpkiCommand),
+    /// The verification service: HTTP API, counter web page and audit store (docs/service.md)
+    ///
+    /// With no flags it listens on 127.0.0.1:8080 and keeps its audit store in an SQLite file in
+    /// your data directory. Every endpoint but /healthz needs an API key: make one first with
+    /// `jpid serve keys create --name NAME --scopes SCOPES`. The counter page at / reads cards with
+    /// --reader (default pcsc). Test roots are trusted only with --trust test.
+    ///
+    /// Examples:
+    ///   jpid serve keys create --name counter-1 --scopes counter,audit
+    ///   jpid serve --listen 0.0.0.0:8080 --db postgres://jpid@localhost/jpid
+    ///   jpid --trust test --reader sim:residence serve      (a demo with a simulated card)
+    Serve(ServeArgs),
     /// My Number card: every PIN's remaining tries (reading the card's data comes next)
     #[command(subcommand)]
     Mynumber(MynumberCommand),
@@ -397,5 +409,63 @@ pub enum SimCommand {
         /// Remove the card after this many seconds (default: keep it until interrupted)
         #[arg(long = "for", value_name = "SECONDS")]
         run_for: Option<u64>,
+    },
+}
+
+/// `jpid serve` options.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub action: Option<ServeAction>,
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The audit store: sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    /// (default: an SQLite file in $XDG_DATA_HOME/jpid or ~/.local/share/jpid)
+    #[arg(long, global = true, env = "JPID_DB", value_name = "URL")]
+    pub db: Option<String>,
+    /// JPKI login challenges per second per API key (burst: five times this)
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub challenge_rate: u32,
+    /// Keep audit records this many days; older ones are purged at start and daily
+    /// (default 2557: seven years, as 犯収法 Art. 6 and 7 ask)
+    #[arg(long, value_name = "DAYS", default_value_t = 2557)]
+    pub retention_days: u32,
+}
+
+/// `jpid serve` maintenance.
+#[derive(Debug, Subcommand)]
+pub enum ServeAction {
+    /// API keys: create (the key is shown once), list, revoke
+    #[command(subcommand)]
+    Keys(KeysAction),
+    /// Delete audit records older than the retention period, now
+    Purge {
+        /// Keep this many days (default 2557: seven years)
+        #[arg(long, value_name = "DAYS", default_value_t = 2557)]
+        retention_days: u32,
+    },
+}
+
+/// `jpid serve keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Make a key. Scopes: residence, mynumber, mynumber:number (receive the My Number itself),
+    /// jpki, age, counter (the web page's card reads), audit (read the history), or all
+    Create {
+        /// A name for people (who or what uses the key)
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes
+        #[arg(long, value_name = "LIST")]
+        scopes: String,
+    },
+    /// List keys (never their secrets)
+    List,
+    /// Revoke a key by id (it stops working within 5 seconds)
+    Revoke {
+        /// The key's id (the 12 hex digits after `jpid_`)
+        id: String,
     },
 }

@@ -92,6 +92,7 @@ fn main() -> ExitCode {
             cmd::jpki::sign(&ctx, key, input, output, *raw, *pin_stdin, *force)
         }
         Command::Sim(SimCommand::List) => cmd::sim::list(&ctx),
+        Command::Serve(args) => cmd::serve::run(&ctx, args),
         Command::Bench(BenchCommand::Residence {
             overhead_ms,
             fsc,

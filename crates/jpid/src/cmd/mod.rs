@@ -4,4 +4,5 @@ pub mod detect;
 pub mod jpki;
 pub mod readers;
 pub mod residence;
+pub mod serve;
 pub mod sim;

@@ -15,7 +15,6 @@ use crate::context::Ctx;
 use crate::error::{CliError, Kind};
 use crate::output::{trust_json, trust_line};
 
-
 use crate::output::now;
 
 fn card_number(given: Option<&str>) -> Result<CardNumber, CliError> {

@@ -1,0 +1,612 @@
+//! The `/v1` JSON API. Each handler: authenticate, parse strictly (400 with a message), verify
+//! with `jpid-verify`, commit the audit record, answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use jpid_verify::dump::{ResidenceDump, TextDump};
+use jpid_verify::mynumber::{verify_text, TextVerdict};
+use jpid_verify::residence::{self, ResidenceVerdict};
+use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
+use jpid_verify::trust::{Purpose, TrustMode};
+use jpid_verify::{TrustStore, UnixTime};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::store::{now, AuditRecord};
+use crate::{caller, lock, need, AppState, Scope, CHALLENGE_TTL, MAX_CHALLENGES};
+
+/// The OpenAPI document.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub(crate) async fn openapi(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(e) = caller(&s, &headers, false).await {
+        return e.into_response();
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// What every verification answer records.
+pub(crate) struct Outcome {
+    pub method: &'static str,
+    pub result: &'static str,
+    pub reasons: Vec<String>,
+    pub cert: Option<(String, String)>,
+}
+
+/// Commits the audit record for `body`; the answer may be sent only after this returns Ok.
+pub(crate) async fn record(
+    s: &AppState,
+    who: &str,
+    input: &[u8],
+    o: Outcome,
+) -> Result<String, ApiError> {
+    let id = crate::audit::new_id().map_err(ApiError::internal)?;
+    let rec = AuditRecord {
+        id: id.clone(),
+        at: now(),
+        key_id: who.to_string(),
+        method: o.method.to_string(),
+        result: o.result.to_string(),
+        reasons: o.reasons.join(","),
+        cert_serial: o.cert.as_ref().map(|c| c.0.clone()),
+        cert_issuer: o.cert.map(|c| c.1),
+        input_sha256: hex::encode(Sha256::digest(input)),
+    };
+    s.audit.commit(rec).await.map_err(|e| {
+        ApiError::unavailable(format!(
+            "the audit record could not be committed ({e}); nothing was answered"
+        ))
+    })?;
+    Ok(id)
+}
+
+fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad("the request body is empty; send JSON"));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("the body is not JSON: {e}")))
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad("the request body is empty; send JSON"));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("invalid request: {e}")))
+}
+
+fn b64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, ApiError> {
+    if text.len() > max.div_ceil(3) * 4 + 4 {
+        return Err(ApiError::bad(format!("{field} is longer than {max} bytes")));
+    }
+    B64.decode(text.trim())
+        .map_err(|e| ApiError::bad(format!("{field} is not base64: {e}")))
+}
+
+/// `at`: `read` (the dump's unsigned read time), a date, or a full UTC time; default now.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AtQuery {
+    at: Option<String>,
+}
+
+fn pick_time(
+    at: Option<&str>,
+    read_at: Option<UnixTime>,
+) -> Result<(UnixTime, &'static str), ApiError> {
+    match at {
+        None => Ok((server_now(), "server_clock")),
+        Some("read") => read_at
+            .map(|t| (t, "dump_read_at"))
+            .ok_or_else(|| ApiError::bad("at=read needs a dump with read_at")),
+        Some(t) => UnixTime::parse(t).map(|t| (t, "given")).ok_or_else(|| {
+            ApiError::bad(format!(
+                "at={t:?} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+            ))
+        }),
+    }
+}
+
+fn server_now() -> UnixTime {
+    UnixTime(u64::try_from(now()).unwrap_or(0))
+}
+
+fn trust_json(t: &TrustStore) -> Value {
+    json!({
+        "mode": t.mode().id(),
+        "note": match t.mode() {
+            TrustMode::Test => "test trust: simulator test roots are trusted; results say nothing about real cards",
+            TrustMode::Production => "production roots only",
+        }
+    })
+}
+
+/// The residence answer, shared with the counter page.
+pub(crate) fn residence_json(
+    card: &residence::ParsedResidence,
+    v: &ResidenceVerdict,
+    at: UnixTime,
+    time_source: &str,
+    trust: &TrustStore,
+) -> Value {
+    json!({
+        "genuine": v.genuine(),
+        "reasons": v.reasons,
+        "checks": v.checks,
+        "card": {
+            "kind": if card.is_residence_card { "residence" } else { "spr" },
+            "generation": card.generation,
+            "card_type": card.card_type,
+            "photo": card.face_image.is_some(),
+        },
+        "fields": if v.genuine() { json!(card.fields) } else { json!([]) },
+        "signature_covers": v.covered,
+        "not_covered_by_signature": v.not_covered,
+        "certificate": v.certificate.as_ref().map(|(s, i, n)| json!({"subject": s, "issuer": i, "serial": n})),
+        "anchor": v.proof().map(|p| p.get().anchor.clone()),
+        "checked_at": at.to_rfc3339(),
+        "time_source": time_source,
+        "trust": trust_json(trust),
+    })
+}
+
+pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
+    Outcome {
+        method: "residence",
+        result: if v.genuine() {
+            "genuine"
+        } else {
+            "not_genuine"
+        },
+        reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
+        cert: v
+            .certificate
+            .as_ref()
+            .map(|(_, issuer, serial)| (serial.clone(), issuer.clone())),
+    }
+}
+
+pub(crate) async fn residence(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<AtQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Residence)?;
+    let dump = ResidenceDump::from_value(json_body(&body)?)
+        .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
+    let (at, source) = pick_time(q.at.as_deref(), Some(dump.read_at))?;
+    let card = residence::parse(&dump.files)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let v = residence::verify(&card, &s.trust, at);
+    let mut answer = residence_json(&card, &v, at, source, &s.trust);
+    let id = record(&s, &who.key_id, &body, residence_outcome(&v)).await?;
+    answer["audit_id"] = json!(id);
+    Ok(Json(answer).into_response())
+}
+
+/// The text-AP answer; the My Number only when `show`.
+pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Value {
+    let my_number = match (&v.my_number, show) {
+        (Some(n), true) => json!(n),
+        (Some(_), false) => json!("************"),
+        (None, _) => Value::Null,
+    };
+    json!({
+        "genuine": v.genuine(),
+        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "checks": v.checks,
+        "basic_four": if v.genuine() { json!(v.basic) } else { Value::Null },
+        "my_number": if v.genuine() { my_number } else { Value::Null },
+        "my_number_shown": show && v.genuine() && v.my_number.is_some(),
+        "issuer": v.proof().map(|p| p.get().issuer.clone()),
+        "trust": trust_json(trust),
+    })
+}
+
+pub(crate) fn text_outcome(method: &'static str, v: &TextVerdict) -> Outcome {
+    Outcome {
+        method,
+        result: if v.genuine() {
+            "genuine"
+        } else {
+            "not_genuine"
+        },
+        reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+        cert: None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShowQuery {
+    show_my_number: Option<bool>,
+}
+
+pub(crate) async fn mynumber_text(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ShowQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Mynumber)?;
+    let want = q.show_my_number.unwrap_or(false);
+    if want {
+        need(&who, Scope::MynumberNumber)?;
+    }
+    let dump = TextDump::from_value(json_body(&body)?)
+        .map_err(|e| ApiError::bad(format!("not a My Number text-AP dump: {e}")))?;
+    let v = verify_text(&dump.files, &s.trust)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let mut answer = text_json(&v, want, &s.trust);
+    let id = record(&s, &who.key_id, &body, text_outcome("mynumber-text", &v)).await?;
+    answer["audit_id"] = json!(id);
+    Ok(Json(answer).into_response())
+}
+
+/// Takes one token from `key`'s bucket.
+fn take_token(s: &AppState, key: &str) -> bool {
+    let mut b = lock(&s.buckets);
+    if b.len() > 10_000 {
+        b.clear();
+    }
+    let burst = s.challenge_rate * 5.0;
+    let e = b.entry(key.to_string()).or_insert((burst, Instant::now()));
+    let refill = e.1.elapsed().as_secs_f64() * s.challenge_rate;
+    e.0 = (e.0 + refill).min(burst);
+    e.1 = Instant::now();
+    if e.0 >= 1.0 {
+        e.0 -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
+pub(crate) async fn challenge(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Jpki)?;
+    if !body.is_empty() && body.as_ref() != b"{}" {
+        return Err(ApiError::bad("a challenge request has no body (or `{}`)"));
+    }
+    if !take_token(&s, &who.key_id) {
+        return Err(ApiError::rate_limited(format!(
+            "more than {} challenges per second for this key; retry shortly",
+            s.challenge_rate
+        )));
+    }
+    let mut nonce = [0u8; 32];
+    getrandom::getrandom(&mut nonce).map_err(ApiError::internal)?;
+    let id = crate::audit::new_id().map_err(ApiError::internal)?;
+    {
+        let mut c = lock(&s.challenges);
+        if c.len() >= MAX_CHALLENGES {
+            c.retain(|_, (_, exp)| *exp > Instant::now());
+            if c.len() >= MAX_CHALLENGES {
+                return Err(ApiError::rate_limited(
+                    "too many challenges outstanding; retry shortly",
+                ));
+            }
+        }
+        c.insert(id.clone(), (nonce, Instant::now() + CHALLENGE_TTL));
+    }
+    Ok(Json(json!({
+        "challenge_id": id,
+        "nonce": B64.encode(nonce),
+        "expires_in": CHALLENGE_TTL.as_secs(),
+        "sign_with": "the JPKI user-authentication key: RSASSA-PKCS1-v1_5 over DigestInfo(SHA-256(nonce bytes)), e.g. `jpid jpki sign --key auth --raw --in nonce.bin`",
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    challenge_id: String,
+    signature: String,
+    certificate: String,
+}
+
+fn cert_json(v: &SignatureVerdict) -> Value {
+    json!({
+        "subject": v.certificate.subject,
+        "issuer": v.certificate.issuer,
+        "serial": v.certificate.serial,
+        "not_before": v.certificate.validity.0.to_rfc3339(),
+        "not_after": v.certificate.validity.1.to_rfc3339(),
+    })
+}
+
+fn revocation_json() -> Value {
+    json!({
+        "checked": false,
+        "why": "no CRL source is configured for this service (jpid serve --crl-dir); revocation was NOT checked",
+    })
+}
+
+pub(crate) async fn login(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Jpki)?;
+    let req: LoginRequest = typed(&body)?;
+    let signature = b64("signature", &req.signature, 1024)?;
+    let certificate = b64("certificate", &req.certificate, 16 * 1024)?;
+    // Single use: the challenge is gone whatever happens next.
+    let taken = lock(&s.challenges).remove(&req.challenge_id);
+    let at = server_now();
+    let mut reasons: Vec<(String, String)> = Vec::new();
+    let mut verdict = None;
+    match taken {
+        None => reasons.push((
+            "challenge_unknown".into(),
+            "no such challenge: never issued, already used, or the service restarted".into(),
+        )),
+        Some((_, exp)) if exp <= Instant::now() => reasons.push((
+            "challenge_expired".into(),
+            format!(
+                "the challenge expired ({} s to answer)",
+                CHALLENGE_TTL.as_secs()
+            ),
+        )),
+        Some((nonce, _)) => {
+            let digest: [u8; 32] = Sha256::digest(nonce).into();
+            match verify_raw(&digest, &signature, &certificate, &s.trust, at) {
+                Ok(v) => {
+                    reasons.extend(v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())));
+                    if v.valid() && v.purpose != Some(Purpose::JpkiAuth) {
+                        reasons.push((
+                            "not_auth_certificate".into(),
+                            "login needs the user-authentication certificate, not the signature certificate".into(),
+                        ));
+                    }
+                    verdict = Some(v);
+                }
+                Err(e) => reasons.push(("certificate_malformed".into(), e.to_string())),
+            }
+        }
+    }
+    let ok = reasons.is_empty() && verdict.as_ref().is_some_and(SignatureVerdict::valid);
+    let cert = verdict
+        .as_ref()
+        .map(|v| (v.certificate.serial.clone(), v.certificate.issuer.clone()));
+    let id = record(
+        &s,
+        &who.key_id,
+        &body,
+        Outcome {
+            method: "jpki-login",
+            result: if ok { "authenticated" } else { "rejected" },
+            reasons: reasons.iter().map(|(c, _)| c.clone()).collect(),
+            cert,
+        },
+    )
+    .await?;
+    Ok(Json(json!({
+        "audit_id": id,
+        "authenticated": ok,
+        "reasons": reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "certificate": verdict.as_ref().map(cert_json),
+        "revocation": revocation_json(),
+        "checked_at": at.to_rfc3339(),
+        "trust": trust_json(&s.trust),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureRequest {
+    /// The signed content, base64.
+    data: Option<String>,
+    /// Or its SHA-256, hex.
+    digest_sha256: Option<String>,
+    /// A bare PKCS#1 v1.5 signature, base64 (needs `certificate`).
+    signature: Option<String>,
+    /// Or a detached CMS SignedData, base64 DER.
+    cms: Option<String>,
+    /// The signer certificate, base64 DER (raw signatures only).
+    certificate: Option<String>,
+}
+
+pub(crate) async fn signature(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Jpki)?;
+    let req: SignatureRequest = typed(&body)?;
+    let digest: [u8; 32] = match (&req.data, &req.digest_sha256) {
+        (Some(d), None) => Sha256::digest(b64("data", d, crate::MAX_BODY)?).into(),
+        (None, Some(h)) => hex::decode(h.trim())
+            .ok()
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .ok_or_else(|| ApiError::bad("digest_sha256 must be 64 hex digits"))?,
+        _ => {
+            return Err(ApiError::bad(
+                "give exactly one of data (base64) or digest_sha256 (hex)",
+            ))
+        }
+    };
+    let at = server_now();
+    let v = match (&req.signature, &req.cms, &req.certificate) {
+        (Some(sig), None, Some(cert)) => verify_raw(
+            &digest,
+            &b64("signature", sig, 1024)?,
+            &b64("certificate", cert, 16 * 1024)?,
+            &s.trust,
+            at,
+        ),
+        (None, Some(cms), None) => verify_cms(&digest, &b64("cms", cms, 64 * 1024)?, &s.trust, at),
+        _ => {
+            return Err(ApiError::bad(
+                "give signature with certificate (raw PKCS#1 v1.5), or cms alone (detached CMS carrying the signer certificate)",
+            ))
+        }
+    }
+    .map_err(|e| ApiError::bad(format!("cannot verify: {e}")))?;
+    let id = record(
+        &s,
+        &who.key_id,
+        &body,
+        Outcome {
+            method: "jpki-signature",
+            result: if v.valid() { "valid" } else { "invalid" },
+            reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+            cert: Some((v.certificate.serial.clone(), v.certificate.issuer.clone())),
+        },
+    )
+    .await?;
+    Ok(Json(json!({
+        "audit_id": id,
+        "valid": v.valid(),
+        "signature_ok": v.signature_ok,
+        "key": v.purpose.map(|p| p.id()),
+        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "certificate": cert_json(&v),
+        "holder": if v.valid() { json!(v.holder) } else { json!([]) },
+        "revocation": revocation_json(),
+        "checked_at": at.to_rfc3339(),
+        "trust": trust_json(&s.trust),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgeRequest {
+    over: u8,
+    at: Option<String>,
+    text_dump: Option<Value>,
+}
+
+/// Whole years between `birth` (YYYYMMDD) and `on` (y, m, d).
+pub(crate) fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
+    if birth.len() != 8 || !birth.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i64 = birth.get(0..4)?.parse().ok()?;
+    let m: u64 = birth.get(4..6)?.parse().ok()?;
+    let d: u64 = birth.get(6..8)?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut age = on.0 - y;
+    if (on.1, on.2) < (m, d) {
+        age -= 1;
+    }
+    Some(age)
+}
+
+pub(crate) async fn age(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Age)?;
+    let req: AgeRequest = typed(&body)?;
+    let on = match req.at.as_deref() {
+        None => server_now(),
+        Some(t) => UnixTime::parse(t)
+            .ok_or_else(|| ApiError::bad(format!("at={t:?} is not YYYY-MM-DD")))?,
+    };
+    let Some(dump) = req.text_dump else {
+        return Err(ApiError::bad(
+            "give text_dump (a jpid.mynumber-text-dump with the basic four items)",
+        ));
+    };
+    let dump = TextDump::from_value(dump).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
+    let v = verify_text(&dump.files, &s.trust)
+        .map_err(|e| ApiError::bad(format!("text_dump's card data is malformed: {e}")))?;
+    let years = v
+        .basic
+        .as_ref()
+        .filter(|_| v.genuine())
+        .and_then(|b| age_on(&b.birth_date, on.date()));
+    let is_over = years.map(|a| a >= i64::from(req.over));
+    let id = record(
+        &s,
+        &who.key_id,
+        &body,
+        Outcome {
+            method: "age",
+            result: match is_over {
+                Some(true) => "over",
+                Some(false) => "not_over",
+                None => "not_genuine",
+            },
+            reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+            cert: None,
+        },
+    )
+    .await?;
+    // Only the answer: no name, no address, no birth date, no My Number.
+    Ok(Json(json!({
+        "audit_id": id,
+        "over": req.over,
+        "is_over": is_over,
+        "method": "text",
+        "genuine": v.genuine(),
+        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "on": on.to_rfc3339().get(..10),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HistoryQuery {
+    limit: Option<u32>,
+}
+
+pub(crate) async fn history(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, ApiError> {
+    let who: Caller = caller(&s, &headers, false).await?;
+    need(&who, Scope::Audit)?;
+    let rows = s
+        .store
+        .history(q.limit.unwrap_or(100))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({"records": rows})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_count_whole_years_on_the_birthday() {
+        assert_eq!(age_on("20060101", (2026, 1, 1)), Some(20));
+        assert_eq!(age_on("20060102", (2026, 1, 1)), Some(19));
+        assert_eq!(age_on("2006010", (2026, 1, 1)), None);
+        assert_eq!(age_on("20061301", (2026, 1, 1)), None);
+    }
+}

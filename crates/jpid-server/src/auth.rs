@@ -1,0 +1,265 @@
+//! API keys: `jpid_<id>_<secret>`. Only SHA-256 of the secret is stored; comparison is in
+//! constant time. Each key carries scopes; every endpoint but /healthz needs one.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::store::{KeyRow, Store, StoreError};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scope {
+    /// POST /v1/residence/verify.
+    Residence,
+    /// POST /v1/mynumber/text/verify (the basic four items).
+    Mynumber,
+    /// Receive the My Number itself in answers (it is never stored).
+    MynumberNumber,
+    /// JPKI challenges, logins and signature checks.
+    Jpki,
+    /// POST /v1/age/verify.
+    Age,
+    /// The counter page: read a card with the server's reader.
+    Counter,
+    /// Read the audit history.
+    Audit,
+}
+
+impl Scope {
+    /// Every scope, in the order `--help` lists them.
+    pub const ALL: [Scope; 7] = [
+        Scope::Residence,
+        Scope::Mynumber,
+        Scope::MynumberNumber,
+        Scope::Jpki,
+        Scope::Age,
+        Scope::Counter,
+        Scope::Audit,
+    ];
+
+    /// The scope's name.
+    pub fn id(self) -> &'static str {
+        match self {
+            Scope::Residence => "residence",
+            Scope::Mynumber => "mynumber",
+            Scope::MynumberNumber => "mynumber:number",
+            Scope::Jpki => "jpki",
+            Scope::Age => "age",
+            Scope::Counter => "counter",
+            Scope::Audit => "audit",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.id() == s)
+    }
+}
+
+/// Parses a comma- or space-separated scope list; `all` means every scope.
+pub fn parse_scopes(text: &str) -> Result<Vec<Scope>, String> {
+    let mut out = Vec::new();
+    for part in text.split([',', ' ']).filter(|p| !p.is_empty()) {
+        if part == "all" {
+            return Ok(Scope::ALL.to_vec());
+        }
+        let s = Scope::parse(part).ok_or_else(|| {
+            format!(
+                "unknown scope {part:?}; scopes: {}, or all",
+                Scope::ALL.map(Scope::id).join(", ")
+            )
+        })?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return Err("no scope given".into());
+    }
+    Ok(out)
+}
+
+/// A key that passed authentication.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key's id (what audit records name).
+    pub key_id: String,
+    /// Its scopes.
+    pub scopes: Vec<Scope>,
+}
+
+impl Caller {
+    /// Whether the key has `s`.
+    pub fn has(&self, s: Scope) -> bool {
+        self.scopes.contains(&s)
+    }
+}
+
+/// A newly made key: the full token is shown once and never again.
+pub struct NewKey {
+    /// The row stored.
+    pub row: KeyRow,
+    /// `jpid_<id>_<secret>`.
+    pub token: zeroize::Zeroizing<String>,
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// Makes a key from OS randomness.
+pub fn new_key(name: &str, scopes: &[Scope], now: i64) -> Result<NewKey, getrandom::Error> {
+    let mut id = [0u8; 6];
+    let mut secret = zeroize::Zeroizing::new([0u8; 24]);
+    getrandom::getrandom(&mut id)?;
+    getrandom::getrandom(secret.as_mut())?;
+    let id = hex::encode(id);
+    let secret_hex = zeroize::Zeroizing::new(hex::encode(secret.as_ref()));
+    Ok(NewKey {
+        row: KeyRow {
+            id: id.clone(),
+            name: name.to_string(),
+            secret_sha256: sha256_hex(secret_hex.as_bytes()),
+            scopes: scopes.iter().map(|s| s.id()).collect::<Vec<_>>().join(" "),
+            created_at: now,
+            revoked_at: None,
+        },
+        token: zeroize::Zeroizing::new(format!("jpid_{id}_{}", secret_hex.as_str())),
+    })
+}
+
+/// Why a request was not authenticated. The messages never echo the key.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No key.
+    #[error("an API key is needed: send `Authorization: Bearer jpid_…`")]
+    Missing,
+    /// Not a jpid key, unknown, wrong secret or revoked: one answer for all, so that the
+    /// answer tells an attacker nothing.
+    #[error("the API key is not valid (unknown, wrong or revoked)")]
+    Invalid,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks tokens against the store, with a short cache so that a busy service does not read
+/// the key table for every request. A revoked key stops working within [`CACHE_TTL`].
+pub struct KeyCheck {
+    store: Store,
+    cache: Mutex<HashMap<String, (Option<KeyRow>, Instant)>>,
+}
+
+/// How long a key lookup is reused.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+impl KeyCheck {
+    /// Over `store`.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Authenticates `token` (`jpid_<id>_<secret>`).
+    pub async fn check(&self, token: &str) -> Result<Caller, AuthError> {
+        let mut parts = token.trim().splitn(3, '_');
+        let (Some("jpid"), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::Invalid);
+        };
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || secret.len() > 128 {
+            return Err(AuthError::Invalid);
+        }
+        let cached = {
+            let c = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.get(id)
+                .filter(|(_, t)| t.elapsed() < CACHE_TTL)
+                .map(|(row, _)| row.clone())
+        };
+        let row = match cached {
+            Some(row) => row,
+            None => {
+                let row = self.store.find_key(id).await?;
+                let mut c = self
+                    .cache
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if c.len() > 10_000 {
+                    c.clear();
+                }
+                c.insert(id.to_string(), (row.clone(), Instant::now()));
+                row
+            }
+        };
+        let Some(row) = row else {
+            return Err(AuthError::Invalid);
+        };
+        let given = sha256_hex(secret.as_bytes());
+        let same: bool = given.as_bytes().ct_eq(row.secret_sha256.as_bytes()).into();
+        if !same || row.revoked_at.is_some() {
+            return Err(AuthError::Invalid);
+        }
+        Ok(Caller {
+            key_id: row.id,
+            scopes: row.scopes.split(' ').filter_map(Scope::parse).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_strictly() {
+        assert_eq!(
+            parse_scopes("residence,jpki").unwrap(),
+            [Scope::Residence, Scope::Jpki]
+        );
+        assert_eq!(parse_scopes("all").unwrap().len(), Scope::ALL.len());
+        assert!(parse_scopes("residence,admin")
+            .unwrap_err()
+            .contains("admin"));
+        assert!(parse_scopes("").is_err());
+    }
+
+    #[tokio::test]
+    async fn keys_authenticate_only_with_their_secret_and_until_revoked() {
+        let dir = std::env::temp_dir().join(format!("jpid-auth-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}/a.sqlite3", dir.display());
+        let store = Store::open(Some(&url)).await.unwrap();
+        let k = new_key("t", &[Scope::Residence], 1).unwrap();
+        assert!(!k.row.secret_sha256.contains(&k.token[18..]));
+        store.insert_key(k.row.clone()).await.unwrap();
+        let check = KeyCheck::new(store.clone());
+        let caller = check.check(&k.token).await.unwrap();
+        assert!(caller.has(Scope::Residence) && !caller.has(Scope::Jpki));
+        let mut wrong = k.token.to_string();
+        let last = wrong.pop().unwrap();
+        wrong.push(if last == '0' { '1' } else { '0' });
+        assert!(matches!(check.check(&wrong).await, Err(AuthError::Invalid)));
+        assert!(matches!(
+            check.check("Bearer x").await,
+            Err(AuthError::Invalid)
+        ));
+        assert!(store.revoke_key(&k.row.id, 2).await.unwrap());
+        // A fresh checker (no cache) refuses the revoked key at once.
+        let check = KeyCheck::new(store);
+        assert!(matches!(
+            check.check(&k.token).await,
+            Err(AuthError::Invalid)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

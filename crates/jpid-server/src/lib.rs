@@ -1,0 +1,236 @@
+//! `jpid serve`: the verification service. It verifies what a card, a phone app or the CLI read
+//! with the same `jpid-verify` code as the CLI, keeps an audit record of every verification
+//! (committed before the answer leaves), and never stores a My Number, a PIN or an image.
+//!
+//! The HTTP API lives under `/v1` (described by `/v1/openapi.json`); `/` is the counter page,
+//! which reads cards with the server's own reader. Nothing but `/healthz` answers without a key.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod store;
+pub mod web;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use jpid_card::CardTransport;
+use jpid_verify::TrustStore;
+
+pub use audit::AuditLog;
+pub use auth::{Caller, KeyCheck, Scope};
+pub use error::ApiError;
+pub use store::{AuditRecord, Store, StoreError};
+
+/// Opens the server's card reader (for the counter page). Runs on a blocking thread.
+pub type ReaderFactory = Arc<dyn Fn() -> Result<Box<dyn CardTransport>, String> + Send + Sync>;
+
+/// Largest request body.
+pub const MAX_BODY: usize = 2 << 20;
+/// Longest time one request may take, body reading included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a JPKI login challenge lives.
+pub const CHALLENGE_TTL: Duration = Duration::from_secs(120);
+/// Most challenges outstanding at once (memory bound).
+pub const MAX_CHALLENGES: usize = 100_000;
+
+/// What `jpid serve` was asked to do.
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The trust store (production roots; test roots only when the operator asked by name).
+    pub trust: TrustStore,
+    /// The counter page's reader, and its description.
+    pub reader: Option<(String, ReaderFactory)>,
+    /// Challenges per second per key (token bucket refill rate); burst is 5 × this.
+    pub challenge_rate: u32,
+}
+
+/// Shared state.
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// API keys.
+    pub keys: KeyCheck,
+    /// Audit writer.
+    pub audit: AuditLog,
+    /// Trust.
+    pub trust: TrustStore,
+    /// Outstanding JPKI challenges: id → (nonce, expiry).
+    pub challenges: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    /// Challenge rate limit per key: id → (tokens, last refill).
+    pub buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Refill rate.
+    pub challenge_rate: f64,
+    /// Counter page sessions: token → (caller, expiry).
+    pub sessions: Mutex<HashMap<String, (Caller, Instant)>>,
+    /// The counter reader.
+    pub reader: Option<(String, ReaderFactory)>,
+    /// One card read at a time.
+    pub reader_lock: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    /// Builds the state (starts the audit writer on the current runtime).
+    pub fn new(store: Store, config: Config) -> Arc<Self> {
+        Arc::new(Self {
+            keys: KeyCheck::new(store.clone()),
+            audit: AuditLog::start(store.clone()),
+            store,
+            trust: config.trust,
+            challenges: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            challenge_rate: f64::from(config.challenge_rate.max(1)),
+            sessions: Mutex::new(HashMap::new()),
+            reader: config.reader,
+            reader_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The whole HTTP surface.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(api::openapi))
+        .route("/v1/residence/verify", post(api::residence))
+        .route("/v1/mynumber/text/verify", post(api::mynumber_text))
+        .route("/v1/jpki/challenges", post(api::challenge))
+        .route("/v1/jpki/login", post(api::login))
+        .route("/v1/jpki/signature/verify", post(api::signature))
+        .route("/v1/age/verify", post(api::age))
+        .route("/v1/audit", get(api::history))
+        .route("/", get(web::page))
+        .route("/login", post(web::login))
+        .route("/logout", post(web::logout))
+        .route("/ui/read", post(web::read))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(guard))
+        .with_state(state)
+}
+
+/// Timeouts and headers every answer gets.
+async fn guard(req: Request, next: Next) -> Response {
+    let mut resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            kind: "timeout",
+            message: format!("the request took longer than {REQUEST_TIMEOUT:?}"),
+        }
+        .into_response(),
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    resp
+}
+
+async fn healthz(State(s): State<Arc<AppState>>) -> Response {
+    // Nothing about the data: only that the service runs.
+    let _ = &s;
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// Authenticates a request by its `Authorization: Bearer` key, or by the counter page's session
+/// cookie (then a state-changing request must carry `X-Jpid-Page: 1`, which a cross-site form
+/// cannot send).
+pub(crate) async fn caller(
+    s: &AppState,
+    headers: &HeaderMap,
+    state_changing: bool,
+) -> Result<Caller, ApiError> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
+        let v = v
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
+        let token = v
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::unauthorized("use `Authorization: Bearer jpid_…`"))?;
+        return s.keys.check(token).await.map_err(|e| match e {
+            auth::AuthError::Store(e) => ApiError::internal(e),
+            e => ApiError::unauthorized(e.to_string()),
+        });
+    }
+    if let Some(c) = web::session(s, headers) {
+        if state_changing && headers.get("x-jpid-page").is_none() {
+            return Err(ApiError::forbidden(
+                "page requests must carry the X-Jpid-Page header",
+            ));
+        }
+        return Ok(c);
+    }
+    Err(ApiError::unauthorized(auth::AuthError::Missing.to_string()))
+}
+
+pub(crate) fn need(c: &Caller, scope: Scope) -> Result<(), ApiError> {
+    if c.has(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this key lacks the {:?} scope",
+            scope.id()
+        )))
+    }
+}
+
+/// Runs the service until Ctrl-C or SIGTERM. `ready` is called with the bound address.
+pub async fn serve(
+    store: Store,
+    config: Config,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), std::io::Error> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, config);
+    let app = router(state);
+    ready(addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+        })
+        .await
+}

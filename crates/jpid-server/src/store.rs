@@ -1,0 +1,612 @@
+//! The audit store and API keys: SQLite (default, one file) or PostgreSQL. Migrations run at
+//! start. Nothing here ever sees a My Number, a PIN or an image: [`AuditRecord`] has no field
+//! that could hold one.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio_postgres::NoTls;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not one jpid knows.
+    #[error("unknown database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    Url(String),
+    /// SQLite failed.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// Creating the database's directory failed.
+    #[error("cannot create {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+    /// A blocking task died.
+    #[error("database task failed: {0}")]
+    Task(String),
+    /// A row held something this jpid did not write.
+    #[error("unexpected row: {0}")]
+    Row(String),
+}
+
+/// One audit record: what was verified, for whom, with what result. Never personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditRecord {
+    /// Random id, returned to the caller as `audit_id`.
+    pub id: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// The API key's id (`web:<key id>` for the counter page).
+    pub key_id: String,
+    /// `residence`, `mynumber-text`, `jpki-login`, `jpki-signature`, `age`, …
+    pub method: String,
+    /// `genuine`, `not_genuine`, `valid`, `invalid`, `authenticated`, `rejected`, `over`, `not_over`.
+    pub result: String,
+    /// Reason codes, comma-separated.
+    pub reasons: String,
+    /// Certificate serial (hex) when one was involved.
+    pub cert_serial: Option<String>,
+    /// Certificate issuer when one was involved.
+    pub cert_issuer: Option<String>,
+    /// SHA-256 (hex) of the request body.
+    pub input_sha256: String,
+}
+
+/// A stored API key (the secret itself is never stored, only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyRow {
+    /// Public id.
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    #[serde(skip)]
+    pub secret_sha256: String,
+    /// Scopes, space-separated.
+    pub scopes: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Each migration once, in order. Both engines understand this SQL.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+    );
+    CREATE TABLE audit (
+        id TEXT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        key_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        result TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        cert_serial TEXT,
+        cert_issuer TEXT,
+        input_sha256 TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);",
+)];
+
+/// The store.
+#[derive(Clone)]
+pub enum Store {
+    /// SQLite: one connection for writes, one for reads, in WAL mode.
+    Sqlite {
+        /// Where.
+        path: PathBuf,
+        /// Writer.
+        write: Arc<Mutex<rusqlite::Connection>>,
+        /// Reader.
+        read: Arc<Mutex<rusqlite::Connection>>,
+    },
+    /// PostgreSQL: one client for writes, one for reads (each pipelines its queries).
+    Postgres {
+        /// The URL with any password removed, for messages.
+        shown: String,
+        /// Writer.
+        write: Arc<tokio_postgres::Client>,
+        /// Reader.
+        read: Arc<tokio_postgres::Client>,
+    },
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The default SQLite file: `$XDG_DATA_HOME/jpid/jpid.sqlite3`, else
+/// `~/.local/share/jpid/jpid.sqlite3`, else `./jpid.sqlite3`.
+pub fn default_sqlite_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/share"))
+        });
+    match base {
+        Some(b) => b.join("jpid").join("jpid.sqlite3"),
+        None => PathBuf::from("jpid.sqlite3"),
+    }
+}
+
+fn blocking_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Task(e.to_string())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let c = rusqlite::Connection::open(path)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL + synchronous=FULL: a committed record survives a crash of the process and of the
+    // machine. Group commit (one transaction per batch) keeps that affordable.
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    Ok(c)
+}
+
+impl Store {
+    /// Opens `url` (`sqlite://PATH`, `postgres://…`, `postgresql://…`) or, with `None`, the
+    /// default SQLite file, and runs the migrations.
+    pub async fn open(url: Option<&str>) -> Result<Self, StoreError> {
+        let url = url.map(str::trim);
+        match url {
+            None => Self::open_sqlite(default_sqlite_path()).await,
+            Some(u) if u.starts_with("sqlite://") => {
+                let p = u.trim_start_matches("sqlite://");
+                if p.is_empty() {
+                    return Err(StoreError::Url(u.to_string()));
+                }
+                Self::open_sqlite(PathBuf::from(p)).await
+            }
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Self::open_postgres(u).await
+            }
+            Some(u) => Err(StoreError::Url(u.to_string())),
+        }
+    }
+
+    async fn open_sqlite(path: PathBuf) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir(dir.to_path_buf(), e))?;
+        }
+        let p = path.clone();
+        let (write, read) = tokio::task::spawn_blocking(move || {
+            let mut w = open_sqlite(&p)?;
+            migrate_sqlite(&mut w)?;
+            let r = open_sqlite(&p)?;
+            Ok::<_, StoreError>((w, r))
+        })
+        .await
+        .map_err(blocking_err)??;
+        Ok(Self::Sqlite {
+            path,
+            write: Arc::new(Mutex::new(write)),
+            read: Arc::new(Mutex::new(read)),
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let connect = || async {
+            let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    log::error!("PostgreSQL connection ended: {e}");
+                }
+            });
+            Ok::<_, StoreError>(client)
+        };
+        let mut write = connect().await?;
+        migrate_postgres(&mut write).await?;
+        let read = connect().await?;
+        Ok(Self::Postgres {
+            shown: redact_url(url),
+            write: Arc::new(write),
+            read: Arc::new(read),
+        })
+    }
+
+    /// Which database, for people (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
+            Self::Postgres { shown, .. } => shown.clone(),
+        }
+    }
+
+    /// Commits a batch of audit records in one transaction; returns only once committed.
+    pub async fn insert_audit(&self, recs: Vec<AuditRecord>) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite { write, .. } => {
+                let write = write.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut c = lock(&write);
+                    let tx = c.transaction()?;
+                    {
+                        let mut st = tx.prepare_cached(
+                            "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        )?;
+                        for r in &recs {
+                            st.execute(rusqlite::params![
+                                r.id, r.at, r.key_id, r.method, r.result, r.reasons,
+                                r.cert_serial, r.cert_issuer, r.input_sha256
+                            ])?;
+                        }
+                    }
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { write, .. } => {
+                // One statement for the whole batch: an implicit transaction, one round trip.
+                let mut sql = String::from(
+                    "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256) VALUES ",
+                );
+                let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+                for (i, r) in recs.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    let b = i * 9;
+                    sql.push_str(&format!(
+                        "(${},${},${},${},${},${},${},${},${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9
+                    ));
+                    params.extend_from_slice(&[
+                        &r.id,
+                        &r.at,
+                        &r.key_id,
+                        &r.method,
+                        &r.result,
+                        &r.reasons,
+                        &r.cert_serial,
+                        &r.cert_issuer,
+                        &r.input_sha256,
+                    ]);
+                }
+                write.execute(sql.as_str(), &params).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The newest audit records, newest first, at most `limit` (≤ 1000).
+    pub async fn history(&self, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        let limit = i64::from(limit.min(1000));
+        const Q: &str =
+            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256
+                         FROM audit ORDER BY at DESC, id DESC LIMIT ";
+        match self {
+            Self::Sqlite { read, .. } => {
+                let read = read.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&read);
+                    let mut st = c.prepare_cached(&format!("{Q}?1"))?;
+                    let rows = st.query_map([limit], |r| {
+                        Ok(AuditRecord {
+                            id: r.get(0)?,
+                            at: r.get(1)?,
+                            key_id: r.get(2)?,
+                            method: r.get(3)?,
+                            result: r.get(4)?,
+                            reasons: r.get(5)?,
+                            cert_serial: r.get(6)?,
+                            cert_issuer: r.get(7)?,
+                            input_sha256: r.get(8)?,
+                        })
+                    })?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { read, .. } => {
+                let rows = read.query(&format!("{Q}$1"), &[&limit]).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(AuditRecord {
+                            id: r.try_get(0)?,
+                            at: r.try_get(1)?,
+                            key_id: r.try_get(2)?,
+                            method: r.try_get(3)?,
+                            result: r.try_get(4)?,
+                            reasons: r.try_get(5)?,
+                            cert_serial: r.try_get(6)?,
+                            cert_issuer: r.try_get(7)?,
+                            input_sha256: r.try_get(8)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Whether a record with this id exists.
+    pub async fn audit_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        match self {
+            Self::Sqlite { read, .. } => {
+                let read = read.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&read);
+                    let n: i64 =
+                        c.query_row("SELECT COUNT(*) FROM audit WHERE id = ?1", [&id], |r| {
+                            r.get(0)
+                        })?;
+                    Ok(n > 0)
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { read, .. } => {
+                let row = read
+                    .query_one("SELECT COUNT(*) FROM audit WHERE id = $1", &[&id])
+                    .await?;
+                Ok(row.try_get::<_, i64>(0)? > 0)
+            }
+        }
+    }
+
+    /// Deletes audit records older than `before` (Unix seconds); returns how many.
+    pub async fn purge(&self, before: i64) -> Result<u64, StoreError> {
+        match self {
+            Self::Sqlite { write, .. } => {
+                let write = write.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&write);
+                    let n = c.execute("DELETE FROM audit WHERE at < ?1", [before])?;
+                    Ok(n as u64)
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { write, .. } => Ok(write
+                .execute("DELETE FROM audit WHERE at < $1", &[&before])
+                .await?),
+        }
+    }
+
+    /// Stores a new key.
+    pub async fn insert_key(&self, k: KeyRow) -> Result<(), StoreError> {
+        const Q: &str =
+            "INSERT INTO api_keys (id, name, secret_sha256, scopes, created_at, revoked_at)";
+        match self {
+            Self::Sqlite { write, .. } => {
+                let write = write.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&write);
+                    c.execute(
+                        &format!("{Q} VALUES (?1, ?2, ?3, ?4, ?5, NULL)"),
+                        rusqlite::params![k.id, k.name, k.secret_sha256, k.scopes, k.created_at],
+                    )?;
+                    Ok(())
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { write, .. } => {
+                write
+                    .execute(
+                        &format!("{Q} VALUES ($1, $2, $3, $4, $5, NULL)"),
+                        &[&k.id, &k.name, &k.secret_sha256, &k.scopes, &k.created_at],
+                    )
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Every key, oldest first.
+    pub async fn list_keys(&self) -> Result<Vec<KeyRow>, StoreError> {
+        self.keys_where(None).await
+    }
+
+    /// One key by id.
+    pub async fn find_key(&self, id: &str) -> Result<Option<KeyRow>, StoreError> {
+        Ok(self
+            .keys_where(Some(id.to_string()))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn keys_where(&self, id: Option<String>) -> Result<Vec<KeyRow>, StoreError> {
+        const Q: &str =
+            "SELECT id, name, secret_sha256, scopes, created_at, revoked_at FROM api_keys";
+        match self {
+            Self::Sqlite { read, .. } => {
+                let read = read.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&read);
+                    let map = |r: &rusqlite::Row<'_>| {
+                        Ok(KeyRow {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            secret_sha256: r.get(2)?,
+                            scopes: r.get(3)?,
+                            created_at: r.get(4)?,
+                            revoked_at: r.get(5)?,
+                        })
+                    };
+                    let rows = match &id {
+                        Some(id) => c
+                            .prepare_cached(&format!("{Q} WHERE id = ?1"))?
+                            .query_map([id], map)?
+                            .collect::<Result<Vec<_>, _>>()?,
+                        None => c
+                            .prepare_cached(&format!("{Q} ORDER BY created_at, id"))?
+                            .query_map([], map)?
+                            .collect::<Result<Vec<_>, _>>()?,
+                    };
+                    Ok(rows)
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { read, .. } => {
+                let rows = match &id {
+                    Some(id) => read.query(&format!("{Q} WHERE id = $1"), &[id]).await?,
+                    None => {
+                        read.query(&format!("{Q} ORDER BY created_at, id"), &[])
+                            .await?
+                    }
+                };
+                rows.iter()
+                    .map(|r| {
+                        Ok(KeyRow {
+                            id: r.try_get(0)?,
+                            name: r.try_get(1)?,
+                            secret_sha256: r.try_get(2)?,
+                            scopes: r.try_get(3)?,
+                            created_at: r.try_get(4)?,
+                            revoked_at: r.try_get(5)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Marks a key revoked; false when there is no such key or it was already revoked.
+    pub async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        match self {
+            Self::Sqlite { write, .. } => {
+                let write = write.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = lock(&write);
+                    let n = c.execute(
+                        "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                        rusqlite::params![at, id],
+                    )?;
+                    Ok(n > 0)
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { write, .. } => Ok(write
+                .execute(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                    &[&at, &id],
+                )
+                .await?
+                > 0),
+        }
+    }
+}
+
+fn migrate_sqlite(c: &mut rusqlite::Connection) -> Result<(), StoreError> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )?;
+    let done: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            rusqlite::params![v, now()],
+        )?;
+        log::info!("database migrated to version {v}");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+async fn migrate_postgres(c: &mut tokio_postgres::Client) -> Result<(), StoreError> {
+    let tx = c.transaction().await?;
+    // Serialises concurrent starts of several servers on one database.
+    tx.batch_execute(
+        "SELECT pg_advisory_xact_lock(7364901);
+         CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let done: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[v, &now()],
+        )
+        .await?;
+        log::info!("database migrated to version {v}");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Unix seconds now (the service's clock; libraries below take time as a parameter).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((cred, host)) => match cred.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://jpid:hunter2@localhost/jpid"),
+            "postgres://jpid:***@localhost/jpid"
+        );
+        assert_eq!(
+            redact_url("postgres://jpid@localhost/jpid"),
+            "postgres://jpid@localhost/jpid"
+        );
+    }
+}
