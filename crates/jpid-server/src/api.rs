@@ -598,6 +598,31 @@ pub(crate) async fn history(
     Ok(Json(json!({"records": rows})).into_response())
 }
 
+pub(crate) async fn audit_one(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let who: Caller = caller(&s, &headers, false).await?;
+    need(&who, Scope::Audit)?;
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad("an audit id is 32 hex digits"));
+    }
+    match s
+        .store
+        .audit_record(&id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(r) => Ok(Json(json!({"record": r})).into_response()),
+        None => Err(ApiError {
+            status: axum::http::StatusCode::NOT_FOUND,
+            kind: "not_found",
+            message: format!("no audit record {id}"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

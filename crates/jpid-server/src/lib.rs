@@ -119,6 +119,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jpki/signature/verify", post(api::signature))
         .route("/v1/age/verify", post(api::age))
         .route("/v1/audit", get(api::history))
+        .route("/v1/audit/{id}", get(api::audit_one))
         .route("/", get(web::page))
         .route("/login", post(web::login))
         .route("/logout", post(web::logout))

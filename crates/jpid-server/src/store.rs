@@ -309,19 +309,7 @@ impl Store {
                 tokio::task::spawn_blocking(move || {
                     let c = lock(&read);
                     let mut st = c.prepare_cached(&format!("{Q}?1"))?;
-                    let rows = st.query_map([limit], |r| {
-                        Ok(AuditRecord {
-                            id: r.get(0)?,
-                            at: r.get(1)?,
-                            key_id: r.get(2)?,
-                            method: r.get(3)?,
-                            result: r.get(4)?,
-                            reasons: r.get(5)?,
-                            cert_serial: r.get(6)?,
-                            cert_issuer: r.get(7)?,
-                            input_sha256: r.get(8)?,
-                        })
-                    })?;
+                    let rows = st.query_map([limit], sqlite_audit)?;
                     Ok(rows.collect::<Result<Vec<_>, _>>()?)
                 })
                 .await
@@ -329,47 +317,32 @@ impl Store {
             }
             Self::Postgres { read, .. } => {
                 let rows = read.query(&format!("{Q}$1"), &[&limit]).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(AuditRecord {
-                            id: r.try_get(0)?,
-                            at: r.try_get(1)?,
-                            key_id: r.try_get(2)?,
-                            method: r.try_get(3)?,
-                            result: r.try_get(4)?,
-                            reasons: r.try_get(5)?,
-                            cert_serial: r.try_get(6)?,
-                            cert_issuer: r.try_get(7)?,
-                            input_sha256: r.try_get(8)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(pg_audit).collect()
             }
         }
     }
 
-    /// Whether a record with this id exists.
-    pub async fn audit_exists(&self, id: &str) -> Result<bool, StoreError> {
+    /// One record by id.
+    pub async fn audit_record(&self, id: &str) -> Result<Option<AuditRecord>, StoreError> {
+        const Q: &str =
+            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256
+                         FROM audit WHERE id = ";
         let id = id.to_string();
         match self {
             Self::Sqlite { read, .. } => {
                 let read = read.clone();
                 tokio::task::spawn_blocking(move || {
                     let c = lock(&read);
-                    let n: i64 =
-                        c.query_row("SELECT COUNT(*) FROM audit WHERE id = ?1", [&id], |r| {
-                            r.get(0)
-                        })?;
-                    Ok(n > 0)
+                    let mut st = c.prepare_cached(&format!("{Q}?1"))?;
+                    let mut rows = st.query_map([&id], sqlite_audit)?;
+                    Ok(rows.next().transpose()?)
                 })
                 .await
                 .map_err(blocking_err)?
             }
             Self::Postgres { read, .. } => {
-                let row = read
-                    .query_one("SELECT COUNT(*) FROM audit WHERE id = $1", &[&id])
-                    .await?;
-                Ok(row.try_get::<_, i64>(0)? > 0)
+                let rows = read.query(&format!("{Q}$1"), &[&id]).await?;
+                rows.iter().next().map(pg_audit).transpose()
             }
         }
     }
@@ -520,6 +493,34 @@ impl Store {
                 > 0),
         }
     }
+}
+
+fn sqlite_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        key_id: r.get(2)?,
+        method: r.get(3)?,
+        result: r.get(4)?,
+        reasons: r.get(5)?,
+        cert_serial: r.get(6)?,
+        cert_issuer: r.get(7)?,
+        input_sha256: r.get(8)?,
+    })
+}
+
+fn pg_audit(r: &tokio_postgres::Row) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        id: r.try_get(0)?,
+        at: r.try_get(1)?,
+        key_id: r.try_get(2)?,
+        method: r.try_get(3)?,
+        result: r.try_get(4)?,
+        reasons: r.try_get(5)?,
+        cert_serial: r.try_get(6)?,
+        cert_issuer: r.try_get(7)?,
+        input_sha256: r.try_get(8)?,
+    })
 }
 
 fn migrate_sqlite(c: &mut rusqlite::Connection) -> Result<(), StoreError> {

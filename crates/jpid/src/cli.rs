@@ -414,7 +414,6 @@ pub enum SimCommand {
 
 /// `jpid serve` options.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct ServeArgs {
     #[command(subcommand)]
     pub action: Option<ServeAction>,

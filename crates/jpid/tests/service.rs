@@ -1,0 +1,384 @@
+//! `jpid serve` as an eKYC backend uses it: dumps and JPKI logins from simulated cards posted to
+//! the API, against SQLite and against a real PostgreSQL that the test starts itself.
+
+mod support;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::service::*;
+
+/// `jpid --reader SIM residence read --out DIR` and the dump it wrote.
+fn residence_dump(sim: &str, dir: &Path) -> Vec<u8> {
+    let out = jpid()
+        .args([
+            "--reader",
+            sim,
+            "--json",
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 7)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(dir.join("card.json")).unwrap()
+}
+
+/// The whole API against one database.
+fn api_suite(db: &str) {
+    let dir = tmpdir(&format!("suite-{}", db.len()));
+    let server = serve(db, &["--trust", "test", "--reader", "sim:residence"]);
+    let addr = server.addr.as_str();
+    let (_, all) = make_key(db, "all");
+    let (_, age_only) = make_key(db, "age");
+
+    // Only /healthz answers without a key.
+    let a = request(addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!((a.status, a.json()["status"].clone()), (200, json!("ok")));
+    for (m, p) in [
+        ("GET", "/v1/openapi.json"),
+        ("POST", "/v1/residence/verify"),
+        ("POST", "/v1/jpki/challenges"),
+        ("GET", "/v1/audit"),
+        ("GET", "/"),
+        ("POST", "/ui/read"),
+    ] {
+        let a = request(addr, m, p, &[], b"{}").unwrap();
+        assert_eq!(
+            a.status,
+            401,
+            "{m} {p} answered without a key: {}",
+            a.text()
+        );
+    }
+    let a = call(
+        addr,
+        "GET",
+        "/v1/openapi.json",
+        "jpid_000000000000_nope",
+        b"",
+    );
+    assert_eq!(a.status, 401);
+    let a = call(addr, "GET", "/v1/openapi.json", &all, b"");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["openapi"], "3.0.3");
+
+    // A genuine residence card.
+    let dump = residence_dump("sim:residence", &dir.join("good"));
+    let a = call(addr, "POST", "/v1/residence/verify", &all, &dump);
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["genuine"], true, "{v}");
+    assert!(v["fields"].as_array().is_some_and(|f| !f.is_empty()));
+    let good_id = v["audit_id"].as_str().unwrap().to_string();
+    // A key without the scope is refused, and says which scope it lacks.
+    let a = call(addr, "POST", "/v1/residence/verify", &age_only, &dump);
+    assert_eq!(a.status, 403);
+    assert!(a.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("residence"));
+
+    // A tampered one is not genuine and says why.
+    let bad = residence_dump("sim:residence,tamper=face", &dir.join("bad"));
+    let v = call(addr, "POST", "/v1/residence/verify", &all, &bad).json();
+    assert_eq!(v["genuine"], false);
+    assert_eq!(v["reasons"][0]["code"], "image_altered", "{v}");
+    assert_eq!(v["fields"], json!([]), "no fields from a forgery");
+
+    // Malformed input: 400 with a message.
+    for (body, needle) in [
+        (&b""[..], "empty"),
+        (b"{\"schema\":", "not JSON"),
+        (b"[]", "residence-card dump"),
+        (
+            b"{\"schema\":\"jpid.residence-dump\",\"schema_version\":9}",
+            "schema_version",
+        ),
+    ] {
+        let a = call(addr, "POST", "/v1/residence/verify", &all, body);
+        assert_eq!(a.status, 400, "{}", a.text());
+        let m = a.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(m.contains(needle), "{m:?} lacks {needle:?}");
+    }
+    let mut edited: Value = serde_json::from_slice(&dump).unwrap();
+    edited["files"]["df3.signature"] = json!("AAAA");
+    let a = call(
+        addr,
+        "POST",
+        "/v1/residence/verify",
+        &all,
+        edited.to_string().as_bytes(),
+    );
+    assert_eq!(a.status, 400, "{}", a.text());
+    // Too large.
+    let huge = vec![b' '; 3 << 20];
+    let a = call(addr, "POST", "/v1/residence/verify", &all, &huge);
+    assert_eq!(a.status, 413);
+
+    // JPKI login with the simulated card: challenge, the card signs it, login; a replay fails.
+    let a = call(addr, "POST", "/v1/jpki/challenges", &all, b"");
+    assert_eq!(a.status, 200, "{}", a.text());
+    let ch = a.json();
+    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
+    assert_eq!(nonce.len(), 32);
+    std::fs::write(dir.join("nonce.bin"), &nonce).unwrap();
+    let out = jpid()
+        .args([
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--raw",
+            "--in",
+        ])
+        .arg(dir.join("nonce.bin"))
+        .arg("--out")
+        .arg(dir.join("nonce.sig"))
+        .env("JPID_PIN", "1234")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = jpid()
+        .args(["--reader", "sim:mynumber", "jpki", "certs", "--out"])
+        .arg(dir.join("certs"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = std::fs::read(dir.join("nonce.sig")).unwrap();
+    let cert = std::fs::read(dir.join("certs/auth.der")).unwrap();
+    let login = json!({
+        "challenge_id": ch["challenge_id"],
+        "signature": B64.encode(&sig),
+        "certificate": B64.encode(&cert),
+    })
+    .to_string();
+    let v = call(addr, "POST", "/v1/jpki/login", &all, login.as_bytes()).json();
+    assert_eq!(v["authenticated"], true, "{v}");
+    assert_eq!(
+        v["revocation"]["checked"], false,
+        "revocation must say it was not checked"
+    );
+    let login_id = v["audit_id"].as_str().unwrap().to_string();
+    let v = call(addr, "POST", "/v1/jpki/login", &all, login.as_bytes()).json();
+    assert_eq!(v["authenticated"], false);
+    assert_eq!(v["reasons"][0]["code"], "challenge_unknown");
+    // A signature over another nonce fails.
+    let ch2 = call(addr, "POST", "/v1/jpki/challenges", &all, b"{}").json();
+    let wrong = json!({"challenge_id": ch2["challenge_id"], "signature": B64.encode(&sig), "certificate": B64.encode(&cert)});
+    let v = call(
+        addr,
+        "POST",
+        "/v1/jpki/login",
+        &all,
+        wrong.to_string().as_bytes(),
+    )
+    .json();
+    assert_eq!(v["authenticated"], false);
+    assert_eq!(v["reasons"][0]["code"], "signature_invalid", "{v}");
+    // Strict schema.
+    let a = call(
+        addr,
+        "POST",
+        "/v1/jpki/login",
+        &all,
+        b"{\"challenge_id\":\"x\",\"signature\":\"\",\"certificate\":\"\",\"extra\":1}",
+    );
+    assert_eq!(a.status, 400);
+    assert!(a.text().contains("extra"));
+
+    // The same signature through the signature endpoint: valid, made with the auth key.
+    let body = json!({"digest_sha256": hex::encode(Sha256::digest(&nonce)), "signature": B64.encode(&sig), "certificate": B64.encode(&cert)});
+    let v = call(
+        addr,
+        "POST",
+        "/v1/jpki/signature/verify",
+        &all,
+        body.to_string().as_bytes(),
+    )
+    .json();
+    assert_eq!(
+        (v["valid"].clone(), v["key"].clone()),
+        (json!(true), json!("jpki-auth")),
+        "{v}"
+    );
+
+    // Every answer above has its audit record, with the input's hash and no personal data.
+    for id in [&good_id, &login_id] {
+        let a = call(addr, "GET", &format!("/v1/audit/{id}"), &all, b"");
+        assert_eq!(a.status, 200, "{}", a.text());
+    }
+    let r = call(addr, "GET", &format!("/v1/audit/{good_id}"), &all, b"").json();
+    assert_eq!(r["record"]["method"], "residence");
+    assert_eq!(
+        r["record"]["input_sha256"],
+        hex::encode(Sha256::digest(&dump))
+    );
+    let history = call(addr, "GET", "/v1/audit?limit=1000", &all, b"").text();
+    for secret in ["AB12345678CD", "1234\"", "999900000001"] {
+        assert!(!history.contains(secret), "the audit store holds {secret}");
+    }
+    let a = call(addr, "GET", "/v1/audit", &age_only, b"");
+    assert_eq!(a.status, 403);
+
+    // A revoked key stops working.
+    let (id, doomed) = make_key(db, "residence");
+    let out = jpid()
+        .args(["serve", "--db", db, "keys", "revoke", &id])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        call(addr, "POST", "/v1/residence/verify", &doomed, &dump).status,
+        401
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn service_api_on_sqlite() {
+    let dir = tmpdir("sqlite");
+    api_suite(&format!("sqlite://{}/audit.sqlite3", dir.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn service_api_on_postgresql() {
+    let pg = Postgres::start("api");
+    api_suite(&pg.url);
+}
+
+#[test]
+fn serve_with_no_db_flag_uses_sqlite_in_the_data_directory() {
+    let home = tmpdir("xdg");
+    let mut c = jpid();
+    c.env("XDG_DATA_HOME", &home)
+        .args(["--json", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    let addr = v["listening"].as_str().unwrap().to_string();
+    let a = request(&addr, "GET", "/healthz", &[], b"").unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(a.status, 200);
+    assert!(v["db"].as_str().unwrap().starts_with("sqlite://"));
+    assert!(home.join("jpid/jpid.sqlite3").exists());
+    assert_eq!(
+        v["trust"], "production",
+        "no test roots unless asked for by name"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Load, `kill -9`, restart: every request that got an answer has its audit record.
+fn survives_kill_9(db: &str) {
+    let dir = tmpdir(&format!("kill-{}", db.len()));
+    let dump = Arc::new(residence_dump("sim:residence", &dir));
+    let (_, key) = make_key(db, "residence,audit");
+    let mut server = serve(db, &["--trust", "test"]);
+    let addr = server.addr.clone();
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, key, dump, answered, stop) = (
+                addr.clone(),
+                key.clone(),
+                dump.clone(),
+                answered.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let auth = format!("Bearer {key}");
+                    match request(
+                        &addr,
+                        "POST",
+                        "/v1/residence/verify",
+                        &[("Authorization", &auth)],
+                        &dump,
+                    ) {
+                        Ok(a) if a.status == 200 => {
+                            let id = a.json()["audit_id"].as_str().unwrap().to_string();
+                            answered.lock().unwrap().push(id);
+                        }
+                        Ok(a) => panic!("unexpected answer {}: {}", a.status, a.text()),
+                        // The server died mid-request: no answer, so no promise.
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let load build up, then kill -9 while requests are in flight.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while answered.lock().unwrap().len() < 200 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() >= 50,
+        "only {} answers before the kill",
+        answered.len()
+    );
+    drop(server);
+    let server = serve(db, &["--trust", "test"]);
+    for id in &answered {
+        let a = call(&server.addr, "GET", &format!("/v1/audit/{id}"), &key, b"");
+        assert_eq!(
+            a.status, 200,
+            "answered request {id} has no audit record after kill -9"
+        );
+    }
+    eprintln!("{} answered requests, every one recorded", answered.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_answered_request_is_recorded_across_kill_9_sqlite() {
+    let dir = tmpdir("kill-sqlite");
+    survives_kill_9(&format!("sqlite://{}/audit.sqlite3", dir.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_answered_request_is_recorded_across_kill_9_postgresql() {
+    let pg = Postgres::start("kill");
+    survives_kill_9(&pg.url);
+}
