@@ -108,6 +108,14 @@ pub fn request(
             }
             body.extend_from_slice(&chunk[..n]);
         }
+    } else if let Some(n) = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        // Some servers keep the connection open despite `Connection: close`.
+        body.resize(n, 0);
+        r.read_exact(&mut body)?;
     } else {
         r.read_to_end(&mut body)?;
     }

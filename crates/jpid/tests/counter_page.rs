@@ -1,0 +1,247 @@
+//! The counter page in a real browser: headless Chromium driven through ChromeDriver (Debian
+//! `chromium` and `chromium-driver`, installed by scripts/test), reading a simulated card with the
+//! server's reader, end to end.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::service::*;
+
+struct Driver {
+    child: Child,
+    addr: String,
+    session: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = request(
+            &self.addr,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            &[],
+            b"",
+        );
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Driver {
+    fn start(profile: &std::path::Path) -> Driver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is not installed (Debian: apt-get install chromium chromium-driver; scripts/test does it)");
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while request(&addr, "GET", "/status", &[], b"")
+            .map(|a| a.json()["value"]["ready"] != true)
+            .unwrap_or(true)
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The flags this machine's closed network needs (no background connections).
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1200,1600",
+                     format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let a = request(
+            &addr,
+            "POST",
+            "/session",
+            &[("Content-Type", "application/json")],
+            caps.to_string().as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(a.status, 200, "new session: {}", a.text());
+        let session = a.json()["value"]["sessionId"].as_str().unwrap().to_string();
+        let mut d = Driver {
+            child,
+            addr,
+            session,
+        };
+        d.child.stdin.take();
+        d
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let p = format!("/session/{}{path}", self.session);
+        let body = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let a = request(
+            &self.addr,
+            method,
+            &p,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(a.status, 200, "{method} {path}: {}", a.text());
+        a.json()["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", json!({"url": url}));
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let p = format!("/session/{}/element", self.session);
+        let body = json!({"using": "css selector", "value": css}).to_string();
+        let a = request(
+            &self.addr,
+            "POST",
+            &p,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .unwrap();
+        (a.status == 200).then(|| a.json()["value"][ELEMENT].as_str().unwrap().to_string())
+    }
+
+    fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(e) = self.find(css) {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "{css} never appeared");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css);
+        self.cmd("POST", &format!("/element/{e}/clear"), json!({}));
+        self.cmd(
+            "POST",
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.wait_for(css);
+        self.cmd("POST", &format!("/element/{e}/click"), json!({}));
+    }
+
+    fn js(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    /// Waits until `script` returns something truthy, and returns it.
+    fn until(&self, script: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let v = self.js(script);
+            if !(v.is_null() || v == json!(false) || v == json!("")) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {script}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn screenshot(&self, name: &str) {
+        let png = self.cmd("GET", "/screenshot", json!(null));
+        if let Some(b64) = png.as_str() {
+            use base64::Engine;
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
+                let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+                let _ = std::fs::write(&path, bytes);
+                eprintln!("screenshot: {}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
+    let dir = tmpdir("browser");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, key) = make_key(&db, "counter,audit");
+    let (_, api_only) = make_key(&db, "residence");
+    let server = serve(
+        &db,
+        &[
+            "--trust",
+            "test",
+            "--reader",
+            "sim:residence,card-number=AB12345678CD",
+        ],
+    );
+    let base = format!("http://{}/", server.addr);
+    let d = Driver::start(&dir.join("profile"));
+
+    // Not signed in: the sign-in form only. A key without the counter scope signs in but cannot read.
+    d.goto(&base);
+    d.type_into("#key", "jpid_000000000000_wrong");
+    d.click("#signin");
+    d.until("return document.querySelector('.bad') && document.querySelector('.bad').textContent");
+    d.type_into("#key", &api_only);
+    d.click("#signin");
+    d.type_into("#card-number", "AB12345678CD");
+    d.click("#read");
+    let err = d.until("return document.getElementById('error').textContent");
+    assert!(err.as_str().unwrap().contains("counter"), "{err}");
+    d.click("nav button");
+
+    // The counter key: read, see GENUINE, the face photo and the fields.
+    d.type_into("#key", &key);
+    d.click("#signin");
+    d.type_into("#card-number", "AB12345678CD");
+    d.click("#read");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
+    assert_eq!(verdict, "GENUINE / 真正");
+    let face = d.until(
+        "const i = document.getElementById('img-face'); return i && i.complete && i.naturalWidth",
+    );
+    assert!(face.as_u64().unwrap() > 0, "the face photo did not render");
+    let rows = d.js("return document.querySelectorAll('#fields tr').length");
+    assert!(rows.as_u64().unwrap() >= 1, "no fields shown");
+    d.screenshot("counter-genuine.png");
+    // Nothing typed reaches a URL.
+    let url = d.cmd("GET", "/url", json!(null));
+    assert!(!url.as_str().unwrap().contains("AB12345678CD"), "{url}");
+
+    // A wrong card number: a clear error, no verdict.
+    d.type_into("#card-number", "AB12345678CE");
+    d.click("#read");
+    let err = d.until("return document.getElementById('error').textContent");
+    assert!(err.as_str().unwrap().contains("card"), "{err}");
+    assert_eq!(
+        d.js("return document.getElementById('verdict').textContent"),
+        ""
+    );
+
+    // The history page lists the read from the audit store.
+    d.click("#show-history");
+    let n = d.until("const r = document.querySelectorAll('#history tbody tr'); return r.length && [...r].some(x => x.textContent.includes('genuine')) && r.length");
+    assert!(n.as_u64().unwrap() >= 1);
+    let history = d.js("return document.getElementById('history').textContent");
+    assert!(!history.as_str().unwrap().contains("AB12345678CD"));
+    d.screenshot("counter-history.png");
+    drop(d);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
