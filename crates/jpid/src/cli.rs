@@ -107,7 +107,8 @@ pub enum Command {
     /// data was genuine: no name, no My Number, no birth date.
     ///
     /// Method `text` reads the birth date from the card-face entry auxiliary AP with 照合番号B
-    /// (or the PIN) and proves it signed by J-LIS. Other methods are not built yet.
+    /// (or the PIN) and proves it signed by J-LIS. Method `jpki` reads the birth date from the JPKI
+    /// signature certificate after the signature password and checks its chain.
     ///
     /// Example: echo 02010120351234 | jpid age --over 20 --pin-stdin
     #[command(after_help = PIN_HELP)]
