@@ -554,10 +554,16 @@ fn may_sign_crls(issuer: &ParsedCert) -> bool {
 ///
 /// Immutable once built; to reload, build a new store and swap it in (for example behind an
 /// `RwLock<Arc<CrlStore>>`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CrlStore {
     crls: Vec<LoadedCrl>,
     max_bytes: u64,
+}
+
+impl Default for CrlStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl CrlStore {
@@ -946,6 +952,7 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+        assert!(CrlStore::default().add_bytes("sign.crl", good).is_ok());
         let mut small = CrlStore::new().with_max_bytes(100);
         assert!(matches!(
             small.add_bytes("big.crl", good),
