@@ -89,12 +89,12 @@ pub(crate) fn name(attrs: &[Attr<'_>]) -> Result<Name, PkiError> {
     Ok(RdnSequence(rdns))
 }
 
-/// A calendar date at 00:00:00 UTC, for certificate validity. Fixed dates only: the generator
-/// never reads the clock.
+/// A calendar date at 00:00:00 UTC (year, month, day), for certificate validity and CRL times.
+/// Fixed dates only: the generator never reads the clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Day(pub u16, pub u8, pub u8);
+pub struct Day(pub u16, pub u8, pub u8);
 
-fn utc(day: Day) -> Result<Time, PkiError> {
+pub(crate) fn utc(day: Day) -> Result<Time, PkiError> {
     let what = || format!("date {:04}-{:02}-{:02}", day.0, day.1, day.2);
     let dt = DateTime::new(day.0, day.1, day.2, 0, 0, 0).map_err(PkiError::der(what()))?;
     // UTCTime up to 2049 as RFC 5280 §4.1.2.5 requires.
@@ -116,7 +116,10 @@ pub(crate) fn key_id(spki: &SubjectPublicKeyInfoOwned) -> Result<OctetString, Pk
     OctetString::new(digest.get(..20).unwrap_or_default()).map_err(PkiError::der("key identifier"))
 }
 
-fn ext<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Extension, PkiError> {
+pub(crate) fn ext<T: Encode + AssociatedOid>(
+    value: &T,
+    critical: bool,
+) -> Result<Extension, PkiError> {
     let what = || format!("extension {}", T::OID);
     let der = value.to_der().map_err(PkiError::der(what()))?;
     let extn_value = OctetString::new(der).map_err(PkiError::der(what()))?;
@@ -195,7 +198,7 @@ pub(crate) enum SignerKey<'a> {
 }
 
 impl SignerKey<'_> {
-    fn algorithm(&self) -> Result<AlgorithmIdentifierOwned, PkiError> {
+    pub(crate) fn algorithm(&self) -> Result<AlgorithmIdentifierOwned, PkiError> {
         Ok(match self {
             // RFC 4055 §5: parameters are NULL for sha256WithRSAEncryption.
             Self::Rsa(_) => AlgorithmIdentifierOwned {
@@ -211,7 +214,7 @@ impl SignerKey<'_> {
         })
     }
 
-    fn sign(&self, what: &str, tbs: &[u8]) -> Result<Vec<u8>, PkiError> {
+    pub(crate) fn sign(&self, what: &str, tbs: &[u8]) -> Result<Vec<u8>, PkiError> {
         let digest = Sha256::digest(tbs);
         match self {
             Self::Rsa(key) => key

@@ -80,6 +80,26 @@ fixture_consts! {
     JPKI_HOLDER_SIGN_PEM = "jpki-holder-sign.pem";
     /// Default holder's signature private key, PKCS#8 DER.
     JPKI_HOLDER_SIGN_KEY_PK8 = "jpki-holder-sign-key.pk8";
+    /// Revoked holder's user-authentication certificate, DER.
+    JPKI_REVOKED_AUTH_DER = "jpki-revoked-auth.der";
+    /// Revoked holder's user-authentication certificate, PEM.
+    JPKI_REVOKED_AUTH_PEM = "jpki-revoked-auth.pem";
+    /// Revoked holder's user-authentication private key, PKCS#8 DER.
+    JPKI_REVOKED_AUTH_KEY_PK8 = "jpki-revoked-auth-key.pk8";
+    /// Revoked holder's signature certificate, DER.
+    JPKI_REVOKED_SIGN_DER = "jpki-revoked-sign.der";
+    /// Revoked holder's signature certificate, PEM.
+    JPKI_REVOKED_SIGN_PEM = "jpki-revoked-sign.pem";
+    /// Revoked holder's signature private key, PKCS#8 DER.
+    JPKI_REVOKED_SIGN_KEY_PK8 = "jpki-revoked-sign-key.pk8";
+    /// CRL of the TEST user-authentication root, DER.
+    JPKI_AUTH_CRL_DER = "jpki-auth-crl.der";
+    /// CRL of the TEST user-authentication root, PEM.
+    JPKI_AUTH_CRL_PEM = "jpki-auth-crl.pem";
+    /// CRL of the TEST digital-signature root, DER.
+    JPKI_SIGN_CRL_DER = "jpki-sign-crl.der";
+    /// CRL of the TEST digital-signature root, PEM.
+    JPKI_SIGN_CRL_PEM = "jpki-sign-crl.pem";
     /// TEST CVC issuer key standing for the text AP (id 9000033), PKCS#8 DER.
     CVC_9000033_KEY_PK8 = "cvc-9000033-key.pk8";
     /// TEST CVC issuer key standing for the card-face AP (id 9000023), PKCS#8 DER.
@@ -120,7 +140,11 @@ impl core::fmt::Debug for FixtureFile {
 }
 
 fn pem_cert(name: &'static str, der: &[u8]) -> Result<Vec<u8>, PkiError> {
-    der::pem::encode_string("CERTIFICATE", LineEnding::LF, der)
+    pem(name, "CERTIFICATE", der)
+}
+
+fn pem(name: &'static str, label: &'static str, der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    der::pem::encode_string(label, LineEnding::LF, der)
         .map(String::into_bytes)
         .map_err(|e| PkiError::Der {
             what: name.to_owned(),
@@ -246,6 +270,15 @@ fn readme(seed: &[u8], files: &[FixtureFile]) -> String {
     );
     let _ = writeln!(
         s,
+        "- CRLs (RFC 5280 §5, v2, sha256WithRSAEncryption, cRLNumber 1 and authorityKeyIdentifier, \
+         nothing critical): one per JPKI root, thisUpdate 2025-01-01, nextUpdate 2029-01-01. Each \
+         revokes the certificate of that purpose of the synthetic holder `JPIDTEST-REVOKED-0000000001` \
+         (revocationDate 2024-12-01; reasonCode keyCompromise for auth, affiliationChanged for sign); \
+         the default holder is not revoked. Check with `openssl verify -crl_check -attime <a 2025 \
+         unix time> -CAfile ROOT.pem -CRLfile CRL.pem EE.pem`."
+    );
+    let _ = writeln!(
+        s,
         "- J-LIS CVC issuer keys: TEST ids `9000033` (text AP), `9000023` (card-face AP) and \
          `9000020` (MF chain), deliberately distinct from the production ids 5000033/5000023/5000020 \
          and the J-LIS test-card ids 6000033/6000023/6000020. Only the key pairs exist so far."
@@ -256,7 +289,7 @@ fn readme(seed: &[u8], files: &[FixtureFile]) -> String {
 impl TestPki {
     /// Every fixture file this PKI produces, in a fixed order, `README.md` last.
     pub fn fixture_files(&self) -> Result<Vec<FixtureFile>, PkiError> {
-        let mut f = Files(Vec::with_capacity(28));
+        let mut f = Files(Vec::with_capacity(40));
         let h = self.jpki_holder();
         let holder = h.holder();
 
@@ -348,6 +381,50 @@ impl TestPki {
             rsa_pkcs8("jpki-holder-sign", h.sign().private_key())?,
             format!("Private key of {who}'s signature certificate (EF 001A)"),
         );
+
+        let r = self.jpki_revoked_holder();
+        let who = format!("`CN={}` ({})", r.holder().cert_id, r.holder().name);
+        f.cert(
+            "jpki-revoked-auth.der",
+            "jpki-revoked-auth.pem",
+            r.auth().cert_der(),
+            &format!("JPKI user-authentication certificate of synthetic holder {who}, REVOKED by `jpki-auth-crl`"),
+        )?;
+        f.add(
+            "jpki-revoked-auth-key.pk8",
+            rsa_pkcs8("jpki-revoked-auth", r.auth().private_key())?,
+            format!("Private key of {who}'s authentication certificate"),
+        );
+        f.cert(
+            "jpki-revoked-sign.der",
+            "jpki-revoked-sign.pem",
+            r.sign().cert_der(),
+            &format!(
+                "JPKI signature certificate of synthetic holder {who}, REVOKED by `jpki-sign-crl`"
+            ),
+        )?;
+        f.add(
+            "jpki-revoked-sign-key.pk8",
+            rsa_pkcs8("jpki-revoked-sign", r.sign().private_key())?,
+            format!("Private key of {who}'s signature certificate"),
+        );
+        for (der_name, pem_name, der, what) in [
+            (
+                "jpki-auth-crl.der",
+                "jpki-auth-crl.pem",
+                self.jpki_auth_crl(),
+                "CRL of the TEST user-authentication root (revokes the revoked holder's authentication certificate)",
+            ),
+            (
+                "jpki-sign-crl.der",
+                "jpki-sign-crl.pem",
+                self.jpki_sign_crl(),
+                "CRL of the TEST digital-signature root (revokes the revoked holder's signature certificate)",
+            ),
+        ] {
+            f.add(der_name, der.to_vec(), format!("{what}, DER"));
+            f.add(pem_name, pem(pem_name, "X509 CRL", der)?, format!("{what}, PEM"));
+        }
 
         for (issuer, name, what) in [
             (

@@ -180,6 +180,27 @@ impl JpkiHolder {
         }
     }
 
+    /// The synthetic holder whose certificates the test CRLs revoke: 失効　次郎 (失効 =
+    /// "revoked"), male, born 2005-04-02, at 大阪府大阪市中央区大手前２－１－２２ (a prefectural
+    /// office, not a residence).
+    pub fn revoked_synthetic() -> Self {
+        let name = "失効\u{3000}次郎".to_owned();
+        let address = "大阪府大阪市中央区大手前２－１－２２".to_owned();
+        Self {
+            cert_id: "JPIDTEST-REVOKED-0000000001".to_owned(),
+            name_substitute: name.clone(),
+            name,
+            gender: Gender::Male,
+            date_of_birth: BirthDate {
+                year: 2005,
+                month: 4,
+                day: 2,
+            },
+            address_substitute: address.clone(),
+            address,
+        }
+    }
+
     /// Checks the attributes before any certificate is issued.
     pub fn validate(&self) -> Result<(), PkiError> {
         let bad = |field, reason| Err(PkiError::InvalidHolder { field, reason });

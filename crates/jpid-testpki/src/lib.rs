@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod cert;
+mod crl;
 mod cvc;
 mod derive;
 mod error;
@@ -50,9 +51,10 @@ use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
-use cert::{Attr, CertSpec, Day, SignerKey};
+use cert::{Attr, CertSpec, SignerKey};
 
-pub use cert::{ECDSA_WITH_SHA256, SHA256_WITH_RSA};
+pub use cert::{Day, ECDSA_WITH_SHA256, SHA256_WITH_RSA};
+pub use crl::{issue_crl, CrlEntry, CrlSpec};
 pub use cvc::{CvcCaKey, CvcIssuer};
 pub use derive::derive_rng;
 pub use error::PkiError;
@@ -61,6 +63,7 @@ pub use holder::{
     BirthDate, Gender, JpkiHolder, OID_JPKI_ADDRESS, OID_JPKI_ADDRESS_SUBSTITUTE,
     OID_JPKI_DATE_OF_BIRTH, OID_JPKI_GENDER, OID_JPKI_NAME, OID_JPKI_NAME_SUBSTITUTE,
 };
+pub use x509_cert::ext::pkix::CrlReason;
 
 /// The seed the committed fixtures were generated from.
 pub const DEFAULT_SEED: &[u8] = b"jpid test pki v1";
@@ -71,6 +74,13 @@ pub const RSA_BITS: usize = 2048;
 const ROOT_VALIDITY: (Day, Day) = (Day(2024, 1, 1), Day(2040, 1, 1));
 const ZAIRYU_EE_VALIDITY: (Day, Day) = (Day(2024, 1, 1), Day(2034, 1, 1));
 const JPKI_EE_VALIDITY: (Day, Day) = (Day(2024, 1, 1), Day(2029, 1, 1));
+/// The committed JPKI CRLs: issued 2025-01-01, next update 2029-01-01 (when the holder
+/// certificates expire), so they are current at every date the tests use.
+pub const JPKI_CRL_THIS_UPDATE: Day = Day(2025, 1, 1);
+/// See [`JPKI_CRL_THIS_UPDATE`].
+pub const JPKI_CRL_NEXT_UPDATE: Day = Day(2029, 1, 1);
+/// When the committed CRLs say the revoked holder's certificates were revoked.
+pub const JPKI_REVOKED_ON: Day = Day(2024, 12, 1);
 
 const MOJ_TEST: [Attr<'static>; 3] = [
     Attr::C("JP"),
@@ -249,6 +259,9 @@ pub struct TestPki {
     jpki_auth_ca: RsaCredential,
     jpki_sign_ca: RsaCredential,
     jpki_holder: JpkiHolderCredentials,
+    jpki_revoked_holder: JpkiHolderCredentials,
+    jpki_auth_crl: Vec<u8>,
+    jpki_sign_crl: Vec<u8>,
     cvc: [CvcCaKey; 3],
     card_ap_keys: [RsaPrivateKey; 2],
 }
@@ -551,6 +564,14 @@ impl TestPki {
         ];
 
         let jpki_holder = issue_holder(seed, &jpki_auth_ca, &jpki_sign_ca, &JpkiHolder::default())?;
+        let jpki_revoked_holder = issue_holder(
+            seed,
+            &jpki_auth_ca,
+            &jpki_sign_ca,
+            &JpkiHolder::revoked_synthetic(),
+        )?;
+        let (jpki_auth_crl, jpki_sign_crl) =
+            default_crls(&jpki_auth_ca, &jpki_sign_ca, &jpki_revoked_holder)?;
         let card_ap_keys = [
             rsa_key(seed, "mynumber/text-ap")?,
             rsa_key(seed, "mynumber/surface-ap")?,
@@ -565,6 +586,9 @@ impl TestPki {
             jpki_auth_ca,
             jpki_sign_ca,
             jpki_holder,
+            jpki_revoked_holder,
+            jpki_auth_crl,
+            jpki_sign_crl,
             cvc,
             card_ap_keys,
         })
@@ -641,6 +665,25 @@ impl TestPki {
         &self.jpki_holder
     }
 
+    /// The synthetic holder whose certificates the committed CRLs revoke
+    /// ([`JpkiHolder::revoked_synthetic`]).
+    pub fn jpki_revoked_holder(&self) -> &JpkiHolderCredentials {
+        &self.jpki_revoked_holder
+    }
+
+    /// CRL of the TEST user-authentication root, DER: number 1, current from
+    /// [`JPKI_CRL_THIS_UPDATE`] to [`JPKI_CRL_NEXT_UPDATE`], revoking the revoked holder's
+    /// authentication certificate (keyCompromise, on [`JPKI_REVOKED_ON`]).
+    pub fn jpki_auth_crl(&self) -> &[u8] {
+        &self.jpki_auth_crl
+    }
+
+    /// CRL of the TEST digital-signature root, DER: number 1, same dates, revoking the revoked
+    /// holder's signature certificate (affiliationChanged: the holder moved).
+    pub fn jpki_sign_crl(&self) -> &[u8] {
+        &self.jpki_sign_crl
+    }
+
     /// The TEST CVC issuer key standing for `issuer`.
     pub fn cvc_key(&self, issuer: CvcIssuer) -> &CvcCaKey {
         match issuer {
@@ -654,6 +697,41 @@ impl TestPki {
     pub fn cvc_keys(&self) -> &[CvcCaKey] {
         &self.cvc
     }
+}
+
+/// The committed CRLs of the two JPKI roots (auth, sign), each revoking the revoked holder's
+/// certificate of that purpose.
+fn default_crls(
+    auth_ca: &RsaCredential,
+    sign_ca: &RsaCredential,
+    revoked: &JpkiHolderCredentials,
+) -> Result<(Vec<u8>, Vec<u8>), PkiError> {
+    let crl = |ca: &RsaCredential, cert: &RsaCredential, reason| -> Result<Vec<u8>, PkiError> {
+        let serial = cert
+            .certificate()?
+            .tbs_certificate
+            .serial_number
+            .as_bytes()
+            .to_vec();
+        issue_crl(
+            &ca.cert_der,
+            &ca.key,
+            &CrlSpec {
+                number: 1,
+                this_update: JPKI_CRL_THIS_UPDATE,
+                next_update: JPKI_CRL_NEXT_UPDATE,
+                revoked: vec![CrlEntry {
+                    serial,
+                    revoked_on: JPKI_REVOKED_ON,
+                    reason: Some(reason),
+                }],
+            },
+        )
+    };
+    Ok((
+        crl(auth_ca, &revoked.auth, CrlReason::KeyCompromise)?,
+        crl(sign_ca, &revoked.sign, CrlReason::AffiliationChanged)?,
+    ))
 }
 
 /// Parses the committed fixtures (embedded with `include_bytes!`, see [`fixtures`]) into a
@@ -705,6 +783,21 @@ pub fn load_default() -> Result<TestPki, PkiError> {
                 f::JPKI_HOLDER_SIGN_KEY_PK8,
             )?,
         },
+        jpki_revoked_holder: JpkiHolderCredentials {
+            holder: JpkiHolder::revoked_synthetic(),
+            auth: RsaCredential::load(
+                "jpki-revoked-auth",
+                f::JPKI_REVOKED_AUTH_DER,
+                f::JPKI_REVOKED_AUTH_KEY_PK8,
+            )?,
+            sign: RsaCredential::load(
+                "jpki-revoked-sign",
+                f::JPKI_REVOKED_SIGN_DER,
+                f::JPKI_REVOKED_SIGN_KEY_PK8,
+            )?,
+        },
+        jpki_auth_crl: f::JPKI_AUTH_CRL_DER.to_vec(),
+        jpki_sign_crl: f::JPKI_SIGN_CRL_DER.to_vec(),
         cvc: [
             cvc(CvcIssuer::TextAp, "cvc-9000033", f::CVC_9000033_KEY_PK8)?,
             cvc(CvcIssuer::CardFaceAp, "cvc-9000023", f::CVC_9000023_KEY_PK8)?,

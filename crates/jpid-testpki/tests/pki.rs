@@ -611,3 +611,129 @@ fn openssl_verifies_every_chain() {
     ]);
     assert!(!ok);
 }
+
+// ---- CRLs -----------------------------------------------------------------------------------
+
+/// Whether the openssl CLI runs; the CRL tests below skip (saying so) without it.
+fn have_openssl() -> bool {
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: the openssl CLI is not on PATH (scripts/test installs it)");
+    }
+    ok
+}
+
+#[test]
+fn crls_revoke_only_the_revoked_holder() {
+    let pki = load_default().unwrap();
+    for (crl, ca, revoked, good) in [
+        (
+            fixtures::JPKI_AUTH_CRL_DER,
+            pki.jpki_auth_ca(),
+            pki.jpki_revoked_holder().auth(),
+            pki.jpki_holder().auth(),
+        ),
+        (
+            fixtures::JPKI_SIGN_CRL_DER,
+            pki.jpki_sign_ca(),
+            pki.jpki_revoked_holder().sign(),
+            pki.jpki_holder().sign(),
+        ),
+    ] {
+        let list = x509_cert::crl::CertificateList::from_der(crl).unwrap();
+        let tbs = &list.tbs_cert_list;
+        assert_eq!(
+            tbs.issuer,
+            ca.certificate().unwrap().tbs_certificate.subject
+        );
+        let serials: Vec<_> = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .map(|r| r.serial_number.clone())
+            .collect();
+        assert_eq!(
+            serials,
+            [revoked.certificate().unwrap().tbs_certificate.serial_number]
+        );
+        assert!(!serials.contains(&good.certificate().unwrap().tbs_certificate.serial_number));
+        // Signed by the CA's key, over the TBSCertList as encoded.
+        assert_eq!(list.signature_algorithm, tbs.signature);
+        let digest = Sha256::digest(raw_tbs(crl));
+        ca.public_key()
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &digest,
+                list.signature.as_bytes().unwrap(),
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        pki.jpki_revoked_holder().holder(),
+        &JpkiHolder::revoked_synthetic()
+    );
+}
+
+#[test]
+fn openssl_reads_the_crls_and_agrees_on_revocation() {
+    if !have_openssl() {
+        return;
+    }
+    for purpose in ["auth", "sign"] {
+        let crl_der = format!("jpki-{purpose}-crl.der");
+        let (ok, text) = openssl(&["crl", "-inform", "DER", "-in", &crl_der, "-noout", "-text"]);
+        assert!(ok, "openssl crl rejected {crl_der}: {text}");
+        assert!(
+            text.contains("Next Update: Jan  1 00:00:00 2029 GMT"),
+            "{text}"
+        );
+        let ca = format!("jpki-{purpose}-ca.pem");
+        let crl = format!("jpki-{purpose}-crl.pem");
+        let run = |ee: &str| {
+            openssl(&[
+                "verify",
+                "-x509_strict",
+                "-crl_check",
+                "-attime",
+                ATTIME_2025,
+                "-CAfile",
+                &ca,
+                "-CRLfile",
+                &crl,
+                ee,
+            ])
+        };
+        let good = format!("jpki-holder-{purpose}.pem");
+        let (ok, text) = run(&good);
+        assert!(
+            ok && text.contains(&format!("{good}: OK")),
+            "{good}: {text}"
+        );
+        let revoked = format!("jpki-revoked-{purpose}.pem");
+        let (ok, text) = run(&revoked);
+        assert!(
+            !ok && text.contains("certificate revoked"),
+            "{revoked}: {text}"
+        );
+        // The other root's CRL does not cover this root: openssl finds no CRL (unable to get CRL).
+        let other = if purpose == "auth" { "sign" } else { "auth" };
+        let (ok, text) = openssl(&[
+            "verify",
+            "-crl_check",
+            "-attime",
+            ATTIME_2025,
+            "-CAfile",
+            &ca,
+            "-CRLfile",
+            &format!("jpki-{other}-crl.pem"),
+            &good,
+        ]);
+        assert!(
+            !ok && text.contains("unable to get certificate CRL"),
+            "{text}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 
 use crate::proof::{UnixTime, Verified};
+use crate::revocation::{self, RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::ParsedCert;
 
@@ -107,6 +108,9 @@ pub struct JpkiCertProof {
     pub at: UnixTime,
     /// Whether test roots were trusted.
     pub trust_mode: TrustMode,
+    /// What revocation checking found: `NotChecked`, `Good` (with the CRL used) or, under
+    /// [`RevocationPolicy::BestEffort`], `Unknown`.
+    pub revocation: RevocationStatus,
 }
 
 /// The outcome of [`verify_certificate`].
@@ -120,11 +124,17 @@ pub struct CertVerdict {
     pub serial: String,
     /// notBefore, notAfter.
     pub validity: (UnixTime, UnixTime),
-    /// Why not valid (empty when valid): `certificate_malformed`, `unknown_issuer`,
-    /// `certificate_expired`, `certificate_not_yet_valid`.
+    /// Why not valid (empty when valid): `not_end_entity`, `unknown_issuer`,
+    /// `certificate_expired`, `certificate_not_yet_valid`, `certificate_revoked`,
+    /// `revocation_unknown` (only under [`RevocationPolicy::Required`]).
     pub reasons: Vec<(&'static str, String)>,
-    /// Revocation is never checked here: no CRL source is wired in yet.
+    /// What does not make it invalid but should be said: `revocation_unknown` under
+    /// [`RevocationPolicy::BestEffort`].
+    pub warnings: Vec<(&'static str, String)>,
+    /// True when a revocation source answered (good or revoked).
     pub revocation_checked: bool,
+    /// The revocation status found.
+    pub revocation: RevocationStatus,
     proof: Option<Verified<JpkiCertProof>>,
 }
 
@@ -139,13 +149,14 @@ impl CertVerdict {
     }
 }
 
-/// Checks `der` chains to a JPKI root of `purpose` in `trust` and is valid at `at`.
-/// Revocation is not checked (the verdict says so).
+/// Checks `der` chains to a JPKI root of `purpose` in `trust`, is valid at `at`, and (as
+/// `revocation` demands) is not revoked at `at` according to the root's CRL.
 pub fn verify_certificate(
     der: &[u8],
     purpose: Purpose,
     trust: &TrustStore,
     at: UnixTime,
+    revocation: RevocationPolicy<'_>,
 ) -> Result<CertVerdict, crate::x509::X509Error> {
     let cert = ParsedCert::parse(der)?;
     let mut reasons = Vec::new();
@@ -161,12 +172,14 @@ pub fn verify_certificate(
         ));
     }
     let mut anchor = None;
+    let mut issuer = None;
     for a in trust.for_purpose(purpose) {
         let Ok(root) = ParsedCert::parse(a.der()) else {
             continue;
         };
         if cert.issued_by_name(&root) && cert.verify_signed_by(&root).is_ok() && root.valid_at(at) {
             anchor = Some(a.name().to_string());
+            issuer = Some(root);
             break;
         }
     }
@@ -192,6 +205,9 @@ pub fn verify_certificate(
             format!("valid only from {}", nb.to_rfc3339()),
         ));
     }
+    let (status, reason, warning) = revocation::apply(revocation, &cert, issuer.as_ref(), at);
+    reasons.extend(reason);
+    let warnings: Vec<_> = warning.into_iter().collect();
     let proof = match (&anchor, reasons.is_empty()) {
         (Some(anchor), true) => Some(Verified::new(JpkiCertProof {
             purpose,
@@ -199,6 +215,7 @@ pub fn verify_certificate(
             anchor: anchor.clone(),
             at,
             trust_mode: trust.mode(),
+            revocation: status.clone(),
         })),
         _ => None,
     };
@@ -208,7 +225,9 @@ pub fn verify_certificate(
         serial: cert.serial_hex(),
         validity: (nb, na),
         reasons,
-        revocation_checked: false,
+        warnings,
+        revocation_checked: status.checked(),
+        revocation: status,
         proof,
     })
 }
@@ -226,21 +245,48 @@ mod tests {
         ]);
         let at = UnixTime::parse("2026-11-23").unwrap();
         let sign = pki.jpki_holder().sign().cert_der();
-        let v = verify_certificate(sign, Purpose::JpkiSign, &trust, at).unwrap();
+        let v = verify_certificate(
+            sign,
+            Purpose::JpkiSign,
+            &trust,
+            at,
+            RevocationPolicy::NotChecked,
+        )
+        .unwrap();
         assert!(v.valid(), "{:?}", v.reasons);
         assert!(!v.revocation_checked);
+        assert_eq!(v.revocation, RevocationStatus::NotChecked);
+        assert_eq!(
+            v.proof().unwrap().get().revocation,
+            RevocationStatus::NotChecked
+        );
         // The wrong purpose does not chain: an auth root never anchors a signature certificate.
-        let v = verify_certificate(sign, Purpose::JpkiAuth, &trust, at).unwrap();
+        let v = verify_certificate(
+            sign,
+            Purpose::JpkiAuth,
+            &trust,
+            at,
+            RevocationPolicy::NotChecked,
+        )
+        .unwrap();
         assert!(!v.valid());
         assert_eq!(v.reasons[0].0, "unknown_issuer");
         // Production roots alone do not know the test CA.
-        let v = verify_certificate(sign, Purpose::JpkiSign, &TrustStore::production(), at).unwrap();
+        let v = verify_certificate(
+            sign,
+            Purpose::JpkiSign,
+            &TrustStore::production(),
+            at,
+            RevocationPolicy::NotChecked,
+        )
+        .unwrap();
         assert!(!v.valid());
         let v = verify_certificate(
             sign,
             Purpose::JpkiSign,
             &trust,
             UnixTime::parse("2031-01-01").unwrap(),
+            RevocationPolicy::NotChecked,
         )
         .unwrap();
         assert_eq!(
@@ -258,5 +304,70 @@ mod tests {
             &ParsedCert::parse(pki.jpki_holder().auth().cert_der()).unwrap()
         )
         .is_empty());
+    }
+
+    #[test]
+    fn revoked_certificates_are_not_valid_and_unknown_follows_the_policy() {
+        use crate::revocation::CrlStore;
+        let pki = jpid_testpki::load_default().unwrap();
+        let trust = TrustStore::production().with_test_anchors([
+            ("auth", Purpose::JpkiAuth, pki.jpki_auth_ca().cert_der()),
+            ("sign", Purpose::JpkiSign, pki.jpki_sign_ca().cert_der()),
+        ]);
+        let at = UnixTime::parse("2026-11-23").unwrap();
+        let mut crls = CrlStore::new();
+        crls.add_bytes("sign.crl", pki.jpki_sign_crl()).unwrap();
+        let good = pki.jpki_holder().sign().cert_der();
+        let revoked = pki.jpki_revoked_holder().sign().cert_der();
+        for policy in [
+            RevocationPolicy::BestEffort(&crls),
+            RevocationPolicy::Required(&crls),
+        ] {
+            let v = verify_certificate(good, Purpose::JpkiSign, &trust, at, policy).unwrap();
+            assert!(v.valid(), "{:?}", v.reasons);
+            assert!(v.revocation_checked);
+            assert_eq!(v.proof().unwrap().get().revocation.code(), "good");
+            let v = verify_certificate(revoked, Purpose::JpkiSign, &trust, at, policy).unwrap();
+            assert!(!v.valid());
+            assert_eq!(
+                v.reasons.iter().map(|r| r.0).collect::<Vec<_>>(),
+                ["certificate_revoked"]
+            );
+        }
+        // Not checked: the revoked certificate passes, and the verdict says nothing was checked.
+        let v = verify_certificate(
+            revoked,
+            Purpose::JpkiSign,
+            &trust,
+            at,
+            RevocationPolicy::NotChecked,
+        )
+        .unwrap();
+        assert!(v.valid());
+        assert!(!v.revocation_checked);
+        // The auth certificate has no CRL here: unknown. Best effort keeps it valid with a
+        // warning; required does not.
+        let auth = pki.jpki_holder().auth().cert_der();
+        let v = verify_certificate(
+            auth,
+            Purpose::JpkiAuth,
+            &trust,
+            at,
+            RevocationPolicy::BestEffort(&crls),
+        )
+        .unwrap();
+        assert!(v.valid());
+        assert_eq!(v.warnings[0].0, "revocation_unknown");
+        assert_eq!(v.proof().unwrap().get().revocation.code(), "unknown");
+        let v = verify_certificate(
+            auth,
+            Purpose::JpkiAuth,
+            &trust,
+            at,
+            RevocationPolicy::Required(&crls),
+        )
+        .unwrap();
+        assert!(!v.valid());
+        assert_eq!(v.reasons[0].0, "revocation_unknown");
     }
 }

@@ -14,9 +14,14 @@ pub mod jpki;
 pub mod mynumber;
 pub mod proof;
 pub mod residence;
+pub mod revocation;
 pub mod signature;
 pub mod trust;
 pub mod x509;
 
 pub use proof::{UnixTime, Verified};
+pub use revocation::{
+    CrlError, CrlStore, NoRevocation, RevocationPolicy, RevocationSource, RevocationStatus,
+    UnknownReason,
+};
 pub use trust::{Anchor, Origin, Purpose, TrustError, TrustMode, TrustStore};

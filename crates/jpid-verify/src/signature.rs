@@ -1,6 +1,7 @@
 //! Verifying JPKI signatures made elsewhere: a detached CMS SignedData (RFC 5652) with the signer
 //! certificate inside, or a bare PKCS#1 v1.5 signature with the certificate given apart.
-//! SHA-256 only (what jpid and JPKI clients produce); revocation is not checked here.
+//! SHA-256 only (what jpid and JPKI clients produce). Revocation is checked as the caller's
+//! [`RevocationPolicy`] says (`RevocationPolicy::NotChecked` to say explicitly it was not).
 
 use der::Encode;
 use jpid_apdu::tlv::{self, Tag};
@@ -9,6 +10,7 @@ use spki::ObjectIdentifier;
 
 use crate::jpki::{holder_attributes, verify_certificate, Attribute, CertVerdict};
 use crate::proof::{UnixTime, Verified};
+use crate::revocation::{RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
 
@@ -51,6 +53,8 @@ pub struct SignatureProof {
     pub at: UnixTime,
     /// Whether test roots were trusted.
     pub trust_mode: TrustMode,
+    /// The signer certificate's revocation status (with the CRL used, when checked).
+    pub revocation: RevocationStatus,
 }
 
 /// The outcome of a signature check.
@@ -86,11 +90,12 @@ fn finish(
     mut reasons: Vec<(&'static str, String)>,
     trust: &TrustStore,
     at: UnixTime,
+    revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
     // The certificate anchors for authentication or for signature: try both, keep the one that chains.
     let mut best = None;
     for purpose in [Purpose::JpkiSign, Purpose::JpkiAuth] {
-        let v = verify_certificate(cert_der, purpose, trust, at)
+        let v = verify_certificate(cert_der, purpose, trust, at, revocation)
             .map_err(|e| SignatureError::Certificate(e.to_string()))?;
         let chains = !v.reasons.iter().any(|(c, _)| *c == "unknown_issuer");
         if chains || best.is_none() {
@@ -121,6 +126,7 @@ fn finish(
             serial: cert.serial.clone(),
             at,
             trust_mode: trust.mode(),
+            revocation: cert.revocation.clone(),
         })
     });
     Ok(SignatureVerdict {
@@ -140,6 +146,7 @@ pub fn verify_raw(
     cert_der: &[u8],
     trust: &TrustStore,
     at: UnixTime,
+    revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
     let cert =
         ParsedCert::parse(cert_der).map_err(|e| SignatureError::Certificate(e.to_string()))?;
@@ -147,7 +154,7 @@ pub fn verify_raw(
         .spki_der()
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, content_sha256, signature).is_ok();
-    finish(&cert.der, ok, Vec::new(), trust, at)
+    finish(&cert.der, ok, Vec::new(), trust, at, revocation)
 }
 
 /// Checks a detached CMS SignedData over content whose SHA-256 is `content_sha256`.
@@ -156,6 +163,7 @@ pub fn verify_cms(
     p7s: &[u8],
     trust: &TrustStore,
     at: UnixTime,
+    revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
     let seq = Tag::new(0x30);
     let set = Tag::new(0x31);
@@ -311,7 +319,7 @@ pub fn verify_cms(
     let tbs_digest: [u8; 32] = Sha256::digest(&to_be_signed).into();
     let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, signature.value()).is_ok()
         && reasons.is_empty();
-    finish(&signer.der, ok, reasons, trust, at)
+    finish(&signer.der, ok, reasons, trust, at, revocation)
 }
 
 /// `SEQUENCE { oid, [NULL] }` and nothing else.

@@ -119,7 +119,8 @@ pub enum Command {
     /// data was genuine: no name, no My Number, no birth date.
     ///
     /// Method `text` reads the birth date from the card-face entry auxiliary AP with 照合番号B
-    /// (or the PIN) and proves it signed by J-LIS. Other methods are not built yet.
+    /// (or the PIN) and proves it signed by J-LIS. Method `jpki` reads the birth date from the JPKI
+    /// signature certificate after the signature password and checks its chain.
     ///
     /// Example: echo 02010120351234 | jpid age --over 20 --pin-stdin
     #[command(after_help = PIN_HELP)]
@@ -250,12 +251,13 @@ pub enum JpkiCommand {
         force: bool,
     },
     /// Verify a JPKI signature offline: the signature over the file, the certificate's chain to a
-    /// JPKI root (built in, --trust-anchor, or --trust test) and its validity; revocation is not
-    /// checked yet
+    /// JPKI root (built in, --trust-anchor, or --trust test), its validity, and with --crl or
+    /// --crl-dir its revocation status (RFC 5280 CRLs of the root)
     ///
     /// Examples:
     ///   jpid jpki verify --in contract.pdf --sig contract.pdf.p7s
-    ///   jpid jpki verify --in doc --sig doc.sig --raw --cert auth.der
+    ///   jpid jpki verify --in contract.pdf --sig contract.pdf.p7s --crl sign.crl --require-revocation
+    ///   jpid jpki verify --in doc --sig doc.sig --raw --cert auth.der --crl-dir crls/
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
     /// Show the token kind and both PINs' remaining tries, without spending any
@@ -316,7 +318,7 @@ pub enum AgeMethod {
     Text,
     /// The card-face AP's birth-date record (not built yet)
     SurfaceDob,
-    /// The JPKI signature certificate's birth date (not built yet)
+    /// The JPKI signature certificate's birth date (asks the signature password)
     Jpki,
 }
 
@@ -346,9 +348,17 @@ pub struct VerifyArgs {
     /// The signer certificate (DER or PEM), for --raw
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// A DER CRL to check revocation against (not built yet)
+    /// A CRL (DER or PEM) of the signer certificate's root to check revocation against;
+    /// repeatable. Without --crl or --crl-dir revocation is not checked, and the result says so
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
+    /// Every *.crl, *.der and *.pem file in DIR is a CRL to check revocation against
+    #[arg(long, value_name = "DIR")]
+    pub crl_dir: Option<PathBuf>,
+    /// Not valid unless a current CRL shows the certificate is not revoked (by default an
+    /// unknown status, e.g. no current CRL of that root, is valid with a warning)
+    #[arg(long)]
+    pub require_revocation: bool,
     /// Check validity at this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default now)
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,

@@ -17,6 +17,7 @@ pub enum Kind {
     WrongCardNumber,
     NotGenuine,
     BadDump,
+    BadCrl,
     WrongPin,
     PinBlocked,
     PinLastTry,
@@ -39,6 +40,7 @@ impl Kind {
             Self::WrongCardNumber => "wrong_card_number",
             Self::NotGenuine => "not_genuine",
             Self::BadDump => "bad_dump",
+            Self::BadCrl => "bad_crl",
             Self::WrongPin => "wrong_pin",
             Self::PinBlocked => "pin_blocked",
             Self::PinLastTry => "pin_last_try",
@@ -50,7 +52,7 @@ impl Kind {
 
     pub fn exit_code(self) -> u8 {
         match self {
-            Self::Usage | Self::Trust | Self::BadDump => 2,
+            Self::Usage | Self::Trust | Self::BadDump | Self::BadCrl => 2,
             Self::WrongCardNumber => 6,
             Self::NotGenuine => 7,
             Self::WrongPin | Self::PinBlocked | Self::PinLastTry | Self::PinRequired => 8,

@@ -990,16 +990,265 @@ fn age_check_discloses_only_the_answer() {
     let v = json(&out);
     assert_eq!(v["genuine"], false);
     assert_eq!(v["result"], Value::Null, "no answer from unproven data");
+}
+
+#[test]
+fn age_by_jpki_signature_certificate_discloses_only_the_answer() {
+    let age = |over: &str, stdin: &str| {
+        jpid_stdin(
+            &[
+                "--reader",
+                "sim:mynumber",
+                "age",
+                "--over",
+                over,
+                "--method",
+                "jpki",
+                "--at",
+                "2026-11-23",
+                "--pin-stdin",
+                "--json",
+            ],
+            stdin,
+        )
+    };
+    // The simulated holder was born 1990-01-01: 36 on 2026-11-23.
+    let out = age("20", "ABC123\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["result"], true);
+    assert_eq!(v["genuine"], true);
+    assert_eq!(v["method"], "jpki");
+    assert_eq!(v["on"], "2026-11-23");
+    let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "command",
+            "genuine",
+            "method",
+            "on",
+            "over",
+            "result",
+            "schema_version",
+            "trust"
+        ],
+        "the same shape as --method text"
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for secret in ["試験", "花子", "東京都", "19900101", "1990", "JPIDTEST"] {
+        assert!(!text.contains(secret), "the age check disclosed {secret}");
+    }
+    assert_eq!(json(&age("36", "ABC123\n"))["result"], true);
+    assert_eq!(json(&age("37", "ABC123\n"))["result"], false);
+    // The password from the environment (lower case is upper-cased), human output.
+    let out = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args([
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "18",
+            "--method",
+            "jpki",
+        ])
+        .env("JPID_SIGN_PASSWORD", "abc123")
+        .env_remove("JPID_READER")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("YES: 18 or older on "), "{text}");
+    assert!(text.contains("JPKI signature certificate"), "{text}");
+    assert!(!text.contains("花子") && !text.contains("1990"), "{text}");
+    // A wrong password is a PIN error (exit 8), and nothing about the holder.
+    let out = age("20", "WRONG1\n");
+    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(json(&out)["error"]["kind"], "wrong_pin");
+}
+
+#[test]
+fn jpki_verify_checks_revocation_against_crls() {
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+    use sha2::{Digest, Sha256};
+    let dir = tmpdir("verify-crl");
+    std::fs::create_dir_all(dir.join("crls")).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let pki = jpid_testpki::load_default().unwrap();
+    let fixture = |name: &str| {
+        jpid_testpki::fixtures::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap()
+            .1
+    };
+    std::fs::write(dir.join("doc.txt"), "申請書 (synthetic)\n").unwrap();
+    std::fs::write(dir.join("sign.crl"), pki.jpki_sign_crl()).unwrap();
+    std::fs::write(dir.join("crls/auth.pem"), fixture("jpki-auth-crl.pem")).unwrap();
+    std::fs::write(dir.join("crls/sign.pem"), fixture("jpki-sign-crl.pem")).unwrap();
+    // A good signature: the simulated card's holder, signed by the card.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            &p("doc.txt"),
+            "--out",
+            &p("doc.p7s"),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(out.status.success());
+    // The revoked holder's signature (bare PKCS#1 v1.5), made here with its fixture key.
+    let digest = Sha256::digest(std::fs::read(dir.join("doc.txt")).unwrap());
+    let key: &RsaPrivateKey = pki.jpki_revoked_holder().sign().private_key();
+    let sig = key.sign(Pkcs1v15Sign::new::<Sha256>(), &digest).unwrap();
+    std::fs::write(dir.join("revoked.sig"), sig).unwrap();
+    std::fs::write(
+        dir.join("revoked.der"),
+        pki.jpki_revoked_holder().sign().cert_der(),
+    )
+    .unwrap();
+
+    let check = |extra: &[&str], revoked: bool| {
+        let mut args = vec!["--trust", "test", "jpki", "verify", "--in"];
+        let doc = p("doc.txt");
+        let (sig, cert) = (
+            p(if revoked { "revoked.sig" } else { "doc.p7s" }),
+            p("revoked.der"),
+        );
+        args.push(&doc);
+        args.extend(["--sig", sig.as_str(), "--at", "2026-11-23", "--json"]);
+        if revoked {
+            args.extend(["--raw", "--cert", cert.as_str()]);
+        }
+        args.extend(extra);
+        let out = jpid(&args);
+        (out.status.code(), json(&out))
+    };
+    // Without CRLs: valid, and it says revocation was not checked.
+    let (code, v) = check(&[], false);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["revocation_checked"], false);
+    assert_eq!(v["revocation"]["status"], "not_checked");
+    let (code, v) = check(&[], true);
+    assert_eq!(
+        code,
+        Some(0),
+        "without a CRL even a revoked certificate passes: {v}"
+    );
+    assert_eq!(v["revocation"]["status"], "not_checked");
+    // With the signature root's CRL: good, with the CRL used.
+    let sign_crl = p("sign.crl");
+    let (code, v) = check(&["--crl", &sign_crl], false);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["revocation_checked"], true);
+    assert_eq!(v["revocation"]["status"], "good");
+    assert_eq!(v["revocation"]["crl_number"], "01");
+    assert_eq!(v["revocation"]["crl_next_update"], "2029-01-01T00:00:00Z");
+    // The revoked holder: exit 7, certificate_revoked, reason and date.
+    for extra in [
+        vec!["--crl", sign_crl.as_str()],
+        vec!["--crl-dir", &p("crls")],
+    ] {
+        let (code, v) = check(&extra, true);
+        assert_eq!(code, Some(7), "{v}");
+        assert_eq!(v["valid"], false);
+        assert_eq!(v["signature_ok"], true);
+        assert_eq!(v["revocation"]["status"], "revoked");
+        assert_eq!(v["revocation"]["reason"], "affiliationChanged");
+        assert_eq!(v["revocation"]["revoked_at"], "2024-12-01T00:00:00Z");
+        assert!(v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "certificate_revoked"));
+    }
+    // Only the other root's CRL: unknown; valid with a warning, or exit 7 when required.
+    let auth_crl = p("crls/auth.pem");
+    let (code, v) = check(&["--crl", &auth_crl], false);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["revocation"]["status"], "unknown");
+    assert_eq!(v["warnings"][0]["code"], "revocation_unknown");
+    let (code, v) = check(&["--crl", &auth_crl, "--require-revocation"], false);
+    assert_eq!(code, Some(7), "{v}");
+    assert_eq!(v["reasons"][0]["code"], "revocation_unknown");
+    // The CRL has expired by then (nextUpdate 2029-01-01 passed; the certificate too).
     let out = jpid(&[
-        "--reader",
-        "sim:mynumber",
-        "age",
-        "--over",
-        "20",
-        "--method",
+        "--trust",
+        "test",
         "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+        "--crl",
+        &sign_crl,
+        "--at",
+        "2029-01-02",
+        "--json",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(v["revocation"]["status"], "unknown", "{v}");
+    assert!(
+        v["revocation"]["why"].as_str().unwrap().contains("expired"),
+        "{v}"
+    );
+    // Human output says it.
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("revoked.sig"),
+        "--raw",
+        "--cert",
+        &p("revoked.der"),
+        "--crl",
+        &sign_crl,
+        "--at",
+        "2026-11-23",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text.contains("REVOKED on 2024-12-01"), "{text}");
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("doc.txt"),
+        "--sig",
+        &p("doc.p7s"),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revocation NOT checked"));
+    // Not a CRL: bad_crl, exit 2, naming the file.
+    let (code, v) = check(&["--crl", &p("doc.txt")], false);
+    assert_eq!(code, Some(2));
+    assert_eq!(v["error"]["kind"], "bad_crl");
+    assert!(v["error"]["message"].as_str().unwrap().contains("doc.txt"));
+    // --require-revocation without a CRL is a usage error.
+    let (code, v) = check(&["--require-revocation"], false);
+    assert_eq!(code, Some(2));
+    assert_eq!(v["error"]["kind"], "usage");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -1045,6 +1294,7 @@ fn jpki_verify_checks_cms_and_raw_signatures_offline() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["key"], "jpki-sign");
     assert_eq!(v["revocation_checked"], false);
+    assert_eq!(v["revocation"]["status"], "not_checked");
     assert!(v["holder"]
         .as_array()
         .unwrap()

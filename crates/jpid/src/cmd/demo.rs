@@ -78,6 +78,7 @@ fn mynumber_verdict(
             jpid_verify::Purpose::JpkiAuth,
             trust,
             now,
+            jpid_verify::RevocationPolicy::NotChecked,
         )
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
         return Ok((v.valid(), v.reasons));

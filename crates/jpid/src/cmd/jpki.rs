@@ -7,7 +7,7 @@ use jpid_card::jpki::{self, Hash, KeyKind, PinState};
 use jpid_card::{CardTransport, Channel};
 use jpid_verify::jpki::{holder_attributes, verify_certificate};
 use jpid_verify::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
-use jpid_verify::{Purpose, TrustStore, UnixTime};
+use jpid_verify::{CrlStore, Purpose, RevocationPolicy, RevocationStatus, TrustStore, UnixTime};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -77,6 +77,60 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The `revocation` object of the JSON output (docs/json.md).
+fn revocation_json(status: &RevocationStatus) -> Value {
+    match status {
+        RevocationStatus::Good {
+            crl_number,
+            this_update,
+            next_update,
+            crl_issuer,
+        } => {
+            json!({"status": "good", "crl_number": crl_number, "crl_this_update": this_update.to_rfc3339(),
+                    "crl_next_update": next_update.to_rfc3339(), "crl_issuer": crl_issuer})
+        }
+        RevocationStatus::Revoked { revoked_at, reason } => {
+            json!({"status": "revoked", "revoked_at": revoked_at.to_rfc3339(), "reason": reason})
+        }
+        RevocationStatus::Unknown { why } => json!({"status": "unknown", "why": why.to_string()}),
+        other => json!({"status": other.code()}),
+    }
+}
+
+fn findings_json(list: &[(&'static str, String)]) -> Vec<Value> {
+    list.iter()
+        .map(|(c, m)| json!({"code": c, "message": m}))
+        .collect()
+}
+
+/// The CRLs named by `--crl` and `--crl-dir` (None when there are none).
+fn load_crls(args: &crate::cli::VerifyArgs) -> Result<Option<CrlStore>, CliError> {
+    if args.crl.is_empty() && args.crl_dir.is_none() {
+        if args.require_revocation {
+            return Err(CliError::new(
+                Kind::Usage,
+                "--require-revocation needs CRLs: --crl FILE or --crl-dir DIR",
+            ));
+        }
+        return Ok(None);
+    }
+    let bad = |e: jpid_verify::CrlError| {
+        CliError::new(Kind::BadCrl, e.to_string())
+            .hint("give the DER or PEM CRL published by the certificate's root (RFC 5280)")
+    };
+    let mut store = CrlStore::from_files(&args.crl).map_err(bad)?;
+    if let Some(dir) = &args.crl_dir {
+        store.add_dir(dir).map_err(bad)?;
+        if store.is_empty() {
+            return Err(CliError::new(
+                Kind::BadCrl,
+                format!("no *.crl, *.der or *.pem file in {}", dir.display()),
+            ));
+        }
+    }
+    Ok(Some(store))
+}
+
 fn cert_json(
     kind: KeyKind,
     der: &[u8],
@@ -87,12 +141,13 @@ fn cert_json(
         KeyKind::Auth => Purpose::JpkiAuth,
         KeyKind::Sign => Purpose::JpkiSign,
     };
-    let v = verify_certificate(der, purpose, trust, at).map_err(|e| {
-        CliError::new(
-            Kind::Card,
-            format!("the {} certificate is malformed: {e}", kind.id()),
-        )
-    })?;
+    let v =
+        verify_certificate(der, purpose, trust, at, RevocationPolicy::NotChecked).map_err(|e| {
+            CliError::new(
+                Kind::Card,
+                format!("the {} certificate is malformed: {e}", kind.id()),
+            )
+        })?;
     let parsed = ParsedCert::parse(der).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
     let attrs = holder_attributes(&parsed);
     let reasons: Vec<Value> = v
@@ -104,6 +159,7 @@ fn cert_json(
         "subject": v.subject, "issuer": v.issuer, "serial": v.serial,
         "not_before": v.validity.0.to_rfc3339(), "not_after": v.validity.1.to_rfc3339(),
         "valid": v.valid(), "reasons": reasons, "revocation_checked": v.revocation_checked,
+        "revocation": revocation_json(&v.revocation),
         "anchor": v.proof().map(|p| p.get().anchor.clone()),
         "holder": attrs,
         "holder_verified": v.valid(),
@@ -324,10 +380,12 @@ fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
 /// `jpid jpki verify`: a JPKI signature made elsewhere, checked offline.
 pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> {
     use jpid_verify::signature::{verify_cms, verify_raw};
-    if !args.crl.is_empty() {
-        return Err(CliError::new(Kind::Usage, "CRL checking is not built yet")
-            .hint("leave out --crl; every result says revocation was not checked"));
-    }
+    let crls = load_crls(args)?;
+    let policy = match &crls {
+        None => RevocationPolicy::NotChecked,
+        Some(s) if args.require_revocation => RevocationPolicy::Required(s),
+        Some(s) => RevocationPolicy::BestEffort(s),
+    };
     let trust = ctx.trust(false)?;
     let at = match &args.at {
         Some(t) => UnixTime::parse(t)
@@ -359,9 +417,9 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
                     )
                 })?;
         }
-        verify_raw(&digest, &sig, &cert, &trust, at).map_err(bad)?
+        verify_raw(&digest, &sig, &cert, &trust, at, policy).map_err(bad)?
     } else {
-        verify_cms(&digest, &sig, &trust, at).map_err(bad)?
+        verify_cms(&digest, &sig, &trust, at, policy).map_err(bad)?
     };
     let reasons: Vec<Value> = v
         .reasons
@@ -375,7 +433,9 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
             "valid": v.valid(), "signature_ok": v.signature_ok, "key": purpose,
             "certificate": {"subject": v.certificate.subject, "issuer": v.certificate.issuer, "serial": v.certificate.serial,
                             "not_before": v.certificate.validity.0.to_rfc3339(), "not_after": v.certificate.validity.1.to_rfc3339()},
-            "holder": v.holder, "reasons": reasons, "revocation_checked": false,
+            "holder": v.holder, "reasons": reasons, "warnings": findings_json(&v.certificate.warnings),
+            "revocation_checked": v.certificate.revocation_checked,
+            "revocation": revocation_json(&v.certificate.revocation),
             "checked_at": at.to_rfc3339(), "trust": trust_json(&trust),
         }),
         || {
@@ -384,8 +444,21 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
                 t.push_str(&format!("  {} / {}: {}\n", a.label, a.label_ja, a.value));
             }
             t.push_str(&trust_line(&trust));
+            let revocation = match &v.certificate.revocation {
+                RevocationStatus::NotChecked => "revocation NOT checked (no --crl given)".to_string(),
+                other => other.to_string(),
+            };
+            t.push_str(&format!("revocation: {revocation}\n"));
+            for (_, m) in &v.certificate.warnings {
+                t.push_str(&format!("WARNING: {m}\n"));
+            }
             if v.valid() {
-                t.push_str(&format!("VALID: signed with a JPKI {} key; certificate chains and is valid at {}; revocation NOT checked\n", purpose.map(|p| if p == "jpki-sign" { "signature" } else { "user-authentication" }).unwrap_or("?"), at.to_rfc3339()));
+                let rev = match &v.certificate.revocation {
+                    RevocationStatus::Good { .. } => "not revoked according to a current CRL",
+                    RevocationStatus::Unknown { .. } => "revocation status UNKNOWN",
+                    _ => "revocation NOT checked",
+                };
+                t.push_str(&format!("VALID: signed with a JPKI {} key; certificate chains and is valid at {}; {rev}\n", purpose.map(|p| if p == "jpki-sign" { "signature" } else { "user-authentication" }).unwrap_or("?"), at.to_rfc3339()));
             } else {
                 t.push_str("NOT VALID:\n");
                 for (c, m) in &v.reasons {
@@ -665,6 +738,9 @@ pub fn age(
     force: bool,
 ) -> Result<(), CliError> {
     use crate::cli::AgeMethod;
+    if method == AgeMethod::Jpki {
+        return age_jpki(ctx, over, at, pin_stdin, force);
+    }
     if method != AgeMethod::Text {
         return Err(CliError::new(Kind::Usage, "only --method text is built so far")
             .hint("use --method text (the card-face entry auxiliary AP's birth date, signed by J-LIS)"));
@@ -718,6 +794,100 @@ pub fn age(
         Ok(())
     } else {
         Err(CliError::new(Kind::NotGenuine, "the birth date is not proven genuine").reported())
+    }
+}
+
+/// `jpid age --method jpki`: the birth date in the JPKI signature certificate (SubjectAltName
+/// otherName `1.2.392.200149.8.5.5.4`, era digit + YYYYMMDD, UNCONFIRMED; mynumber-card.md §2),
+/// read after the signature password; the certificate must chain to a JPKI signature root and
+/// be valid now. Revocation is not checked (there is no CRL source here).
+fn age_jpki(
+    ctx: &Ctx,
+    over: u32,
+    at: Option<&str>,
+    pin_stdin: bool,
+    force: bool,
+) -> Result<(), CliError> {
+    // Ages are counted by the date in Japan (JST, UTC+9) unless --at names a date.
+    let day = match at {
+        Some(t) => UnixTime::parse(t)
+            .ok_or_else(|| CliError::new(Kind::Usage, format!("--at {t:?} is not YYYY-MM-DD")))?,
+        None => UnixTime(now().0 + 9 * 3600),
+    };
+    let pin = pin::read(KeyKind::Sign, pin_stdin)?;
+    let (mut ch, trust) = connect(ctx)?;
+    let cert = {
+        // Nobody else may use the card while the password is open; dropping the hold resets it.
+        let mut ex = ch.exclusive()?;
+        jpki::select(&mut ex)?;
+        jpki::verify_pin(&mut ex, &pin, force)?;
+        jpki::certificate(&mut ex, KeyKind::Sign)?
+    };
+    let checked_at = now();
+    let v = verify_certificate(
+        &cert,
+        Purpose::JpkiSign,
+        &trust,
+        checked_at,
+        RevocationPolicy::NotChecked,
+    )
+    .map_err(|e| {
+        CliError::new(
+            Kind::Card,
+            format!("the signature certificate is malformed: {e}"),
+        )
+    })?;
+    let parsed = ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let attrs = holder_attributes(&parsed);
+    // "E" + YYYYMMDD (nine digits); the value itself never goes into a message.
+    let birth = attrs
+        .iter()
+        .find(|a| a.key == "birth_date")
+        .map(|a| a.value.as_str())
+        .filter(|b| b.len() == 9 && b.bytes().all(|c| c.is_ascii_digit()))
+        .and_then(|b| b.get(1..))
+        .ok_or_else(|| {
+            CliError::new(
+                Kind::Card,
+                "the signature certificate carries no birth date in the form era digit + YYYYMMDD",
+            )
+        })?;
+    let age = age_on(birth, day.date()).ok_or_else(|| {
+        CliError::new(
+            Kind::Card,
+            "the signature certificate's birth date is not a date",
+        )
+    })?;
+    let over_n = age >= i64::from(over);
+    let genuine = v.valid();
+    let (y, m, d) = day.date();
+    ctx.out.emit(
+        "age",
+        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": format!("{y:04}-{m:02}-{d:02}"), "method": "jpki",
+               "genuine": genuine, "trust": trust_json(&trust)}),
+        || {
+            if !genuine {
+                return format!(
+                    "NO ANSWER: the signature certificate does NOT chain to a trusted JPKI root or is not valid now, so jpid does not say whether the holder is {over} or older\n{}",
+                    trust_line(&trust)
+                );
+            }
+            format!(
+                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: the birth date in the JPKI signature certificate, issued by {} and valid now (revocation NOT checked)\n{}",
+                if over_n { "YES:" } else { "NO: not" },
+                v.proof().map(|p| p.get().anchor.as_str()).unwrap_or("?"),
+                trust_line(&trust)
+            )
+        },
+    );
+    if genuine {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Kind::NotGenuine,
+            "the signature certificate is not proven genuine",
+        )
+        .reported())
     }
 }
 
