@@ -16,7 +16,7 @@ use jpid_verify::mynumber::{verify_text, TextVerdict};
 use jpid_verify::residence::{self, ResidenceVerdict};
 use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
 use jpid_verify::trust::{Purpose, TrustMode};
-use jpid_verify::{TrustStore, UnixTime};
+use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -337,11 +337,33 @@ fn cert_json(v: &SignatureVerdict) -> Value {
     })
 }
 
-fn revocation_json() -> Value {
-    json!({
-        "checked": false,
-        "why": "no CRL source is configured for this service (jpid serve --crl-dir); revocation was NOT checked",
-    })
+/// With CRLs configured, revocation is required: an unknown status (no CRL for the issuer, an
+/// expired CRL, a bad CRL signature) makes the answer negative, never silently positive.
+fn policy(crls: Option<&jpid_verify::CrlStore>) -> RevocationPolicy<'_> {
+    match crls {
+        Some(c) => RevocationPolicy::Required(c),
+        None => RevocationPolicy::NotChecked,
+    }
+}
+
+fn revocation_json(v: Option<&SignatureVerdict>, configured: bool) -> Value {
+    if !configured {
+        return json!({
+            "checked": false,
+            "status": "not_checked",
+            "why": "no CRL source is configured for this service (jpid serve --crl-dir); revocation was NOT checked",
+        });
+    }
+    match v.map(|v| &v.certificate.revocation) {
+        Some(st) => json!({
+            "checked": st.checked(),
+            "status": st.code(),
+            "detail": st.to_string(),
+        }),
+        None => {
+            json!({"checked": false, "status": "not_checked", "why": "no certificate was checked"})
+        }
+    }
 }
 
 pub(crate) async fn login(
@@ -373,7 +395,15 @@ pub(crate) async fn login(
         )),
         Some((nonce, _)) => {
             let digest: [u8; 32] = Sha256::digest(nonce).into();
-            match verify_raw(&digest, &signature, &certificate, &s.trust, at) {
+            let crls = s.crl_store();
+            match verify_raw(
+                &digest,
+                &signature,
+                &certificate,
+                &s.trust,
+                at,
+                policy(crls.as_deref()),
+            ) {
                 Ok(v) => {
                     reasons.extend(v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())));
                     if v.valid() && v.purpose != Some(Purpose::JpkiAuth) {
@@ -409,7 +439,7 @@ pub(crate) async fn login(
         "authenticated": ok,
         "reasons": reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
         "certificate": verdict.as_ref().map(cert_json),
-        "revocation": revocation_json(),
+        "revocation": revocation_json(verdict.as_ref(), s.crls.is_some()),
         "checked_at": at.to_rfc3339(),
         "trust": trust_json(&s.trust),
     }))
@@ -452,6 +482,7 @@ pub(crate) async fn signature(
         }
     };
     let at = server_now();
+    let crls = s.crl_store();
     let v = match (&req.signature, &req.cms, &req.certificate) {
         (Some(sig), None, Some(cert)) => verify_raw(
             &digest,
@@ -459,8 +490,15 @@ pub(crate) async fn signature(
             &b64("certificate", cert, 16 * 1024)?,
             &s.trust,
             at,
+            policy(crls.as_deref()),
         ),
-        (None, Some(cms), None) => verify_cms(&digest, &b64("cms", cms, 64 * 1024)?, &s.trust, at),
+        (None, Some(cms), None) => verify_cms(
+            &digest,
+            &b64("cms", cms, 64 * 1024)?,
+            &s.trust,
+            at,
+            policy(crls.as_deref()),
+        ),
         _ => {
             return Err(ApiError::bad(
                 "give signature with certificate (raw PKCS#1 v1.5), or cms alone (detached CMS carrying the signer certificate)",
@@ -488,7 +526,7 @@ pub(crate) async fn signature(
         "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
         "certificate": cert_json(&v),
         "holder": if v.valid() { json!(v.holder) } else { json!([]) },
-        "revocation": revocation_json(),
+        "revocation": revocation_json(Some(&v), s.crls.is_some()),
         "checked_at": at.to_rfc3339(),
         "trust": trust_json(&s.trust),
     }))

@@ -59,7 +59,13 @@ pub struct Config {
     pub reader: Option<(String, ReaderFactory)>,
     /// Challenges per second per key (token bucket refill rate); burst is 5 × this.
     pub challenge_rate: u32,
+    /// A directory of DER/PEM CRLs of the JPKI CAs; reloaded every [`CRL_RELOAD`]. With none,
+    /// every JPKI answer says that revocation was not checked.
+    pub crl_dir: Option<std::path::PathBuf>,
 }
+
+/// How often the CRL directory is read again.
+pub const CRL_RELOAD: Duration = Duration::from_secs(600);
 
 /// Shared state.
 pub struct AppState {
@@ -83,12 +89,27 @@ pub struct AppState {
     pub reader: Option<(String, ReaderFactory)>,
     /// One card read at a time.
     pub reader_lock: tokio::sync::Mutex<()>,
+    /// The CRL directory and the CRLs last loaded from it (swapped whole on reload).
+    pub crls: Option<(
+        std::path::PathBuf,
+        std::sync::RwLock<Arc<jpid_verify::CrlStore>>,
+    )>,
 }
 
 impl AppState {
-    /// Builds the state (starts the audit writer on the current runtime).
-    pub fn new(store: Store, config: Config) -> Arc<Self> {
-        Arc::new(Self {
+    /// Builds the state (starts the audit writer on the current runtime). Fails when the CRL
+    /// directory cannot be loaded: a service told to check revocation must not start without.
+    pub fn new(store: Store, config: Config) -> Result<Arc<Self>, jpid_verify::CrlError> {
+        let crls = match config.crl_dir {
+            Some(dir) => {
+                let loaded = jpid_verify::CrlStore::from_dir(&dir)?;
+                log::info!("{} CRLs loaded from {}", loaded.len(), dir.display());
+                Some((dir, std::sync::RwLock::new(Arc::new(loaded))))
+            }
+            None => None,
+        };
+        Ok(Arc::new(Self {
+            crls,
             keys: KeyCheck::new(store.clone()),
             audit: AuditLog::start(store.clone()),
             store,
@@ -99,7 +120,31 @@ impl AppState {
             sessions: Mutex::new(HashMap::new()),
             reader: config.reader,
             reader_lock: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// The CRLs now in force, if any.
+    pub fn crl_store(&self) -> Option<Arc<jpid_verify::CrlStore>> {
+        self.crls.as_ref().map(|(_, s)| {
+            s.read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
         })
+    }
+
+    /// Reads the CRL directory again; on failure the CRLs already loaded stay in force.
+    pub fn reload_crls(&self) {
+        if let Some((dir, slot)) = &self.crls {
+            match jpid_verify::CrlStore::from_dir(dir) {
+                Ok(s) => {
+                    log::info!("{} CRLs reloaded from {}", s.len(), dir.display());
+                    *slot
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(s);
+                }
+                Err(e) => log::error!("CRL reload failed, keeping the previous CRLs: {e}"),
+            }
+        }
     }
 }
 
@@ -208,7 +253,17 @@ pub async fn serve(
 ) -> Result<(), std::io::Error> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config);
+    let state = AppState::new(store, config).map_err(std::io::Error::other)?;
+    if state.crls.is_some() {
+        let s = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CRL_RELOAD).await;
+                let s2 = s.clone();
+                let _ = tokio::task::spawn_blocking(move || s2.reload_crls()).await;
+            }
+        });
+    }
     let app = router(state);
     ready(addr);
     axum::serve(listener, app)

@@ -437,6 +437,11 @@ pub struct ServeArgs {
     /// JPKI login challenges per second per API key (burst: five times this)
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub challenge_rate: u32,
+    /// A directory of the JPKI CAs' CRLs (DER or PEM; reloaded every 10 minutes). With it,
+    /// revocation is required: a certificate no current CRL vouches for is refused. Without it,
+    /// every JPKI answer says that revocation was NOT checked.
+    #[arg(long, value_name = "DIR")]
+    pub crl_dir: Option<std::path::PathBuf>,
     /// Keep audit records this many days; older ones are purged at start and daily
     /// (default 2557: seven years, as 犯収法 Art. 6 and 7 ask)
     #[arg(long, value_name = "DAYS", default_value_t = 2557)]

@@ -382,3 +382,148 @@ fn every_answered_request_is_recorded_across_kill_9_postgresql() {
     let pg = Postgres::start("kill");
     survives_kill_9(&pg.url);
 }
+
+/// The JPKI login through the card: challenge, `jpid jpki sign --key auth --raw`, and the card's
+/// auth certificate. Returns the login request body.
+fn card_login(addr: &str, key: &str, dir: &Path) -> String {
+    let ch = call(addr, "POST", "/v1/jpki/challenges", key, b"").json();
+    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
+    std::fs::write(dir.join("n.bin"), &nonce).unwrap();
+    let out = jpid()
+        .args([
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--raw",
+            "--in",
+        ])
+        .arg(dir.join("n.bin"))
+        .arg("--out")
+        .arg(dir.join("n.sig"))
+        .env("JPID_PIN", "1234")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pki = jpid_testpki::load_default().unwrap();
+    json!({
+        "challenge_id": ch["challenge_id"],
+        "signature": B64.encode(std::fs::read(dir.join("n.sig")).unwrap()),
+        "certificate": B64.encode(pki.jpki_holder().auth().cert_der()),
+    })
+    .to_string()
+}
+
+#[test]
+fn jpki_logins_check_revocation_when_crls_are_configured() {
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+    let dir = tmpdir("crl");
+    let pki = jpid_testpki::load_default().unwrap();
+    std::fs::create_dir_all(dir.join("crls")).unwrap();
+    std::fs::write(dir.join("crls/auth.crl"), pki.jpki_auth_crl()).unwrap();
+    std::fs::write(dir.join("crls/sign.crl"), pki.jpki_sign_crl()).unwrap();
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, key) = make_key(&db, "jpki");
+    let crl_dir = dir.join("crls").display().to_string();
+    // --crl-dir belongs to `serve`, after the subcommand: start it by hand.
+    let mut c = jpid();
+    c.args([
+        "--trust",
+        "test",
+        "--json",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        &db,
+        "--crl-dir",
+        &crl_dir,
+    ])
+    .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let server = Server {
+        child,
+        addr: serde_json::from_str::<Value>(&line).unwrap()["listening"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    };
+    let addr = server.addr.as_str();
+
+    // The card's holder: authenticated, and the CRL vouched for the certificate.
+    let body = card_login(addr, &key, &dir);
+    let v = call(addr, "POST", "/v1/jpki/login", &key, body.as_bytes()).json();
+    assert_eq!(v["authenticated"], true, "{v}");
+    assert_eq!(
+        (
+            v["revocation"]["checked"].clone(),
+            v["revocation"]["status"].clone()
+        ),
+        (json!(true), json!("good")),
+        "{v}"
+    );
+
+    // A revoked holder with a correct signature is refused.
+    let ch = call(addr, "POST", "/v1/jpki/challenges", &key, b"").json();
+    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
+    let holder = pki.jpki_revoked_holder();
+    let k: &RsaPrivateKey = holder.auth().private_key();
+    let sig = k
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&nonce))
+        .unwrap();
+    let body = json!({"challenge_id": ch["challenge_id"], "signature": B64.encode(sig), "certificate": B64.encode(holder.auth().cert_der())});
+    let v = call(
+        addr,
+        "POST",
+        "/v1/jpki/login",
+        &key,
+        body.to_string().as_bytes(),
+    )
+    .json();
+    assert_eq!(v["authenticated"], false, "{v}");
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "certificate_revoked"),
+        "{v}"
+    );
+    assert_eq!(v["revocation"]["status"], "revoked");
+    drop(server);
+
+    // A CRL directory that holds something else: the service refuses to start.
+    std::fs::write(dir.join("crls/notes.pem"), "not a CRL").unwrap();
+    let out = jpid()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &db,
+            "--crl-dir",
+            &crl_dir,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.pem"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

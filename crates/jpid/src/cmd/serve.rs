@@ -137,6 +137,13 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
     let spec = ctx.reader()?;
     let described = ctx.global.reader.clone();
     let factory: ReaderFactory = Arc::new(move || spec.open().map_err(|e| e.message));
+    if let Some(dir) = &args.crl_dir {
+        // Refuse to start rather than run without the revocation checks asked for.
+        jpid_verify::CrlStore::from_dir(dir).map_err(|e| {
+            CliError::new(Kind::Usage, format!("--crl-dir {}: {e}", dir.display()))
+                .hint("the directory must hold only CRL files (.crl, .der, .pem) of the JPKI CAs")
+        })?;
+    }
     let retention = args.retention_days;
     let deleted = store
         .purge(now() - i64::from(retention) * DAY)
@@ -153,25 +160,25 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
         }
     });
     let db = store.describe();
+    let crl_dir = args.crl_dir.as_ref().map(|d| d.display().to_string());
     let mode = trust.mode().id();
     let config = Config {
         listen,
         trust,
         reader: Some((described.clone(), factory)),
         challenge_rate: args.challenge_rate,
+        crl_dir: args.crl_dir.clone(),
     };
     let out = &ctx.out;
     jpid_server::serve(store, config, |addr| {
         out.emit(
             "serve",
-            json!({"listening": addr.to_string(), "db": db, "trust": mode, "reader": described, "purged": deleted, "retention_days": retention}),
+            json!({"listening": addr.to_string(), "db": db, "crl_dir": crl_dir, "trust": mode, "reader": described, "purged": deleted, "retention_days": retention}),
             || format!(
                 "jpid serve: listening on http://{addr}/ (audit store {db}; trust {mode}; counter reader {described}; retention {retention} days)\nPress Ctrl-C to stop.\n"
             ),
         );
     })
     .await
-    .map_err(|e| {
-        CliError::new(Kind::Io, format!("cannot listen on {}: {e}", args.listen))
-    })
+    .map_err(|e| CliError::new(Kind::Io, format!("jpid serve on {}: {e}", args.listen)))
 }
