@@ -169,6 +169,26 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         rounds: u32,
     },
+    /// Load on the verification service: residence-card verification and JPKI login, requests/s
+    /// and p50/p99 latency at full and at half load, beside `openssl speed rsa2048` verify/s.
+    ///
+    /// Runs the service in process (audit records committed as in `jpid serve`) with the
+    /// simulator's test PKI. Build with --release for meaningful figures:
+    ///   cargo build --release -p jpid && target/release/jpid bench serve
+    Serve {
+        /// Seconds per phase
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent keep-alive connections
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// JPKI logins signed ahead for the full-load phase
+        #[arg(long, default_value_t = 4000)]
+        logins: usize,
+        /// Audit store (default: a fresh SQLite file in a temporary directory)
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -98,6 +98,12 @@ fn main() -> ExitCode {
             fsc,
             rounds,
         }) => cmd::bench::residence(&ctx, *overhead_ms, *fsc, *rounds),
+        Command::Bench(BenchCommand::Serve {
+            seconds,
+            connections,
+            logins,
+            db,
+        }) => cmd::bench_serve::serve(&ctx, *seconds, *connections, *logins, db.as_deref()),
         Command::Sim(SimCommand::Attach {
             card,
             vpcd,

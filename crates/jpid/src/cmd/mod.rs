@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod bench_serve;
 pub mod demo;
 pub mod detect;
 pub mod jpki;

@@ -1,0 +1,428 @@
+//! `jpid bench serve`: load on the verification service, beside the machine's raw RSA-2048
+//! verify rate (`openssl speed -seconds 3 rsa2048`) measured in the same run.
+//!
+//! The service runs in this process on a loopback port with a fresh SQLite audit store (or
+//! --db), with every answer's audit record committed before it is sent, exactly as `jpid serve`.
+//! Load comes from keep-alive HTTP/1.1 connections on threads of this process, so the load
+//! generator shares the machine's cores with the service: the figures are a floor.
+//!
+//! Two endpoints: residence-card dump verification (the simulated card's dump, over and over)
+//! and JPKI login (each login needs a fresh challenge; they are fetched and signed with the test
+//! holder's key before the timed phase, so only the login request is timed). Each is run first
+//! closed-loop (every connection sends its next request as soon as the answer arrives: the
+//! maximum rate), then open-loop at half that rate, where latency is counted from the moment
+//! each request was due (no coordinated omission).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use jpid_card::residence::CardNumber;
+use jpid_card::Channel;
+use jpid_server::auth::{new_key, Scope};
+use jpid_server::{Config, Store};
+use jpid_sim::kinds::DEFAULT_CARD_NUMBER;
+use jpid_sim::SimSpec;
+use jpid_verify::dump::ResidenceDump;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::context::Ctx;
+use crate::error::{CliError, Kind};
+
+fn internal(e: impl std::fmt::Display) -> CliError {
+    CliError::new(Kind::Internal, e.to_string())
+}
+
+/// One keep-alive connection.
+struct Conn {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Conn {
+    fn open(addr: &str) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Conn {
+            r: BufReader::new(s.try_clone()?),
+            w: s,
+            host: addr.to_string(),
+        })
+    }
+
+    fn post(&mut self, path: &str, auth: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        self.w.write_all(head.as_bytes())?;
+        self.w.write_all(body)?;
+        let mut line = String::new();
+        self.r.read_line(&mut line)?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.r.read_line(&mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().map_err(std::io::Error::other)?;
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.r.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+}
+
+/// What one phase measured.
+struct Phase {
+    requests: usize,
+    seconds: f64,
+    latencies_ms: Vec<f64>,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+    fn pct(&self, p: f64) -> f64 {
+        let mut v = self.latencies_ms.clone();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v.get(i).copied().unwrap_or(0.0)
+    }
+    fn json(&self) -> Value {
+        json!({"requests": self.requests, "seconds": self.seconds, "rps": self.rate(), "p50_ms": self.pct(0.5), "p99_ms": self.pct(0.99)})
+    }
+}
+
+type Next = Arc<dyn Fn() -> Option<Vec<u8>> + Send + Sync>;
+
+/// `conns` connections; closed loop when `rate` is None, else open loop at `rate` per second.
+fn run_phase(
+    addr: &str,
+    key: &str,
+    path: &'static str,
+    next: Next,
+    conns: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    expect: &'static str,
+) -> Result<Phase, CliError> {
+    let start = Instant::now();
+    let results = Arc::new(Mutex::new((0usize, Vec::<f64>::new(), None::<String>)));
+    let threads: Vec<_> = (0..conns)
+        .map(|i| {
+            let (addr, key, next, results) = (
+                addr.to_string(),
+                key.to_string(),
+                next.clone(),
+                results.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut local = Vec::new();
+                let mut err = None;
+                let mut conn = match Conn::open(&addr) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        results.lock().unwrap_or_else(|p| p.into_inner()).2 = Some(e.to_string());
+                        return;
+                    }
+                };
+                // Open loop: this connection's share of the rate, staggered.
+                let interval = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
+                let mut due = start
+                    + interval.map_or(Duration::ZERO, |iv| iv.mul_f64(i as f64 / conns as f64));
+                while start.elapsed() < duration {
+                    if interval.is_some() {
+                        let now = Instant::now();
+                        if due > now {
+                            std::thread::sleep(due - now);
+                        }
+                    } else {
+                        due = Instant::now();
+                    }
+                    let Some(body) = next() else { break };
+                    match conn.post(path, &key, &body) {
+                        Ok((200, answer))
+                            if answer.windows(expect.len()).any(|w| w == expect.as_bytes()) =>
+                        {
+                            local.push(due.elapsed().as_secs_f64() * 1000.0)
+                        }
+                        Ok((s, answer)) => {
+                            err = Some(format!("HTTP {s}: {}", String::from_utf8_lossy(&answer)));
+                            break;
+                        }
+                        Err(e) => {
+                            err = Some(e.to_string());
+                            break;
+                        }
+                    }
+                    if let Some(iv) = interval {
+                        due += iv;
+                    }
+                }
+                let mut r = results.lock().unwrap_or_else(|p| p.into_inner());
+                r.0 += local.len();
+                r.1.extend(local);
+                if err.is_some() {
+                    r.2 = err;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (n, lat, err) = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
+    if let Some(e) = err {
+        return Err(internal(format!(
+            "a request failed during the benchmark: {e}"
+        )));
+    }
+    Ok(Phase {
+        requests: n,
+        seconds,
+        latencies_ms: lat,
+    })
+}
+
+/// `openssl speed -seconds N rsa2048` → verify/s (one core).
+fn openssl_verify_rate(seconds: u64) -> Option<f64> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), "rsa2048"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines().rev();
+    let data = lines.find(|l| l.starts_with("rsa 2048 bits"))?;
+    let header = text.lines().find(|l| l.contains("verify/s"))?;
+    let col = header.split_whitespace().position(|c| c == "verify/s")?;
+    // The data line has "rsa 2048 bits" (3 words) in front of the header's columns.
+    data.split_whitespace().nth(col + 3)?.parse().ok()
+}
+
+fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError> {
+    use rsa::Pkcs1v15Sign;
+    let pki = jpid_testpki::load_default().map_err(internal)?;
+    let holder = pki.jpki_holder();
+    let cert = B64.encode(holder.auth().cert_der());
+    let mut conn = Conn::open(addr).map_err(internal)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (status, body) = conn
+            .post("/v1/jpki/challenges", key, b"")
+            .map_err(internal)?;
+        if status != 200 {
+            return Err(internal(format!(
+                "challenge: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        let v: Value = serde_json::from_slice(&body).map_err(internal)?;
+        let nonce = B64
+            .decode(v["nonce"].as_str().unwrap_or(""))
+            .map_err(internal)?;
+        let sig = holder
+            .auth()
+            .private_key()
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&nonce))
+            .map_err(internal)?;
+        out.push(
+            json!({"challenge_id": v["challenge_id"], "signature": B64.encode(sig), "certificate": cert})
+                .to_string()
+                .into_bytes(),
+        );
+    }
+    Ok(out)
+}
+
+pub fn serve(
+    ctx: &Ctx,
+    seconds: u64,
+    connections: usize,
+    logins: usize,
+    db: Option<&str>,
+) -> Result<(), CliError> {
+    let connections = connections.max(1);
+    let duration = Duration::from_secs(seconds.max(1));
+    let tmp = std::env::temp_dir().join(format!("jpid-bench-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let db = db
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("sqlite://{}/bench.sqlite3", tmp.display()));
+
+    // The dump the residence phase posts: the simulated card, read in process.
+    let spec = SimSpec::parse("residence")?;
+    let mut ch = Channel::new(spec.transport()?);
+    let number = CardNumber::try_from(DEFAULT_CARD_NUMBER).map_err(internal)?;
+    let (read, files) = crate::cmd::residence::read_files(&mut ch, &number, &mut |_| {})?;
+    let dump = ResidenceDump {
+        read_at: crate::output::now(),
+        reader: "sim:residence".into(),
+        card_type: read.card_type.clone(),
+        generation: read.generation,
+        files: jpid_verify::residence::ResidenceFiles(files),
+    }
+    .to_json()
+    .to_string()
+    .into_bytes();
+
+    // The service, in this process, on its own runtime.
+    let trust = ctx.trust(true)?;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(internal)?;
+    let store = rt.block_on(Store::open(Some(&db))).map_err(internal)?;
+    let k = new_key("bench", &[Scope::Residence, Scope::Jpki], 0).map_err(internal)?;
+    rt.block_on(store.insert_key(k.row.clone()))
+        .map_err(internal)?;
+    let key = k.token.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().map_err(internal)?,
+        trust,
+        reader: None,
+        challenge_rate: 1_000_000,
+        crl_dir: None,
+    };
+    rt.spawn(async move {
+        let _ = jpid_server::serve(store, config, move |addr| {
+            let _ = tx.send(addr);
+        })
+        .await;
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .map_err(|_| internal("the service did not start"))?
+        .to_string();
+    let progress = |m: &str| {
+        if !ctx.global.json {
+            eprintln!("{m}");
+        }
+    };
+
+    progress("openssl speed -seconds 3 rsa2048 ...");
+    let openssl = openssl_verify_rate(3);
+
+    let body = Arc::new(dump);
+    let same: Next = Arc::new(move || Some(body.as_ref().clone()));
+    progress("residence verification, closed loop ...");
+    let res_max = run_phase(
+        &addr,
+        &key,
+        "/v1/residence/verify",
+        same.clone(),
+        connections,
+        duration,
+        None,
+        "\"genuine\":true",
+    )?;
+    progress("residence verification, open loop at half that rate ...");
+    let res_half = run_phase(
+        &addr,
+        &key,
+        "/v1/residence/verify",
+        same,
+        connections,
+        duration,
+        Some(res_max.rate() / 2.0),
+        "\"genuine\":true",
+    )?;
+
+    progress(&format!(
+        "signing {logins} JPKI login challenges (not timed) ..."
+    ));
+    let pool = Arc::new(Mutex::new(sign_logins(&addr, &key, logins)?));
+    let p = pool.clone();
+    let next: Next = Arc::new(move || p.lock().unwrap_or_else(|e| e.into_inner()).pop());
+    progress("JPKI login, closed loop ...");
+    let login_max = run_phase(
+        &addr,
+        &key,
+        "/v1/jpki/login",
+        next,
+        connections,
+        duration,
+        None,
+        "\"authenticated\":true",
+    )?;
+    let half_rate = login_max.rate() / 2.0;
+    let need = ((half_rate * duration.as_secs_f64()) as usize + connections).min(logins * 4);
+    progress(&format!("signing {need} more challenges (not timed) ..."));
+    *pool.lock().unwrap_or_else(|e| e.into_inner()) = sign_logins(&addr, &key, need)?;
+    let p = pool.clone();
+    let next: Next = Arc::new(move || p.lock().unwrap_or_else(|e| e.into_inner()).pop());
+    progress("JPKI login, open loop at half that rate ...");
+    let login_half = run_phase(
+        &addr,
+        &key,
+        "/v1/jpki/login",
+        next,
+        connections,
+        duration,
+        Some(half_rate),
+        "\"authenticated\":true",
+    )?;
+    rt.shutdown_background();
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    let per_core = |p: &Phase| p.rate() / workers as f64;
+    let body = json!({
+        "cores": workers,
+        "connections": connections,
+        "db": if db.starts_with("sqlite://") { "sqlite" } else { "postgres" },
+        "openssl_rsa2048_verify_per_s": openssl,
+        "residence": {"max": res_max.json(), "half_load": res_half.json(), "per_core_rps": per_core(&res_max)},
+        "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
+    });
+    ctx.out.emit("bench serve", body, || {
+        let mut s = format!(
+            "jpid serve on {workers} cores, {connections} connections, audit store {}; load generator in the same process\n",
+            if db.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" }
+        );
+        s.push_str(&match openssl {
+            Some(r) => format!("openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n", r / 2.0),
+            None => "openssl speed rsa2048: openssl not found\n\n".into(),
+        });
+        s.push_str("| endpoint | load | req/s | req/s per core | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n");
+        for (name, m, h) in [("residence verify", &res_max, &res_half), ("JPKI login", &login_max, &login_half)] {
+            for (load, p) in [("max (closed loop)", m), ("half (open loop)", h)] {
+                s.push_str(&format!(
+                    "| {name} | {load} | {:.0} | {:.0} | {:.2} | {:.2} |\n",
+                    p.rate(),
+                    per_core(p),
+                    p.pct(0.5),
+                    p.pct(0.99)
+                ));
+            }
+        }
+        s
+    });
+    Ok(())
+}
