@@ -294,15 +294,14 @@ impl SimSpec {
                     "cvc" => spec.text_tamper = Some(TextTamper::Cvc),
                     "cvc-issuer" => spec.text_tamper = Some(TextTamper::WrongIssuer),
                     v => {
-                        spec.surface_tamper = Some(SurfaceTamper::parse(v).ok_or_else(|| {
-                            SpecError::BadValue {
+                        spec.surface_tamper =
+                            Some(SurfaceTamper::parse(v).ok_or_else(|| SpecError::BadValue {
                                 key: "tamper",
                                 reason: format!(
                                     "{v:?} is not one of basic, mynumber, cvc, {} (My Number card)",
                                     SurfaceTamper::ALL.map(|(n, _)| n).join(", ")
                                 ),
-                            }
-                        })?)
+                            })?)
                     }
                 },
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),

@@ -170,7 +170,11 @@ pub fn files(pki: &TestPki, tamper: Option<SurfaceTamper>) -> Result<Vec<(u16, V
         v.extend(t(0xDF13, sig));
         t(0xFF10, &v)
     };
-    let signed1 = [t(0xDF11, HOLDER.birth_date.as_bytes()), t(0xDF12, &card_key)].concat();
+    let signed1 = [
+        t(0xDF11, HOLDER.birth_date.as_bytes()),
+        t(0xDF12, &card_key),
+    ]
+    .concat();
     let sig1 = sign(ap_key, &signed1)?;
     let dob1 = if tamper == Some(SurfaceTamper::BirthRecord) {
         "19800101"
@@ -186,11 +190,7 @@ pub fn files(pki: &TestPki, tamper: Option<SurfaceTamper>) -> Result<Vec<(u16, V
         t(0xDF24, &card_key),
     ]
     .concat();
-    let group2 = [
-        t(0xDF25, images::NAME_PNG),
-        t(0xDF26, images::ADDRESS_PNG),
-    ]
-    .concat();
+    let group2 = [t(0xDF25, images::NAME_PNG), t(0xDF26, images::ADDRESS_PNG)].concat();
     let group3 = t(0xDF27, images::FACE_JP2);
     let mut digests = [0u8; 96];
     for (chunk, group) in digests.chunks_mut(32).zip([&group1, &group2, &group3]) {

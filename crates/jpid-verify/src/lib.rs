@@ -14,6 +14,7 @@ pub mod mynumber;
 pub mod proof;
 pub mod residence;
 pub mod signature;
+pub mod surface;
 pub mod trust;
 pub mod x509;
 
