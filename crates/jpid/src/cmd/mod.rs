@@ -5,3 +5,4 @@ pub mod jpki;
 pub mod readers;
 pub mod residence;
 pub mod sim;
+pub mod surface;
