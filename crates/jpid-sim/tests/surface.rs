@@ -35,6 +35,7 @@ fn files(r: SurfaceRead) -> SurfaceFiles {
     SurfaceFiles {
         birth: r.birth,
         face: r.face,
+        info: Some(r.info),
         cvc: r.cvc,
         my_number_image: r.my_number_image,
     }
@@ -80,6 +81,7 @@ fn each_key_opens_its_records_and_they_prove_genuine() {
         jpid_image::to_png(png).unwrap();
     }
     assert!(v.birth.is_none());
+    assert_eq!(v.info.as_ref().unwrap().municipality_code, "13101");
     // 照合番号B: the card face only.
     let v = read("mynumber", &b(), &trust);
     assert!(v.genuine(), "{:?}", v.reasons);

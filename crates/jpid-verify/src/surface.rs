@@ -328,6 +328,40 @@ impl std::fmt::Debug for MyNumberImage {
     }
 }
 
+/// EF 0003, the AP's basic info: `FF30 { DF31 4, DF32 key id 16, DF33 version, DF34 5-digit
+/// 全国地方公共団体コード, DF35 16 + 256 opaque }` (mynumber-card.md §4; MC, MYNA). Readable
+/// without a key and **not signed**: informational only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApBasicInfo {
+    /// DF34: the issuing municipality's code (5 digits).
+    pub municipality_code: String,
+    /// DF32: a 16-byte key id (what it names is not established, MC).
+    pub key_id: Vec<u8>,
+    /// DF33: version byte(s).
+    pub version: Vec<u8>,
+}
+
+impl TryFrom<&[u8]> for ApBasicInfo {
+    type Error = SurfaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+        let f = "0003 (AP basic info)";
+        let outer = tlv::expect_single(bytes, Tag::new(0xFF30)).map_err(bad(f))?;
+        let kids = children(&outer, f)?;
+        let code = get(&kids, 0xDF34, f)?.value();
+        if code.len() != 5 || !code.iter().all(u8::is_ascii_digit) {
+            return Err(SurfaceError::Malformed {
+                file: f,
+                detail: "DF34 is not a 5-digit municipality code".into(),
+            });
+        }
+        Ok(Self {
+            municipality_code: String::from_utf8_lossy(code).into_owned(),
+            key_id: get(&kids, 0xDF32, f)?.value().to_vec(),
+            version: get(&kids, 0xDF33, f)?.value().to_vec(),
+        })
+    }
+}
+
 /// The card-face AP's data as read. `Debug` shows only sizes.
 #[derive(Clone, Default)]
 pub struct SurfaceFiles {
@@ -335,6 +369,8 @@ pub struct SurfaceFiles {
     pub birth: Option<Vec<u8>>,
     /// EF 0002, when 照合番号A or B opened it.
     pub face: Option<Vec<u8>>,
+    /// EF 0003 (AP basic info, unsigned), when read.
+    pub info: Option<Vec<u8>>,
     /// EF 0004 (CVC).
     pub cvc: Vec<u8>,
     /// EF 0005, when 照合番号A opened it and it was asked for.
@@ -346,6 +382,7 @@ impl std::fmt::Debug for SurfaceFiles {
         f.debug_struct("SurfaceFiles")
             .field("birth", &self.birth.as_ref().map(Vec::len))
             .field("face", &self.face.as_ref().map(Vec::len))
+            .field("info", &self.info.as_ref().map(Vec::len))
             .field("cvc", &self.cvc.len())
             .field(
                 "my_number_image",
@@ -377,6 +414,8 @@ pub struct SurfaceVerdict {
     pub face: Option<CardFace>,
     /// EF 0005, parsed.
     pub my_number_image: Option<MyNumberImage>,
+    /// EF 0003, parsed (not signed).
+    pub info: Option<ApBasicInfo>,
     /// Every check.
     pub checks: Vec<Check>,
     /// Why not genuine: `(code, message)`.
@@ -443,6 +482,11 @@ pub fn verify_surface(
         .my_number_image
         .as_deref()
         .map(MyNumberImage::try_from)
+        .transpose()?;
+    let info = files
+        .info
+        .as_deref()
+        .map(ApBasicInfo::try_from)
         .transpose()?;
     let cvc = Cvc::parse(&files.cvc).map_err(|e| SurfaceError::Malformed {
         file: "0004 (CVC)",
@@ -592,6 +636,7 @@ pub fn verify_surface(
         birth,
         face,
         my_number_image,
+        info,
         checks,
         reasons,
         unsigned,

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use jpid_verify::mynumber::{verify_text, Cvc, TextFiles};
 use jpid_verify::residence::{self, ResidenceFiles};
 use jpid_verify::signature::{verify_cms, verify_raw};
-use jpid_verify::surface::{verify_surface, BirthRecord, CardFace, MyNumberImage, SurfaceFiles};
+use jpid_verify::surface::{
+    verify_surface, ApBasicInfo, BirthRecord, CardFace, MyNumberImage, SurfaceFiles,
+};
 use jpid_verify::{Purpose, TrustStore, UnixTime};
 use proptest::prelude::*;
 
@@ -99,7 +101,7 @@ proptest! {
         ef4 in prop::collection::vec(any::<u8>(), 0..700),
         ef5 in prop::collection::vec(any::<u8>(), 0..600),
     ) {
-        let files = SurfaceFiles { birth: Some(ef1), face: Some(ef2), cvc: ef4, my_number_image: Some(ef5) };
+        let files = SurfaceFiles { birth: Some(ef1.clone()), face: Some(ef2), info: Some(ef1), cvc: ef4, my_number_image: Some(ef5) };
         if let Ok(v) = verify_surface(&files, &surface_trust()) {
             prop_assert!(!v.genuine());
         }
@@ -124,7 +126,9 @@ proptest! {
             let _ = BirthRecord::try_from(part);
             let _ = MyNumberImage::try_from(part);
         }
-        let files = SurfaceFiles { birth: Some(birth), face: Some(face), cvc: v(6), my_number_image: Some(image) };
+        let info = tlv(0xFF30, &[tlv(0xDF32, &v(7)), tlv(0xDF33, &v(8)), tlv(0xDF34, &v(9))].concat());
+        let _ = ApBasicInfo::try_from(&info[..cut.index(info.len() + 1).min(info.len())]);
+        let files = SurfaceFiles { birth: Some(birth), face: Some(face), info: Some(info), cvc: v(6), my_number_image: Some(image) };
         if let Ok(v) = verify_surface(&files, &surface_trust()) {
             prop_assert!(!v.genuine());
         }

@@ -106,6 +106,7 @@ fn mynumber_verdict(
     let files = jpid_verify::surface::SurfaceFiles {
         birth: read.birth,
         face: read.face,
+        info: Some(read.info),
         cvc: read.cvc,
         my_number_image: read.my_number_image,
     };

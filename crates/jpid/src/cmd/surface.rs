@@ -49,6 +49,9 @@ pub fn read_verified(
     let files = SurfaceFiles {
         birth: read.birth,
         face: read.face,
+        // EF 0003 is unsigned and informational: parsed for the card face only, so an age
+        // check never depends on it.
+        info: matches!(key, SurfaceKey::A(_) | SurfaceKey::B(_)).then_some(read.info),
         cvc: read.cvc,
         my_number_image: read.my_number_image,
     };
@@ -186,6 +189,7 @@ pub fn face(
         "sex": face.sex,
         "expiry": face.expiry,
         "card_key_sha256": face.card_key.fingerprint(),
+        "municipality_code": v.info.as_ref().map(|i| &i.municipality_code),
         "sizes": {
             "photo": face.photo.len(),
             "name_image": face.name_image.len(),
@@ -206,6 +210,12 @@ pub fn face(
             face.name_image.len(),
             face.address_image.len(),
         );
+        if let Some(i) = &v.info {
+            t.push_str(&format!(
+                "Municipality code (EF 0003, not signed): {}\n",
+                i.municipality_code
+            ));
+        }
         if v.my_number_image.is_some() {
             t.push_str("My Number image: read (signed; written only as my-number.png)\n");
         }
