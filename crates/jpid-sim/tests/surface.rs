@@ -199,3 +199,66 @@ fn short_apdus_read_the_same_card_face() {
     assert!(v.genuine(), "{:?}", v.reasons);
     assert!(v.face.unwrap().photo.len() > 2000);
 }
+
+/// An independent producer's view of DF28: openssl recovers the signed block with the AP key
+/// and parses it as a DER DigestInfo (SHA-256 OID, 96-byte OCTET STRING) holding the three
+/// segment digests computed here from the card face's TLVs (mynumber-card.md §4).
+#[test]
+fn openssl_recovers_the_df28_digest_info() {
+    use jpid_apdu::tlv::{self, Tag};
+    use sha2::{Digest, Sha256};
+    let r = read_surface(&mut card("mynumber"), &b(), false, false).unwrap();
+    let face = r.face.unwrap();
+    let outer = tlv::expect_single(&face, Tag::new(0xFF20)).unwrap();
+    let raw = |t: u32| outer.require_child(Tag::new(t)).unwrap().raw().to_vec();
+    let mut want = Vec::new();
+    for group in [
+        [raw(0xDF22), raw(0xDF23), raw(0xDF24)].concat(),
+        [raw(0xDF25), raw(0xDF26)].concat(),
+        raw(0xDF27),
+    ] {
+        want.extend_from_slice(&Sha256::digest(&group));
+    }
+    let sig = outer
+        .require_child(Tag::new(0xDF28))
+        .unwrap()
+        .value()
+        .to_vec();
+    let dir = std::env::temp_dir().join(format!("jpid-surface-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = jpid_testpki::fixtures::ALL
+        .iter()
+        .find(|(n, _)| *n == "mynumber-surface-ap-key.pk8")
+        .unwrap()
+        .1;
+    std::fs::write(dir.join("key.pk8"), key).unwrap();
+    std::fs::write(dir.join("sig"), &sig).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-verifyrecover", "-keyform", "DER", "-inkey"])
+        .arg(dir.join("key.pk8"))
+        .arg("-in")
+        .arg(dir.join("sig"))
+        .output()
+        .expect("openssl (installed by scripts/test)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recovered = out.stdout;
+    std::fs::write(dir.join("di"), &recovered).unwrap();
+    let parsed = std::process::Command::new("openssl")
+        .args(["asn1parse", "-inform", "DER", "-in"])
+        .arg(dir.join("di"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&parsed.stdout);
+    assert!(parsed.status.success(), "{text}");
+    assert!(
+        text.contains("sha256") && text.contains("OCTET STRING"),
+        "{text}"
+    );
+    assert_eq!(recovered.len(), 19 + 96);
+    assert_eq!(recovered.get(19..).unwrap(), &want[..]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
