@@ -220,7 +220,9 @@ pub enum KeyArg {
 const PIN_HELP: &str = "\
 PINs are never taken from the command line. jpid reads them from a no-echo prompt on the
 terminal, from one line on stdin with --pin-stdin, or from the environment variables
-JPID_PIN (user-authentication PIN) and JPID_SIGN_PASSWORD (signature password; upper-cased).
+JPID_PIN (user-authentication PIN), JPID_SIGN_PASSWORD (signature password; upper-cased),
+JPID_TEXT_PIN (text-AP PIN) and JPID_BIRTH_DATE_KEY (card-face birth-date key); 照合番号A/B
+come from the prompt or stdin only.
 Before every VERIFY jpid reads the remaining tries without spending one, and it refuses to
 spend the last try unless --force is given.";
 
