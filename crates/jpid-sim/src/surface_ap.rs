@@ -59,17 +59,21 @@ pub enum SurfaceTamper {
     MyNumberImage,
     /// `surface-cvc`: corrupt the signature of the AP's CVC (EF 0004).
     Cvc,
+    /// `surface-cvc-issuer`: certify the AP with the text AP's issuer key (9000033): trusted,
+    /// but not for this AP.
+    WrongIssuer,
 }
 
 impl SurfaceTamper {
     /// Every option with its `tamper=` name.
-    pub const ALL: [(&'static str, Self); 6] = [
+    pub const ALL: [(&'static str, Self); 7] = [
         ("face-photo", Self::FacePhoto),
         ("face-dob", Self::FaceDob),
         ("face-expiry", Self::FaceExpiry),
         ("birth-record", Self::BirthRecord),
         ("my-number-image", Self::MyNumberImage),
         ("surface-cvc", Self::Cvc),
+        ("surface-cvc-issuer", Self::WrongIssuer),
     ];
 
     /// Parses a `tamper=` value.
@@ -142,7 +146,11 @@ pub fn files(pki: &TestPki, tamper: Option<SurfaceTamper>) -> Result<Vec<(u16, V
     let t = |x: u32, v: &[u8]| tlv::encode(Tag::new(x), v);
 
     // EF 0004: the CVC under the card-face AP's issuer key.
-    let issuer = CvcIssuer::CardFaceAp;
+    let issuer = if tamper == Some(SurfaceTamper::WrongIssuer) {
+        CvcIssuer::TextAp
+    } else {
+        CvcIssuer::CardFaceAp
+    };
     let mut body = key_id(issuer.test_key_id(), "001");
     body.extend_from_slice(SUBJECT_ID);
     body.extend(public_key_value(&ap_key.to_public_key()));

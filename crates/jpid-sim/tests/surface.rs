@@ -131,6 +131,8 @@ fn every_tamper_option_is_caught_with_its_reason() {
         ("birth-record", dob(), "data_altered", "birth_record"),
         ("my-number-image", a(), "data_altered", "my_number_image"),
         ("surface-cvc", a(), "unknown_issuer", "cvc"),
+        // Signed by a trusted key, but the text AP's issuer (9000033) may not certify this AP.
+        ("surface-cvc-issuer", dob(), "unknown_issuer", "cvc"),
     ] {
         let v = read(&format!("mynumber,tamper={tamper}"), &key, &trust);
         assert!(!v.genuine(), "{tamper}");

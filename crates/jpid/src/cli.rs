@@ -13,8 +13,8 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
                         keys: card-number=AB12345678CD, tamper=face|front|address|
                         signature|certificate, photo=no (residence kinds);
                         tamper=basic|mynumber|cvc|face-photo|face-dob|face-expiry|
-                        birth-record|my-number-image|surface-cvc, auth-tries=N,
-                        sign-tries=N, text-tries=N (mynumber); ext=on|off
+                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer,
+                        auth-tries=N, sign-tries=N, text-tries=N (mynumber); ext=on|off
 
 Trust:
   Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE
