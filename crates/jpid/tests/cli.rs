@@ -1618,3 +1618,35 @@ fn age_by_the_card_face_birth_record_discloses_only_the_answer() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn card_face_traces_show_neither_keys_nor_personal_data() {
+    for (args, key) in [
+        (
+            &[
+                "mynumber",
+                "face",
+                "--with",
+                "a",
+                "--show-my-number",
+                "--pin-stdin",
+            ][..],
+            "999900000001",
+        ),
+        (&["mynumber", "birth-date", "--pin-stdin"][..], "020101"),
+    ] {
+        let mut all = vec!["-vvv", "--reader", "sim:mynumber"];
+        all.extend_from_slice(args);
+        let out = jpid_stdin(&all, &format!("{key}\n"));
+        assert!(out.status.success());
+        let trace = String::from_utf8_lossy(&out.stderr).replace(' ', "");
+        assert!(trace.contains(">>>"), "no APDU trace");
+        let hex = |s: &str| s.bytes().map(|b| format!("{b:02X}")).collect::<String>();
+        for secret in [key, "19900101"] {
+            assert!(
+                !trace.contains(secret) && !trace.contains(&hex(secret)),
+                "{secret} in the trace of {args:?}"
+            );
+        }
+    }
+}
