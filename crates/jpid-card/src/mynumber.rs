@@ -387,6 +387,160 @@ impl std::fmt::Debug for TextRead {
     }
 }
 
+/// How the card-face AP (券面事項確認AP) is opened (mynumber-card.md §4): the birth-date key
+/// (6 digits, era `YYMMDD`, key 0011) opens the birth record EF 0001 only; 照合番号A (key 0013)
+/// opens the card face EF 0002 and the My Number image EF 0005; 照合番号B (key 0012) opens the
+/// card face but not EF 0005. EF 0003 and EF 0004 need no key.
+#[derive(Clone)]
+pub enum SurfaceKey {
+    /// The birth-date key (key 0011).
+    BirthDate(Sensitive),
+    /// 照合番号A (key 0013).
+    A(Sensitive),
+    /// 照合番号B (key 0012).
+    B(Sensitive),
+}
+
+impl std::fmt::Debug for SurfaceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::BirthDate(_) => "SurfaceKey::BirthDate(REDACTED)",
+            Self::A(_) => "SurfaceKey::A(REDACTED)",
+            Self::B(_) => "SurfaceKey::B(REDACTED)",
+        })
+    }
+}
+
+impl SurfaceKey {
+    /// The birth-date key: 6 digits, the Japanese-era birth date `YYMMDD`.
+    pub fn birth_date(text: &str) -> Result<Self, BadKey> {
+        digits(
+            text,
+            6,
+            "the birth-date key is 6 digits: the birth date as era YYMMDD (e.g. 平成2年1月1日 → 020101)",
+        )
+        .map(Self::BirthDate)
+    }
+    /// 照合番号A: the 12-digit My Number.
+    pub fn a(text: &str) -> Result<Self, BadKey> {
+        digits(text, 12, "照合番号A is the 12-digit My Number").map(Self::A)
+    }
+    /// 照合番号B: 14 digits.
+    pub fn b(text: &str) -> Result<Self, BadKey> {
+        digits(
+            text,
+            14,
+            "照合番号B is 14 digits: birth date as era YYMMDD, expiry year, security code",
+        )
+        .map(Self::B)
+    }
+    fn key(&self) -> (KeyRef, &Sensitive) {
+        match self {
+            Self::BirthDate(s) => (KEYS[5], s),
+            Self::B(s) => (KEYS[6], s),
+            Self::A(s) => (KEYS[7], s),
+        }
+    }
+}
+
+/// Upper bound on a card-face AP record other than the card face (EF 0001, 0003, 0004, 0005):
+/// a 256-byte signature, a 2048-bit key and a small PNG fit many times over.
+pub const SURFACE_MAX_RECORD: usize = 8 * 1024;
+/// Upper bound on the card face (EF 0002, with the photo): no public figure for its size exists
+/// (mynumber-card.md §4, UNCONFIRMED), so jpid takes what one extended READ BINARY can return
+/// (65 536 bytes); a hostile length never allocates more.
+pub const SURFACE_MAX_FACE: usize = 64 * 1024;
+
+/// The raw files of a card-face AP read. `Debug` shows only sizes.
+#[derive(Clone, Default)]
+pub struct SurfaceRead {
+    /// EF 0001, the birth record (birth-date key).
+    pub birth: Option<Vec<u8>>,
+    /// EF 0002, the card face (A or B).
+    pub face: Option<Vec<u8>>,
+    /// EF 0003, AP basic info (free).
+    pub info: Vec<u8>,
+    /// EF 0004, the AP's CVC (free).
+    pub cvc: Vec<u8>,
+    /// EF 0005, the My Number image (A only, and only when asked for).
+    pub my_number_image: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SurfaceRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SurfaceRead")
+            .field("birth", &self.birth.as_ref().map(Vec::len))
+            .field("face", &self.face.as_ref().map(Vec::len))
+            .field("info", &self.info.len())
+            .field("cvc", &self.cvc.len())
+            .field(
+                "my_number_image",
+                &self.my_number_image.as_ref().map(|_| "REDACTED"),
+            )
+            .finish()
+    }
+}
+
+fn read_surface_ef<T: CardTransport>(
+    ch: &mut Channel<T>,
+    fid: u16,
+    max: usize,
+    personal: bool,
+) -> Result<Vec<u8>, CardError> {
+    match ch.select_ef(fid)? {
+        // The birth record, the card face and the My Number image are personal data: their
+        // READ BINARY answers never reach the APDU trace.
+        StatusWord::Success if personal => ch.read_secret_file(crate::FileRef::Current, max),
+        StatusWord::Success => ch.read_file(crate::FileRef::Current, max),
+        sw => Err(CardError::Status {
+            op: "SELECT EF",
+            sw,
+        }),
+    }
+}
+
+/// Opens the card-face AP with `key` (the retry counter read first, the last try kept unless
+/// `force`) and reads what the key opens: EF 0001 with the birth-date key; EF 0002 with A or B,
+/// plus EF 0005 with A when `want_my_number_image`; and always EF 0003 and the CVC (EF 0004).
+/// mynumber-card.md §4.
+pub fn read_surface<T: CardTransport>(
+    ch: &mut Channel<T>,
+    key: &SurfaceKey,
+    force: bool,
+    want_my_number_image: bool,
+) -> Result<SurfaceRead, KeyError> {
+    match ch.select_aid(&SURFACE_AID)? {
+        StatusWord::Success => {}
+        StatusWord::FileNotFound => {
+            return Err(KeyError::NoApplication("card-face (券面事項確認)"))
+        }
+        sw => {
+            return Err(CardError::Status {
+                op: "SELECT card-face AP",
+                sw,
+            }
+            .into())
+        }
+    }
+    let (key_ref, secret) = key.key();
+    verify_key(ch, key_ref, secret, force)?;
+    let mut out = SurfaceRead::default();
+    match key {
+        SurfaceKey::BirthDate(_) => {
+            out.birth = Some(read_surface_ef(ch, 0x0001, SURFACE_MAX_RECORD, true)?);
+        }
+        SurfaceKey::A(_) | SurfaceKey::B(_) => {
+            out.face = Some(read_surface_ef(ch, 0x0002, SURFACE_MAX_FACE, true)?);
+        }
+    }
+    if want_my_number_image && matches!(key, SurfaceKey::A(_)) {
+        out.my_number_image = Some(read_surface_ef(ch, 0x0005, SURFACE_MAX_RECORD, true)?);
+    }
+    out.info = read_surface_ef(ch, 0x0003, SURFACE_MAX_RECORD, false)?;
+    out.cvc = read_surface_ef(ch, 0x0004, SURFACE_MAX_RECORD, false)?;
+    Ok(out)
+}
+
 /// The card record of the common AP (`D392100031000101 0100`, EF 0001 record 1): a simple TLV
 /// `01 1C` holding a 15-digit serial, the 5-digit municipality code and the expiry `YYYYMMDD`.
 /// Single source (MC, mynumber-card.md §5): UNCONFIRMED, and isolated in this one type.

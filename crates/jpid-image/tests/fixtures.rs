@@ -175,6 +175,11 @@ fn mynumber_name_and_address_png() {
     for (name, want) in [
         ("mynumber-name.png", scene::mynumber_name()),
         ("mynumber-address.png", scene::mynumber_address()),
+        (
+            "mynumber-security-code.png",
+            scene::mynumber_security_code(),
+        ),
+        ("mynumber-my-number.png", scene::mynumber_my_number()),
     ] {
         let bytes = fixture(name);
         assert_eq!(sniff(&bytes), Some(Format::Png));

@@ -18,6 +18,7 @@ use crate::jpki::{self, JpkiApplet};
 use crate::residence::ResidenceApplet;
 use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
+use crate::surface_ap::{self, SurfaceTamper};
 use crate::text_ap::{self, TextTamper};
 
 /// The default card number of every simulated residence card and SPR certificate.
@@ -178,6 +179,9 @@ pub struct SimSpec {
     pub photo: bool,
     /// What to alter in the My Number card's text AP (`tamper=basic|mynumber|cvc`).
     pub text_tamper: Option<TextTamper>,
+    /// What to alter in the My Number card's card-face AP (`tamper=face-photo|face-dob|
+    /// face-expiry|birth-record|my-number-image|surface-cvc|surface-cvc-issuer`).
+    pub surface_tamper: Option<SurfaceTamper>,
     /// PIN counters to start from (`auth-tries=N`, `sign-tries=N`, `text-tries=N`; 0 = blocked),
     /// to simulate a card that was misused before.
     pub tries: Tries,
@@ -206,6 +210,7 @@ impl SimSpec {
             tamper: None,
             photo: true,
             text_tamper: None,
+            surface_tamper: None,
             tries: Tries::default(),
             face_auth: false,
         }
@@ -283,22 +288,22 @@ impl SimSpec {
                         }
                     }
                 }
-                "tamper" if kind == SimKind::MyNumber => {
-                    spec.text_tamper = Some(match value {
-                        "basic" => TextTamper::Basic,
-                        "mynumber" => TextTamper::MyNumber,
-                        "cvc" => TextTamper::Cvc,
-                        "cvc-issuer" => TextTamper::WrongIssuer,
-                        v => {
-                            return Err(SpecError::BadValue {
+                "tamper" if kind == SimKind::MyNumber => match value {
+                    "basic" => spec.text_tamper = Some(TextTamper::Basic),
+                    "mynumber" => spec.text_tamper = Some(TextTamper::MyNumber),
+                    "cvc" => spec.text_tamper = Some(TextTamper::Cvc),
+                    "cvc-issuer" => spec.text_tamper = Some(TextTamper::WrongIssuer),
+                    v => {
+                        spec.surface_tamper =
+                            Some(SurfaceTamper::parse(v).ok_or_else(|| SpecError::BadValue {
                                 key: "tamper",
                                 reason: format!(
-                                    "{v:?} is not one of basic, mynumber, cvc (My Number card)"
+                                    "{v:?} is not one of basic, mynumber, cvc, {} (My Number card)",
+                                    SurfaceTamper::ALL.map(|(n, _)| n).join(", ")
                                 ),
-                            })
-                        }
-                    });
-                }
+                            })?)
+                    }
+                },
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
                 "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
                 other => {
@@ -321,11 +326,13 @@ impl SimSpec {
             SimKind::SprGen2 => residence(self, "06")?,
             SimKind::MyNumber => mynumber(
                 spec::TOKEN_MYNUMBER_CARD,
-                self.text_tamper,
+                (self.text_tamper, self.surface_tamper),
                 self.tries,
                 self.face_auth,
             )?,
-            SimKind::JpkiSmartphone => mynumber(spec::TOKEN_ANDROID, None, self.tries, false)?,
+            SimKind::JpkiSmartphone => {
+                mynumber(spec::TOKEN_ANDROID, (None, None), self.tries, false)?
+            }
         })
     }
 
@@ -434,7 +441,7 @@ fn token_info(label: &str) -> Vec<u8> {
 
 fn mynumber(
     label: &str,
-    text_tamper: Option<TextTamper>,
+    (text_tamper, surface_tamper): (Option<TextTamper>, Option<SurfaceTamper>),
     tries: Tries,
     face_auth: bool,
 ) -> Result<SimCard, SpecError> {
@@ -505,10 +512,23 @@ fn mynumber(
         let sfi = u8::try_from(fid).ok();
         text = text.ef(Ef::new(fid, sfi, data).read(rule));
     }
-    let surface = Df::app(&spec::SURFACE_AID)
+    let mut surface = Df::app(&spec::SURFACE_AID)
         .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
         .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
         .pin(Pin::new(0x0013, DEFAULT_MY_NUMBER.as_bytes(), 10));
+    // Who opens what in the card-face AP (§4, MC measured): the birth-date key EF 0001 only;
+    // 照合番号A 0002–0006, 照合番号B the same without 0005; 0003 and 0004 are free. EF 0006
+    // (content unknown) is not simulated.
+    for (fid, data) in surface_ap::files(pki, surface_tamper).map_err(SpecError::Build)? {
+        let rule = match fid {
+            0x0001 => Access::Key(0x0011),
+            0x0002 => Access::AnyKey(vec![0x0012, 0x0013]),
+            0x0005 => Access::Key(0x0013),
+            _ => Access::Free,
+        };
+        let sfi = u8::try_from(fid).ok();
+        surface = surface.ef(Ef::new(fid, sfi, data).read(rule));
+    }
     let mut juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
     // Common AP EF 0001, record 1: `01 1C` + 15-digit serial, 5-digit municipality code, expiry
     // YYYYMMDD (mynumber-card.md §5, MC only: UNCONFIRMED). Synthetic values.

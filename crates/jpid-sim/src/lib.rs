@@ -16,6 +16,7 @@ pub mod kinds;
 pub mod residence;
 pub mod residence_files;
 mod sim;
+pub mod surface_ap;
 pub mod text_ap;
 pub mod vpcd;
 

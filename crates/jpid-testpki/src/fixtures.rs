@@ -110,6 +110,8 @@ fixture_consts! {
     MYNUMBER_TEXT_AP_KEY_PK8 = "mynumber-text-ap-key.pk8";
     /// The simulated My Number card's card-face-AP key, PKCS#8 DER.
     MYNUMBER_SURFACE_AP_KEY_PK8 = "mynumber-surface-ap-key.pk8";
+    /// The simulated My Number card's own card-face-AP challenge key (`DF24`), PKCS#8 DER.
+    MYNUMBER_SURFACE_CARD_KEY_PK8 = "mynumber-surface-card-key.pk8";
 }
 
 /// Name of the generated README in the fixture directory.
@@ -458,7 +460,12 @@ impl TestPki {
         f.add(
             "mynumber-surface-ap-key.pk8",
             rsa_pkcs8("mynumber-surface-ap", self.mynumber_surface_ap_key())?,
-            "The simulated My Number card's own card-face-AP key (its CVC is issued under `9000023`)".into(),
+            "The simulated My Number card's own card-face-AP key (its CVC is issued under `9000023`; signs EF 0001, EF 0002 `DF28`, EF 0005)".into(),
+        );
+        f.add(
+            "mynumber-surface-card-key.pk8",
+            rsa_pkcs8("mynumber-surface-card", self.mynumber_surface_card_key())?,
+            "The simulated My Number card's own card-face-AP challenge key, whose public half the card-face records carry (`DF12`, `DF24`, `DF42`)".into(),
         );
 
         let text = readme(self.seed(), &f.0);

@@ -263,7 +263,7 @@ pub struct TestPki {
     jpki_auth_crl: Vec<u8>,
     jpki_sign_crl: Vec<u8>,
     cvc: [CvcCaKey; 3],
-    card_ap_keys: [RsaPrivateKey; 2],
+    card_ap_keys: [RsaPrivateKey; 3],
 }
 
 impl core::fmt::Debug for TestPki {
@@ -575,6 +575,7 @@ impl TestPki {
         let card_ap_keys = [
             rsa_key(seed, "mynumber/text-ap")?,
             rsa_key(seed, "mynumber/surface-ap")?,
+            rsa_key(seed, "mynumber/surface-card")?,
         ];
 
         Ok(Self {
@@ -604,6 +605,13 @@ impl TestPki {
     /// `9000023`; it signs the card-face records.
     pub fn mynumber_surface_ap_key(&self) -> &RsaPrivateKey {
         &self.card_ap_keys[1]
+    }
+
+    /// The simulated card's own challenge key of its card-face AP (EF 001A, mynumber-card.md
+    /// §4): its public half is what the card-face records carry (`DF12`, `DF24`, `DF42`). It is
+    /// not certified by anyone; it signs no record.
+    pub fn mynumber_surface_card_key(&self) -> &RsaPrivateKey {
+        &self.card_ap_keys[2]
     }
 
     /// Issues JPKI authentication and signature certificates (and derives their keys) for
@@ -808,6 +816,8 @@ pub fn load_default() -> Result<TestPki, PkiError> {
                 .map_err(PkiError::pkcs8("mynumber-text-ap"))?,
             RsaPrivateKey::from_pkcs8_der(f::MYNUMBER_SURFACE_AP_KEY_PK8)
                 .map_err(PkiError::pkcs8("mynumber-surface-ap"))?,
+            RsaPrivateKey::from_pkcs8_der(f::MYNUMBER_SURFACE_CARD_KEY_PK8)
+                .map_err(PkiError::pkcs8("mynumber-surface-card"))?,
         ],
     })
 }

@@ -16,6 +16,7 @@ pub mod proof;
 pub mod residence;
 pub mod revocation;
 pub mod signature;
+pub mod surface;
 pub mod trust;
 pub mod x509;
 

@@ -134,7 +134,7 @@ impl TextVerdict {
     }
 }
 
-fn sha256(b: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
 
@@ -142,7 +142,7 @@ fn sha256(b: &[u8]) -> [u8; 32] {
 const TEXT_AP_ISSUERS: [&str; 2] = ["5000033", "9000033"];
 
 /// An RSA-2048 key with e = 65537, the only form these keys take (mynumber-card.md §3).
-fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<RsaPublicKey> {
+pub(crate) fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<RsaPublicKey> {
     let n = modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus);
     if n.len() != 256 || exponent != [0x01, 0x00, 0x01] {
         return None;

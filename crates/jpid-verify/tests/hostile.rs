@@ -7,6 +7,9 @@ use jpid_verify::mynumber::{verify_text, Cvc, TextFiles};
 use jpid_verify::residence::{self, ResidenceFiles};
 use jpid_verify::revocation::LoadedCrl;
 use jpid_verify::signature::{verify_cms, verify_raw};
+use jpid_verify::surface::{
+    verify_surface, ApBasicInfo, BirthRecord, CardFace, MyNumberImage, SurfaceFiles,
+};
 use jpid_verify::x509::ParsedCert;
 use jpid_verify::{
     CrlStore, Purpose, RevocationPolicy, RevocationSource, RevocationStatus, TrustStore, UnixTime,
@@ -94,6 +97,61 @@ proptest! {
             prop_assert!(!v.genuine());
         }
     }
+
+    #[test]
+    fn surface_files_never_panic_nor_pass(
+        ef1 in prop::collection::vec(any::<u8>(), 0..600),
+        ef2 in prop::collection::vec(any::<u8>(), 0..1200),
+        ef4 in prop::collection::vec(any::<u8>(), 0..700),
+        ef5 in prop::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let files = SurfaceFiles { birth: Some(ef1.clone()), face: Some(ef2), info: Some(ef1), cvc: ef4, my_number_image: Some(ef5) };
+        if let Ok(v) = verify_surface(&files, &surface_trust()) {
+            prop_assert!(!v.genuine());
+        }
+    }
+
+    /// Structure-aware: the right outer tags and inner tags with random values and lengths,
+    /// then cut anywhere. Parsing returns a typed error or a value, and nothing verifies.
+    #[test]
+    fn structured_surface_records_never_panic_nor_pass(
+        values in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 10),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let tlv = |tag: u32, v: &[u8]| jpid_apdu::tlv::encode(jpid_apdu::Tag::new(tag), v);
+        let v = |i: usize| values.get(i).cloned().unwrap_or_default();
+        let inner: Vec<u8> = (0..10u32).flat_map(|i| tlv(0xDF21 + i, &v(i as usize))).collect();
+        let face = tlv(0xFF20, &inner);
+        let birth = tlv(0xFF10, &[tlv(0xDF11, b"19900101"), tlv(0xDF12, &v(1)), tlv(0xDF13, &v(2))].concat());
+        let image = tlv(0xFF40, &[tlv(0xDF41, &v(3)), tlv(0xDF42, &v(4)), tlv(0xDF43, &v(5))].concat());
+        for whole in [&face, &birth, &image] {
+            let part = &whole[..cut.index(whole.len() + 1).min(whole.len())];
+            let _ = CardFace::try_from(part);
+            let _ = BirthRecord::try_from(part);
+            let _ = MyNumberImage::try_from(part);
+        }
+        let info = tlv(0xFF30, &[tlv(0xDF32, &v(7)), tlv(0xDF33, &v(8)), tlv(0xDF34, &v(9))].concat());
+        let _ = ApBasicInfo::try_from(&info[..cut.index(info.len() + 1).min(info.len())]);
+        let files = SurfaceFiles { birth: Some(birth), face: Some(face), info: Some(info), cvc: v(6), my_number_image: Some(image) };
+        if let Ok(v) = verify_surface(&files, &surface_trust()) {
+            prop_assert!(!v.genuine());
+        }
+    }
+}
+
+/// Production trust plus the TEST CVC issuer keys: even a store that trusts the simulator's
+/// card-face key accepts nothing random.
+fn surface_trust() -> TrustStore {
+    let pki = jpid_testpki::load_default().unwrap();
+    TrustStore::production().with_test_cvc_keys(pki.cvc_keys().iter().map(|k| {
+        jpid_verify::mynumber::CvcIssuerKey {
+            id: k.key_id().into(),
+            key_id: jpid_verify::mynumber::CvcIssuerKey::test_key_id(k.key_id()),
+            modulus: k.modulus(),
+            exponent: k.public_exponent(),
+            test: true,
+        }
+    }))
 }
 
 /// The test PKI, parsed once (loading parses every fixture key).

@@ -12,8 +12,9 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
                         (residence, residence-gen2, spr, spr-gen2, mynumber, jpki-smartphone)
                         keys: card-number=AB12345678CD, tamper=face|front|address|
                         signature|certificate, photo=no (residence kinds);
-                        tamper=basic|mynumber|cvc, auth-tries=N, sign-tries=N,
-                        text-tries=N (mynumber); ext=on|off
+                        tamper=basic|mynumber|cvc|face-photo|face-dob|face-expiry|
+                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer,
+                        auth-tries=N, sign-tries=N, text-tries=N (mynumber); ext=on|off
 
 Trust:
   Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE
@@ -112,18 +113,22 @@ pub enum Command {
     ///   jpid serve --listen 0.0.0.0:8080 --db postgres://jpid@localhost/jpid
     ///   jpid --trust test --reader sim:residence serve      (a demo with a simulated card)
     Serve(ServeArgs),
-    /// My Number card: every PIN's remaining tries (reading the card's data comes next)
+    /// My Number card: every PIN's remaining tries, the text AP, the card-face AP, the common AP record
     #[command(subcommand)]
     Mynumber(MynumberCommand),
     /// Is the holder at least N years old? Prints only yes or no, how it was proven and that the
     /// data was genuine: no name, no My Number, no birth date.
     ///
     /// Method `text` reads the birth date from the card-face entry auxiliary AP with 照合番号B
-    /// (or the PIN) and proves it signed by J-LIS. Method `jpki` reads the birth date from the JPKI
-    /// signature certificate after the signature password and checks its chain.
+    /// (or the PIN); method `surface-dob` reads the card-face AP's birth record with the 6-digit
+    /// birth-date key (era YYMMDD; stdin, prompt or JPID_BIRTH_DATE_KEY). Either is proven signed
+    /// by J-LIS. Method `jpki` reads the birth date from the JPKI signature certificate after the
+    /// signature password and checks its chain.
     ///
-    /// Example: echo 02010120351234 | jpid age --over 20 --pin-stdin
-    #[command(after_help = PIN_HELP)]
+    /// Examples:
+    ///   echo 02010120351234 | jpid age --over 20 --pin-stdin
+    ///   echo 020101 | jpid age --over 18 --method surface-dob --pin-stdin
+    #[command(verbatim_doc_comment, after_help = PIN_HELP)]
     Age {
         /// The age to check
         #[arg(long, value_name = "N")]
@@ -131,9 +136,9 @@ pub enum Command {
         /// How to prove it
         #[arg(long, value_enum, default_value = "text")]
         method: AgeMethod,
-        /// The key that opens the text AP: b (照合番号B, default) or pin
-        #[arg(long = "with", value_enum, default_value = "b")]
-        with: TextKeyArg,
+        /// The key that opens the text AP (method text): b (照合番号B, the default) or pin
+        #[arg(long = "with", value_enum)]
+        with: Option<TextKeyArg>,
         /// The date at which the age counts (YYYY-MM-DD; default today, UTC)
         #[arg(long, value_name = "DATE")]
         at: Option<String>,
@@ -248,7 +253,9 @@ pub enum KeyArg {
 const PIN_HELP: &str = "\
 PINs are never taken from the command line. jpid reads them from a no-echo prompt on the
 terminal, from one line on stdin with --pin-stdin, or from the environment variables
-JPID_PIN (user-authentication PIN) and JPID_SIGN_PASSWORD (signature password; upper-cased).
+JPID_PIN (user-authentication PIN), JPID_SIGN_PASSWORD (signature password; upper-cased),
+JPID_TEXT_PIN (text-AP PIN) and JPID_BIRTH_DATE_KEY (card-face birth-date key); 照合番号A/B
+come from the prompt or stdin only.
 Before every VERIFY jpid reads the remaining tries without spending one, and it refuses to
 spend the last try unless --force is given.";
 
@@ -336,7 +343,7 @@ pub enum JpkiCommand {
 pub enum AgeMethod {
     /// The birth date of the card-face entry auxiliary AP, signed by J-LIS
     Text,
-    /// The card-face AP's birth-date record (not built yet)
+    /// The card-face AP's birth record, opened by the 6-digit birth-date key, signed by J-LIS
     SurfaceDob,
     /// The JPKI signature certificate's birth date (asks the signature password)
     Jpki,
@@ -350,6 +357,15 @@ pub enum TextKeyArg {
     /// 照合番号A, the 12-digit My Number: opens the My Number only
     A,
     /// 照合番号B, 14 digits (era birth date YYMMDD, expiry year, security code): the basic four only
+    B,
+}
+
+/// Which key opens the card-face AP's card face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FaceKeyArg {
+    /// 照合番号A, the 12-digit My Number: the card face and the My Number image
+    A,
+    /// 照合番号B, 14 digits (era birth date YYMMDD, expiry year, security code): the card face
     B,
 }
 
@@ -411,6 +427,50 @@ pub enum MynumberCommand {
         /// Show the My Number in full
         #[arg(long)]
         show_my_number: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read the card-face AP (券面事項確認AP): photo, name and address images, birth date, sex,
+    /// expiry and security-code image, and prove them signed by J-LIS (DF28 and the CVC chain)
+    ///
+    /// The expiry and the security-code image are NOT covered by the card's signature; the
+    /// output says so. With --with a and --show-my-number the My Number image is read too and
+    /// written as my-number.png (personal data: only when asked).
+    ///
+    /// Examples:
+    ///   jpid mynumber face --out face1                (asks for 照合番号B)
+    ///   echo 999900000001 | jpid mynumber face --with a --show-my-number --out face1 --pin-stdin
+    #[command(verbatim_doc_comment, after_help = PIN_HELP)]
+    Face {
+        /// Which key opens the AP
+        #[arg(long = "with", value_enum, default_value = "b")]
+        with: FaceKeyArg,
+        /// Write face.png (the JPEG 2000 photo converted), name.png, address.png,
+        /// security-code.png (and my-number.png with --show-my-number) into DIR
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// With --with a: also read the My Number image and write it as my-number.png
+        #[arg(long)]
+        show_my_number: bool,
+        /// Read the key from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read the card-face AP's birth record with the 6-digit birth-date key (era YYMMDD) and
+    /// prove it signed by J-LIS
+    ///
+    /// The key comes from the prompt, one line of stdin (--pin-stdin) or JPID_BIRTH_DATE_KEY.
+    ///
+    /// Example: echo 020101 | jpid mynumber birth-date --pin-stdin
+    #[command(verbatim_doc_comment, after_help = PIN_HELP)]
+    BirthDate {
+        /// Read the key from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
         /// Allow spending the last remaining try
         #[arg(long)]
         force: bool,

@@ -71,6 +71,23 @@ fn main() -> ExitCode {
             show_my_number,
             force,
         }) => cmd::jpki::mynumber_text(&ctx, *with, *pin_stdin, *show_my_number, *force),
+        Command::Mynumber(MynumberCommand::Face {
+            with,
+            out,
+            show_my_number,
+            pin_stdin,
+            force,
+        }) => cmd::surface::face(
+            &ctx,
+            *with,
+            out.as_deref(),
+            *show_my_number,
+            *pin_stdin,
+            *force,
+        ),
+        Command::Mynumber(MynumberCommand::BirthDate { pin_stdin, force }) => {
+            cmd::surface::birth_date(&ctx, *pin_stdin, *force)
+        }
         Command::Jpki(JpkiCommand::Certs {
             sign,
             pin_stdin,

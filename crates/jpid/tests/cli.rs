@@ -322,7 +322,7 @@ fn demo_runs_every_simulated_card() {
     );
     let v = json(&out);
     let cards = v["cards"].as_array().unwrap();
-    assert_eq!(cards.len(), 9);
+    assert_eq!(cards.len(), 10);
     assert!(cards.iter().all(|c| c["as_expected"] == true), "{cards:?}");
     let verdicts: Vec<_> = cards
         .iter()
@@ -330,6 +330,8 @@ fn demo_runs_every_simulated_card() {
         .collect();
     assert!(verdicts.contains(&("residence", Value::Bool(true))));
     assert!(verdicts.contains(&("residence,tamper=face", Value::Bool(false))));
+    assert!(verdicts.contains(&("mynumber", Value::Bool(true))));
+    assert!(verdicts.contains(&("mynumber,tamper=face-photo", Value::Bool(false))));
 }
 
 #[test]
@@ -362,6 +364,7 @@ fn jpid_stdin(args: &[&str], stdin: &str) -> Output {
         .env_remove("JPID_READER")
         .env_remove("JPID_PIN")
         .env_remove("JPID_SIGN_PASSWORD")
+        .env_remove("JPID_BIRTH_DATE_KEY")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -1585,4 +1588,315 @@ fn mynumber_card_info_reads_the_common_ap_record() {
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
+fn mynumber_face_exports_decodable_images_and_names_the_unsigned_fields() {
+    // 照合番号B: the card face; no My Number image.
+    let dir = tmpdir("face-b");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--out",
+            dir.to_str().unwrap(),
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["verification"]["genuine"], true);
+    assert_eq!(v["birth_date"], "19900101");
+    assert_eq!(v["sex"], "2");
+    assert_eq!(v["expiry"], "20350101");
+    assert_eq!(
+        v["verification"]["unsigned"],
+        serde_json::json!(["expiry", "security_code_image"])
+    );
+    assert_eq!(
+        v["verification"]["covered"],
+        serde_json::json!(["card_face"])
+    );
+    assert_png(&dir.join("face.png"), 200, 250);
+    assert_png(&dir.join("name.png"), 400, 40);
+    assert_png(&dir.join("address.png"), 600, 72);
+    assert_png(&dir.join("security-code.png"), 24, 12);
+    assert!(!dir.join("my-number.png").exists());
+    // The human output says what the signature does not cover.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--pin-stdin",
+        ],
+        "02010120351234\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT covered by the signature") && text.contains("GENUINE"));
+    // B does not open the My Number image: refused before any APDU.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--show-my-number",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // 照合番号A with --show-my-number: the My Number image too, only then.
+    let dir = tmpdir("face-a");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--with",
+            "a",
+            "--show-my-number",
+            "--out",
+            dir.to_str().unwrap(),
+            "--pin-stdin",
+            "--json",
+        ],
+        "999900000001\n",
+    );
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(
+        v["verification"]["covered"],
+        serde_json::json!(["card_face", "my_number_image"])
+    );
+    assert_png(&dir.join("my-number.png"), 72, 12);
+    let dir = tmpdir("face-a-no-number");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--with",
+            "a",
+            "--out",
+            dir.to_str().unwrap(),
+            "--pin-stdin",
+        ],
+        "999900000001\n",
+    );
+    assert!(out.status.success());
+    assert!(dir.join("face.png").exists() && !dir.join("my-number.png").exists());
+}
+
+#[test]
+fn mynumber_face_tampering_and_wrong_keys() {
+    for (tamper, key) in [
+        ("face-photo", "02010120351234"),
+        ("face-dob", "02010120351234"),
+        ("surface-cvc", "02010120351234"),
+    ] {
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                &format!("sim:mynumber,tamper={tamper}"),
+                "mynumber",
+                "face",
+                "--pin-stdin",
+                "--json",
+            ],
+            &format!("{key}\n"),
+        );
+        assert_eq!(out.status.code(), Some(7), "{tamper}");
+        let v = json(&out);
+        assert_eq!(v["verification"]["genuine"], false);
+        let code = if tamper == "surface-cvc" {
+            "unknown_issuer"
+        } else {
+            "data_altered"
+        };
+        assert_eq!(v["verification"]["reasons"][0]["code"], code, "{tamper}");
+    }
+    // The unsigned expiry can be altered without detection; the output says it is unsigned.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=face-expiry",
+            "mynumber",
+            "face",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["expiry"], "20450101");
+    assert!(v["verification"]["unsigned"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("expiry")));
+    // A wrong 照合番号B: exit 8 with the tries left; malformed keys never reach the card.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "face",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120359999\n",
+    );
+    assert_eq!(out.status.code(), Some(8));
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("9 tries left"));
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "birth-date",
+            "--pin-stdin",
+            "--json",
+        ],
+        "2010\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "birth-date",
+            "--pin-stdin",
+            "--json",
+        ],
+        "020101\n",
+    );
+    assert!(out.status.success());
+    assert_eq!(json(&out)["birth_date"], "19900101");
+}
+
+#[test]
+fn age_by_the_card_face_birth_record_discloses_only_the_answer() {
+    let age = |spec: &str, over: &str, key: &str| {
+        jpid_stdin(
+            &[
+                "--reader",
+                spec,
+                "age",
+                "--over",
+                over,
+                "--method",
+                "surface-dob",
+                "--at",
+                "2026-11-23",
+                "--pin-stdin",
+                "--json",
+            ],
+            key,
+        )
+    };
+    let out = age("sim:mynumber", "20", "020101\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["result"], true);
+    assert_eq!(v["genuine"], true);
+    assert_eq!(v["method"], "surface-dob");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for secret in ["19900101", "1990", "020101"] {
+        assert!(!text.contains(secret), "the age check disclosed {secret}");
+    }
+    assert_eq!(
+        json(&age("sim:mynumber", "37", "020101\n"))["result"],
+        false
+    );
+    // A forged birth record is no answer.
+    let out = age("sim:mynumber,tamper=birth-record", "20", "020101\n");
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(json(&out)["result"], Value::Null);
+    // A wrong key costs a try (exit 8); the key comes from the environment too, never argv.
+    let out = age("sim:mynumber", "20", "010101\n");
+    assert_eq!(out.status.code(), Some(8));
+    let out = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args([
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "20",
+            "--method",
+            "surface-dob",
+            "--json",
+        ])
+        .env("JPID_BIRTH_DATE_KEY", "020101")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json(&out)["result"], true);
+    // --with belongs to --method text.
+    let out = jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "age",
+        "--over",
+        "20",
+        "--method",
+        "surface-dob",
+        "--with",
+        "b",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn card_face_traces_show_neither_keys_nor_personal_data() {
+    for (args, key) in [
+        (
+            &[
+                "mynumber",
+                "face",
+                "--with",
+                "a",
+                "--show-my-number",
+                "--pin-stdin",
+            ][..],
+            "999900000001",
+        ),
+        (&["mynumber", "birth-date", "--pin-stdin"][..], "020101"),
+    ] {
+        let mut all = vec!["-vvv", "--reader", "sim:mynumber"];
+        all.extend_from_slice(args);
+        let out = jpid_stdin(&all, &format!("{key}\n"));
+        assert!(out.status.success());
+        let trace = String::from_utf8_lossy(&out.stderr).replace(' ', "");
+        assert!(trace.contains(">>>"), "no APDU trace");
+        let hex = |s: &str| s.bytes().map(|b| format!("{b:02X}")).collect::<String>();
+        for secret in [key, "19900101"] {
+            assert!(
+                !trace.contains(secret) && !trace.contains(&hex(secret)),
+                "{secret} in the trace of {args:?}"
+            );
+        }
+    }
 }

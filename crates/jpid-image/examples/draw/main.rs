@@ -7,7 +7,8 @@
 //! writes into OUT_DIR:
 //! - `residence-front.pbm`, `residence-name.pbm`, `residence-address.pbm` (bi-level, for MMR TIFF)
 //! - `face.ppm` (colour) and `face.pgm` (greyscale), for JPEG 2000
-//! - `mynumber-name.png`, `mynumber-address.png`: finished fixtures, 1-bit PNG written here
+//! - `mynumber-name.png`, `mynumber-address.png`, `mynumber-security-code.png`,
+//!   `mynumber-my-number.png`: finished fixtures, 1-bit PNG written here
 //!
 //! Nothing here depicts a real person: see `scene.rs`.
 
@@ -46,6 +47,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_png_1bit(
         &out.join("mynumber-address.png"),
         &scene::mynumber_address(),
+    )?;
+    write_png_1bit(
+        &out.join("mynumber-security-code.png"),
+        &scene::mynumber_security_code(),
+    )?;
+    write_png_1bit(
+        &out.join("mynumber-my-number.png"),
+        &scene::mynumber_my_number(),
     )?;
     Ok(())
 }

@@ -402,6 +402,26 @@ pub fn mynumber_name() -> Bilevel {
     text_image(400, 40, 3, &["TEST HANAKO SIMULATED"])
 }
 
+/// One line of digits in the 5×7 font at scale 1, from the left edge, 2 rows down: the
+/// My Number card-face AP's small rendered numbers.
+fn digits_image(width: u32, height: u32, text: &str) -> Bilevel {
+    let mut img = Bilevel::new(width, height);
+    img.text(0, 2, 1, text);
+    img
+}
+
+/// My Number card-face AP security-code image (EF 0002 `DF2A`, 1-bit PNG). 24 × 12 as on the
+/// card MC surveyed (mynumber-card.md §4); the code is the simulated card's synthetic `1234`.
+pub fn mynumber_security_code() -> Bilevel {
+    digits_image(24, 12, "1234")
+}
+
+/// My Number card-face AP My Number image (EF 0005 `DF41`, 1-bit PNG). 72 × 12 as MC gives it
+/// (mynumber-card.md §4); the number is the simulated card's synthetic `999900000001`.
+pub fn mynumber_my_number() -> Bilevel {
+    digits_image(72, 12, "999900000001")
+}
+
 /// My Number card-face AP address image (`DF26`, 1-bit PNG).
 pub fn mynumber_address() -> Bilevel {
     text_image(

@@ -54,6 +54,10 @@ const CASES: &[Case] = &[
         expect_genuine: Some(false),
     },
     Case {
+        spec: "mynumber,tamper=face-photo",
+        expect_genuine: Some(false),
+    },
+    Case {
         spec: "jpki-smartphone",
         expect_genuine: Some(true),
     },
@@ -62,8 +66,9 @@ const CASES: &[Case] = &[
 /// Why not genuine: `(code, message)`.
 type Reasons = Vec<(&'static str, String)>;
 
-/// The My Number kinds: the text AP with the default PIN (the card), or the JPKI
-/// user-authentication certificate's chain (the smartphone token, which has no text AP).
+/// The My Number kinds: the text AP with the default PIN and the card-face AP with the default
+/// 照合番号B (the card), or the JPKI user-authentication certificate's chain (the smartphone
+/// token, which has neither).
 fn mynumber_verdict(
     channel: &mut Channel<jpid_sim::SimTransport>,
     kind: SimKind,
@@ -95,7 +100,23 @@ fn mynumber_verdict(
     };
     let v = jpid_verify::mynumber::verify_text(&files, trust)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    Ok((v.genuine(), v.reasons))
+    let key = jpid_card::mynumber::SurfaceKey::b(jpid_sim::kinds::DEFAULT_KEY_B)
+        .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
+    let read = jpid_card::mynumber::read_surface(channel, &key, false, false)
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let files = jpid_verify::surface::SurfaceFiles {
+        birth: read.birth,
+        face: read.face,
+        info: Some(read.info),
+        cvc: read.cvc,
+        my_number_image: read.my_number_image,
+    };
+    let s = jpid_verify::surface::verify_surface(&files, trust)
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    let genuine = v.genuine() && s.genuine();
+    let mut reasons = v.reasons;
+    reasons.extend(s.reasons);
+    Ok((genuine, reasons))
 }
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
@@ -129,7 +150,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
             let what = if spec.kind == SimKind::JpkiSmartphone {
                 "certificate chain"
             } else {
-                "card-face entry auxiliary AP"
+                "text AP + card-face AP"
             };
             let shown = if genuine {
                 format!("GENUINE ({what})")
@@ -181,6 +202,9 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     text.push_str(&format!("Try one yourself: jpid --reader sim:residence residence read --card-number {DEFAULT_CARD_NUMBER} --out card1\n"));
     text.push_str(
         "               or: echo 1234 | jpid --reader sim:mynumber mynumber text --pin-stdin\n",
+    );
+    text.push_str(
+        "               or: echo 02010120351234 | jpid --reader sim:mynumber mynumber face --pin-stdin --out face1\n",
     );
     text.push_str(&trust_line(&trust));
     ctx.out.emit(

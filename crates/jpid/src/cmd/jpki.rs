@@ -661,6 +661,21 @@ pub fn mynumber_text(
     }
 }
 
+/// A keyed read's failure as the CLI reports it (exit 8 for PIN problems).
+pub(crate) fn key_error(e: jpid_card::mynumber::KeyError) -> CliError {
+    use jpid_card::mynumber::KeyError;
+    let message = e.to_string();
+    match e {
+        KeyError::Card(c) => c.into(),
+        KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
+        KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
+        KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
+            .hint("make sure of it first; add --force to use the last try"),
+        KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
+        _ => CliError::new(Kind::Card, message),
+    }
+}
+
 /// Opens the text AP with the chosen key, reads it, and verifies it.
 fn read_text_verified(
     ctx: &Ctx,
@@ -670,7 +685,7 @@ fn read_text_verified(
     want_my_number: bool,
 ) -> Result<(jpid_verify::mynumber::TextVerdict, TrustStore), CliError> {
     use crate::cli::TextKeyArg;
-    use jpid_card::mynumber::{self, KeyError, TextKey};
+    use jpid_card::mynumber::{self, TextKey};
     use jpid_verify::mynumber::{verify_text, TextFiles};
     let key = match with {
         TextKeyArg::Pin => TextKey::pin(&pin::read_secret(
@@ -691,18 +706,7 @@ fn read_text_verified(
     let mut ch = Channel::new(spec.open()?);
     let read = {
         let mut ex = ch.exclusive()?;
-        mynumber::read_text_parts(&mut ex, &key, force, want_my_number).map_err(|e| {
-            let message = e.to_string();
-            match e {
-                KeyError::Card(c) => c.into(),
-                KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
-                KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
-                KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
-                    .hint("make sure of it first; add --force to use the last try"),
-                KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
-                _ => CliError::new(Kind::Card, message),
-            }
-        })?
+        mynumber::read_text_parts(&mut ex, &key, force, want_my_number).map_err(key_error)?
     };
     let files = TextFiles {
         my_number: read.my_number,
@@ -716,7 +720,7 @@ fn read_text_verified(
 }
 
 /// Whole years between `birth` (YYYYMMDD) and `on` (y, m, d).
-fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
+pub(crate) fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
     let num = |r: std::ops::Range<usize>| birth.get(r).and_then(|s| s.parse::<i64>().ok());
     let (by, bm, bd) = (num(0..4)?, num(4..6)?, num(6..8)?);
     if birth.len() != 8 || !(1..=12).contains(&bm) || !(1..=31).contains(&bd) {
@@ -727,29 +731,48 @@ fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
 }
 
 /// `jpid age --over N`: yes or no, and nothing else about the holder.
+///
+/// `--method text`: the birth date of the text AP (mynumber-card.md §3) with 照合番号B or the
+/// PIN. `--method surface-dob`: the card-face AP's birth record (EF 0001, §4) with the
+/// birth-date key.
 #[allow(clippy::too_many_arguments)]
 pub fn age(
     ctx: &Ctx,
     over: u32,
     method: crate::cli::AgeMethod,
-    with: crate::cli::TextKeyArg,
+    with: Option<crate::cli::TextKeyArg>,
     at: Option<&str>,
     pin_stdin: bool,
     force: bool,
 ) -> Result<(), CliError> {
     use crate::cli::AgeMethod;
-    if method == AgeMethod::Jpki {
-        return age_jpki(ctx, over, at, pin_stdin, force);
-    }
-    if method != AgeMethod::Text {
-        return Err(CliError::new(Kind::Usage, "only --method text is built so far")
-            .hint("use --method text (the card-face entry auxiliary AP's birth date, signed by J-LIS)"));
-    }
-    if with == crate::cli::TextKeyArg::A {
-        return Err(
-            CliError::new(Kind::Usage, "照合番号A does not open the birth date")
-                .hint("use --with b or --with pin"),
-        );
+    match method {
+        AgeMethod::Text => {
+            if with == Some(crate::cli::TextKeyArg::A) {
+                return Err(
+                    CliError::new(Kind::Usage, "照合番号A does not open the birth date")
+                        .hint("use --with b or --with pin"),
+                );
+            }
+        }
+        AgeMethod::SurfaceDob => {
+            if with.is_some() {
+                return Err(CliError::new(
+                    Kind::Usage,
+                    "--with chooses the text AP's key; --method surface-dob uses the card-face AP's birth-date key",
+                )
+                .hint("drop --with; the 6-digit key comes from the prompt, --pin-stdin or JPID_BIRTH_DATE_KEY"));
+            }
+        }
+        AgeMethod::Jpki => {
+            if with.is_some() {
+                return Err(CliError::new(
+                    Kind::Usage,
+                    "--with chooses the text AP's key; --method jpki uses the signature password",
+                ));
+            }
+            return age_jpki(ctx, over, at, pin_stdin, force);
+        }
     }
     // Ages are counted by the date in Japan (JST, UTC+9) unless --at names a date.
     let day = match at {
@@ -757,23 +780,51 @@ pub fn age(
             .ok_or_else(|| CliError::new(Kind::Usage, format!("--at {t:?} is not YYYY-MM-DD")))?,
         None => UnixTime(now().0 + 9 * 3600),
     };
-    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, false)?;
-    let birth = v
-        .basic
-        .as_ref()
-        .map(|b| b.birth_date.clone())
-        .unwrap_or_default();
+    // The answer rests on the birth date: it must be among what the proof covers.
+    let (birth, genuine, trust, method_id, proven_by) = if method == AgeMethod::SurfaceDob {
+        let key = crate::cmd::surface::birth_date_key(pin_stdin)?;
+        let (v, trust) = crate::cmd::surface::read_verified(ctx, &key, force, false)?;
+        let birth = v
+            .birth
+            .as_ref()
+            .map(|b| b.birth_date.as_str().to_string())
+            .unwrap_or_default();
+        let genuine = v
+            .proof()
+            .is_some_and(|p| p.get().covered.contains(&"birth_record"));
+        (
+            birth,
+            genuine,
+            trust,
+            "surface-dob",
+            "the birth record of the card-face AP (EF 0001)",
+        )
+    } else {
+        let with = with.unwrap_or(crate::cli::TextKeyArg::B);
+        let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, false)?;
+        let birth = v
+            .basic
+            .as_ref()
+            .map(|b| b.birth_date.clone())
+            .unwrap_or_default();
+        let genuine = v
+            .proof()
+            .is_some_and(|p| p.get().covered.contains(&"basic_four"));
+        (
+            birth,
+            genuine,
+            trust,
+            "text",
+            "the birth date in the card-face entry auxiliary AP",
+        )
+    };
     let age = age_on(&birth, day.date())
         .ok_or_else(|| CliError::new(Kind::Card, "the card's birth date is not a date"))?;
     let over_n = age >= i64::from(over);
-    // The answer rests on the birth date: it must be among what the proof covers.
-    let genuine = v
-        .proof()
-        .is_some_and(|p| p.get().covered.contains(&"basic_four"));
     let (y, m, d) = day.date();
     ctx.out.emit(
         "age",
-        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": format!("{y:04}-{m:02}-{d:02}"), "method": "text",
+        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": format!("{y:04}-{m:02}-{d:02}"), "method": method_id,
                "genuine": genuine, "trust": trust_json(&trust)}),
         || {
             if !genuine {
@@ -783,7 +834,7 @@ pub fn age(
                 );
             }
             format!(
-                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: the birth date in the card-face entry auxiliary AP, signed by {}\n{}",
+                "{} {over} or older on {y:04}-{m:02}-{d:02}\nproven by: {proven_by}, signed by {}\n{}",
                 if over_n { "YES:" } else { "NO: not" },
                 if trust.mode() == jpid_verify::TrustMode::Test { "a jpid TEST issuer key (simulated card)" } else { "J-LIS" },
                 trust_line(&trust)

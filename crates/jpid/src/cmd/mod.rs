@@ -7,3 +7,4 @@ pub mod readers;
 pub mod residence;
 pub mod serve;
 pub mod sim;
+pub mod surface;

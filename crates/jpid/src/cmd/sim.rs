@@ -1,8 +1,10 @@
 //! `jpid sim list` and `jpid sim attach`.
 
 use jpid_sim::kinds::{
-    DEFAULT_AUTH_PIN, DEFAULT_CARD_NUMBER, DEFAULT_SIGN_PASSWORD, DEFAULT_TEXT_PIN,
+    DEFAULT_AUTH_PIN, DEFAULT_BIRTH_KEY, DEFAULT_CARD_NUMBER, DEFAULT_KEY_B, DEFAULT_MY_NUMBER,
+    DEFAULT_SIGN_PASSWORD, DEFAULT_TEXT_PIN,
 };
+use jpid_sim::surface_ap::SurfaceTamper;
 use std::time::Duration;
 
 use jpid_sim::vpcd::{self, AttachOptions};
@@ -18,6 +20,9 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
             "jpki_auth_pin": DEFAULT_AUTH_PIN,
             "jpki_sign_password": DEFAULT_SIGN_PASSWORD,
             "text_ap_pin": DEFAULT_TEXT_PIN,
+            "key_a": DEFAULT_MY_NUMBER,
+            "key_b": DEFAULT_KEY_B,
+            "birth_date_key": DEFAULT_BIRTH_KEY,
         }),
         _ => json!({"card_number": DEFAULT_CARD_NUMBER, "photo": true}),
     };
@@ -33,9 +38,14 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
         s.push_str(&format!(
             "\nDefaults (synthetic, test-only):\n  residence kinds: card-number={DEFAULT_CARD_NUMBER}\n  \
              My Number kinds: JPKI auth PIN {DEFAULT_AUTH_PIN}, signature password {DEFAULT_SIGN_PASSWORD}, \
-             text-AP PIN {DEFAULT_TEXT_PIN}\n\nOptions: card-number=AB12345678CD (residence kinds), \
+             text-AP PIN {DEFAULT_TEXT_PIN},\n    照合番号A {DEFAULT_MY_NUMBER}, 照合番号B {DEFAULT_KEY_B}, \
+             card-face birth-date key {DEFAULT_BIRTH_KEY}\n\nOptions: card-number=AB12345678CD (residence kinds), \
              ext=on|off (reader with or without extended-length APDUs),\n  \
-             tamper=front|face|address|signature|certificate and photo=yes|no (residence kinds)\n"
+             tamper=front|face|address|signature|certificate and photo=yes|no (residence kinds)\n  \
+             tamper=basic|mynumber|cvc (mynumber: text AP)\n  \
+             tamper={} (mynumber: card-face AP;\n    \
+             face-expiry alters the unsigned expiry, so the card still verifies)\n",
+            SurfaceTamper::ALL.map(|(n, _)| n).join("|")
         ));
         s
     });

@@ -1,0 +1,669 @@
+//! The My Number card's card-face AP (券面事項確認AP, "surface AP"): parsing its files and
+//! proving them genuine through the AP's card-verifiable certificate (CVC) up to the J-LIS
+//! card-face CVC issuer key (mynumber-card.md §4).
+//!
+//! - EF 0001 (birth record): `FF10 { DF11 YYYYMMDD, DF12 card key, DF13 signature }`; DF13 is
+//!   RSASSA-PKCS1-v1_5 SHA-256 over the DF11 and DF12 TLVs.
+//! - EF 0002 (card face): `FF20 82 LL LL { DF21 offsets, DF22 birth date, DF23 sex, DF24 card
+//!   key, DF25 name PNG, DF26 address PNG, DF27 face JP2, DF28 signature, DF29 expiry, DF2A
+//!   security-code PNG }`; DF28 is RSASSA-PKCS1-v1_5 over a DigestInfo with the SHA-256 OID
+//!   whose OCTET STRING is 96 bytes: SHA-256(DF22‖DF23‖DF24) ‖ SHA-256(DF25‖DF26) ‖
+//!   SHA-256(DF27). **DF29 and DF2A are not covered** (§4 "DF28 signature"; MC only,
+//!   UNCONFIRMED).
+//! - EF 0004: the CVC (layout of §3 "EF 0004"), issuer `5000023` in production.
+//! - EF 0005 (My Number image): `FF40 { DF41 PNG, DF42 card key, DF43 signature }`; DF43 over
+//!   the DF41 and DF42 TLVs.
+//!
+//! Which key verifies DF13 and DF43 the fact sheet does not say. Its source for these records,
+//! MC (`src/ap/surface.rs`), checks all three records with the key the EF 0004 CVC certifies,
+//! and names the `DF12`/`DF24`/`DF42` key the card's own challenge key (EF 001A). jpid does the
+//! same (UNCONFIRMED, single source): a signature checked with a key the record itself carries
+//! would prove nothing, since a forger picks that key. jpid also requires the keys of the
+//! records read together to be the same key.
+
+use jpid_apdu::tlv::{self, Tag, Tlv};
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::mynumber::{rsa_key, sha256, Check, Cvc};
+use crate::proof::Verified;
+use crate::trust::{TrustMode, TrustStore};
+
+/// Parse errors of the card-face AP's files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SurfaceError {
+    /// A file that must be present is absent.
+    #[error("card-face file {0} is missing")]
+    Missing(&'static str),
+    /// A file does not have the layout of mynumber-card.md §4.
+    #[error("card-face file {file} is malformed: {detail}")]
+    Malformed {
+        /// The file.
+        file: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+fn bad(file: &'static str) -> impl Fn(tlv::TlvError) -> SurfaceError {
+    move |e| SurfaceError::Malformed {
+        file,
+        detail: e.to_string(),
+    }
+}
+
+/// The issuer ids allowed to certify a card-face AP: production `5000023`
+/// (mynumber-card.md §3 "EF 0004", §4) and jpid's TEST stand-in `9000023` (only when the trust
+/// store was given test CVC keys).
+const SURFACE_AP_ISSUERS: [&str; 2] = ["5000023", "9000023"];
+
+/// A date `YYYYMMDD` (Gregorian, 8 ASCII digits, month 1–12, day 1–31).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct CardDate(String);
+
+impl CardDate {
+    /// `YYYYMMDD`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<&[u8]> for CardDate {
+    type Error = &'static str;
+    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
+        if v.len() != 8 || !v.iter().all(u8::is_ascii_digit) {
+            return Err("a date is 8 ASCII digits YYYYMMDD");
+        }
+        let text = std::str::from_utf8(v).map_err(|_| "not ASCII")?;
+        let num = |r: std::ops::Range<usize>| text.get(r).and_then(|s| s.parse::<u32>().ok());
+        match (num(4..6), num(6..8)) {
+            (Some(1..=12), Some(1..=31)) => Ok(Self(text.to_string())),
+            _ => Err("not a calendar date"),
+        }
+    }
+}
+
+/// 性別: one ASCII digit (`1` male, `2` female, `9` not applicable; mynumber-card.md §3, §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Sex(String);
+
+impl Sex {
+    /// The digit.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<&[u8]> for Sex {
+    type Error = &'static str;
+    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
+        match v {
+            [d] if d.is_ascii_digit() => Ok(Self(char::from(*d).to_string())),
+            _ => Err("sex is one ASCII digit"),
+        }
+    }
+}
+
+/// The card's own RSA-2048 public key as the records carry it: `90 03 <e> 91 82 0100 <n>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CardKey {
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+}
+
+impl CardKey {
+    /// Modulus, big-endian.
+    pub fn modulus(&self) -> &[u8] {
+        &self.modulus
+    }
+    /// SHA-256 of the modulus, hex: a short name for the key in output.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(sha256(&self.modulus))
+    }
+}
+
+impl std::fmt::Debug for CardKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CardKey(sha256:{})", self.fingerprint())
+    }
+}
+
+impl TryFrom<&[u8]> for CardKey {
+    type Error = &'static str;
+    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
+        let e = tlv::require(v, Tag::new(0x90)).map_err(|_| "no exponent (90)")?;
+        let n = tlv::require(v, Tag::new(0x91)).map_err(|_| "no modulus (91)")?;
+        rsa_key(n.value(), e.value()).ok_or("not an RSA-2048 key with e = 65537")?;
+        let modulus = n.value();
+        Ok(Self {
+            modulus: modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus).to_vec(),
+            exponent: e.value().to_vec(),
+        })
+    }
+}
+
+/// The children of a record, each tag at most once, as a map from tag to TLV.
+fn children<'a>(outer: &Tlv<'a>, file: &'static str) -> Result<Vec<Tlv<'a>>, SurfaceError> {
+    let mut out: Vec<Tlv<'a>> = Vec::new();
+    for c in outer.children() {
+        let c = c.map_err(bad(file))?;
+        if out.iter().any(|o| o.tag() == c.tag()) {
+            return Err(SurfaceError::Malformed {
+                file,
+                detail: format!("tag {} appears twice", c.tag()),
+            });
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+fn get<'a>(kids: &[Tlv<'a>], tag: u32, file: &'static str) -> Result<Tlv<'a>, SurfaceError> {
+    kids.iter()
+        .find(|c| c.tag() == Tag::new(tag))
+        .copied()
+        .ok_or_else(|| SurfaceError::Malformed {
+            file,
+            detail: format!("no {} object", Tag::new(tag)),
+        })
+}
+
+fn field<T: for<'b> TryFrom<&'b [u8], Error = &'static str>>(
+    kids: &[Tlv<'_>],
+    tag: u32,
+    file: &'static str,
+) -> Result<T, SurfaceError> {
+    T::try_from(get(kids, tag, file)?.value()).map_err(|e| SurfaceError::Malformed {
+        file,
+        detail: format!("{}: {e}", Tag::new(tag)),
+    })
+}
+
+/// EF 0001, the birth record. `Debug` leaves out the birth date.
+#[derive(Clone)]
+pub struct BirthRecord {
+    /// 生年月日 (DF11).
+    pub birth_date: CardDate,
+    /// The card's own key (DF12).
+    pub card_key: CardKey,
+    signature: Vec<u8>,
+    signed: Vec<u8>,
+}
+
+impl TryFrom<&[u8]> for BirthRecord {
+    type Error = SurfaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+        let f = "0001 (birth record)";
+        let outer = tlv::expect_single(bytes, Tag::new(0xFF10)).map_err(bad(f))?;
+        let kids = children(&outer, f)?;
+        let d11 = get(&kids, 0xDF11, f)?;
+        let d12 = get(&kids, 0xDF12, f)?;
+        Ok(Self {
+            birth_date: field(&kids, 0xDF11, f)?,
+            card_key: field(&kids, 0xDF12, f)?,
+            signature: get(&kids, 0xDF13, f)?.value().to_vec(),
+            signed: [d11.raw(), d12.raw()].concat(),
+        })
+    }
+}
+
+impl std::fmt::Debug for BirthRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BirthRecord")
+            .field("birth_date", &"REDACTED")
+            .field("card_key", &self.card_key)
+            .finish()
+    }
+}
+
+/// EF 0002, the card face. `Debug` shows only sizes.
+#[derive(Clone)]
+pub struct CardFace {
+    /// 生年月日 (DF22).
+    pub birth_date: CardDate,
+    /// 性別 (DF23).
+    pub sex: Sex,
+    /// The card's own key (DF24).
+    pub card_key: CardKey,
+    /// Name image, PNG (DF25).
+    pub name_image: Vec<u8>,
+    /// Address image, PNG (DF26).
+    pub address_image: Vec<u8>,
+    /// Face photo, JPEG 2000 (DF27).
+    pub photo: Vec<u8>,
+    /// Expiry (DF29): **not covered by the signature**.
+    pub expiry: CardDate,
+    /// Security-code image, PNG (DF2A): **not covered by the signature**.
+    pub security_code_image: Vec<u8>,
+    signature: Vec<u8>,
+    digests: [u8; 96],
+}
+
+impl TryFrom<&[u8]> for CardFace {
+    type Error = SurfaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+        let f = "0002 (card face)";
+        let outer = tlv::expect_single(bytes, Tag::new(0xFF20)).map_err(bad(f))?;
+        let kids = children(&outer, f)?;
+        // The offset table is not signed and not needed: every object is found by its TLV
+        // (mynumber-card.md §7, "parse by TLV").
+        get(&kids, 0xDF21, f)?;
+        let raw = |tag: u32| get(&kids, tag, f).map(|t| t.raw());
+        let groups = [
+            [raw(0xDF22)?, raw(0xDF23)?, raw(0xDF24)?].concat(),
+            [raw(0xDF25)?, raw(0xDF26)?].concat(),
+            raw(0xDF27)?.to_vec(),
+        ];
+        let mut digests = [0u8; 96];
+        for (chunk, group) in digests.chunks_mut(32).zip(&groups) {
+            chunk.copy_from_slice(&sha256(group));
+        }
+        let value = |tag: u32| get(&kids, tag, f).map(|t| t.value().to_vec());
+        Ok(Self {
+            birth_date: field(&kids, 0xDF22, f)?,
+            sex: field(&kids, 0xDF23, f)?,
+            card_key: field(&kids, 0xDF24, f)?,
+            name_image: value(0xDF25)?,
+            address_image: value(0xDF26)?,
+            photo: value(0xDF27)?,
+            signature: value(0xDF28)?,
+            expiry: field(&kids, 0xDF29, f)?,
+            security_code_image: value(0xDF2A)?,
+            digests,
+        })
+    }
+}
+
+impl std::fmt::Debug for CardFace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardFace")
+            .field("birth_date", &"REDACTED")
+            .field("card_key", &self.card_key)
+            .field("name_image", &self.name_image.len())
+            .field("address_image", &self.address_image.len())
+            .field("photo", &self.photo.len())
+            .field("security_code_image", &self.security_code_image.len())
+            .finish()
+    }
+}
+
+/// EF 0005, the My Number image. `Debug` never shows the image.
+#[derive(Clone)]
+pub struct MyNumberImage {
+    /// The My Number rendered as a PNG (DF41): personal data.
+    pub image: Vec<u8>,
+    /// The card's own key (DF42).
+    pub card_key: CardKey,
+    signature: Vec<u8>,
+    signed: Vec<u8>,
+}
+
+impl TryFrom<&[u8]> for MyNumberImage {
+    type Error = SurfaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+        let f = "0005 (My Number image)";
+        let outer = tlv::expect_single(bytes, Tag::new(0xFF40)).map_err(bad(f))?;
+        let kids = children(&outer, f)?;
+        let d41 = get(&kids, 0xDF41, f)?;
+        let d42 = get(&kids, 0xDF42, f)?;
+        Ok(Self {
+            image: d41.value().to_vec(),
+            card_key: field(&kids, 0xDF42, f)?,
+            signature: get(&kids, 0xDF43, f)?.value().to_vec(),
+            signed: [d41.raw(), d42.raw()].concat(),
+        })
+    }
+}
+
+impl std::fmt::Debug for MyNumberImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MyNumberImage")
+            .field("image", &"REDACTED")
+            .field("card_key", &self.card_key)
+            .finish()
+    }
+}
+
+/// EF 0003, the AP's basic info: `FF30 { DF31 4, DF32 key id 16, DF33 version, DF34 5-digit
+/// 全国地方公共団体コード, DF35 16 + 256 opaque }` (mynumber-card.md §4; MC, MYNA). Readable
+/// without a key and **not signed**: informational only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApBasicInfo {
+    /// DF34: the issuing municipality's code (5 digits).
+    pub municipality_code: String,
+    /// DF32: a 16-byte key id (what it names is not established, MC).
+    pub key_id: Vec<u8>,
+    /// DF33: version byte(s).
+    pub version: Vec<u8>,
+}
+
+impl TryFrom<&[u8]> for ApBasicInfo {
+    type Error = SurfaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+        let f = "0003 (AP basic info)";
+        let outer = tlv::expect_single(bytes, Tag::new(0xFF30)).map_err(bad(f))?;
+        let kids = children(&outer, f)?;
+        let code = get(&kids, 0xDF34, f)?.value();
+        if code.len() != 5 || !code.iter().all(u8::is_ascii_digit) {
+            return Err(SurfaceError::Malformed {
+                file: f,
+                detail: "DF34 is not a 5-digit municipality code".into(),
+            });
+        }
+        Ok(Self {
+            municipality_code: String::from_utf8_lossy(code).into_owned(),
+            key_id: get(&kids, 0xDF32, f)?.value().to_vec(),
+            version: get(&kids, 0xDF33, f)?.value().to_vec(),
+        })
+    }
+}
+
+/// The card-face AP's data as read. `Debug` shows only sizes.
+#[derive(Clone, Default)]
+pub struct SurfaceFiles {
+    /// EF 0001, when the birth-date key opened it.
+    pub birth: Option<Vec<u8>>,
+    /// EF 0002, when 照合番号A or B opened it.
+    pub face: Option<Vec<u8>>,
+    /// EF 0003 (AP basic info, unsigned), when read.
+    pub info: Option<Vec<u8>>,
+    /// EF 0004 (CVC).
+    pub cvc: Vec<u8>,
+    /// EF 0005, when 照合番号A opened it and it was asked for.
+    pub my_number_image: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SurfaceFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SurfaceFiles")
+            .field("birth", &self.birth.as_ref().map(Vec::len))
+            .field("face", &self.face.as_ref().map(Vec::len))
+            .field("info", &self.info.as_ref().map(Vec::len))
+            .field("cvc", &self.cvc.len())
+            .field(
+                "my_number_image",
+                &self.my_number_image.as_ref().map(|_| "REDACTED"),
+            )
+            .finish()
+    }
+}
+
+/// What a genuine card-face read proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurfaceProof {
+    /// The CVC issuer key it chains to.
+    pub issuer: String,
+    /// Which records the proof covers: `birth_record`, `card_face`, `my_number_image`.
+    pub covered: Vec<&'static str>,
+    /// Fields read that no signature covers (`expiry`, `security_code_image`).
+    pub unsigned: Vec<&'static str>,
+    /// Whether test keys were trusted.
+    pub trust_mode: TrustMode,
+}
+
+/// The outcome of [`verify_surface`].
+#[derive(Clone, Debug)]
+pub struct SurfaceVerdict {
+    /// EF 0001, parsed.
+    pub birth: Option<BirthRecord>,
+    /// EF 0002, parsed.
+    pub face: Option<CardFace>,
+    /// EF 0005, parsed.
+    pub my_number_image: Option<MyNumberImage>,
+    /// EF 0003, parsed (not signed).
+    pub info: Option<ApBasicInfo>,
+    /// Every check.
+    pub checks: Vec<Check>,
+    /// Why not genuine: `(code, message)`.
+    pub reasons: Vec<(&'static str, String)>,
+    /// Fields read that no signature covers.
+    pub unsigned: Vec<&'static str>,
+    proof: Option<Verified<SurfaceProof>>,
+}
+
+impl SurfaceVerdict {
+    /// True only with a proof.
+    pub fn genuine(&self) -> bool {
+        self.proof.is_some()
+    }
+    /// The proof.
+    pub fn proof(&self) -> Option<&Verified<SurfaceProof>> {
+        self.proof.as_ref()
+    }
+}
+
+/// The DER DigestInfo DF28 signs: SHA-256's AlgorithmIdentifier (RFC 8017 §9.2 note 1) with a
+/// 96-byte OCTET STRING, `30 71 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 60 <96>`.
+fn df28_digest_info(digests: &[u8; 96]) -> Vec<u8> {
+    let mut v = vec![
+        0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x60,
+    ];
+    v.extend_from_slice(digests);
+    v
+}
+
+fn push_check(
+    checks: &mut Vec<Check>,
+    reasons: &mut Vec<(&'static str, String)>,
+    name: &'static str,
+    passed: bool,
+    ok: &str,
+    failed: (&'static str, &str),
+) {
+    checks.push(Check {
+        name,
+        passed,
+        detail: if passed { ok.into() } else { failed.1.into() },
+    });
+    if !passed {
+        reasons.push((failed.0, failed.1.into()));
+    }
+}
+
+/// Parses and proves the card-face AP's files: the CVC chains to the trusted card-face issuer
+/// key, each record read verifies under the key that CVC certifies, and the card keys the
+/// records carry agree.
+pub fn verify_surface(
+    files: &SurfaceFiles,
+    trust: &TrustStore,
+) -> Result<SurfaceVerdict, SurfaceError> {
+    let birth = files
+        .birth
+        .as_deref()
+        .map(BirthRecord::try_from)
+        .transpose()?;
+    let face = files.face.as_deref().map(CardFace::try_from).transpose()?;
+    let my_number_image = files
+        .my_number_image
+        .as_deref()
+        .map(MyNumberImage::try_from)
+        .transpose()?;
+    let info = files
+        .info
+        .as_deref()
+        .map(ApBasicInfo::try_from)
+        .transpose()?;
+    let cvc = Cvc::parse(&files.cvc).map_err(|e| SurfaceError::Malformed {
+        file: "0004 (CVC)",
+        detail: e.to_string(),
+    })?;
+
+    let mut checks = Vec::new();
+    let mut reasons: Vec<(&'static str, String)> = Vec::new();
+
+    // Only the card-face AP's issuer key may certify this AP; a TEST id counts only as a key
+    // the store was given as a test key.
+    let issuer = cvc.issuer();
+    let trusted = trust.cvc_keys().iter().find(|k| {
+        SURFACE_AP_ISSUERS.contains(&k.id.as_str())
+            && k.test == k.id.starts_with('9')
+            && k.key_id == cvc.issuer_id
+            && cvc.signed_by(k)
+    });
+    checks.push(Check {
+        name: "cvc",
+        passed: trusted.is_some(),
+        detail: match trusted {
+            Some(k) => format!(
+                "the AP's certificate is signed by J-LIS CVC issuer key {}{}",
+                k.id,
+                if k.test { " (TEST)" } else { "" }
+            ),
+            None => format!(
+                "no trusted J-LIS card-face CVC issuer key {issuer:?} signed the AP's certificate"
+            ),
+        },
+    });
+    if trusted.is_none() {
+        reasons.push((
+            "unknown_issuer",
+            format!("the card-face AP's certificate is not signed by a trusted J-LIS card-face key (issuer id {issuer:?})"),
+        ));
+    }
+    let ap_key: Option<RsaPublicKey> = rsa_key(&cvc.modulus, &cvc.exponent);
+    let pkcs1 = |signed: &[u8], sig: &[u8]| {
+        ap_key.as_ref().is_some_and(|k| {
+            k.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signed), sig)
+                .is_ok()
+        })
+    };
+
+    let mut covered = Vec::new();
+    if let Some(b) = &birth {
+        let ok = pkcs1(&b.signed, &b.signature);
+        push_check(
+            &mut checks,
+            &mut reasons,
+            "birth_record",
+            ok,
+            "EF 0001 (birth date) verifies under the AP's certified key",
+            (
+                "data_altered",
+                "the birth record (EF 0001) is not signed by the AP's certified key",
+            ),
+        );
+        if ok {
+            covered.push("birth_record");
+        }
+    }
+    let mut unsigned = Vec::new();
+    if let Some(c) = &face {
+        let ok = ap_key.as_ref().is_some_and(|k| {
+            k.verify(
+                Pkcs1v15Sign::new_unprefixed(),
+                &df28_digest_info(&c.digests),
+                &c.signature,
+            )
+            .is_ok()
+        });
+        push_check(
+            &mut checks,
+            &mut reasons,
+            "card_face",
+            ok,
+            "DF28 covers birth date, sex, card key, name and address images and photo, under the AP's certified key",
+            (
+                "data_altered",
+                "the card face (birth date, sex, card key, name or address image, or photo) does not match its signature (DF28)",
+            ),
+        );
+        if ok {
+            covered.push("card_face");
+        }
+        unsigned.extend(["expiry", "security_code_image"]);
+    }
+    if let Some(m) = &my_number_image {
+        let ok = pkcs1(&m.signed, &m.signature);
+        push_check(
+            &mut checks,
+            &mut reasons,
+            "my_number_image",
+            ok,
+            "EF 0005 (My Number image) verifies under the AP's certified key",
+            (
+                "data_altered",
+                "the My Number image (EF 0005) is not signed by the AP's certified key",
+            ),
+        );
+        if ok {
+            covered.push("my_number_image");
+        }
+    }
+    // The records name the same card key (MC: one key, the card's own; UNCONFIRMED).
+    let keys: Vec<&CardKey> = [
+        birth.as_ref().map(|b| &b.card_key),
+        face.as_ref().map(|c| &c.card_key),
+        my_number_image.as_ref().map(|m| &m.card_key),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if keys.len() > 1 {
+        let same = keys.windows(2).all(|w| w.first() == w.get(1));
+        push_check(
+            &mut checks,
+            &mut reasons,
+            "card_key",
+            same,
+            "the records read carry the same card key",
+            (
+                "key_mismatch",
+                "the records read carry different card keys (DF12 / DF24 / DF42)",
+            ),
+        );
+    }
+    if covered.is_empty() && reasons.is_empty() {
+        reasons.push((
+            "nothing_covered",
+            "no data file was read, so nothing is proven".into(),
+        ));
+    }
+    let proof = match trusted {
+        Some(k) if reasons.is_empty() => Some(Verified::new(SurfaceProof {
+            issuer: k.id.clone(),
+            covered,
+            unsigned: unsigned.clone(),
+            trust_mode: trust.mode(),
+        })),
+        _ => None,
+    };
+    Ok(SurfaceVerdict {
+        birth,
+        face,
+        my_number_image,
+        info,
+        checks,
+        reasons,
+        unsigned,
+        proof,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_info_is_der() {
+        let v = df28_digest_info(&[7u8; 96]);
+        assert_eq!(v.len(), 2 + 0x71);
+        // The outer SEQUENCE's length covers the rest exactly; the OCTET STRING holds 96 bytes.
+        assert_eq!(usize::from(v[1]), v.len() - 2);
+        assert_eq!(&v[17..19], &[0x04, 0x60]);
+    }
+
+    #[test]
+    fn dates_and_sex() {
+        assert!(CardDate::try_from(&b"19900101"[..]).is_ok());
+        assert!(CardDate::try_from(&b"19901301"[..]).is_err());
+        assert!(CardDate::try_from(&b"1990010"[..]).is_err());
+        assert!(Sex::try_from(&b"2"[..]).is_ok());
+        assert!(Sex::try_from(&b"22"[..]).is_err());
+        assert!(Sex::try_from(&b""[..]).is_err());
+    }
+}
