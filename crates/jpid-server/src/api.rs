@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use jpid_verify::dump::{ResidenceDump, TextDump};
+use jpid_verify::dump::{FaceDump, ResidenceDump, TextDump};
 use jpid_verify::mynumber::{verify_text, TextVerdict};
 use jpid_verify::residence::{self, ResidenceVerdict};
 use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
+use jpid_verify::surface::{verify_surface, SurfaceVerdict};
 use jpid_verify::trust::{Purpose, TrustMode};
 use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
 use serde::Deserialize;
@@ -256,6 +257,76 @@ pub(crate) async fn mynumber_text(
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
     let mut answer = text_json(&v, want, &s.trust);
     let id = record(&s, &who.key_id, &body, text_outcome("mynumber-text", &v)).await?;
+    answer["audit_id"] = json!(id);
+    Ok(Json(answer).into_response())
+}
+
+/// The card-face answer; the My Number image only when `show`.
+pub(crate) fn face_json(v: &SurfaceVerdict, show: bool, trust: &TrustStore) -> Value {
+    let g = v.genuine();
+    let face = v.face.as_ref().filter(|_| g);
+    let png = |b: &[u8]| match jpid_image::to_png(b) {
+        Ok(i) => json!(B64.encode(i.png)),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    json!({
+        "genuine": g,
+        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "checks": v.checks,
+        "birth_date": face.map(|f| f.birth_date.as_str().to_string())
+            .or_else(|| v.birth.as_ref().filter(|_| g).map(|b| b.birth_date.as_str().to_string())),
+        "sex": face.map(|f| f.sex.as_str().to_string()),
+        "expiry": face.map(|f| f.expiry.as_str().to_string()),
+        "not_covered_by_signature": v.unsigned,
+        "images_png_base64": face.map(|f| json!({
+            "face": png(&f.photo),
+            "name": png(&f.name_image),
+            "address": png(&f.address_image),
+            "security_code": png(&f.security_code_image),
+        })),
+        "my_number_image_png_base64": match (v.my_number_image.as_ref().filter(|_| g), show) {
+            (Some(m), true) => png(&m.image),
+            _ => Value::Null,
+        },
+        "trust": trust_json(trust),
+    })
+}
+
+pub(crate) async fn mynumber_face(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ShowQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller(&s, &headers, true).await?;
+    need(&who, Scope::Mynumber)?;
+    let want = q.show_my_number.unwrap_or(false);
+    if want {
+        need(&who, Scope::MynumberNumber)?;
+    }
+    let dump = FaceDump::from_value(json_body(&body)?)
+        .map_err(|e| ApiError::bad(format!("not a My Number card-face dump: {e}")))?;
+    let trust = s.trust.clone();
+    // Image decoding and three signatures: off the async threads.
+    let (v, mut answer) = tokio::task::spawn_blocking(move || {
+        let v = verify_surface(&dump.files, &trust)?;
+        let a = face_json(&v, want, &trust);
+        Ok::<_, jpid_verify::surface::SurfaceError>((v, a))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let o = Outcome {
+        method: "mynumber-face",
+        result: if v.genuine() {
+            "genuine"
+        } else {
+            "not_genuine"
+        },
+        reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+        cert: None,
+    };
+    let id = record(&s, &who.key_id, &body, o).await?;
     answer["audit_id"] = json!(id);
     Ok(Json(answer).into_response())
 }
@@ -539,6 +610,7 @@ struct AgeRequest {
     over: u8,
     at: Option<String>,
     text_dump: Option<Value>,
+    face_dump: Option<Value>,
 }
 
 /// Whole years between `birth` (YYYYMMDD) and `on` (y, m, d).
@@ -572,19 +644,55 @@ pub(crate) async fn age(
         Some(t) => UnixTime::parse(t)
             .ok_or_else(|| ApiError::bad(format!("at={t:?} is not YYYY-MM-DD")))?,
     };
-    let Some(dump) = req.text_dump else {
-        return Err(ApiError::bad(
-            "give text_dump (a jpid.mynumber-text-dump with the basic four items)",
-        ));
+    // (method, genuine, birth date when genuine, reasons)
+    type Found = (&'static str, bool, Option<String>, Vec<(String, String)>);
+    let (method, genuine, birth, reasons): Found = match (req.text_dump, req.face_dump) {
+        (Some(d), None) => {
+            let dump =
+                TextDump::from_value(d).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
+            let v = verify_text(&dump.files, &s.trust)
+                .map_err(|e| ApiError::bad(format!("text_dump's card data is malformed: {e}")))?;
+            let birth = v
+                .basic
+                .as_ref()
+                .filter(|_| v.genuine())
+                .map(|b| b.birth_date.clone());
+            let r = v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())).collect();
+            ("text", v.genuine(), birth, r)
+        }
+        (None, Some(d)) => {
+            let dump =
+                FaceDump::from_value(d).map_err(|e| ApiError::bad(format!("face_dump: {e}")))?;
+            if dump.files.birth.is_none() {
+                return Err(ApiError::bad(
+                    "face_dump has no birth record (EF 0001; `jpid mynumber birth-date --out DIR` writes one)",
+                ));
+            }
+            // Only the birth record counts: nothing else of the card face is looked at.
+            let files = jpid_verify::surface::SurfaceFiles {
+                birth: dump.files.birth,
+                face: None,
+                info: None,
+                cvc: dump.files.cvc,
+                my_number_image: None,
+            };
+            let v = verify_surface(&files, &s.trust)
+                .map_err(|e| ApiError::bad(format!("face_dump's card data is malformed: {e}")))?;
+            let birth = v
+                .birth
+                .as_ref()
+                .filter(|_| v.genuine())
+                .map(|b| b.birth_date.as_str().to_string());
+            let r = v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())).collect();
+            ("surface-dob", v.genuine(), birth, r)
+        }
+        _ => {
+            return Err(ApiError::bad(
+                "give exactly one of text_dump (jpid.mynumber-text-dump) or face_dump (jpid.mynumber-face-dump with the birth record)",
+            ))
+        }
     };
-    let dump = TextDump::from_value(dump).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
-    let v = verify_text(&dump.files, &s.trust)
-        .map_err(|e| ApiError::bad(format!("text_dump's card data is malformed: {e}")))?;
-    let years = v
-        .basic
-        .as_ref()
-        .filter(|_| v.genuine())
-        .and_then(|b| age_on(&b.birth_date, on.date()));
+    let years = birth.as_deref().and_then(|b| age_on(b, on.date()));
     let is_over = years.map(|a| a >= i64::from(req.over));
     let id = record(
         &s,
@@ -597,7 +705,7 @@ pub(crate) async fn age(
                 Some(false) => "not_over",
                 None => "not_genuine",
             },
-            reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+            reasons: reasons.iter().map(|(c, _)| c.clone()).collect(),
             cert: None,
         },
     )
@@ -607,9 +715,9 @@ pub(crate) async fn age(
         "audit_id": id,
         "over": req.over,
         "is_over": is_over,
-        "method": "text",
-        "genuine": v.genuine(),
-        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "method": method,
+        "genuine": genuine,
+        "reasons": reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
         "on": on.to_rfc3339().get(..10),
     }))
     .into_response())

@@ -159,6 +159,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/openapi.json", get(api::openapi))
         .route("/v1/residence/verify", post(api::residence))
         .route("/v1/mynumber/text/verify", post(api::mynumber_text))
+        .route("/v1/mynumber/face/verify", post(api::mynumber_face))
         .route("/v1/jpki/challenges", post(api::challenge))
         .route("/v1/jpki/login", post(api::login))
         .route("/v1/jpki/signature/verify", post(api::signature))

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::mynumber::TextFiles;
 use crate::proof::UnixTime;
 use crate::residence::ResidenceFiles;
+use crate::surface::SurfaceFiles;
 
 /// The largest dump jpid accepts, in bytes of JSON.
 pub const MAX_DUMP_BYTES: usize = 1 << 20;
@@ -20,6 +21,8 @@ pub const MAX_DUMP_BYTES: usize = 1 << 20;
 pub const RESIDENCE_SCHEMA: &str = "jpid.residence-dump";
 /// Schema name of a My Number text-AP dump.
 pub const TEXT_SCHEMA: &str = "jpid.mynumber-text-dump";
+/// Schema name of a My Number card-face AP dump.
+pub const FACE_SCHEMA: &str = "jpid.mynumber-face-dump";
 /// The one version of each schema this jpid reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -265,6 +268,97 @@ impl TextDump {
         files.insert("cvc".to_string(), self.files.cvc.clone());
         json!({
             "schema": TEXT_SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "read_at": self.read_at.to_rfc3339(),
+            "reader": self.reader,
+            "files": encode_files(&files),
+        })
+    }
+}
+
+/// A My Number card-face AP dump (`jpid.mynumber-face-dump`, version 1): EF 0001 (birth record),
+/// EF 0002 (card face), EF 0003 (AP basic info), EF 0004 (CVC) and, only when the user asked for
+/// it, EF 0005 (the My Number image). `Debug` never shows the files.
+#[derive(Clone)]
+pub struct FaceDump {
+    /// When it was read. Not signed.
+    pub read_at: UnixTime,
+    /// Where it was read.
+    pub reader: String,
+    /// The files.
+    pub files: SurfaceFiles,
+}
+
+impl std::fmt::Debug for FaceDump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceDump")
+            .field("read_at", &self.read_at)
+            .field("reader", &self.reader)
+            .field("has_my_number_image", &self.files.my_number_image.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+const FACE_FILES: [&str; 5] = ["birth", "face", "info", "cvc", "my_number_image"];
+
+impl FaceDump {
+    /// Parses dump text.
+    pub fn from_json(text: &str) -> Result<Self, DumpError> {
+        Self::from_object(open(text, FACE_SCHEMA)?)
+    }
+
+    /// Parses an already-decoded JSON value.
+    pub fn from_value(v: Value) -> Result<Self, DumpError> {
+        Self::from_object(from_value(v, FACE_SCHEMA)?)
+    }
+
+    fn from_object(obj: Map<String, Value>) -> Result<Self, DumpError> {
+        let mut f = files(&obj)?;
+        if let Some(unknown) = f.keys().find(|k| !FACE_FILES.contains(&k.as_str())) {
+            return Err(field(format!(
+                "unknown file {unknown:?} (expected {})",
+                FACE_FILES.join(", ")
+            )));
+        }
+        let cvc = f
+            .remove("cvc")
+            .ok_or_else(|| field("files.cvc (EF 0004) missing"))?;
+        let files = SurfaceFiles {
+            birth: f.remove("birth"),
+            face: f.remove("face"),
+            info: f.remove("info"),
+            cvc,
+            my_number_image: f.remove("my_number_image"),
+        };
+        if files.birth.is_none() && files.face.is_none() && files.my_number_image.is_none() {
+            return Err(field(
+                "no signed file (birth, face or my_number_image): nothing to verify",
+            ));
+        }
+        Ok(Self {
+            read_at: read_at(&obj)?,
+            reader: reader(&obj),
+            files,
+        })
+    }
+
+    /// The dump as JSON. EF 0005 (the My Number image) only when `with_my_number`.
+    pub fn to_json(&self, with_my_number: bool) -> Value {
+        let mut files = BTreeMap::new();
+        let f = &self.files;
+        for (name, v) in [("birth", &f.birth), ("face", &f.face), ("info", &f.info)] {
+            if let Some(v) = v {
+                files.insert(name.to_string(), v.clone());
+            }
+        }
+        if with_my_number {
+            if let Some(v) = &f.my_number_image {
+                files.insert("my_number_image".to_string(), v.clone());
+            }
+        }
+        files.insert("cvc".to_string(), f.cvc.clone());
+        json!({
+            "schema": FACE_SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "read_at": self.read_at.to_rfc3339(),
             "reader": self.reader,

@@ -424,12 +424,16 @@ pub enum MynumberCommand {
         /// Read the key from one line of stdin (the PIN can also come from JPID_TEXT_PIN)
         #[arg(long)]
         pin_stdin: bool,
-        /// Show the My Number in full
+        /// Show the My Number in full (and write it into the dump with --out)
         #[arg(long)]
         show_my_number: bool,
         /// Allow spending the last remaining try
         #[arg(long)]
         force: bool,
+        /// Write text.json into DIR: the dump the verification service accepts (docs/dump.md);
+        /// it holds the My Number only with --show-my-number
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Read the card-face AP (券面事項確認AP): photo, name and address images, birth date, sex,
     /// expiry and security-code image, and prove them signed by J-LIS (DF28 and the CVC chain)
@@ -447,7 +451,8 @@ pub enum MynumberCommand {
         #[arg(long = "with", value_enum, default_value = "b")]
         with: FaceKeyArg,
         /// Write face.png (the JPEG 2000 photo converted), name.png, address.png,
-        /// security-code.png (and my-number.png with --show-my-number) into DIR
+        /// security-code.png (and my-number.png with --show-my-number) into DIR, and face.json,
+        /// the dump the verification service accepts (docs/dump.md)
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// With --with a: also read the My Number image and write it as my-number.png
@@ -474,6 +479,9 @@ pub enum MynumberCommand {
         /// Allow spending the last remaining try
         #[arg(long)]
         force: bool,
+        /// Write birth.json into DIR: the dump the verification service accepts (docs/dump.md)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 

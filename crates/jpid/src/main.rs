@@ -70,7 +70,15 @@ fn main() -> ExitCode {
             pin_stdin,
             show_my_number,
             force,
-        }) => cmd::jpki::mynumber_text(&ctx, *with, *pin_stdin, *show_my_number, *force),
+            out,
+        }) => cmd::jpki::mynumber_text(
+            &ctx,
+            *with,
+            *pin_stdin,
+            *show_my_number,
+            *force,
+            out.as_deref(),
+        ),
         Command::Mynumber(MynumberCommand::Face {
             with,
             out,
@@ -85,9 +93,11 @@ fn main() -> ExitCode {
             *pin_stdin,
             *force,
         ),
-        Command::Mynumber(MynumberCommand::BirthDate { pin_stdin, force }) => {
-            cmd::surface::birth_date(&ctx, *pin_stdin, *force)
-        }
+        Command::Mynumber(MynumberCommand::BirthDate {
+            pin_stdin,
+            force,
+            out,
+        }) => cmd::surface::birth_date(&ctx, *pin_stdin, *force, out.as_deref()),
         Command::Jpki(JpkiCommand::Certs {
             sign,
             pin_stdin,

@@ -237,9 +237,13 @@ fn api_suite(db: &str) {
         r["record"]["input_sha256"],
         hex::encode(Sha256::digest(&dump))
     );
-    let history = call(addr, "GET", "/v1/audit?limit=1000", &all, b"").text();
-    for secret in ["AB12345678CD", "1234\"", "999900000001"] {
-        assert!(!history.contains(secret), "the audit store holds {secret}");
+    let history = call(addr, "GET", "/v1/audit?limit=1000", &all, b"").json();
+    for r in history["records"].as_array().unwrap() {
+        let text = r.to_string();
+        assert!(
+            !text.contains("AB12345678CD"),
+            "the audit store holds the card number: {text}"
+        );
     }
     let a = call(addr, "GET", "/v1/audit", &age_only, b"");
     assert_eq!(a.status, 403);
@@ -525,5 +529,200 @@ fn jpki_logins_check_revocation_when_crls_are_configured() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("notes.pem"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `jpid --reader SIM mynumber SUB --pin-stdin --out DIR [extra]` with `secret` on stdin.
+fn mynumber_dump(sim: &str, sub: &str, secret: &str, extra: &[&str], dir: &Path) -> Vec<u8> {
+    use std::io::Write;
+    let mut c = jpid();
+    c.args([
+        "--reader",
+        sim,
+        "--json",
+        "mynumber",
+        sub,
+        "--pin-stdin",
+        "--out",
+    ])
+    .arg(dir)
+    .args(extra)
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{secret}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 7)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = match sub {
+        "text" => "text.json",
+        "face" => "face.json",
+        _ => "birth.json",
+    };
+    std::fs::read(dir.join(name)).unwrap()
+}
+
+#[test]
+fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
+    let dir = tmpdir("mynumber");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let server = serve(&db, &["--trust", "test"]);
+    let addr = server.addr.as_str();
+    let (_, basic) = make_key(&db, "mynumber,age,audit");
+    let (_, number) = make_key(&db, "mynumber,mynumber:number");
+
+    // The text AP: a dump without the My Number unless the reader asked for it.
+    let plain = mynumber_dump("sim:mynumber", "text", "1234", &[], &dir.join("t1"));
+    assert!(!String::from_utf8_lossy(&plain).contains("my_number"));
+    let with = mynumber_dump(
+        "sim:mynumber",
+        "text",
+        "1234",
+        &["--show-my-number"],
+        &dir.join("t2"),
+    );
+    let v = call(addr, "POST", "/v1/mynumber/text/verify", &basic, &plain).json();
+    assert_eq!(v["genuine"], true, "{v}");
+    assert!(v["basic_four"]["name"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty()));
+    assert_eq!(v["my_number"], Value::Null);
+    let v = call(addr, "POST", "/v1/mynumber/text/verify", &basic, &with).json();
+    assert_eq!(
+        v["my_number"], "************",
+        "masked for a key without mynumber:number"
+    );
+    let a = call(
+        addr,
+        "POST",
+        "/v1/mynumber/text/verify?show_my_number=true",
+        &basic,
+        &with,
+    );
+    assert_eq!(a.status, 403);
+    let v = call(
+        addr,
+        "POST",
+        "/v1/mynumber/text/verify?show_my_number=true",
+        &number,
+        &with,
+    )
+    .json();
+    assert_eq!(v["my_number"], "999900000001");
+    let tampered = mynumber_dump(
+        "sim:mynumber,tamper=basic",
+        "text",
+        "1234",
+        &[],
+        &dir.join("t3"),
+    );
+    let v = call(addr, "POST", "/v1/mynumber/text/verify", &basic, &tampered).json();
+    assert_eq!(v["genuine"], false);
+    assert_eq!(v["basic_four"], Value::Null, "no data from a forgery");
+
+    // The card-face AP with 照合番号B: genuine, images as PNG; a swapped photo is caught.
+    let face = mynumber_dump(
+        "sim:mynumber",
+        "face",
+        "02010120351234",
+        &[],
+        &dir.join("f1"),
+    );
+    let v = call(addr, "POST", "/v1/mynumber/face/verify", &basic, &face).json();
+    assert_eq!(v["genuine"], true, "{v}");
+    let png = B64
+        .decode(v["images_png_base64"]["face"].as_str().unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    assert!(v["not_covered_by_signature"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "expiry"));
+    let forged = mynumber_dump(
+        "sim:mynumber,tamper=face-photo",
+        "face",
+        "02010120351234",
+        &[],
+        &dir.join("f2"),
+    );
+    let v = call(addr, "POST", "/v1/mynumber/face/verify", &basic, &forged).json();
+    assert_eq!(v["genuine"], false, "{v}");
+    assert_eq!(v["images_png_base64"], Value::Null);
+
+    // Age: over or not, nothing else, from the text AP or from the birth record.
+    let birth = mynumber_dump("sim:mynumber", "birth-date", "020101", &[], &dir.join("b1"));
+    for (field, dump, method) in [
+        ("text_dump", &plain, "text"),
+        ("face_dump", &birth, "surface-dob"),
+    ] {
+        let dump: Value = serde_json::from_slice(dump).unwrap();
+        for (over, expect) in [(18, true), (200, false)] {
+            let body = json!({"over": over, "at": "2026-11-23", field: dump});
+            let a = call(
+                addr,
+                "POST",
+                "/v1/age/verify",
+                &basic,
+                body.to_string().as_bytes(),
+            );
+            assert_eq!(a.status, 200, "{}", a.text());
+            let v = a.json();
+            assert_eq!(
+                (
+                    v["is_over"].clone(),
+                    v["method"].clone(),
+                    v["genuine"].clone()
+                ),
+                (json!(expect), json!(method), json!(true))
+            );
+            let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+            assert_eq!(
+                keys,
+                ["audit_id", "genuine", "is_over", "method", "on", "over", "reasons"],
+                "only the answer"
+            );
+        }
+    }
+    let body =
+        json!({"over": 18, "text_dump": serde_json::from_slice::<Value>(&tampered).unwrap()});
+    let v = call(
+        addr,
+        "POST",
+        "/v1/age/verify",
+        &basic,
+        body.to_string().as_bytes(),
+    )
+    .json();
+    assert_eq!(
+        (v["is_over"].clone(), v["genuine"].clone()),
+        (Value::Null, json!(false))
+    );
+
+    // The audit store holds no My Number, name or birth date.
+    let history = call(addr, "GET", "/v1/audit?limit=1000", &basic, b"").json();
+    let records = history["records"].as_array().unwrap();
+    assert!(records.len() >= 10);
+    for r in records {
+        for (k, v) in r.as_object().unwrap() {
+            // Random hex ids and hashes, and the time, may contain any digits.
+            if ["id", "input_sha256", "key_id", "at"].contains(&k.as_str()) {
+                continue;
+            }
+            let v = v.to_string();
+            for secret in ["999900000001", "1234", "020101", "1990", "0101"] {
+                assert!(!v.contains(secret), "{secret} in the audit store: {k}={v}");
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

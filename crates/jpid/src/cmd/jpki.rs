@@ -598,8 +598,29 @@ pub fn mynumber_text(
     pin_stdin: bool,
     show_my_number: bool,
     force: bool,
+    out: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
-    let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, true)?;
+    let (v, trust, files) = read_text_verified(ctx, with, pin_stdin, force, true)?;
+    let dump_path = match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CliError::new(Kind::Io, format!("cannot create {}: {e}", dir.display()))
+            })?;
+            let dump = jpid_verify::dump::TextDump {
+                read_at: crate::output::now(),
+                reader: ctx.global.reader.clone(),
+                files,
+            };
+            let text = serde_json::to_string_pretty(&dump.to_json(show_my_number))
+                .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
+            let path = dir.join("text.json");
+            std::fs::write(&path, text).map_err(|e| {
+                CliError::new(Kind::Io, format!("cannot write {}: {e}", path.display()))
+            })?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
     let shown = v.my_number.as_ref().map(|n| {
         if show_my_number {
             n.clone()
@@ -615,6 +636,7 @@ pub fn mynumber_text(
     let body = json!({
         "my_number": shown,
         "my_number_masked": !show_my_number,
+        "dump": dump_path,
         "name": v.basic.as_ref().map(|b| &b.name),
         "address": v.basic.as_ref().map(|b| &b.address),
         "birth_date": v.basic.as_ref().map(|b| &b.birth_date),
@@ -683,7 +705,14 @@ fn read_text_verified(
     pin_stdin: bool,
     force: bool,
     want_my_number: bool,
-) -> Result<(jpid_verify::mynumber::TextVerdict, TrustStore), CliError> {
+) -> Result<
+    (
+        jpid_verify::mynumber::TextVerdict,
+        TrustStore,
+        jpid_verify::mynumber::TextFiles,
+    ),
+    CliError,
+> {
     use crate::cli::TextKeyArg;
     use jpid_card::mynumber::{self, TextKey};
     use jpid_verify::mynumber::{verify_text, TextFiles};
@@ -716,7 +745,7 @@ fn read_text_verified(
     };
     let v = verify_text(&files, &trust)
         .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
-    Ok((v, trust))
+    Ok((v, trust, files))
 }
 
 /// Whole years between `birth` (YYYYMMDD) and `on` (y, m, d).
@@ -783,7 +812,7 @@ pub fn age(
     // The answer rests on the birth date: it must be among what the proof covers.
     let (birth, genuine, trust, method_id, proven_by) = if method == AgeMethod::SurfaceDob {
         let key = crate::cmd::surface::birth_date_key(pin_stdin)?;
-        let (v, trust) = crate::cmd::surface::read_verified(ctx, &key, force, false)?;
+        let (v, trust, _) = crate::cmd::surface::read_verified(ctx, &key, force, false)?;
         let birth = v
             .birth
             .as_ref()
@@ -801,7 +830,7 @@ pub fn age(
         )
     } else {
         let with = with.unwrap_or(crate::cli::TextKeyArg::B);
-        let (v, trust) = read_text_verified(ctx, with, pin_stdin, force, false)?;
+        let (v, trust, _) = read_text_verified(ctx, with, pin_stdin, force, false)?;
         let birth = v
             .basic
             .as_ref()

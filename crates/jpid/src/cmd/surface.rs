@@ -38,7 +38,7 @@ pub fn read_verified(
     key: &SurfaceKey,
     force: bool,
     want_my_number_image: bool,
-) -> Result<(SurfaceVerdict, TrustStore), CliError> {
+) -> Result<(SurfaceVerdict, TrustStore, SurfaceFiles), CliError> {
     let spec = ctx.reader()?;
     let trust = ctx.trust(spec.is_sim())?;
     let mut ch = Channel::new(spec.open()?);
@@ -57,7 +57,7 @@ pub fn read_verified(
     };
     let v = verify_surface(&files, &trust)
         .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
-    Ok((v, trust))
+    Ok((v, trust, files))
 }
 
 fn signer(trust: &TrustStore) -> &'static str {
@@ -107,6 +107,27 @@ fn verdict_text(v: &SurfaceVerdict, trust: &TrustStore) -> String {
         }
     }
     t
+}
+
+/// The dump (`jpid.mynumber-face-dump`, docs/dump.md) the verification service accepts; the My
+/// Number image only when asked for.
+fn write_dump(
+    dir: &Path,
+    name: &str,
+    files: &SurfaceFiles,
+    ctx: &Ctx,
+    with_my_number: bool,
+) -> Result<PathBuf, CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::new(Kind::Io, format!("cannot create {}: {e}", dir.display())))?;
+    let dump = jpid_verify::dump::FaceDump {
+        read_at: crate::output::now(),
+        reader: ctx.global.reader.clone(),
+        files: files.clone(),
+    };
+    let text = serde_json::to_string_pretty(&dump.to_json(with_my_number))
+        .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
+    write(dir, name, text.as_bytes())
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, CliError> {
@@ -165,12 +186,13 @@ pub fn face(
         }
     }
     .map_err(|e| CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card"))?;
-    let (v, trust) = read_verified(ctx, &key, force, show_my_number)?;
+    let (v, trust, files) = read_verified(ctx, &key, force, show_my_number)?;
     let Some(face) = v.face.as_ref() else {
         return Err(CliError::new(Kind::Card, "the card face was not read"));
     };
     let images = match out {
         Some(dir) => {
+            write_dump(dir, "face.json", &files, ctx, show_my_number)?;
             let mut list: Vec<(&str, &[u8])> = vec![
                 ("face", &face.photo),
                 ("name", &face.name_image),
@@ -234,9 +256,17 @@ pub fn face(
 
 /// `jpid mynumber birth-date`: the birth record (EF 0001) with the birth-date key, proven
 /// through the CVC (mynumber-card.md §4).
-pub fn birth_date(ctx: &Ctx, pin_stdin: bool, force: bool) -> Result<(), CliError> {
+pub fn birth_date(
+    ctx: &Ctx,
+    pin_stdin: bool,
+    force: bool,
+    out: Option<&Path>,
+) -> Result<(), CliError> {
     let key = birth_date_key(pin_stdin)?;
-    let (v, trust) = read_verified(ctx, &key, force, false)?;
+    let (v, trust, files) = read_verified(ctx, &key, force, false)?;
+    if let Some(dir) = out {
+        write_dump(dir, "birth.json", &files, ctx, false)?;
+    }
     let Some(b) = v.birth.as_ref() else {
         return Err(CliError::new(Kind::Card, "the birth record was not read"));
     };
