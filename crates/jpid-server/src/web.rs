@@ -252,8 +252,56 @@ pub(crate) async fn read(
             answer["audit_id"] = json!(id);
             Ok(Json(answer).into_response())
         }
+        "mynumber-face" => {
+            let b = req
+                .pin
+                .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
+            let key = jpid_card::mynumber::SurfaceKey::b(b.trim())
+                .map_err(|e| ApiError::bad(e.to_string()))?;
+            drop(b);
+            let force = req.force;
+            let files = tokio::task::spawn_blocking(move || {
+                let t = factory()?;
+                let mut ch = Channel::new(t);
+                let mut ex = ch.exclusive().map_err(|e| e.to_string())?;
+                let r = jpid_card::mynumber::read_surface(&mut ex, &key, force, false)
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(jpid_verify::surface::SurfaceFiles {
+                    birth: None,
+                    face: r.face,
+                    info: None,
+                    cvc: r.cvc,
+                    my_number_image: None,
+                })
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))?;
+            let t2 = trust.clone();
+            let (v, mut answer) = tokio::task::spawn_blocking(move || {
+                let v = jpid_verify::surface::verify_surface(&files, &t2)?;
+                let a = crate::api::face_json(&v, false, &t2);
+                Ok::<_, jpid_verify::surface::SurfaceError>((v, a))
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::bad(format!("the card's data is malformed: {e}")))?;
+            let o = crate::api::Outcome {
+                method: "mynumber-face",
+                result: if v.genuine() {
+                    "genuine"
+                } else {
+                    "not_genuine"
+                },
+                reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+                cert: None,
+            };
+            let id = record(&s, &format!("web:{}", who.key_id), &audit_input, o).await?;
+            answer["audit_id"] = json!(id);
+            Ok(Json(answer).into_response())
+        }
         other => Err(ApiError::bad(format!(
-            "unknown card kind {other:?}: residence or mynumber-text"
+            "unknown card kind {other:?}: residence, mynumber-text or mynumber-face"
         ))),
     }
 }

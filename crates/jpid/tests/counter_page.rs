@@ -243,5 +243,33 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     d.screenshot("counter-history.png");
     drop(d);
     drop(server);
+
+    // A My Number card at another counter: the card face with 照合番号B, photo and all.
+    let server = serve(&db, &["--trust", "test", "--reader", "sim:mynumber"]);
+    let d = Driver::start(&dir.join("profile2"));
+    d.goto(&format!("http://{}/", server.addr));
+    d.type_into("#key", &key);
+    d.click("#signin");
+    d.wait_for("#kind");
+    d.js("const k = document.getElementById('kind'); k.value = 'mynumber-face'; k.dispatchEvent(new Event('change')); return true");
+    d.type_into("#pin", "02010120351234");
+    d.click("#read");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
+    assert_eq!(verdict, "GENUINE / 真正");
+    let face = d.until(
+        "const i = document.getElementById('img-face'); return i && i.complete && i.naturalWidth",
+    );
+    assert!(face.as_u64().unwrap() > 0);
+    let table = d.js("return document.getElementById('fields').textContent");
+    assert!(table.as_str().unwrap().contains("1990"), "{table}");
+    assert_eq!(
+        d.js("return document.getElementById('pin').value"),
+        "",
+        "the key is cleared"
+    );
+    d.screenshot("counter-mynumber.png");
+    drop(d);
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -435,35 +435,7 @@ fn jpki_logins_check_revocation_when_crls_are_configured() {
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
     let (_, key) = make_key(&db, "jpki");
     let crl_dir = dir.join("crls").display().to_string();
-    // --crl-dir belongs to `serve`, after the subcommand: start it by hand.
-    let mut c = jpid();
-    c.args([
-        "--trust",
-        "test",
-        "--json",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--db",
-        &db,
-        "--crl-dir",
-        &crl_dir,
-    ])
-    .stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let server = Server {
-        child,
-        addr: serde_json::from_str::<Value>(&line).unwrap()["listening"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    };
+    let server = serve_with(&db, &["--trust", "test"], &["--crl-dir", &crl_dir]);
     let addr = server.addr.as_str();
 
     // The card's holder: authenticated, and the CRL vouched for the certificate.
@@ -724,5 +696,37 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn challenge_creation_is_rate_limited_per_key() {
+    let dir = tmpdir("rate");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, a) = make_key(&db, "jpki");
+    let (_, b) = make_key(&db, "jpki");
+    let server = serve_with(&db, &[], &["--challenge-rate", "1"]);
+    // Burst: five times the rate, then 429 with a message.
+    let codes: Vec<u16> = (0..5)
+        .map(|_| call(&server.addr, "POST", "/v1/jpki/challenges", &a, b"").status)
+        .collect();
+    assert_eq!(codes, [200; 5]);
+    let last = call(&server.addr, "POST", "/v1/jpki/challenges", &a, b"");
+    assert_eq!(last.status, 429);
+    assert_eq!(last.json()["error"]["kind"], "rate_limited");
+    // Another key has its own budget.
+    assert_eq!(
+        call(&server.addr, "POST", "/v1/jpki/challenges", &b, b"").status,
+        200
+    );
+    // A body is refused: challenges take no input.
+    let a2 = call(
+        &server.addr,
+        "POST",
+        "/v1/jpki/challenges",
+        &b,
+        b"{\"nonce\":\"mine\"}",
+    );
+    assert_eq!(a2.status, 400);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -157,9 +157,15 @@ impl Drop for Server {
 
 /// Starts `jpid <global> serve --listen 127.0.0.1:0 --db DB` and waits for its address.
 pub fn serve(db: &str, global: &[&str]) -> Server {
+    serve_with(db, global, &[])
+}
+
+/// [`serve`] with options of `serve` itself.
+pub fn serve_with(db: &str, global: &[&str], options: &[&str]) -> Server {
     let mut c = jpid();
     c.args(global)
         .args(["--json", "serve", "--listen", "127.0.0.1:0", "--db", db])
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = c.spawn().expect("spawn jpid serve");
