@@ -15,6 +15,7 @@ pub mod mynumber;
 pub mod proof;
 pub mod residence;
 pub mod revocation;
+pub mod rsa_public;
 pub mod signature;
 pub mod surface;
 pub mod trust;

@@ -162,6 +162,39 @@ pub enum HashAlg {
     Sha384,
 }
 
+/// The DER DigestInfo before a SHA-256 digest (RFC 8017 §9.2, note 1).
+pub(crate) const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+/// The DER DigestInfo before a SHA-384 digest (RFC 8017 §9.2, note 1).
+pub(crate) const SHA384_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+    0x00, 0x04, 0x30,
+];
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// The RSA public key in a SubjectPublicKeyInfo, prepared for verification.
+pub(crate) fn rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X509Error> {
+    use rsa::pkcs1::der::Decode as _;
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(spki_der)
+        .map_err(|e| X509Error::BadKey(e.to_string()))?;
+    if spki.algorithm.oid != RSA_ENCRYPTION {
+        return Err(X509Error::BadKey(format!(
+            "not an RSA key (algorithm {})",
+            spki.algorithm.oid
+        )));
+    }
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| X509Error::BadKey("the key's BIT STRING has unused bits".into()))?;
+    let key =
+        rsa::pkcs1::RsaPublicKey::from_der(bits).map_err(|e| X509Error::BadKey(e.to_string()))?;
+    crate::rsa_public::PublicKey::new(key.modulus.as_bytes(), key.public_exponent.as_bytes())
+        .map_err(|e| X509Error::BadKey(format!("{e:?}")))
+}
+
 /// RSASSA-PKCS1-v1_5 verification of a precomputed digest.
 pub fn verify_rsa_pkcs1(
     spki_der: &[u8],
@@ -169,14 +202,20 @@ pub fn verify_rsa_pkcs1(
     digest: &[u8],
     sig: &[u8],
 ) -> Result<(), X509Error> {
-    let key = rsa::RsaPublicKey::from_public_key_der(spki_der)
-        .map_err(|e| X509Error::BadKey(e.to_string()))?;
-    let scheme = match hash {
-        HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
-        HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+    let key = rsa_key(spki_der)?;
+    let (prefix, len) = match hash {
+        HashAlg::Sha256 => (&SHA256_DIGEST_INFO_PREFIX, 32),
+        HashAlg::Sha384 => (&SHA384_DIGEST_INFO_PREFIX, 48),
     };
-    key.verify(scheme, digest, sig)
-        .map_err(|_| X509Error::BadSignature)
+    if digest.len() != len {
+        return Err(X509Error::BadSignature);
+    }
+    let info = [prefix.as_slice(), digest].concat();
+    if key.verify_pkcs1(&info, sig) {
+        Ok(())
+    } else {
+        Err(X509Error::BadSignature)
+    }
 }
 
 /// How an ECDSA signature is encoded.
