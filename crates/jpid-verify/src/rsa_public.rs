@@ -16,6 +16,8 @@
 pub const MAX_BITS: usize = 4096;
 /// Smallest modulus accepted, in bits.
 pub const MIN_BITS: usize = 1024;
+/// Limbs of the largest modulus.
+const MAX_LIMBS: usize = MAX_BITS / 64;
 
 /// Why a key or signature was refused before any arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,55 +169,46 @@ impl PublicKey {
     }
 
     /// a·b·R⁻¹ mod n (CIOS), for a, b < n.
+    // Every slice here is `self.n.len()` limbs (at most MAX_LIMBS), by construction inside this
+    // module: the indexing cannot go out of bounds, and the slices taken up front let the
+    // compiler drop the checks from the inner loops.
+    #[allow(clippy::indexing_slicing)]
     fn mont_mul(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
-        let len = self.n.len();
-        let mut t = vec![0u64; len + 2];
-        for &ai in a.iter().take(len) {
+        let n = self.n.as_slice();
+        let len = n.len();
+        let (a, b) = (&a[..len], &b[..len]);
+        let mut buf = [0u64; MAX_LIMBS + 2];
+        let t = &mut buf[..len + 2];
+        for &ai in a {
             // t += ai · b
-            let mut carry = 0u128;
-            for (tj, bj) in t.iter_mut().zip(b.iter()) {
-                let s = u128::from(*tj) + u128::from(ai) * u128::from(*bj) + carry;
-                *tj = s as u64;
-                carry = s >> 64;
+            let mut c: u128 = 0;
+            for j in 0..len {
+                let s = u128::from(t[j]) + u128::from(ai) * u128::from(b[j]) + c;
+                t[j] = s as u64;
+                c = s >> 64;
             }
-            let s = u128::from(t.get(len).copied().unwrap_or(0)) + carry;
-            if let Some(x) = t.get_mut(len) {
-                *x = s as u64;
+            let s = u128::from(t[len]) + c;
+            t[len] = s as u64;
+            t[len + 1] = (s >> 64) as u64;
+            // t = (t + q·n) / 2⁶⁴ with q = t₀ · n0 mod 2⁶⁴ (the low limb becomes zero)
+            let q = t[0].wrapping_mul(self.n0);
+            let mut c = (u128::from(t[0]) + u128::from(q) * u128::from(n[0])) >> 64;
+            for j in 1..len {
+                let s = u128::from(t[j]) + u128::from(q) * u128::from(n[j]) + c;
+                t[j - 1] = s as u64;
+                c = s >> 64;
             }
-            if let Some(x) = t.get_mut(len + 1) {
-                *x = (s >> 64) as u64;
-            }
-            // t += (t₀ · n0 mod 2⁶⁴) · n, then t /= 2⁶⁴
-            let q = t.first().copied().unwrap_or(0).wrapping_mul(self.n0);
-            let mut carry = 0u128;
-            for (j, nj) in self.n.iter().enumerate() {
-                let tj = t.get(j).copied().unwrap_or(0);
-                let s = u128::from(tj) + u128::from(q) * u128::from(*nj) + carry;
-                if j > 0 {
-                    if let Some(x) = t.get_mut(j - 1) {
-                        *x = s as u64;
-                    }
-                }
-                carry = s >> 64;
-            }
-            let s = u128::from(t.get(len).copied().unwrap_or(0)) + carry;
-            if let Some(x) = t.get_mut(len - 1) {
-                *x = s as u64;
-            }
-            let s2 = u128::from(t.get(len + 1).copied().unwrap_or(0)) + (s >> 64);
-            if let Some(x) = t.get_mut(len) {
-                *x = s2 as u64;
-            }
-            if let Some(x) = t.get_mut(len + 1) {
-                *x = 0;
-            }
+            let s = u128::from(t[len]) + c;
+            t[len - 1] = s as u64;
+            t[len] = t[len + 1] + (s >> 64) as u64;
+            t[len + 1] = 0;
         }
-        let over = t.get(len).copied().unwrap_or(0) != 0;
-        t.truncate(len);
-        if over || ge(&t, &self.n) {
-            sub_in_place(&mut t, &self.n);
+        let over = t[len] != 0;
+        let mut out = t[..len].to_vec();
+        if over || ge(&out, n) {
+            sub_in_place(&mut out, n);
         }
-        t
+        out
     }
 
     /// Length of the modulus in bytes.

@@ -224,6 +224,36 @@ fn openssl_verify_rate(seconds: u64) -> Option<f64> {
     data.split_whitespace().nth(col + 3)?.parse().ok()
 }
 
+/// jpid's own RSA-2048 PKCS#1 v1.5 verification (`jpid_verify::x509::verify_rsa_pkcs1`, SPKI
+/// parsing included) on one thread, for `seconds`.
+fn jpid_verify_rate(seconds: f64) -> Result<f64, CliError> {
+    use rsa::Pkcs1v15Sign;
+    let pki = jpid_testpki::load_default().map_err(internal)?;
+    let holder = pki.jpki_holder().auth();
+    let cert = jpid_verify::x509::ParsedCert::parse(holder.cert_der()).map_err(internal)?;
+    let spki = cert.spki_der().map_err(internal)?;
+    let digest = Sha256::digest(b"bench");
+    let sig = holder
+        .private_key()
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+        .map_err(internal)?;
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for _ in 0..100 {
+            jpid_verify::x509::verify_rsa_pkcs1(
+                &spki,
+                jpid_verify::x509::HashAlg::Sha256,
+                &digest,
+                &sig,
+            )
+            .map_err(internal)?;
+        }
+        n += 100;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
 fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError> {
     use rsa::Pkcs1v15Sign;
     let pki = jpid_testpki::load_default().map_err(internal)?;
@@ -329,6 +359,8 @@ pub fn serve(
 
     progress("openssl speed -seconds 3 rsa2048 ...");
     let openssl = openssl_verify_rate(3);
+    progress("jpid's RSA-2048 verify, 3 s ...");
+    let own = jpid_verify_rate(3.0)?;
 
     let body = Arc::new(dump);
     let same: Next = Arc::new(move || Some(body.as_ref().clone()));
@@ -398,6 +430,7 @@ pub fn serve(
         "connections": connections,
         "db": if db.starts_with("sqlite://") { "sqlite" } else { "postgres" },
         "openssl_rsa2048_verify_per_s": openssl,
+        "jpid_rsa2048_verify_per_s": own,
         "residence": {"max": res_max.json(), "half_load": res_half.json(), "per_core_rps": per_core(&res_max)},
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
     });
@@ -410,6 +443,7 @@ pub fn serve(
             Some(r) => format!("openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n", r / 2.0),
             None => "openssl speed rsa2048: openssl not found\n\n".into(),
         });
+        s.push_str(&format!("jpid's own RSA-2048 verify: {own:.0} /s on one core\n\n"));
         s.push_str("| endpoint | load | req/s | req/s per core | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n");
         for (name, m, h) in [("residence verify", &res_max, &res_half), ("JPKI login", &login_max, &login_half)] {
             for (load, p) in [("max (closed loop)", m), ("half (open loop)", h)] {
