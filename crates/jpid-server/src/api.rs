@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -25,15 +24,12 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::store::{now, AuditRecord};
-use crate::{caller, lock, need, AppState, Scope, CHALLENGE_TTL, MAX_CHALLENGES};
+use crate::{lock, need, AppState, Scope, CHALLENGE_TTL, MAX_CHALLENGES};
 
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-pub(crate) async fn openapi(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(e) = caller(&s, &headers, false).await {
-        return e.into_response();
-    }
+pub(crate) async fn openapi() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         OPENAPI,
@@ -41,8 +37,17 @@ pub(crate) async fn openapi(State(s): State<Arc<AppState>>, headers: HeaderMap) 
         .into_response()
 }
 
+/// Sets `key` in a JSON object (answers are always objects; anything else is left as is).
+pub(crate) fn set(v: &mut Value, key: &str, value: Value) {
+    if let Value::Object(m) = v {
+        m.insert(key.to_string(), value);
+    }
+}
+
 /// What every verification answer records.
 pub(crate) struct Outcome {
+    /// What the verdict depended on besides the input (times, options); never personal data.
+    pub detail: Value,
     pub method: &'static str,
     pub result: &'static str,
     pub reasons: Vec<String>,
@@ -67,6 +72,7 @@ pub(crate) async fn record(
         cert_serial: o.cert.as_ref().map(|c| c.0.clone()),
         cert_issuer: o.cert.map(|c| c.1),
         input_sha256: hex::encode(Sha256::digest(input)),
+        detail: (!o.detail.is_null()).then(|| o.detail.to_string()),
     };
     s.audit.commit(rec).await.map_err(|e| {
         ApiError::unavailable(format!(
@@ -167,6 +173,7 @@ pub(crate) fn residence_json(
 
 pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     Outcome {
+        detail: Value::Null,
         method: "residence",
         result: if v.genuine() {
             "genuine"
@@ -183,21 +190,29 @@ pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
 
 pub(crate) async fn residence(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     Query(q): Query<AtQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Residence)?;
     let dump = ResidenceDump::from_value(json_body(&body)?)
         .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
     let (at, source) = pick_time(q.at.as_deref(), Some(dump.read_at))?;
-    let card = residence::parse(&dump.files)
-        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
-    let v = residence::verify(&card, &s.trust, at);
-    let mut answer = residence_json(&card, &v, at, source, &s.trust);
-    let id = record(&s, &who.key_id, &body, residence_outcome(&v)).await?;
-    answer["audit_id"] = json!(id);
+    // Two RSA verifications and hashing: off the async threads.
+    let trust = s.trust.clone();
+    let (v, mut answer) = tokio::task::spawn_blocking(move || {
+        let card = residence::parse(&dump.files)?;
+        let v = residence::verify(&card, &trust, at);
+        let answer = residence_json(&card, &v, at, source, &trust);
+        Ok::<_, residence::ParseError>((v, answer))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let mut o = residence_outcome(&v);
+    o.detail = json!({"checked_at": at.to_rfc3339(), "time_source": source});
+    let id = record(&s, &who.key_id, &body, o).await?;
+    crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }
 
@@ -222,6 +237,7 @@ pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Valu
 
 pub(crate) fn text_outcome(method: &'static str, v: &TextVerdict) -> Outcome {
     Outcome {
+        detail: Value::Null,
         method,
         result: if v.genuine() {
             "genuine"
@@ -241,11 +257,10 @@ pub(crate) struct ShowQuery {
 
 pub(crate) async fn mynumber_text(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     Query(q): Query<ShowQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Mynumber)?;
     let want = q.show_my_number.unwrap_or(false);
     if want {
@@ -256,8 +271,10 @@ pub(crate) async fn mynumber_text(
     let v = verify_text(&dump.files, &s.trust)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
     let mut answer = text_json(&v, want, &s.trust);
-    let id = record(&s, &who.key_id, &body, text_outcome("mynumber-text", &v)).await?;
-    answer["audit_id"] = json!(id);
+    let mut o = text_outcome("mynumber-text", &v);
+    o.detail = json!({"my_number_returned": want && v.genuine() && v.my_number.is_some()});
+    let id = record(&s, &who.key_id, &body, o).await?;
+    crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }
 
@@ -294,11 +311,10 @@ pub(crate) fn face_json(v: &SurfaceVerdict, show: bool, trust: &TrustStore) -> V
 
 pub(crate) async fn mynumber_face(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     Query(q): Query<ShowQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Mynumber)?;
     let want = q.show_my_number.unwrap_or(false);
     if want {
@@ -317,6 +333,7 @@ pub(crate) async fn mynumber_face(
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
     let o = Outcome {
+        detail: Value::Null,
         method: "mynumber-face",
         result: if v.genuine() {
             "genuine"
@@ -327,7 +344,7 @@ pub(crate) async fn mynumber_face(
         cert: None,
     };
     let id = record(&s, &who.key_id, &body, o).await?;
-    answer["audit_id"] = json!(id);
+    crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }
 
@@ -352,10 +369,9 @@ fn take_token(s: &AppState, key: &str) -> bool {
 
 pub(crate) async fn challenge(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Jpki)?;
     if !body.is_empty() && body.as_ref() != b"{}" {
         return Err(ApiError::bad("a challenge request has no body (or `{}`)"));
@@ -372,14 +388,17 @@ pub(crate) async fn challenge(
     {
         let mut c = lock(&s.challenges);
         if c.len() >= MAX_CHALLENGES {
-            c.retain(|_, (_, exp)| *exp > Instant::now());
+            c.retain(|_, (_, exp, _)| *exp > Instant::now());
             if c.len() >= MAX_CHALLENGES {
                 return Err(ApiError::rate_limited(
                     "too many challenges outstanding; retry shortly",
                 ));
             }
         }
-        c.insert(id.clone(), (nonce, Instant::now() + CHALLENGE_TTL));
+        c.insert(
+            id.clone(),
+            (nonce, Instant::now() + CHALLENGE_TTL, who.key_id.clone()),
+        );
     }
     Ok(Json(json!({
         "challenge_id": id,
@@ -439,16 +458,23 @@ fn revocation_json(v: Option<&SignatureVerdict>, configured: bool) -> Value {
 
 pub(crate) async fn login(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Jpki)?;
     let req: LoginRequest = typed(&body)?;
     let signature = b64("signature", &req.signature, 1024)?;
     let certificate = b64("certificate", &req.certificate, 16 * 1024)?;
     // Single use: the challenge is gone whatever happens next.
-    let taken = lock(&s.challenges).remove(&req.challenge_id);
+    // A challenge answers only for the key that asked for it.
+    let taken = {
+        let mut c = lock(&s.challenges);
+        match c.get(&req.challenge_id) {
+            Some((_, _, owner)) if *owner == who.key_id => c.remove(&req.challenge_id),
+            _ => None,
+        }
+    }
+    .map(|(nonce, exp, _)| (nonce, exp));
     let at = server_now();
     let mut reasons: Vec<(String, String)> = Vec::new();
     let mut verdict = None;
@@ -498,6 +524,7 @@ pub(crate) async fn login(
         &who.key_id,
         &body,
         Outcome {
+            detail: json!({"checked_at": at.to_rfc3339()}),
             method: "jpki-login",
             result: if ok { "authenticated" } else { "rejected" },
             reasons: reasons.iter().map(|(c, _)| c.clone()).collect(),
@@ -534,10 +561,9 @@ struct SignatureRequest {
 
 pub(crate) async fn signature(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Jpki)?;
     let req: SignatureRequest = typed(&body)?;
     let digest: [u8; 32] = match (&req.data, &req.digest_sha256) {
@@ -582,6 +608,7 @@ pub(crate) async fn signature(
         &who.key_id,
         &body,
         Outcome {
+            detail: json!({"checked_at": at.to_rfc3339()}),
             method: "jpki-signature",
             result: if v.valid() { "valid" } else { "invalid" },
             reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
@@ -633,10 +660,9 @@ pub(crate) fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
 
 pub(crate) async fn age(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
     need(&who, Scope::Age)?;
     let req: AgeRequest = typed(&body)?;
     let on = match req.at.as_deref() {
@@ -644,6 +670,12 @@ pub(crate) async fn age(
         Some(t) => UnixTime::parse(t)
             .ok_or_else(|| ApiError::bad(format!("at={t:?} is not YYYY-MM-DD")))?,
     };
+    // A date in the future would make anyone "over N" (and, varied, narrow down a birth date).
+    if on.0 > server_now().0 + 86_400 {
+        return Err(ApiError::bad(
+            "at is in the future: an age counts on today or an earlier date",
+        ));
+    }
     // (method, genuine, birth date when genuine, reasons)
     type Found = (&'static str, bool, Option<String>, Vec<(String, String)>);
     let (method, genuine, birth, reasons): Found = match (req.text_dump, req.face_dump) {
@@ -699,6 +731,7 @@ pub(crate) async fn age(
         &who.key_id,
         &body,
         Outcome {
+            detail: json!({"over": req.over, "on": on.to_rfc3339().get(..10), "method": method}),
             method: "age",
             result: match is_over {
                 Some(true) => "over",
@@ -731,10 +764,9 @@ pub(crate) struct HistoryQuery {
 
 pub(crate) async fn history(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
-    let who: Caller = caller(&s, &headers, false).await?;
     need(&who, Scope::Audit)?;
     let rows = s
         .store
@@ -746,10 +778,9 @@ pub(crate) async fn history(
 
 pub(crate) async fn audit_one(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(who): Extension<Caller>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let who: Caller = caller(&s, &headers, false).await?;
     need(&who, Scope::Audit)?;
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad("an audit id is 32 hex digits"));

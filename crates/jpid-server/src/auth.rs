@@ -167,6 +167,35 @@ impl KeyCheck {
         }
     }
 
+    /// The key row for `id`, from the cache when it is fresh.
+    async fn row(&self, id: &str) -> Result<Option<KeyRow>, AuthError> {
+        let cached = {
+            let c = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.get(id)
+                .filter(|(_, t)| t.elapsed() < CACHE_TTL)
+                .map(|(row, _)| row.clone())
+        };
+        if let Some(row) = cached {
+            return Ok(row);
+        }
+        let row = self.store.find_key(id).await?;
+        let mut c = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if c.len() > 10_000 {
+            c.retain(|_, (_, t)| t.elapsed() < CACHE_TTL);
+            if c.len() > 10_000 {
+                c.clear();
+            }
+        }
+        c.insert(id.to_string(), (row.clone(), Instant::now()));
+        Ok(row)
+    }
+
     /// Authenticates `token` (`jpid_<id>_<secret>`).
     pub async fn check(&self, token: &str) -> Result<Caller, AuthError> {
         let mut parts = token.trim().splitn(3, '_');
@@ -177,31 +206,7 @@ impl KeyCheck {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || secret.len() > 128 {
             return Err(AuthError::Invalid);
         }
-        let cached = {
-            let c = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            c.get(id)
-                .filter(|(_, t)| t.elapsed() < CACHE_TTL)
-                .map(|(row, _)| row.clone())
-        };
-        let row = match cached {
-            Some(row) => row,
-            None => {
-                let row = self.store.find_key(id).await?;
-                let mut c = self
-                    .cache
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if c.len() > 10_000 {
-                    c.clear();
-                }
-                c.insert(id.to_string(), (row.clone(), Instant::now()));
-                row
-            }
-        };
-        let Some(row) = row else {
+        let Some(row) = self.row(id).await? else {
             return Err(AuthError::Invalid);
         };
         let given = sha256_hex(secret.as_bytes());
@@ -209,10 +214,23 @@ impl KeyCheck {
         if !same || row.revoked_at.is_some() {
             return Err(AuthError::Invalid);
         }
-        Ok(Caller {
-            key_id: row.id,
-            scopes: row.scopes.split(' ').filter_map(Scope::parse).collect(),
-        })
+        Ok(caller_of(row))
+    }
+
+    /// The key behind a session, as it is now: revoked keys and changed scopes take effect
+    /// within [`CACHE_TTL`] for sessions too.
+    pub async fn check_id(&self, id: &str) -> Result<Caller, AuthError> {
+        match self.row(id).await? {
+            Some(row) if row.revoked_at.is_none() => Ok(caller_of(row)),
+            _ => Err(AuthError::Invalid),
+        }
+    }
+}
+
+fn caller_of(row: KeyRow) -> Caller {
+    Caller {
+        key_id: row.id,
+        scopes: row.scopes.split(' ').filter_map(Scope::parse).collect(),
     }
 }
 

@@ -48,6 +48,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(120);
 /// Most challenges outstanding at once (memory bound).
 pub const MAX_CHALLENGES: usize = 100_000;
+/// Most requests handled at once; more get 503 at once rather than queueing without bound.
+pub const MAX_IN_FLIGHT: usize = 512;
 
 /// What `jpid serve` was asked to do.
 pub struct Config {
@@ -67,6 +69,9 @@ pub struct Config {
 /// How often the CRL directory is read again.
 pub const CRL_RELOAD: Duration = Duration::from_secs(600);
 
+/// A JPKI login challenge: the nonce, its expiry, and the key id that asked for it.
+pub type Challenge = ([u8; 32], Instant, String);
+
 /// Shared state.
 pub struct AppState {
     /// The store.
@@ -77,18 +82,20 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Trust.
     pub trust: TrustStore,
-    /// Outstanding JPKI challenges: id → (nonce, expiry).
-    pub challenges: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    /// Outstanding JPKI challenges: id → (nonce, expiry, the key that asked for it).
+    pub challenges: Mutex<HashMap<String, Challenge>>,
     /// Challenge rate limit per key: id → (tokens, last refill).
     pub buckets: Mutex<HashMap<String, (f64, Instant)>>,
     /// Refill rate.
     pub challenge_rate: f64,
-    /// Counter page sessions: token → (caller, expiry).
-    pub sessions: Mutex<HashMap<String, (Caller, Instant)>>,
+    /// Counter page sessions: token → (key id, expiry). The key is checked on every request.
+    pub sessions: Mutex<HashMap<String, (String, Instant)>>,
+    /// Requests in flight (a bound on memory and threads).
+    pub inflight: Arc<tokio::sync::Semaphore>,
     /// The counter reader.
     pub reader: Option<(String, ReaderFactory)>,
     /// One card read at a time.
-    pub reader_lock: tokio::sync::Mutex<()>,
+    pub reader_lock: Arc<Mutex<()>>,
     /// The CRL directory and the CRLs last loaded from it (swapped whole on reload).
     pub crls: Option<(
         std::path::PathBuf,
@@ -118,8 +125,9 @@ impl AppState {
             buckets: Mutex::new(HashMap::new()),
             challenge_rate: f64::from(config.challenge_rate.max(1)),
             sessions: Mutex::new(HashMap::new()),
+            inflight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             reader: config.reader,
-            reader_lock: tokio::sync::Mutex::new(()),
+            reader_lock: Arc::new(Mutex::new(())),
         }))
     }
 
@@ -160,24 +168,68 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/residence/verify", post(api::residence))
         .route("/v1/mynumber/text/verify", post(api::mynumber_text))
         .route("/v1/mynumber/face/verify", post(api::mynumber_face))
-        .route("/v1/jpki/challenges", post(api::challenge))
-        .route("/v1/jpki/login", post(api::login))
+        .route(
+            "/v1/jpki/challenges",
+            post(api::challenge).layer(DefaultBodyLimit::max(64)),
+        )
+        .route(
+            "/v1/jpki/login",
+            post(api::login).layer(DefaultBodyLimit::max(64 << 10)),
+        )
         .route("/v1/jpki/signature/verify", post(api::signature))
         .route("/v1/age/verify", post(api::age))
         .route("/v1/audit", get(api::history))
         .route("/v1/audit/{id}", get(api::audit_one))
         .route("/", get(web::page))
-        .route("/login", post(web::login))
-        .route("/logout", post(web::logout))
-        .route("/ui/read", post(web::read))
+        .route(
+            "/login",
+            post(web::login).layer(DefaultBodyLimit::max(1024)),
+        )
+        .route(
+            "/logout",
+            post(web::logout).layer(DefaultBodyLimit::max(1024)),
+        )
+        .route(
+            "/ui/read",
+            post(web::read).layer(DefaultBodyLimit::max(1024)),
+        )
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }
 
-/// Timeouts and headers every answer gets.
-async fn guard(req: Request, next: Next) -> Response {
+/// Authenticates every request but the public ones before anything reads its body, and hands
+/// the [`Caller`] to the handler. Session cookies count only for the counter page's own
+/// endpoints (`/ui/…` and the history, `/v1/audit…`).
+async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if matches!(path, "/healthz" | "/" | "/login" | "/logout") {
+        return next.run(req).await;
+    }
+    let session_ok = path.starts_with("/ui/") || path.starts_with("/v1/audit");
+    let state_changing = req.method() != axum::http::Method::GET;
+    match caller(&s, req.headers(), session_ok, state_changing).await {
+        Ok(c) => {
+            req.extensions_mut().insert(c);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Timeouts, the in-flight bound, and headers every answer gets.
+async fn guard(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = s.inflight.clone().try_acquire_owned() else {
+        return ApiError::unavailable(
+            "the service is at its limit of concurrent requests; retry shortly",
+        )
+        .into_response();
+    };
     let mut resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError {
@@ -193,15 +245,24 @@ async fn guard(req: Request, next: Next) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: with no-referrer browsers send `Origin: null` on the
+    // page's own form posts, and the sign-in's same-origin check needs the real origin.
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
 }
 
+/// Whether the service runs and its audit store answers (without which it answers nothing
+/// else); nothing about the data.
 async fn healthz(State(s): State<Arc<AppState>>) -> Response {
-    // Nothing about the data: only that the service runs.
-    let _ = &s;
-    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+    match tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await {
+        Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "audit_store_unavailable"})),
+        )
+            .into_response(),
+    }
 }
 
 /// Authenticates a request by its `Authorization: Bearer` key, or by the counter page's session
@@ -210,6 +271,7 @@ async fn healthz(State(s): State<Arc<AppState>>) -> Response {
 pub(crate) async fn caller(
     s: &AppState,
     headers: &HeaderMap,
+    session_ok: bool,
     state_changing: bool,
 ) -> Result<Caller, ApiError> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
@@ -224,13 +286,16 @@ pub(crate) async fn caller(
             e => ApiError::unauthorized(e.to_string()),
         });
     }
-    if let Some(c) = web::session(s, headers) {
+    if let Some(id) = web::session(s, headers).filter(|_| session_ok) {
         if state_changing && headers.get("x-jpid-page").is_none() {
             return Err(ApiError::forbidden(
                 "page requests must carry the X-Jpid-Page header",
             ));
         }
-        return Ok(c);
+        return s.keys.check_id(&id).await.map_err(|e| match e {
+            auth::AuthError::Store(e) => ApiError::internal(e),
+            _ => ApiError::unauthorized("the session's key is no longer valid: sign in again"),
+        });
     }
     Err(ApiError::unauthorized(auth::AuthError::Missing.to_string()))
 }

@@ -12,7 +12,7 @@ use tokio_postgres::NoTls;
 #[non_exhaustive]
 pub enum StoreError {
     /// The database URL is not one jpid knows.
-    #[error("unknown database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    #[error("unknown database URL {0:?} (password hidden): use sqlite://PATH or postgres://USER@HOST/DB")]
     Url(String),
     /// SQLite failed.
     #[error("SQLite: {0}")]
@@ -52,6 +52,9 @@ pub struct AuditRecord {
     pub cert_issuer: Option<String>,
     /// SHA-256 (hex) of the request body.
     pub input_sha256: String,
+    /// What the verdict depended on besides the input, as JSON: the time checked at and where
+    /// it came from, the age asked about, whether the My Number was shown. Never personal data.
+    pub detail: Option<String>,
 }
 
 /// A stored API key (the secret itself is never stored, only its SHA-256).
@@ -73,9 +76,10 @@ pub struct KeyRow {
 }
 
 /// Each migration once, in order. Both engines understand this SQL.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE api_keys (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE api_keys (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         secret_sha256 TEXT NOT NULL,
@@ -95,7 +99,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         input_sha256 TEXT NOT NULL
     );
     CREATE INDEX audit_at ON audit (at);",
-)];
+    ),
+    (2, "ALTER TABLE audit ADD COLUMN detail TEXT;"),
+];
 
 /// The store.
 #[derive(Clone)]
@@ -178,7 +184,7 @@ impl Store {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 Self::open_postgres(u).await
             }
-            Some(u) => Err(StoreError::Url(u.to_string())),
+            Some(u) => Err(StoreError::Url(redact_url(u))),
         }
     }
 
@@ -230,6 +236,25 @@ impl Store {
         }
     }
 
+    /// A trivial query: does the database answer?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite { read, .. } => {
+                let read = read.clone();
+                tokio::task::spawn_blocking(move || {
+                    lock(&read).query_row("SELECT 1", [], |_| Ok(()))?;
+                    Ok(())
+                })
+                .await
+                .map_err(blocking_err)?
+            }
+            Self::Postgres { read, .. } => {
+                read.simple_query("SELECT 1").await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Commits a batch of audit records in one transaction; returns only once committed.
     pub async fn insert_audit(&self, recs: Vec<AuditRecord>) -> Result<(), StoreError> {
         match self {
@@ -240,13 +265,13 @@ impl Store {
                     let tx = c.transaction()?;
                     {
                         let mut st = tx.prepare_cached(
-                            "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256, detail)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         )?;
                         for r in &recs {
                             st.execute(rusqlite::params![
                                 r.id, r.at, r.key_id, r.method, r.result, r.reasons,
-                                r.cert_serial, r.cert_issuer, r.input_sha256
+                                r.cert_serial, r.cert_issuer, r.input_sha256, r.detail
                             ])?;
                         }
                     }
@@ -259,26 +284,16 @@ impl Store {
             Self::Postgres { write, .. } => {
                 // One statement for the whole batch: an implicit transaction, one round trip.
                 let mut sql = String::from(
-                    "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256) VALUES ",
+                    "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256, detail) VALUES ",
                 );
                 let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
                 for (i, r) in recs.iter().enumerate() {
                     if i > 0 {
                         sql.push(',');
                     }
-                    let b = i * 9;
-                    sql.push_str(&format!(
-                        "(${},${},${},${},${},${},${},${},${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9
-                    ));
+                    let b = i * 10;
+                    let marks: Vec<String> = (1..=10).map(|k| format!("${}", b + k)).collect();
+                    sql.push_str(&format!("({})", marks.join(",")));
                     params.extend_from_slice(&[
                         &r.id,
                         &r.at,
@@ -289,6 +304,7 @@ impl Store {
                         &r.cert_serial,
                         &r.cert_issuer,
                         &r.input_sha256,
+                        &r.detail,
                     ]);
                 }
                 write.execute(sql.as_str(), &params).await?;
@@ -301,7 +317,7 @@ impl Store {
     pub async fn history(&self, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
         let limit = i64::from(limit.min(1000));
         const Q: &str =
-            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256
+            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256, detail
                          FROM audit ORDER BY at DESC, id DESC LIMIT ";
         match self {
             Self::Sqlite { read, .. } => {
@@ -325,7 +341,7 @@ impl Store {
     /// One record by id.
     pub async fn audit_record(&self, id: &str) -> Result<Option<AuditRecord>, StoreError> {
         const Q: &str =
-            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256
+            "SELECT id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256, detail
                          FROM audit WHERE id = ";
         let id = id.to_string();
         match self {
@@ -342,7 +358,7 @@ impl Store {
             }
             Self::Postgres { read, .. } => {
                 let rows = read.query(&format!("{Q}$1"), &[&id]).await?;
-                rows.iter().next().map(pg_audit).transpose()
+                rows.first().map(pg_audit).transpose()
             }
         }
     }
@@ -506,6 +522,7 @@ fn sqlite_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
         cert_serial: r.get(6)?,
         cert_issuer: r.get(7)?,
         input_sha256: r.get(8)?,
+        detail: r.get(9)?,
     })
 }
 
@@ -520,6 +537,7 @@ fn pg_audit(r: &tokio_postgres::Row) -> Result<AuditRecord, StoreError> {
         cert_serial: r.try_get(6)?,
         cert_issuer: r.try_get(7)?,
         input_sha256: r.try_get(8)?,
+        detail: r.try_get(9)?,
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -15,22 +15,60 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use jpid_card::Channel;
 use jpid_verify::residence;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::api::{record, residence_json, residence_outcome, text_json, text_outcome};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::{caller, lock, need, AppState, Scope};
+use crate::{lock, need, AppState, Scope};
 
 const COOKIE: &str = "jpid_session";
 const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+/// Most counter sessions open at once (memory bound).
+const MAX_SESSIONS: usize = 10_000;
 const PAGE: &str = include_str!("page.html");
 const LOGIN: &str = include_str!("login.html");
 
-/// The session behind the request's cookie, if any and still valid.
-pub(crate) fn session(s: &AppState, headers: &HeaderMap) -> Option<Caller> {
+/// A Content-Security-Policy allowing exactly the page's own inline `<script>` and `<style>`
+/// blocks (by hash), images from data: URLs, and requests to this origin only.
+fn csp(html: &str) -> String {
+    let hashes = |open: &str, close: &str| {
+        let mut out = String::new();
+        let mut rest = html;
+        while let Some(i) = rest.find(open) {
+            let after = rest.get(i + open.len()..).unwrap_or_default();
+            let Some(j) = after.find(close) else { break };
+            let body = after.get(..j).unwrap_or_default();
+            let d = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes());
+            out.push_str(&format!(" 'sha256-{}'", B64.encode(d)));
+            rest = after.get(j..).unwrap_or_default();
+        }
+        if out.is_empty() {
+            out.push_str(" 'none'");
+        }
+        out
+    };
+    format!(
+        "default-src 'none'; script-src{}; style-src{}; img-src data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        hashes("<script>", "</script>"),
+        hashes("<style>", "</style>")
+    )
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let policy = csp(&body);
+    let mut resp = (status, Html(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// The key id of the session behind the request's cookie, if any and not expired. (Whether the
+/// key is still valid is checked by the caller, on every request.)
+pub(crate) fn session(s: &AppState, headers: &HeaderMap) -> Option<String> {
     let token = headers
         .get_all(header::COOKIE)
         .iter()
@@ -51,10 +89,14 @@ pub(crate) fn session(s: &AppState, headers: &HeaderMap) -> Option<Caller> {
 }
 
 pub(crate) async fn page(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match session(&s, &headers) {
-        Some(_) => Html(PAGE).into_response(),
+    let valid = match session(&s, &headers) {
+        Some(id) => s.keys.check_id(&id).await.is_ok(),
+        None => false,
+    };
+    match valid {
+        true => html(StatusCode::OK, PAGE.to_string()),
         // Not signed in: nothing but the sign-in form, with 401.
-        None => (StatusCode::UNAUTHORIZED, Html(LOGIN)).into_response(),
+        false => html(StatusCode::UNAUTHORIZED, LOGIN.to_string()),
     }
 }
 
@@ -73,23 +115,48 @@ fn form_value(body: &[u8], name: &str) -> Option<Zeroizing<String>> {
     None
 }
 
-pub(crate) async fn login(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
-    let fail = || {
-        (
-            StatusCode::UNAUTHORIZED,
-            Html(LOGIN.replace(
-                "<!--error-->",
-                "<p class=\"bad\">The key was not accepted. / キーが受け付けられませんでした。</p>",
-            )),
-        )
-            .into_response()
+/// A state-changing request from another site's page carries that site's Origin: refuse it.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not sent by browsers on same-origin form posts in every case; a cross-site post
+        // always carries it.
+        return true;
     };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|o| o == host)
+}
+
+pub(crate) async fn login(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fail = |why: &str| {
+        html(
+            StatusCode::UNAUTHORIZED,
+            LOGIN.replace("<!--error-->", &format!("<p class=\"bad\">{why}</p>")),
+        )
+    };
+    if !same_origin(&headers) {
+        return ApiError::forbidden("sign-in from another site's page is refused").into_response();
+    }
     let Some(key) = form_value(&body, "key") else {
-        return fail();
+        return fail("The key was not accepted. / キーが受け付けられませんでした。");
     };
     let Ok(c) = s.keys.check(&key).await else {
-        return fail();
+        return fail("The key was not accepted. / キーが受け付けられませんでした。");
     };
+    if !c.has(Scope::Counter) {
+        return fail(
+            "This key has no counter scope. / このキーには窓口（counter）権限がありません。",
+        );
+    }
     let mut raw = [0u8; 32];
     if getrandom::getrandom(&mut raw).is_err() {
         return ApiError::internal("no randomness for a session").into_response();
@@ -97,10 +164,16 @@ pub(crate) async fn login(State(s): State<Arc<AppState>>, body: Bytes) -> Respon
     let token = hex::encode(raw);
     {
         let mut m = lock(&s.sessions);
-        if m.len() > 10_000 {
+        if m.len() >= MAX_SESSIONS {
             m.retain(|_, (_, exp)| *exp > Instant::now());
         }
-        m.insert(token.clone(), (c, Instant::now() + SESSION_TTL));
+        if m.len() >= MAX_SESSIONS {
+            return ApiError::unavailable(
+                "too many open counter sessions; sign out elsewhere or retry later",
+            )
+            .into_response();
+        }
+        m.insert(token.clone(), (c.key_id, Instant::now() + SESSION_TTL));
     }
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -114,6 +187,9 @@ pub(crate) async fn login(State(s): State<Arc<AppState>>, body: Bytes) -> Respon
 }
 
 pub(crate) async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return ApiError::forbidden("sign-out from another site's page is refused").into_response();
+    }
     if let Some(v) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) {
         for kv in v.split(';') {
             if let Some((k, t)) = kv.trim().split_once('=') {
@@ -131,14 +207,48 @@ pub(crate) async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -
     resp
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What the counter page asked for. The secret (PIN or 照合番号B) is wiped when dropped.
 struct ReadRequest {
     kind: String,
     card_number: Option<String>,
-    pin: Option<Zeroizing<String>>,
-    #[serde(default)]
+    secret: Option<Zeroizing<String>>,
     force: bool,
+}
+
+impl ReadRequest {
+    /// Parses the body by hand: serde's messages quote the offending value, and that value may
+    /// be a PIN. Every message here names the field only.
+    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::bad("the request is not a JSON object"))?;
+        let Value::Object(mut m) = v else {
+            return Err(ApiError::bad("the request is not a JSON object"));
+        };
+        let text = |m: &mut serde_json::Map<String, Value>, k: &str| match m.remove(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.len() <= 64 => Ok(Some(s)),
+            Some(_) => Err(ApiError::bad(format!("{k} must be a short string"))),
+        };
+        let kind = text(&mut m, "kind")?.ok_or_else(|| ApiError::bad("kind is missing"))?;
+        let card_number = text(&mut m, "card_number")?;
+        let secret = text(&mut m, "pin")?.map(Zeroizing::new);
+        let force = match m.remove("force") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(ApiError::bad("force must be true or false")),
+        };
+        if let Some(k) = m.keys().next() {
+            return Err(ApiError::bad(format!(
+                "unknown field {k:?} (expected kind, card_number, pin, force)"
+            )));
+        }
+        Ok(Self {
+            kind,
+            card_number,
+            secret,
+            force,
+        })
+    }
 }
 
 fn png_data_url(bytes: Option<&Vec<u8>>) -> Value {
@@ -149,159 +259,200 @@ fn png_data_url(bytes: Option<&Vec<u8>>) -> Value {
     }
 }
 
-pub(crate) async fn read(
-    State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let who = caller(&s, &headers, true).await?;
-    need(&who, Scope::Counter)?;
-    let req: ReadRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad(format!("invalid request: {e}")))?;
+/// SHA-256 over the files read (with their names): what the audit record's `input_sha256`
+/// holds for a counter read. Never the card number or the PIN, which a short guess list would
+/// recover from a hash.
+fn files_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec<u8> {
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    for (name, bytes) in files {
+        sha2::Digest::update(&mut h, name.as_bytes());
+        sha2::Digest::update(&mut h, (bytes.len() as u64).to_be_bytes());
+        sha2::Digest::update(&mut h, bytes);
+    }
+    sha2::Digest::finalize(h).to_vec()
+}
+
+/// Runs `work` with the card reader, one read at a time. The lock is taken inside the blocking
+/// task, so a request that times out cannot release the reader while its read still runs.
+async fn with_reader<T: Send + 'static>(
+    s: &AppState,
+    work: impl FnOnce(Channel<Box<dyn jpid_card::CardTransport>>) -> Result<T, String> + Send + 'static,
+) -> Result<T, ApiError> {
     let Some((_, factory)) = s.reader.clone() else {
         return Err(ApiError::unavailable(
             "this server has no card reader (start it with --reader pcsc or --reader sim:KIND)",
         ));
     };
-    // One card, one read at a time.
-    let _held = s.reader_lock.lock().await;
+    let lock = s.reader_lock.clone();
+    tokio::task::spawn_blocking(move || {
+        let _held = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        work(Channel::new(factory()?))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))
+}
+
+pub(crate) async fn read(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Counter)?;
+    let req = ReadRequest::parse(&body)?;
+    let who_id = format!("web:{}", who.key_id);
+    let method = match req.kind.as_str() {
+        "residence" => "residence",
+        "mynumber-text" => "mynumber-text",
+        "mynumber-face" => "mynumber-face",
+        other => {
+            return Err(ApiError::bad(format!(
+                "unknown card kind {other:?}: residence, mynumber-text or mynumber-face"
+            )))
+        }
+    };
+    match read_and_verify(&s, req).await {
+        Ok((answer, o, digest)) => {
+            let id = record(&s, &who_id, &digest, o).await?;
+            let mut answer = answer;
+            crate::api::set(&mut answer, "audit_id", json!(id));
+            Ok(Json(answer).into_response())
+        }
+        Err(e) => {
+            // A failed read is recorded too (a wrong PIN or card number leaves a trace), with
+            // the error's kind only.
+            let o = crate::api::Outcome {
+                detail: Value::Null,
+                method,
+                result: "error",
+                reasons: vec![e.kind.to_string()],
+                cert: None,
+            };
+            record(&s, &who_id, method.as_bytes(), o).await?;
+            Err(e)
+        }
+    }
+}
+
+type ReadOutcome = (Value, crate::api::Outcome, Vec<u8>);
+
+async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, ApiError> {
     let trust = s.trust.clone();
-    // What is hashed into the audit record: the request without the PIN.
-    let audit_input = format!("counter:{}", req.kind).into_bytes();
+    let now = jpid_verify::UnixTime(u64::try_from(crate::store::now()).unwrap_or(0));
     match req.kind.as_str() {
         "residence" => {
             let number = jpid_card::residence::CardNumber::try_from(
                 req.card_number.as_deref().unwrap_or("").trim(),
             )
             .map_err(|e| ApiError::bad(format!("card number: {e}")))?;
-            let files = tokio::task::spawn_blocking(move || {
-                let t = factory()?;
-                let mut ch = Channel::new(t);
+            with_reader(s, move |mut ch| {
                 let mut rng = |b: &mut [u8]| getrandom::getrandom(b).map_err(|e| e.to_string());
                 let read = jpid_card::residence::read_card(&mut ch, &number, &mut rng, &mut |_| {})
                     .map_err(|e| e.to_string())?;
-                Ok::<_, String>(
-                    read.files
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.clone()))
-                        .collect(),
-                )
+                let files: std::collections::BTreeMap<String, Vec<u8>> = read
+                    .files
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                let digest = files_digest(files.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+                let files = residence::ResidenceFiles(files);
+                let card = residence::parse(&files)
+                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                let v = residence::verify(&card, &trust, now);
+                let mut answer = residence_json(&card, &v, now, "server_clock", &trust);
+                if v.genuine() {
+                    crate::api::set(
+                        &mut answer,
+                        "images",
+                        json!({
+                            "face": png_data_url(card.face_image.as_ref()),
+                            "front": png_data_url(card.front_image.as_ref()),
+                            "name": png_data_url(card.name_image.as_ref()),
+                            "address": png_data_url(card.address_image.as_ref()),
+                        }),
+                    );
+                }
+                let mut o = residence_outcome(&v);
+                o.detail = json!({"checked_at": now.to_rfc3339(), "time_source": "server_clock"});
+                Ok((answer, o, digest))
             })
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))?;
-            let files = residence::ResidenceFiles(files);
-            let at = jpid_verify::UnixTime(u64::try_from(crate::store::now()).unwrap_or(0));
-            let card = residence::parse(&files)
-                .map_err(|e| ApiError::bad(format!("the card's data is malformed: {e}")))?;
-            let v = residence::verify(&card, &trust, at);
-            let mut answer = residence_json(&card, &v, at, "server_clock", &trust);
-            let id = record(
-                &s,
-                &format!("web:{}", who.key_id),
-                &audit_input,
-                residence_outcome(&v),
-            )
-            .await?;
-            answer["audit_id"] = json!(id);
-            if v.genuine() {
-                answer["images"] = json!({
-                    "face": png_data_url(card.face_image.as_ref()),
-                    "front": png_data_url(card.front_image.as_ref()),
-                    "name": png_data_url(card.name_image.as_ref()),
-                    "address": png_data_url(card.address_image.as_ref()),
-                });
-            }
-            Ok(Json(answer).into_response())
         }
         "mynumber-text" => {
             let pin = req
-                .pin
+                .secret
                 .ok_or_else(|| ApiError::bad("the 4-digit PIN is needed"))?;
             let key = jpid_card::mynumber::TextKey::pin(pin.trim())
                 .map_err(|e| ApiError::bad(e.to_string()))?;
             drop(pin);
             let force = req.force;
-            let files = tokio::task::spawn_blocking(move || {
-                let t = factory()?;
-                let mut ch = Channel::new(t);
+            with_reader(s, move |mut ch| {
                 let mut ex = ch.exclusive().map_err(|e| e.to_string())?;
                 // The counter never reads the My Number: it has no use for it.
                 let r = jpid_card::mynumber::read_text_parts(&mut ex, &key, force, false)
                     .map_err(|e| e.to_string())?;
-                Ok::<_, String>(jpid_verify::mynumber::TextFiles {
+                drop(ex);
+                let files = jpid_verify::mynumber::TextFiles {
                     my_number: None,
                     basic: r.basic.clone(),
                     integrity: r.integrity.clone(),
                     cvc: r.cvc.clone(),
-                })
+                };
+                let digest = files_digest([
+                    ("basic", files.basic.as_deref().unwrap_or_default()),
+                    ("integrity", files.integrity.as_slice()),
+                    ("cvc", files.cvc.as_slice()),
+                ]);
+                let v = jpid_verify::mynumber::verify_text(&files, &trust)
+                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                let answer = text_json(&v, false, &trust);
+                Ok((answer, text_outcome("mynumber-text", &v), digest))
             })
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))?;
-            let v = jpid_verify::mynumber::verify_text(&files, &trust)
-                .map_err(|e| ApiError::bad(format!("the card's data is malformed: {e}")))?;
-            let mut answer = text_json(&v, false, &trust);
-            let id = record(
-                &s,
-                &format!("web:{}", who.key_id),
-                &audit_input,
-                text_outcome("mynumber-text", &v),
-            )
-            .await?;
-            answer["audit_id"] = json!(id);
-            Ok(Json(answer).into_response())
         }
-        "mynumber-face" => {
+        _ => {
             let b = req
-                .pin
+                .secret
                 .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
             let key = jpid_card::mynumber::SurfaceKey::b(b.trim())
                 .map_err(|e| ApiError::bad(e.to_string()))?;
             drop(b);
             let force = req.force;
-            let files = tokio::task::spawn_blocking(move || {
-                let t = factory()?;
-                let mut ch = Channel::new(t);
+            with_reader(s, move |mut ch| {
                 let mut ex = ch.exclusive().map_err(|e| e.to_string())?;
                 let r = jpid_card::mynumber::read_surface(&mut ex, &key, force, false)
                     .map_err(|e| e.to_string())?;
-                Ok::<_, String>(jpid_verify::surface::SurfaceFiles {
+                drop(ex);
+                let files = jpid_verify::surface::SurfaceFiles {
                     birth: None,
                     face: r.face,
                     info: None,
                     cvc: r.cvc,
                     my_number_image: None,
-                })
+                };
+                let digest = files_digest([
+                    ("face", files.face.as_deref().unwrap_or_default()),
+                    ("cvc", files.cvc.as_slice()),
+                ]);
+                let v = jpid_verify::surface::verify_surface(&files, &trust)
+                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                let answer = crate::api::face_json(&v, false, &trust);
+                let o = crate::api::Outcome {
+                    detail: Value::Null,
+                    method: "mynumber-face",
+                    result: if v.genuine() {
+                        "genuine"
+                    } else {
+                        "not_genuine"
+                    },
+                    reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+                    cert: None,
+                };
+                Ok((answer, o, digest))
             })
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))?;
-            let t2 = trust.clone();
-            let (v, mut answer) = tokio::task::spawn_blocking(move || {
-                let v = jpid_verify::surface::verify_surface(&files, &t2)?;
-                let a = crate::api::face_json(&v, false, &t2);
-                Ok::<_, jpid_verify::surface::SurfaceError>((v, a))
-            })
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::bad(format!("the card's data is malformed: {e}")))?;
-            let o = crate::api::Outcome {
-                method: "mynumber-face",
-                result: if v.genuine() {
-                    "genuine"
-                } else {
-                    "not_genuine"
-                },
-                reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
-                cert: None,
-            };
-            let id = record(&s, &format!("web:{}", who.key_id), &audit_input, o).await?;
-            answer["audit_id"] = json!(id);
-            Ok(Json(answer).into_response())
         }
-        other => Err(ApiError::bad(format!(
-            "unknown card kind {other:?}: residence, mynumber-text or mynumber-face"
-        ))),
     }
 }

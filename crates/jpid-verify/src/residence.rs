@@ -22,8 +22,17 @@ use crate::x509::{self, HashAlg, ParsedCert, SigForm};
 
 /// The raw file contents of one read, keyed by dump name (`mf.card_type`, `df1.front_image`, ...;
 /// docs/dump.md lists them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` shows names and sizes only: the files hold the holder's data and photo.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ResidenceFiles(pub BTreeMap<String, Vec<u8>>);
+
+impl std::fmt::Debug for ResidenceFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v.len())))
+            .finish()
+    }
+}
 
 impl ResidenceFiles {
     fn get(&self, name: &'static str) -> Result<&[u8], ParseError> {

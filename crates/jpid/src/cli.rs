@@ -532,7 +532,7 @@ pub struct ServeArgs {
     pub crl_dir: Option<std::path::PathBuf>,
     /// Keep audit records this many days; older ones are purged at start and daily
     /// (default 2557: seven years, as 犯収法 Art. 6 and 7 ask)
-    #[arg(long, value_name = "DAYS", default_value_t = 2557)]
+    #[arg(long, value_name = "DAYS", default_value_t = 2557, value_parser = clap::value_parser!(u32).range(1..))]
     pub retention_days: u32,
 }
 
@@ -545,7 +545,7 @@ pub enum ServeAction {
     /// Delete audit records older than the retention period, now
     Purge {
         /// Keep this many days (default 2557: seven years)
-        #[arg(long, value_name = "DAYS", default_value_t = 2557)]
+        #[arg(long, value_name = "DAYS", default_value_t = 2557, value_parser = clap::value_parser!(u32).range(1..))]
         retention_days: u32,
     },
 }

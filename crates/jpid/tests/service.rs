@@ -95,6 +95,7 @@ fn api_suite(db: &str) {
     // A tampered one is not genuine and says why.
     let bad = residence_dump("sim:residence,tamper=face", &dir.join("bad"));
     let v = call(addr, "POST", "/v1/residence/verify", &all, &bad).json();
+    let bad_id = v["audit_id"].as_str().unwrap().to_string();
     assert_eq!(v["genuine"], false);
     assert_eq!(v["reasons"][0]["code"], "image_altered", "{v}");
     assert_eq!(v["fields"], json!([]), "no fields from a forgery");
@@ -184,6 +185,7 @@ fn api_suite(db: &str) {
     );
     let login_id = v["audit_id"].as_str().unwrap().to_string();
     let v = call(addr, "POST", "/v1/jpki/login", &all, login.as_bytes()).json();
+    let login2_id = v["audit_id"].as_str().unwrap().to_string();
     assert_eq!(v["authenticated"], false);
     assert_eq!(v["reasons"][0]["code"], "challenge_unknown");
     // A signature over another nonce fails.
@@ -197,6 +199,7 @@ fn api_suite(db: &str) {
         wrong.to_string().as_bytes(),
     )
     .json();
+    let wrong_id = v["audit_id"].as_str().unwrap().to_string();
     assert_eq!(v["authenticated"], false);
     assert_eq!(v["reasons"][0]["code"], "signature_invalid", "{v}");
     // Strict schema.
@@ -225,9 +228,10 @@ fn api_suite(db: &str) {
         (json!(true), json!("jpki-auth")),
         "{v}"
     );
+    let sig_id = v["audit_id"].as_str().unwrap().to_string();
 
     // Every answer above has its audit record, with the input's hash and no personal data.
-    for id in [&good_id, &login_id] {
+    for id in [&good_id, &login_id, &bad_id, &login2_id, &wrong_id, &sig_id] {
         let a = call(addr, "GET", &format!("/v1/audit/{id}"), &all, b"");
         assert_eq!(a.status, 200, "{}", a.text());
     }
@@ -728,5 +732,196 @@ fn challenge_creation_is_rate_limited_per_key() {
         b"{\"nonce\":\"mine\"}",
     );
     assert_eq!(a2.status, 400);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `POST /login` with a key, as the sign-in form sends it; returns the session cookie.
+fn sign_in(addr: &str, key: &str) -> Option<String> {
+    let origin = format!("http://{addr}");
+    let a = request(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+        ],
+        format!("key={key}").as_bytes(),
+    )
+    .unwrap();
+    let cookie = a.header("set-cookie")?.to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    Some(cookie.split(';').next().unwrap().to_string())
+}
+
+#[test]
+fn keys_and_counter_sessions_are_checked_on_every_request() {
+    let dir = tmpdir("sessions");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let server = serve(&db, &["--trust", "test", "--reader", "sim:mynumber"]);
+    let addr = server.addr.as_str();
+    let (staff_id, staff) = make_key(&db, "counter,audit");
+    let (api_id, api) = make_key(&db, "jpki,residence");
+    let (_, other) = make_key(&db, "jpki");
+
+    // Nothing is read from a request without a key: a huge body gets 401, not 413.
+    let a = request(
+        addr,
+        "POST",
+        "/v1/residence/verify",
+        &[],
+        &vec![b'x'; 3 << 20],
+    )
+    .unwrap();
+    assert_eq!(a.status, 401);
+
+    // Sign-in: only a key with the counter scope, only from this origin.
+    assert!(
+        sign_in(addr, &api).is_none(),
+        "a key without counter got a session"
+    );
+    let a = request(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!("key={staff}").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(a.status, 403);
+    let cookie = sign_in(addr, &staff).expect("a session");
+    let page = request(addr, "GET", "/", &[("Cookie", &cookie)], b"").unwrap();
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap().to_string();
+    assert!(
+        csp.contains("script-src 'sha256-") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+
+    // The cookie counts on the page's own endpoints only, and their posts need the page header.
+    let read = |hdrs: &[(&str, &str)], body: &str| {
+        request(addr, "POST", "/ui/read", hdrs, body.as_bytes()).unwrap()
+    };
+    let with_page = [
+        ("Cookie", cookie.as_str()),
+        ("X-Jpid-Page", "1"),
+        ("Content-Type", "application/json"),
+    ];
+    assert_eq!(
+        read(
+            &[("Cookie", &cookie)],
+            "{\"kind\":\"mynumber-text\",\"pin\":\"1234\"}"
+        )
+        .status,
+        403
+    );
+    let a = read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"1234\"}");
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["genuine"], true);
+    assert_eq!(
+        request(addr, "GET", "/v1/audit", &[("Cookie", &cookie)], b"")
+            .unwrap()
+            .status,
+        200
+    );
+    let a = request(
+        addr,
+        "POST",
+        "/v1/jpki/challenges",
+        &[("Cookie", &cookie), ("X-Jpid-Page", "1")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(a.status, 401, "the session cookie must not reach the API");
+
+    // A PIN never comes back in an error, whatever its form.
+    for body in [
+        "{\"kind\":\"mynumber-text\",\"pin\":9876}",
+        "{\"kind\":\"mynumber-text\",\"pin\":\"98765\"}",
+        "{\"kind\":\"mynumber-face\",\"pin\":\"9876X\"}",
+        "{\"kind\":\"mynumber-text\",\"pin\":[9876]}",
+    ] {
+        let a = read(&with_page, body);
+        assert_eq!(a.status, 400, "{body}: {}", a.text());
+        assert!(
+            !a.text().contains("9876"),
+            "the PIN came back: {}",
+            a.text()
+        );
+    }
+    // A wrong PIN is refused and leaves an audit record (with no PIN in it).
+    let a = read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"4321\"}");
+    assert_eq!(a.status, 400);
+    assert!(!a.text().contains("4321"));
+    let history = request(
+        addr,
+        "GET",
+        "/v1/audit?limit=50",
+        &[("Cookie", &cookie)],
+        b"",
+    )
+    .unwrap()
+    .json();
+    let records = history["records"].as_array().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["result"] == "error" && r["key_id"] == format!("web:{staff_id}")),
+        "{history}"
+    );
+    assert!(!history.to_string().contains("4321"));
+    // Counter records hash what the card gave, not a constant and not the PIN.
+    let hashes: Vec<&str> = records
+        .iter()
+        .filter(|r| r["result"] == "genuine")
+        .map(|r| r["input_sha256"].as_str().unwrap())
+        .collect();
+    assert!(!hashes.is_empty());
+    assert_ne!(
+        hashes[0],
+        hex::encode(Sha256::digest(b"counter:mynumber-text"))
+    );
+
+    // A challenge answers only for the key that asked for it.
+    let ch = call(addr, "POST", "/v1/jpki/challenges", &api, b"").json();
+    let body =
+        json!({"challenge_id": ch["challenge_id"], "signature": "AAAA", "certificate": "AAAA"})
+            .to_string();
+    let v = call(addr, "POST", "/v1/jpki/login", &other, body.as_bytes()).json();
+    assert_eq!(v["reasons"][0]["code"], "challenge_unknown");
+
+    // Revoking a key that was just used (and is cached) stops it, and its sessions, within 5 s.
+    assert_eq!(
+        call(addr, "POST", "/v1/jpki/challenges", &api, b"").status,
+        200
+    );
+    for id in [&api_id, &staff_id] {
+        let out = jpid()
+            .args(["serve", "--db", &db, "keys", "revoke", id])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    assert_eq!(
+        call(addr, "POST", "/v1/jpki/challenges", &api, b"").status,
+        401
+    );
+    assert_eq!(
+        read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"1234\"}").status,
+        401
+    );
+    assert_eq!(
+        request(addr, "GET", "/", &[("Cookie", &cookie)], b"")
+            .unwrap()
+            .status,
+        401
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,6 +119,7 @@ impl Phase {
 type Next = Arc<dyn Fn() -> Option<Vec<u8>> + Send + Sync>;
 
 /// `conns` connections; closed loop when `rate` is None, else open loop at `rate` per second.
+#[allow(clippy::too_many_arguments)]
 fn run_phase(
     addr: &str,
     key: &str,
@@ -332,6 +333,7 @@ pub fn serve(
     let k = new_key("bench", &[Scope::Residence, Scope::Jpki], 0).map_err(internal)?;
     rt.block_on(store.insert_key(k.row.clone()))
         .map_err(internal)?;
+    let revoke = store.clone();
     let key = k.token.to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     let config = Config {
@@ -421,6 +423,8 @@ pub fn serve(
         Some(half_rate),
         "\"authenticated\":true",
     )?;
+    // The bench key must not outlive the run (it matters when --db names a real store).
+    let _ = rt.block_on(revoke.revoke_key(&k.row.id, jpid_server::store::now()));
     rt.shutdown_background();
     let _ = std::fs::remove_dir_all(&tmp);
 
