@@ -215,6 +215,20 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
     let state_changing = req.method() != axum::http::Method::GET;
     match caller(&s, req.headers(), session_ok, state_changing).await {
         Ok(c) => {
+            // A body announced larger than any endpoint takes is refused before it is sent.
+            let announced = req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if announced.is_some_and(|n| n > MAX_BODY as u64) {
+                return ApiError {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    kind: "too_large",
+                    message: format!("the body is larger than {MAX_BODY} bytes"),
+                }
+                .into_response();
+            }
             req.extensions_mut().insert(c);
             next.run(req).await
         }
