@@ -19,6 +19,8 @@ pub fn read_secret(
     env: Option<&str>,
     from_stdin: bool,
 ) -> Result<Zeroizing<String>, CliError> {
+    // From here on this process holds a secret: no core dump may write it to disk.
+    no_core_dumps();
     if from_stdin {
         // Pre-sized: read_line then never reallocates and leaves no unwiped copy behind.
         let mut line = Zeroizing::new(String::with_capacity(256));
@@ -76,4 +78,23 @@ pub fn read(kind: KeyKind, from_stdin: bool) -> Result<Pin, CliError> {
     };
     Pin::new(kind, &text)
         .map_err(|e| CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card"))
+}
+
+/// Turns core dumps off for the rest of the process: the core-file size limit goes to zero
+/// (hard and soft) and, on Linux, the process is marked not dumpable, which also keeps other
+/// processes of the same user from attaching a debugger to read its memory. Called before any
+/// PIN is read and by `jpid serve` (which receives PINs from the counter page).
+pub fn no_core_dumps() {
+    #[cfg(unix)]
+    {
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit reads the struct we pass and touches no Rust-owned memory.
+        let _ = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl(PR_SET_DUMPABLE, 0) takes plain integers.
+        let _ = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    }
 }

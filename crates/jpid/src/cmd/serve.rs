@@ -132,6 +132,8 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
         CliError::new(Kind::Usage, format!("--listen {:?}: {e}", args.listen))
             .hint("give ADDR:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free one)")
     })?;
+    // The counter page sends PINs through this process: no core dump may hold one.
+    crate::pin::no_core_dumps();
     // The service never trusts the test roots because of what it is sent: only by name.
     let trust = ctx.trust(false)?;
     let spec = ctx.reader()?;
