@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::store::{now, AuditRecord};
-use crate::{lock, need, AppState, Scope, CHALLENGE_TTL, MAX_CHALLENGES};
+use crate::{lock, need, AppState, Scope, MAX_CHALLENGES};
 
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -397,13 +397,13 @@ pub(crate) async fn challenge(
         }
         c.insert(
             id.clone(),
-            (nonce, Instant::now() + CHALLENGE_TTL, who.key_id.clone()),
+            (nonce, Instant::now() + s.challenge_ttl, who.key_id.clone()),
         );
     }
     Ok(Json(json!({
         "challenge_id": id,
         "nonce": B64.encode(nonce),
-        "expires_in": CHALLENGE_TTL.as_secs(),
+        "expires_in": s.challenge_ttl.as_secs(),
         "sign_with": "the JPKI user-authentication key: RSASSA-PKCS1-v1_5 over DigestInfo(SHA-256(nonce bytes)), e.g. `jpid jpki sign --key auth --raw --in nonce.bin`",
     }))
     .into_response())
@@ -487,7 +487,7 @@ pub(crate) async fn login(
             "challenge_expired".into(),
             format!(
                 "the challenge expired ({} s to answer)",
-                CHALLENGE_TTL.as_secs()
+                s.challenge_ttl.as_secs()
             ),
         )),
         Some((nonce, _)) => {

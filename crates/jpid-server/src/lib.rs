@@ -44,10 +44,14 @@ pub type ReaderFactory = Arc<dyn Fn() -> Result<Box<dyn CardTransport>, String> 
 pub const MAX_BODY: usize = 2 << 20;
 /// Longest time one request may take, body reading included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a JPKI login challenge lives.
+/// How long a JPKI login challenge lives, by default.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(120);
 /// Most challenges outstanding at once (memory bound).
 pub const MAX_CHALLENGES: usize = 100_000;
+/// How long a client has to send a request's head (request line and headers).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections open at once.
+pub const MAX_CONNECTIONS: usize = 4096;
 /// Most requests handled at once; more get 503 at once rather than queueing without bound.
 pub const MAX_IN_FLIGHT: usize = 512;
 
@@ -61,6 +65,8 @@ pub struct Config {
     pub reader: Option<(String, ReaderFactory)>,
     /// Challenges per second per key (token bucket refill rate); burst is 5 × this.
     pub challenge_rate: u32,
+    /// How long a challenge may be answered.
+    pub challenge_ttl: Duration,
     /// A directory of DER/PEM CRLs of the JPKI CAs; reloaded every [`CRL_RELOAD`]. With none,
     /// every JPKI answer says that revocation was not checked.
     pub crl_dir: Option<std::path::PathBuf>,
@@ -88,6 +94,8 @@ pub struct AppState {
     pub buckets: Mutex<HashMap<String, (f64, Instant)>>,
     /// Refill rate.
     pub challenge_rate: f64,
+    /// How long a challenge may be answered.
+    pub challenge_ttl: Duration,
     /// Counter page sessions: token → (key id, expiry). The key is checked on every request.
     pub sessions: Mutex<HashMap<String, (String, Instant)>>,
     /// Requests in flight (a bound on memory and threads).
@@ -124,6 +132,7 @@ impl AppState {
             challenges: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             challenge_rate: f64::from(config.challenge_rate.max(1)),
+            challenge_ttl: config.challenge_ttl,
             sessions: Mutex::new(HashMap::new()),
             inflight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             reader: config.reader,
@@ -346,27 +355,77 @@ pub async fn serve(
     }
     let app = router(state);
     ready(addr);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(t) => t,
-                        Err(_) => {
-                            let _ = ctrl_c.await;
-                            return;
-                        }
-                    };
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
+    accept_loop(listener, app, shutdown_signal()).await
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
                 }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Accepts connections until `shutdown`, serving each with HTTP/1.1: a client has
+/// [`HEADER_TIMEOUT`] to send its request head (slow clients are cut off), at most
+/// [`MAX_CONNECTIONS`] connections are open at once (more wait in the kernel's backlog), and on
+/// shutdown the requests in progress finish (up to [`REQUEST_TIMEOUT`]) before the process ends.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), std::io::Error> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(REQUEST_TIMEOUT, graceful.shutdown()).await;
+    Ok(())
 }

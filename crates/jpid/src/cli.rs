@@ -525,6 +525,9 @@ pub struct ServeArgs {
     /// JPKI login challenges per second per API key (burst: five times this)
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub challenge_rate: u32,
+    /// Seconds a JPKI login challenge may be answered
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub challenge_ttl: u64,
     /// A directory of the JPKI CAs' CRLs (DER or PEM; reloaded every 10 minutes). With it,
     /// revocation is required: a certificate no current CRL vouches for is refused. Without it,
     /// every JPKI answer says that revocation was NOT checked.

@@ -341,6 +341,7 @@ pub fn serve(
         trust,
         reader: None,
         challenge_rate: 1_000_000,
+        challenge_ttl: jpid_server::CHALLENGE_TTL,
         crl_dir: None,
     };
     rt.spawn(async move {

@@ -169,6 +169,7 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
         trust,
         reader: Some((described.clone(), factory)),
         challenge_rate: args.challenge_rate,
+        challenge_ttl: std::time::Duration::from_secs(args.challenge_ttl),
         crl_dir: args.crl_dir.clone(),
     };
     let out = &ctx.out;
