@@ -144,29 +144,7 @@ fn api_suite(db: &str) {
     let ch = a.json();
     let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
     assert_eq!(nonce.len(), 32);
-    std::fs::write(dir.join("nonce.bin"), &nonce).unwrap();
-    let out = jpid()
-        .args([
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "auth",
-            "--raw",
-            "--in",
-        ])
-        .arg(dir.join("nonce.bin"))
-        .arg("--out")
-        .arg(dir.join("nonce.sig"))
-        .env("JPID_PIN", "1234")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let sig = card_sign(&nonce, &dir);
     let out = jpid()
         .args(["--reader", "sim:mynumber", "jpki", "certs", "--out"])
         .arg(dir.join("certs"))
@@ -177,7 +155,6 @@ fn api_suite(db: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let sig = std::fs::read(dir.join("nonce.sig")).unwrap();
     let cert = std::fs::read(dir.join("certs/auth.der")).unwrap();
     let login = json!({
         "challenge_id": ch["challenge_id"],
@@ -399,41 +376,10 @@ fn every_answered_request_is_recorded_across_kill_9_postgresql() {
     survives_kill_9(&pg.url);
 }
 
-/// The JPKI login through the card: challenge, `jpid jpki sign --key auth --raw`, and the card's
-/// auth certificate. Returns the login request body.
-fn card_login(addr: &str, key: &str, dir: &Path) -> String {
+/// The JPKI login through the card: a challenge, and the login body answering it.
+fn card_login(addr: &str, key: &str, dir: &Path) -> Vec<u8> {
     let ch = call(addr, "POST", "/v1/jpki/challenges", key, b"").json();
-    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
-    std::fs::write(dir.join("n.bin"), &nonce).unwrap();
-    let out = jpid()
-        .args([
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "auth",
-            "--raw",
-            "--in",
-        ])
-        .arg(dir.join("n.bin"))
-        .arg("--out")
-        .arg(dir.join("n.sig"))
-        .env("JPID_PIN", "1234")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pki = jpid_testpki::load_default().unwrap();
-    json!({
-        "challenge_id": ch["challenge_id"],
-        "signature": B64.encode(std::fs::read(dir.join("n.sig")).unwrap()),
-        "certificate": B64.encode(pki.jpki_holder().auth().cert_der()),
-    })
-    .to_string()
+    card_login_body(&ch, dir)
 }
 
 #[test]
@@ -452,7 +398,7 @@ fn jpki_logins_check_revocation_when_crls_are_configured() {
 
     // The card's holder: authenticated, and the CRL vouched for the certificate.
     let body = card_login(addr, &key, &dir);
-    let v = call(addr, "POST", "/v1/jpki/login", &key, body.as_bytes()).json();
+    let v = call(addr, "POST", "/v1/jpki/login", &key, &body).json();
     assert_eq!(v["authenticated"], true, "{v}");
     assert_eq!(
         (

@@ -5,50 +5,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use serde_json::{json, Value};
 use support::service::*;
-
-/// A login body signed by the simulated card for `challenge`.
-fn card_signed_login(ch: &Value, dir: &Path) -> Vec<u8> {
-    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
-    std::fs::write(dir.join("n.bin"), &nonce).unwrap();
-    let out = jpid()
-        .args([
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "auth",
-            "--raw",
-            "--in",
-        ])
-        .arg(dir.join("n.bin"))
-        .arg("--out")
-        .arg(dir.join("n.sig"))
-        .env("JPID_PIN", "1234")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pki = jpid_testpki::load_default().unwrap();
-    json!({
-        "challenge_id": ch["challenge_id"],
-        "signature": B64.encode(std::fs::read(dir.join("n.sig")).unwrap()),
-        "certificate": B64.encode(pki.jpki_holder().auth().cert_der()),
-    })
-    .to_string()
-    .into_bytes()
-}
 
 #[test]
 fn every_endpoint_needs_its_scope_and_only_its_scope() {
@@ -139,7 +100,7 @@ fn challenges_are_single_use_expire_and_survive_a_race() {
     // Expired: answered after its lifetime, refused even with a correct signature.
     let ch = call(&addr, "POST", "/v1/jpki/challenges", &key, b"").json();
     assert_eq!(ch["expires_in"], 1);
-    let body = card_signed_login(&ch, &dir);
+    let body = card_login_body(&ch, &dir);
     std::thread::sleep(Duration::from_millis(1_500));
     let v = call(&addr, "POST", "/v1/jpki/login", &key, &body).json();
     assert_eq!(
@@ -152,7 +113,7 @@ fn challenges_are_single_use_expire_and_survive_a_race() {
 
     // Raced: eight clients send the same correct answer at once; exactly one logs in.
     let ch = call(&addr, "POST", "/v1/jpki/challenges", &key, b"").json();
-    let body = Arc::new(card_signed_login(&ch, &dir));
+    let body = Arc::new(card_login_body(&ch, &dir));
     let barrier = Arc::new(Barrier::new(8));
     let results: Vec<Value> = (0..8)
         .map(|_| {

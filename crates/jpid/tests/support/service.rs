@@ -314,3 +314,48 @@ impl Drop for Postgres {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The simulated My Number card signs `data` with its user-authentication key:
+/// `jpid --reader sim:mynumber jpki sign --key auth --raw`, the PIN from JPID_PIN.
+pub fn card_sign(data: &[u8], dir: &std::path::Path) -> Vec<u8> {
+    std::fs::write(dir.join("to-sign.bin"), data).unwrap();
+    let out = jpid()
+        .args([
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--raw",
+            "--in",
+        ])
+        .arg(dir.join("to-sign.bin"))
+        .arg("--out")
+        .arg(dir.join("to-sign.sig"))
+        .env("JPID_PIN", "1234")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(dir.join("to-sign.sig")).unwrap()
+}
+
+/// The body of `POST /v1/jpki/login` answering challenge `ch` (as the service sent it) with the
+/// simulated card's signature and auth certificate.
+pub fn card_login_body(ch: &Value, dir: &std::path::Path) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let nonce = b64.decode(ch["nonce"].as_str().unwrap()).unwrap();
+    let pki = jpid_testpki::load_default().unwrap();
+    serde_json::json!({
+        "challenge_id": ch["challenge_id"],
+        "signature": b64.encode(card_sign(&nonce, dir)),
+        "certificate": b64.encode(pki.jpki_holder().auth().cert_der()),
+    })
+    .to_string()
+    .into_bytes()
+}
