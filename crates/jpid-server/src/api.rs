@@ -236,17 +236,15 @@ pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Valu
 }
 
 pub(crate) fn text_outcome(method: &'static str, v: &TextVerdict) -> Outcome {
-    Outcome {
-        detail: Value::Null,
-        method,
-        result: if v.genuine() {
-            "genuine"
-        } else {
-            "not_genuine"
-        },
-        reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
-        cert: None,
-    }
+    verdict_outcome(method, v.genuine(), v.reasons.iter().map(|(c, _)| *c))
+}
+
+pub(crate) fn face_outcome(v: &SurfaceVerdict) -> Outcome {
+    verdict_outcome(
+        "mynumber-face",
+        v.genuine(),
+        v.reasons.iter().map(|(c, _)| *c),
+    )
 }
 
 #[derive(Deserialize)]
@@ -255,17 +253,38 @@ pub(crate) struct ShowQuery {
     show_my_number: Option<bool>,
 }
 
+/// `mynumber` for the card data; `?show_my_number=true` also needs `mynumber:number`.
+fn my_number_wanted(who: &Caller, q: &ShowQuery) -> Result<bool, ApiError> {
+    need(who, Scope::Mynumber)?;
+    let want = q.show_my_number.unwrap_or(false);
+    if want {
+        need(who, Scope::MynumberNumber)?;
+    }
+    Ok(want)
+}
+
+/// The audit outcome of a verdict about card data.
+pub(crate) fn verdict_outcome<'a>(
+    method: &'static str,
+    genuine: bool,
+    reasons: impl IntoIterator<Item = &'a str>,
+) -> Outcome {
+    Outcome {
+        detail: Value::Null,
+        method,
+        result: if genuine { "genuine" } else { "not_genuine" },
+        reasons: reasons.into_iter().map(str::to_string).collect(),
+        cert: None,
+    }
+}
+
 pub(crate) async fn mynumber_text(
     State(s): State<Arc<AppState>>,
     Extension(who): Extension<Caller>,
     Query(q): Query<ShowQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    need(&who, Scope::Mynumber)?;
-    let want = q.show_my_number.unwrap_or(false);
-    if want {
-        need(&who, Scope::MynumberNumber)?;
-    }
+    let want = my_number_wanted(&who, &q)?;
     let dump = TextDump::from_value(json_body(&body)?)
         .map_err(|e| ApiError::bad(format!("not a My Number text-AP dump: {e}")))?;
     let v = verify_text(&dump.files, &s.trust)
@@ -315,11 +334,7 @@ pub(crate) async fn mynumber_face(
     Query(q): Query<ShowQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    need(&who, Scope::Mynumber)?;
-    let want = q.show_my_number.unwrap_or(false);
-    if want {
-        need(&who, Scope::MynumberNumber)?;
-    }
+    let want = my_number_wanted(&who, &q)?;
     let dump = FaceDump::from_value(json_body(&body)?)
         .map_err(|e| ApiError::bad(format!("not a My Number card-face dump: {e}")))?;
     let trust = s.trust.clone();
@@ -332,18 +347,7 @@ pub(crate) async fn mynumber_face(
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
-    let o = Outcome {
-        detail: Value::Null,
-        method: "mynumber-face",
-        result: if v.genuine() {
-            "genuine"
-        } else {
-            "not_genuine"
-        },
-        reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
-        cert: None,
-    };
-    let id = record(&s, &who.key_id, &body, o).await?;
+    let id = record(&s, &who.key_id, &body, face_outcome(&v)).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }

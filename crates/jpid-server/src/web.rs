@@ -439,18 +439,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 let v = jpid_verify::surface::verify_surface(&files, &trust)
                     .map_err(|e| format!("the card's data is malformed: {e}"))?;
                 let answer = crate::api::face_json(&v, false, &trust);
-                let o = crate::api::Outcome {
-                    detail: Value::Null,
-                    method: "mynumber-face",
-                    result: if v.genuine() {
-                        "genuine"
-                    } else {
-                        "not_genuine"
-                    },
-                    reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
-                    cert: None,
-                };
-                Ok((answer, o, digest))
+                Ok((answer, crate::api::face_outcome(&v), digest))
             })
             .await
         }
