@@ -7,6 +7,9 @@
 //! (`hostile-after=N`); one more run with `hostile-after=COUNT` checks that COUNT is right (the
 //! command then meets no fault and succeeds), so the sweep cannot silently miss the command.
 
+#[path = "../../jpid-sim/tests/support/pcscd.rs"]
+mod pcscd;
+
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,6 +51,10 @@ struct Run {
 
 /// Runs jpid under `ulimit -v`, feeding `stdin`, killing it past [`TIME_BOUND`].
 fn run(args: &[&str], stdin: &str) -> Run {
+    run_env(args, stdin, &[("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm".into())])
+}
+
+fn run_env(args: &[&str], stdin: &str, env: &[(&str, std::path::PathBuf)]) -> Run {
     let mut c = Command::new("/bin/sh");
     c.arg("-c")
         .arg(format!(
@@ -55,7 +62,7 @@ fn run(args: &[&str], stdin: &str) -> Run {
         ))
         .arg(env!("CARGO_BIN_EXE_jpid"))
         .args(args)
-        .env("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
         .env_remove("JPID_READER")
         .env_remove("JPID_LOG")
         .stdin(Stdio::piped())
@@ -323,5 +330,89 @@ fn hostile_seed_alone_picks_a_mode_and_bad_values_are_usage_errors() {
     ] {
         let r = run(&["--reader", bad, "detect", "--json"], "");
         assert_eq!(r.code, Some(2), "{bad}: {}", r.stdout);
+    }
+}
+
+/// Kills `jpid sim attach` when the test is done with it.
+struct Attached(std::process::Child);
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Inserts a hostile card behind the private pcscd and waits until pcscd shows it.
+fn attach(harness: &pcscd::Pcscd, card: &str) -> Attached {
+    let child = Command::new(env!("CARGO_BIN_EXE_jpid"))
+        .args(["sim", "attach", "--card", card, "--vpcd", &harness.vpcd_addr()])
+        .args(["--for", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn jpid sim attach");
+    let attached = Attached(child);
+    let env = harness.client_env();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = run_env(&["readers", "--json"], "", &env);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+        let present = v["readers"].as_array().is_some_and(|rs| {
+            rs.iter().any(|r| {
+                r["name"]
+                    .as_str()
+                    .is_some_and(|n| n.contains(harness.reader_name()))
+                    && r["card_present"] == true
+            })
+        });
+        if present {
+            return attached;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the hostile card never appeared in pcscd:\n{}",
+            harness.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Through vpcd and pcscd (short APDUs, the PC/SC transport): a GET RESPONSE storm deep in the
+/// read, and the card leaving the field in the middle of it. Needs pcscd and vsmartcard-vpcd.
+#[test]
+fn hostile_card_through_pcscd() {
+    let harness = pcscd::Pcscd::start();
+    let env = harness.client_env();
+    let args = [
+        "--reader",
+        "pcsc",
+        "--trust",
+        "test",
+        "--json",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+    ];
+    for (card, expected) in [
+        ("residence,hostile-mode=storm-61,hostile-after=8", 6),
+        ("residence,hostile-mode=removed,hostile-after=8", 4),
+    ] {
+        let _card = attach(&harness, card);
+        let r = run_env(&args, "", &env);
+        assert!(!r.stderr.contains("panicked"), "{card}: {}", r.stderr);
+        assert!(r.took <= TIME_BOUND, "{card}: took {:?}", r.took);
+        let doc: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{card}: {e}: {}", r.stdout));
+        assert!(!says_genuine(&doc), "{card}: {}", r.stdout);
+        assert_eq!(
+            r.code,
+            Some(expected),
+            "{card}: {}\n{}\n{}",
+            r.stdout,
+            r.stderr,
+            harness.log()
+        );
     }
 }
