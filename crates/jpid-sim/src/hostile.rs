@@ -311,7 +311,10 @@ impl<C: SmartCard> HostileCard<C> {
             Some(le) => usize::try_from(le).unwrap_or(256),
             None => 256,
         };
-        let mut out = honest.get(..want.min(honest.len())).unwrap_or_default().to_vec();
+        let mut out = honest
+            .get(..want.min(honest.len()))
+            .unwrap_or_default()
+            .to_vec();
         let fill = want.saturating_sub(out.len());
         out.extend(self.rng.bytes(fill));
         out.extend_from_slice(&[0x90, 0x00]);

@@ -19,9 +19,9 @@ use crate::jpki::{self, JpkiApplet};
 use crate::residence::ResidenceApplet;
 use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
-use crate::SmartCard;
 use crate::surface_ap::{self, SurfaceTamper};
 use crate::text_ap::{self, TextTamper};
+use crate::SmartCard;
 
 /// The default card number of every simulated residence card and SPR certificate.
 pub const DEFAULT_CARD_NUMBER: &str = "AB12345678CD";
@@ -311,31 +311,38 @@ impl SimSpec {
                     }
                 },
                 "hostile" => {
-                    hostile_seed = Some(value.trim().parse::<u64>().map_err(|_| {
-                        SpecError::BadValue {
-                            key: "hostile",
-                            reason: format!("{value:?} is not a seed (a number 0-2^64)"),
-                        }
-                    })?);
+                    hostile_seed =
+                        Some(
+                            value
+                                .trim()
+                                .parse::<u64>()
+                                .map_err(|_| SpecError::BadValue {
+                                    key: "hostile",
+                                    reason: format!("{value:?} is not a seed (a number 0-2^64)"),
+                                })?,
+                        );
                 }
                 "hostile-after" => {
-                    hostile_after = Some(value.trim().parse::<u64>().map_err(|_| {
-                        SpecError::BadValue {
-                            key: "hostile-after",
-                            reason: format!("{value:?} is not a number of answers"),
-                        }
-                    })?);
+                    hostile_after =
+                        Some(
+                            value
+                                .trim()
+                                .parse::<u64>()
+                                .map_err(|_| SpecError::BadValue {
+                                    key: "hostile-after",
+                                    reason: format!("{value:?} is not a number of answers"),
+                                })?,
+                        );
                 }
                 "hostile-mode" => {
-                    let mode = HostileMode::from_id(value.trim()).ok_or_else(|| {
-                        SpecError::BadValue {
+                    let mode =
+                        HostileMode::from_id(value.trim()).ok_or_else(|| SpecError::BadValue {
                             key: "hostile-mode",
                             reason: format!(
                                 "{value:?} is not one of {}",
                                 HostileMode::ALL.map(HostileMode::id).join(", ")
                             ),
-                        }
-                    })?;
+                        })?;
                     if mode.needs_secure_messaging() && !kind.is_residence_family() {
                         return Err(SpecError::BadValue {
                             key: "hostile-mode",
@@ -368,9 +375,7 @@ impl SimSpec {
                 let modes = HostileMode::available(kind.is_residence_family());
                 let count = u64::try_from(modes.len()).unwrap_or(1).max(1);
                 let index = usize::try_from(seed % count).unwrap_or(0);
-                modes
-                    .get(index)
-                    .map(|&mode| Hostile { mode, seed, after })
+                modes.get(index).map(|&mode| Hostile { mode, seed, after })
             }
             (None, None) if hostile_after.is_some() => {
                 return Err(SpecError::BadValue {

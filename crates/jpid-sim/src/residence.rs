@@ -156,7 +156,8 @@ impl ResidenceApplet {
         }
         let plain =
             crypto::decrypt(self.suite, key, ct).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
-        let body = crypto::unpad(self.suite, &plain).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
+        let body =
+            crypto::unpad(self.suite, &plain).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
         Ok(Zeroizing::new(body.to_vec()))
     }
 

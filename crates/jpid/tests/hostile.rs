@@ -51,7 +51,14 @@ struct Run {
 
 /// Runs jpid under `ulimit -v`, feeding `stdin`, killing it past [`TIME_BOUND`].
 fn run(args: &[&str], stdin: &str) -> Run {
-    run_env(args, stdin, &[("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm".into())])
+    run_env(
+        args,
+        stdin,
+        &[(
+            "PCSCLITE_CSOCK_NAME",
+            "/nonexistent/jpid-test/pcscd.comm".into(),
+        )],
+    )
 }
 
 fn run_env(args: &[&str], stdin: &str, env: &[(&str, std::path::PathBuf)]) -> Run {
@@ -153,7 +160,11 @@ fn check(reader: &str, case: &Case, must_fail: bool) {
     assert!(r.took <= TIME_BOUND, "{what}: took {:?}", r.took);
     let doc: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}): {}", r.stdout));
-    assert!(!says_genuine(&doc), "{what}: said genuine/valid: {}", r.stdout);
+    assert!(
+        !says_genuine(&doc),
+        "{what}: said genuine/valid: {}",
+        r.stdout
+    );
     if must_fail {
         assert!(
             TYPED.contains(&code),
@@ -346,7 +357,14 @@ impl Drop for Attached {
 /// Inserts a hostile card behind the private pcscd and waits until pcscd shows it.
 fn attach(harness: &pcscd::Pcscd, card: &str) -> Attached {
     let child = Command::new(env!("CARGO_BIN_EXE_jpid"))
-        .args(["sim", "attach", "--card", card, "--vpcd", &harness.vpcd_addr()])
+        .args([
+            "sim",
+            "attach",
+            "--card",
+            card,
+            "--vpcd",
+            &harness.vpcd_addr(),
+        ])
         .args(["--for", "60"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -403,8 +421,8 @@ fn hostile_card_through_pcscd() {
         let r = run_env(&args, "", &env);
         assert!(!r.stderr.contains("panicked"), "{card}: {}", r.stderr);
         assert!(r.took <= TIME_BOUND, "{card}: took {:?}", r.took);
-        let doc: Value = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("{card}: {e}: {}", r.stdout));
+        let doc: Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{card}: {e}: {}", r.stdout));
         assert!(!says_genuine(&doc), "{card}: {}", r.stdout);
         assert_eq!(
             r.code,

@@ -417,9 +417,15 @@ mod tests {
         }
         let t = Suite::Tdes;
         assert_eq!(unpad(t, &[0; 8]), Err(CryptoError::BadPadding));
-        assert_eq!(unpad(t, &[1, 2, 0x81, 0, 0, 0, 0, 0]), Err(CryptoError::BadPadding));
+        assert_eq!(
+            unpad(t, &[1, 2, 0x81, 0, 0, 0, 0, 0]),
+            Err(CryptoError::BadPadding)
+        );
         // Junk after the marker, a cut block, padding longer than a block: all refused.
-        assert_eq!(unpad(t, &[1, 0x80, 0x5A, 0, 0, 0, 0, 0]), Err(CryptoError::BadPadding));
+        assert_eq!(
+            unpad(t, &[1, 0x80, 0x5A, 0, 0, 0, 0, 0]),
+            Err(CryptoError::BadPadding)
+        );
         assert_eq!(unpad(t, &[1, 2, 0x80]), Err(CryptoError::BadPadding));
         let mut long = vec![1, 2, 3, 4, 5, 6, 7, 0x80];
         long.extend([0; 8]);
