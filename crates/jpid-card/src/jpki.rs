@@ -237,6 +237,9 @@ fn read_cert_ef<T: CardTransport>(
     if cert.tag() != tlv::Tag::new(0x30) {
         return Err(JpkiError::NoCertificate(what));
     }
+    // Every nested object must fit inside its parent: a lying inner length (which the outer
+    // length alone does not show) is refused here, before the bytes are kept or written out.
+    tlv::walk(cert.raw(), &mut |_, _| {}).map_err(|_| JpkiError::NoCertificate(what))?;
     Ok(cert.raw().to_vec())
 }
 

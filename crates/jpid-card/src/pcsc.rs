@@ -237,6 +237,24 @@ impl PcscTransport {
         self.max_input
     }
 
+    /// What an exchange that broke off means: the card left the reader, or it stopped
+    /// answering while still there.
+    fn exchange_failed(&self) -> TransportError {
+        let mut state = [ReaderState::new(self.reader_id.clone(), State::UNAWARE)];
+        let present = match self
+            .context
+            .get_status_change(std::time::Duration::ZERO, &mut state)
+        {
+            Ok(()) | Err(pcsc::Error::Timeout) => state.iter().all(holds_card),
+            Err(_) => false,
+        };
+        if present {
+            TransportError::Unresponsive
+        } else {
+            TransportError::CardRemoved
+        }
+    }
+
     fn lost(&self) -> TransportError {
         TransportError::Other(format!(
             "the connection to {:?} was lost in a failed reconnection; reset to connect again",
@@ -315,6 +333,12 @@ impl CardTransport for PcscTransport {
             Ok(response) => Ok(response.to_vec()),
             Err((pcsc::Error::InsufficientBuffer, needed)) => {
                 Err(TransportError::ResponseTooLong(needed))
+            }
+            // pcsc-lite answers a reader-to-card communication failure in the middle of an
+            // exchange (a contactless card pulled away, vpcd's card gone) with "not transacted"
+            // or a communication error, not "removed card": ask whether the card is still there.
+            Err((pcsc::Error::NotTransacted | pcsc::Error::CommError, _)) => {
+                Err(self.exchange_failed())
             }
             Err((e, _)) => Err(map_error(e, Some(&self.reader))),
         }

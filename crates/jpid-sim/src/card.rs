@@ -21,4 +21,32 @@ pub trait SmartCard: Send {
 
     /// The kind name used in reader specs (`residence`, `mynumber`, …).
     fn kind(&self) -> &str;
+
+    /// Whether the card is still in the reader's field. A card that leaves (a hostile card's
+    /// `removed` mode) makes the in-process reader fail with `CardRemoved` and the vpcd bridge
+    /// close its connection, which is how vpcd sees a card pulled away.
+    fn present(&self) -> bool {
+        true
+    }
+}
+
+impl<C: SmartCard + ?Sized> SmartCard for Box<C> {
+    fn atr(&self) -> Vec<u8> {
+        (**self).atr()
+    }
+    fn reset(&mut self) {
+        (**self).reset();
+    }
+    fn power_off(&mut self) {
+        (**self).power_off();
+    }
+    fn process(&mut self, command: &[u8]) -> Vec<u8> {
+        (**self).process(command)
+    }
+    fn kind(&self) -> &str {
+        (**self).kind()
+    }
+    fn present(&self) -> bool {
+        (**self).present()
+    }
 }

@@ -14,12 +14,14 @@ use jpid_card::spec;
 use jpid_testpki::TestPki;
 
 use crate::fs::{Access, Df, Ef, Os, Pin, Quirks};
+use crate::hostile::{Hostile, HostileCard, HostileMode, SmFault};
 use crate::jpki::{self, JpkiApplet};
 use crate::residence::ResidenceApplet;
 use crate::residence_files::{self, Holder, Tamper};
 use crate::sim::{SimCard, SimTransport};
 use crate::surface_ap::{self, SurfaceTamper};
 use crate::text_ap::{self, TextTamper};
+use crate::SmartCard;
 
 /// The default card number of every simulated residence card and SPR certificate.
 pub const DEFAULT_CARD_NUMBER: &str = "AB12345678CD";
@@ -187,6 +189,8 @@ pub struct SimSpec {
     pub tries: Tries,
     /// A face-authentication My Number card: no PINs, no signature certificate (`face-auth=yes`).
     pub face_auth: bool,
+    /// A hostile card: its answers corrupted on purpose (`hostile=SEED`, `hostile-mode=NAME`).
+    pub hostile: Option<Hostile>,
 }
 
 /// Starting PIN counters of a simulated My Number card (`None`: full).
@@ -213,6 +217,7 @@ impl SimSpec {
             surface_tamper: None,
             tries: Tries::default(),
             face_auth: false,
+            hostile: None,
         }
     }
 
@@ -223,6 +228,7 @@ impl SimSpec {
         let kind = SimKind::from_id(kind_text)
             .ok_or_else(|| SpecError::UnknownKind(kind_text.to_string()))?;
         let mut spec = Self::new(kind);
+        let (mut hostile_seed, mut hostile_mode, mut hostile_after) = (None, None, None);
         for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
                 .split_once('=')
@@ -304,6 +310,49 @@ impl SimSpec {
                             })?)
                     }
                 },
+                "hostile" => {
+                    hostile_seed =
+                        Some(
+                            value
+                                .trim()
+                                .parse::<u64>()
+                                .map_err(|_| SpecError::BadValue {
+                                    key: "hostile",
+                                    reason: format!("{value:?} is not a seed (a number 0-2^64)"),
+                                })?,
+                        );
+                }
+                "hostile-after" => {
+                    hostile_after =
+                        Some(
+                            value
+                                .trim()
+                                .parse::<u64>()
+                                .map_err(|_| SpecError::BadValue {
+                                    key: "hostile-after",
+                                    reason: format!("{value:?} is not a number of answers"),
+                                })?,
+                        );
+                }
+                "hostile-mode" => {
+                    let mode =
+                        HostileMode::from_id(value.trim()).ok_or_else(|| SpecError::BadValue {
+                            key: "hostile-mode",
+                            reason: format!(
+                                "{value:?} is not one of {}",
+                                HostileMode::ALL.map(HostileMode::id).join(", ")
+                            ),
+                        })?;
+                    if mode.needs_secure_messaging() && !kind.is_residence_family() {
+                        return Err(SpecError::BadValue {
+                            key: "hostile-mode",
+                            reason: format!(
+                                "{mode} needs secure messaging, which only the residence kinds use"
+                            ),
+                        });
+                    }
+                    hostile_mode = Some(mode);
+                }
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
                 "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
                 other => {
@@ -314,6 +363,28 @@ impl SimSpec {
                 }
             }
         }
+        let after = hostile_after.unwrap_or(0);
+        spec.hostile = match (hostile_mode, hostile_seed) {
+            (Some(mode), seed) => Some(Hostile {
+                mode,
+                seed: seed.unwrap_or(0),
+                after,
+            }),
+            (None, Some(seed)) => {
+                // The seed picks the mode among those the kind can take.
+                let modes = HostileMode::available(kind.is_residence_family());
+                let count = u64::try_from(modes.len()).unwrap_or(1).max(1);
+                let index = usize::try_from(seed % count).unwrap_or(0);
+                modes.get(index).map(|&mode| Hostile { mode, seed, after })
+            }
+            (None, None) if hostile_after.is_some() => {
+                return Err(SpecError::BadValue {
+                    key: "hostile-after",
+                    reason: "needs hostile=SEED or hostile-mode=NAME".into(),
+                })
+            }
+            (None, None) => None,
+        };
         Ok(spec)
     }
 
@@ -336,9 +407,18 @@ impl SimSpec {
         })
     }
 
+    /// Builds the card as a reader sees it: behind the hostile layer when `hostile=` asks.
+    pub fn card(&self) -> Result<Box<dyn SmartCard>, SpecError> {
+        let card = self.build()?;
+        Ok(match self.hostile {
+            Some(h) => Box::new(HostileCard::new(card, h)),
+            None => Box::new(card),
+        })
+    }
+
     /// Builds the card inside an in-process reader.
     pub fn transport(&self) -> Result<SimTransport, SpecError> {
-        Ok(SimTransport::new(Box::new(self.build()?), self.extended))
+        Ok(SimTransport::new(self.card()?, self.extended))
     }
 }
 
@@ -413,7 +493,15 @@ fn residence(sim: &SimSpec, card_type: &str) -> Result<SimCard, SpecError> {
     } else {
         Suite::Aes
     };
-    let applet = ResidenceApplet::new(suite, &sim.card_number);
+    let mut applet = ResidenceApplet::new(suite, &sim.card_number);
+    if let Some(Hostile {
+        mode: HostileMode::BadPadding,
+        seed,
+        ..
+    }) = sim.hostile
+    {
+        applet = applet.with_sm_fault(SmFault::from_seed(seed));
+    }
     Ok(SimCard::new(
         sim.kind.id(),
         ATR_CONTACTLESS_GENERIC.to_vec(),

@@ -11,6 +11,7 @@
 
 mod card;
 pub mod fs;
+pub mod hostile;
 pub mod jpki;
 pub mod kinds;
 pub mod residence;
@@ -21,5 +22,6 @@ pub mod text_ap;
 pub mod vpcd;
 
 pub use card::SmartCard;
+pub use hostile::{Hostile, HostileCard, HostileMode};
 pub use kinds::{SimKind, SimSpec, SpecError};
 pub use sim::{SimCard, SimTransport};

@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::fs::{Access, Extension, Os, Selected};
+use crate::hostile::SmFault;
 use crate::kinds::{RULE_RESIDENCE_AUTH, RULE_RESIDENCE_AUTH_SM};
 
 /// Session and key state of the residence applet.
@@ -25,6 +26,7 @@ pub struct ResidenceApplet {
     session: Option<Key16>,
     verified: bool,
     counter: u64,
+    sm_fault: Option<SmFault>,
 }
 
 impl ResidenceApplet {
@@ -38,6 +40,37 @@ impl ResidenceApplet {
             session: None,
             verified: false,
             counter: 0,
+            sm_fault: None,
+        }
+    }
+
+    /// A hostile applet whose secure-messaging answers carry `fault` (docs/simulator.md,
+    /// `hostile-mode=bad-padding`).
+    pub fn with_sm_fault(mut self, fault: SmFault) -> Self {
+        self.sm_fault = Some(fault);
+        self
+    }
+
+    /// The padded plaintext of an SM answer, with the hostile fault if one is set.
+    fn pad_answer(&self, data: &[u8]) -> Vec<u8> {
+        let block = self.suite.block();
+        match self.sm_fault {
+            Some(SmFault::JunkAfterMarker) => {
+                // 80 then a non-zero byte, to a whole block.
+                let mut v = data.to_vec();
+                v.push(0x80);
+                v.push(0x5A);
+                while !v.len().is_multiple_of(block) {
+                    v.push(0);
+                }
+                v
+            }
+            Some(SmFault::OverlongPadding) => {
+                let mut v = crypto::pad(self.suite, data);
+                v.extend(std::iter::repeat_n(0, block));
+                v
+            }
+            _ => crypto::pad(self.suite, data),
         }
     }
 
@@ -123,7 +156,8 @@ impl ResidenceApplet {
         }
         let plain =
             crypto::decrypt(self.suite, key, ct).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
-        let body = crypto::unpad(&plain).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
+        let body =
+            crypto::unpad(self.suite, &plain).map_err(|_| StatusWord::SmDataObjectsIncorrect)?;
         Ok(Zeroizing::new(body.to_vec()))
     }
 
@@ -184,14 +218,16 @@ impl ResidenceApplet {
         } else {
             want.min(rest.len())
         };
-        let Ok(ct) = crypto::encrypt(
-            self.suite,
-            key,
-            &crypto::pad(self.suite, rest.get(..n).unwrap_or_default()),
-        ) else {
+        let padded = self.pad_answer(rest.get(..n).unwrap_or_default());
+        let Ok(ct) = crypto::encrypt(self.suite, key, &padded) else {
             return Response::status(StatusWord::ExecutionError);
         };
-        let mut body = vec![0x01];
+        let indicator = if self.sm_fault == Some(SmFault::WrongIndicator) {
+            0x02
+        } else {
+            0x01
+        };
+        let mut body = vec![indicator];
         body.extend_from_slice(&ct);
         let answer = tlv::encode(Tag::new(0x86), &body);
         let limit = if extended {

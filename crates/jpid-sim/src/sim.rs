@@ -108,7 +108,7 @@ impl SimTransport {
 
 impl CardTransport for SimTransport {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        if self.removed {
+        if self.removed || !self.card.present() {
             return Err(TransportError::CardRemoved);
         }
         if !self.extended && Command::was_extended(command) {
@@ -116,7 +116,12 @@ impl CardTransport for SimTransport {
                 "this simulated reader is set to short APDUs only (ext=off)".into(),
             ));
         }
-        Ok(self.card.process(command))
+        let answer = self.card.process(command);
+        // A card that left the field while answering: the answer never arrives.
+        if !self.card.present() {
+            return Err(TransportError::CardRemoved);
+        }
+        Ok(answer)
     }
 
     fn supports_extended_length(&self) -> bool {
@@ -132,7 +137,7 @@ impl CardTransport for SimTransport {
     }
 
     fn reset(&mut self) -> Result<(), TransportError> {
-        if self.removed {
+        if self.removed || !self.card.present() {
             return Err(TransportError::CardRemoved);
         }
         self.card.reset();

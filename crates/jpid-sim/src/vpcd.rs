@@ -121,6 +121,9 @@ pub enum EndReason {
     Stopped,
     /// [`AttachOptions::max_run_time`] ran out.
     TimeLimit,
+    /// The card left the field by itself (a hostile card's `removed` mode): the connection was
+    /// closed without an answer, as vpcd sees a card pulled away.
+    CardLeft,
 }
 
 /// How a bridge ended, with what it did.
@@ -316,7 +319,13 @@ pub fn attach(
                     command.get(1)
                 );
                 end.commands = end.commands.saturating_add(1);
-                Some(card.process(command))
+                let answer = card.process(command);
+                if !card.present() {
+                    log::debug!("vpcd: the card left the field; closing the connection");
+                    end.reason = EndReason::CardLeft;
+                    return Ok(end);
+                }
+                Some(answer)
             }
         };
         if body.len() == 1 {

@@ -162,12 +162,19 @@ pub fn pad(suite: Suite, data: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Removes ISO/IEC 7816-4 padding.
-pub fn unpad(data: &[u8]) -> Result<&[u8], CryptoError> {
+/// Removes ISO/IEC 7816-4 padding: the last non-zero byte is `80`, and the padding (`80` and
+/// the zeros after it) ends a whole block and is no longer than one block of `suite`'s cipher.
+pub fn unpad(suite: Suite, data: &[u8]) -> Result<&[u8], CryptoError> {
+    if !data.len().is_multiple_of(suite.block()) {
+        return Err(CryptoError::BadPadding);
+    }
     let end = data
         .iter()
         .rposition(|b| *b != 0)
         .ok_or(CryptoError::BadPadding)?;
+    if data.len() - end > suite.block() {
+        return Err(CryptoError::BadPadding);
+    }
     match data.get(end) {
         Some(0x80) => Ok(data.get(..end).unwrap_or_default()),
         _ => Err(CryptoError::BadPadding),
@@ -405,11 +412,27 @@ mod tests {
                 let data: Vec<u8> = (0..n as u8).collect();
                 let p = pad(suite, &data);
                 assert_eq!(p.len() % suite.block(), 0);
-                assert_eq!(unpad(&p).unwrap(), &data[..]);
+                assert_eq!(unpad(suite, &p).unwrap(), &data[..]);
             }
         }
-        assert_eq!(unpad(&[0, 0, 0]), Err(CryptoError::BadPadding));
-        assert_eq!(unpad(&[1, 2, 0x81, 0]), Err(CryptoError::BadPadding));
+        let t = Suite::Tdes;
+        assert_eq!(unpad(t, &[0; 8]), Err(CryptoError::BadPadding));
+        assert_eq!(
+            unpad(t, &[1, 2, 0x81, 0, 0, 0, 0, 0]),
+            Err(CryptoError::BadPadding)
+        );
+        // Junk after the marker, a cut block, padding longer than a block: all refused.
+        assert_eq!(
+            unpad(t, &[1, 0x80, 0x5A, 0, 0, 0, 0, 0]),
+            Err(CryptoError::BadPadding)
+        );
+        assert_eq!(unpad(t, &[1, 2, 0x80]), Err(CryptoError::BadPadding));
+        let mut long = vec![1, 2, 3, 4, 5, 6, 7, 0x80];
+        long.extend([0; 8]);
+        assert_eq!(unpad(t, &long), Err(CryptoError::BadPadding));
+        assert_eq!(unpad(Suite::Aes, &long), Ok(&[1, 2, 3, 4, 5, 6, 7][..]));
+        long.extend([0; 16]);
+        assert_eq!(unpad(Suite::Aes, &long), Err(CryptoError::BadPadding));
         assert_eq!(
             encrypt(Suite::Aes, &base_key(CARD), &[0; 15]),
             Err(CryptoError::NotBlockAligned(15))

@@ -190,7 +190,7 @@ pub fn unwrap_sm(
     }
     let plain =
         crypto::decrypt(session.suite, &session.key, cryptogram).map_err(|e| bad(e.to_string()))?;
-    let data = crypto::unpad(&plain).map_err(|e| bad(e.to_string()))?;
+    let data = crypto::unpad(session.suite, &plain).map_err(|e| bad(e.to_string()))?;
     Ok(data.to_vec())
 }
 

@@ -8,7 +8,7 @@ use jpid_sim::surface_ap::SurfaceTamper;
 use std::time::Duration;
 
 use jpid_sim::vpcd::{self, AttachOptions};
-use jpid_sim::{SimKind, SimSpec};
+use jpid_sim::{HostileMode, SimKind, SimSpec};
 use serde_json::json;
 
 use crate::context::Ctx;
@@ -30,7 +30,11 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
         .iter()
         .map(|k| json!({"kind": k.id(), "description": k.description(), "defaults": defaults(*k)}))
         .collect();
-    ctx.out.emit("sim list", json!({"kinds": rows}), || {
+    let hostile: Vec<_> = HostileMode::ALL
+        .iter()
+        .map(|m| json!({"mode": m.id(), "residence_only": m.needs_secure_messaging()}))
+        .collect();
+    ctx.out.emit("sim list", json!({"kinds": rows, "hostile_modes": hostile}), || {
         let mut s = String::from("Simulated cards (use as --reader sim:KIND[,key=value...]):\n\n");
         for k in SimKind::ALL {
             s.push_str(&format!("  {:<16} {}\n", k.id(), k.description()));
@@ -44,8 +48,18 @@ pub fn list(ctx: &Ctx) -> Result<(), CliError> {
              tamper=front|face|address|signature|certificate and photo=yes|no (residence kinds)\n  \
              tamper=basic|mynumber|cvc (mynumber: text AP)\n  \
              tamper={} (mynumber: card-face AP;\n    \
-             face-expiry alters the unsigned expiry, so the card still verifies)\n",
-            SurfaceTamper::ALL.map(|(n, _)| n).join("|")
+             face-expiry alters the unsigned expiry, so the card still verifies)\n\n\
+             Hostile cards (docs/simulator.md): hostile=SEED picks a mode from the seed,\n  \
+             hostile-mode=NAME names it (the seed, default 0, then picks the details):\n    {}\n  \
+             ({} need secure messaging: residence kinds only)\n",
+            SurfaceTamper::ALL.map(|(n, _)| n).join("|"),
+            HostileMode::ALL.map(HostileMode::id).join("|"),
+            HostileMode::ALL
+                .into_iter()
+                .filter(|m| m.needs_secure_messaging())
+                .map(HostileMode::id)
+                .collect::<Vec<_>>()
+                .join(" and "),
         ));
         s
     });
@@ -60,7 +74,7 @@ pub fn attach(
     run_for: Option<u64>,
 ) -> Result<(), CliError> {
     let spec = SimSpec::parse(card)?;
-    let mut sim = spec.build()?;
+    let mut sim = spec.card()?;
     let mut opts =
         AttachOptions::default().with_connect_timeout(Some(Duration::from_secs(connect_timeout)));
     if let Some(secs) = run_for {
@@ -72,7 +86,7 @@ pub fn attach(
              stop with Ctrl-C (that removes the card)"
         );
     }
-    let end = vpcd::attach(&mut sim, vpcd, &opts).map_err(|e| {
+    let end = vpcd::attach(sim.as_mut(), vpcd, &opts).map_err(|e| {
         CliError::new(Kind::PcscUnavailable, format!("vpcd bridge: {e}")).hint(
             "is pcscd running with the vsmartcard-vpcd driver? (Debian: apt-get install pcscd \
              vsmartcard-vpcd, then start pcscd); the driver listens on 127.0.0.1:35963 by default",
@@ -82,6 +96,7 @@ pub fn attach(
         vpcd::EndReason::ClosedByVpcd => "pcscd closed the connection",
         vpcd::EndReason::Stopped => "stopped",
         vpcd::EndReason::TimeLimit => "time limit reached",
+        vpcd::EndReason::CardLeft => "the hostile card left the field",
         _ => "ended",
     };
     ctx.out.emit(
