@@ -70,19 +70,21 @@ if ! cargo fuzz build -s "$SANITIZER" >"$LOG_DIR/build.log" 2>&1; then
   fi
 fi
 
-# Which jpid-apdu is being fuzzed: last commit touching it, and a hash of its sources (cargo
-# rebuilds before each run, so edits made by others during a long run would change it).
-APDU_DIR="$FUZZ_DIR/../crates/jpid-apdu"
-apdu_fingerprint() {
-  (cd "$APDU_DIR" && find . -type f \( -name '*.rs' -o -name Cargo.toml \) -print0 | sort -z \
-    | xargs -0 sha256sum | sha256sum | cut -c1-12)
+# Which code is being fuzzed: the last commit touching the fuzzed crates, and a hash of their
+# sources (cargo rebuilds before each run, so edits made by others during a long run would
+# change it).
+FUZZED=(crates/jpid-apdu crates/jpid-card crates/jpid-verify crates/jpid-server crates/jpid-image)
+REPO_DIR="$FUZZ_DIR/.."
+sources_fingerprint() {
+  (cd "$REPO_DIR" && find "${FUZZED[@]}" -type f \( -name '*.rs' -o -name Cargo.toml \) -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
 }
-APDU_COMMIT=$(git -C "$APDU_DIR" log -1 --format=%h -- . 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$APDU_DIR" status --porcelain -- . 2>/dev/null)" ]; then
-  APDU_COMMIT="$APDU_COMMIT+uncommitted"
+SRC_COMMIT=$(git -C "$REPO_DIR" log -1 --format=%h -- "${FUZZED[@]}" 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$REPO_DIR" status --porcelain -- "${FUZZED[@]}" 2>/dev/null)" ]; then
+  SRC_COMMIT="$SRC_COMMIT+uncommitted"
 fi
-APDU_FP=$(apdu_fingerprint)
-echo "run-smoke: jpid-apdu at commit $APDU_COMMIT, sources $APDU_FP"
+SRC_FP=$(sources_fingerprint)
+echo "run-smoke: ${FUZZED[*]} at commit $SRC_COMMIT, sources $SRC_FP"
 
 stat_of() { # stat_of LOG NAME -> value of libFuzzer's "stat::NAME:" line
   sed -n "s/^stat::$2: *//p" "$1" | tail -n 1
@@ -102,11 +104,11 @@ for t in "${TARGETS[@]}"; do
     \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
 
   # cargo rebuilds at the start of each run, so this is the code the run fuzzes.
-  fp_now=$(apdu_fingerprint)
-  if [ "$fp_now" != "$APDU_FP" ]; then
-    echo "run-smoke: WARNING: jpid-apdu sources changed since the start ($APDU_FP -> $fp_now);" \
+  fp_now=$(sources_fingerprint)
+  if [ "$fp_now" != "$SRC_FP" ]; then
+    echo "run-smoke: WARNING: fuzzed sources changed since the start ($SRC_FP -> $fp_now);" \
          "$t fuzzes the changed code"
-    APDU_FP=$fp_now
+    SRC_FP=$fp_now
   fi
 
   log="$LOG_DIR/$t.log"

@@ -183,3 +183,5 @@ pub fn reference_of(input: &[u8], t: &jpid_apdu::tlv::Tlv<'_>) -> RefTlv {
         end: value_start + t.value().len(),
     }
 }
+
+pub mod support;

@@ -188,6 +188,24 @@ pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     }
 }
 
+/// What `POST /v1/residence` does with its body, without HTTP and audit: parse the dump, pick
+/// the time (`at` as in the query; no `at` means the server clock), parse and verify the card.
+/// Pure apart from the clock; every failure is a 400.
+pub(crate) fn residence_check(
+    body: &[u8],
+    at: Option<&str>,
+    trust: &TrustStore,
+) -> Result<(ResidenceVerdict, Value, UnixTime, &'static str), ApiError> {
+    let dump = ResidenceDump::from_value(json_body(body)?)
+        .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
+    let (at, source) = pick_time(at, Some(dump.read_at))?;
+    let card = residence::parse(&dump.files)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let v = residence::verify(&card, trust, at);
+    let answer = residence_json(&card, &v, at, source, trust);
+    Ok((v, answer, at, source))
+}
+
 pub(crate) async fn residence(
     State(s): State<Arc<AppState>>,
     Extension(who): Extension<Caller>,
@@ -195,20 +213,13 @@ pub(crate) async fn residence(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Residence)?;
-    let dump = ResidenceDump::from_value(json_body(&body)?)
-        .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
-    let (at, source) = pick_time(q.at.as_deref(), Some(dump.read_at))?;
-    // Two RSA verifications and hashing: off the async threads.
+    // JSON, base64, two RSA verifications and hashing: off the async threads.
     let trust = s.trust.clone();
-    let (v, mut answer) = tokio::task::spawn_blocking(move || {
-        let card = residence::parse(&dump.files)?;
-        let v = residence::verify(&card, &trust, at);
-        let answer = residence_json(&card, &v, at, source, &trust);
-        Ok::<_, residence::ParseError>((v, answer))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let input = body.clone();
+    let (v, mut answer, at, source) =
+        tokio::task::spawn_blocking(move || residence_check(&input, q.at.as_deref(), &trust))
+            .await
+            .map_err(ApiError::internal)??;
     let mut o = residence_outcome(&v);
     o.detail = json!({"checked_at": at.to_rfc3339(), "time_source": source});
     let id = record(&s, &who.key_id, &body, o).await?;
@@ -278,6 +289,20 @@ pub(crate) fn verdict_outcome<'a>(
     }
 }
 
+/// What `POST /v1/mynumber/text` does with its body, without HTTP and audit.
+pub(crate) fn text_check(
+    body: &[u8],
+    show: bool,
+    trust: &TrustStore,
+) -> Result<(TextVerdict, Value), ApiError> {
+    let dump = TextDump::from_value(json_body(body)?)
+        .map_err(|e| ApiError::bad(format!("not a My Number text-AP dump: {e}")))?;
+    let v = verify_text(&dump.files, trust)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let answer = text_json(&v, show, trust);
+    Ok((v, answer))
+}
+
 pub(crate) async fn mynumber_text(
     State(s): State<Arc<AppState>>,
     Extension(who): Extension<Caller>,
@@ -285,11 +310,7 @@ pub(crate) async fn mynumber_text(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let want = my_number_wanted(&who, &q)?;
-    let dump = TextDump::from_value(json_body(&body)?)
-        .map_err(|e| ApiError::bad(format!("not a My Number text-AP dump: {e}")))?;
-    let v = verify_text(&dump.files, &s.trust)
-        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
-    let mut answer = text_json(&v, want, &s.trust);
+    let (v, mut answer) = text_check(&body, want, &s.trust)?;
     let mut o = text_outcome("mynumber-text", &v);
     o.detail = json!({"my_number_returned": want && v.genuine() && v.my_number.is_some()});
     let id = record(&s, &who.key_id, &body, o).await?;
@@ -328,6 +349,20 @@ pub(crate) fn face_json(v: &SurfaceVerdict, show: bool, trust: &TrustStore) -> V
     })
 }
 
+/// What `POST /v1/mynumber/face` does with its body, without HTTP and audit.
+pub(crate) fn face_check(
+    body: &[u8],
+    show: bool,
+    trust: &TrustStore,
+) -> Result<(SurfaceVerdict, Value), ApiError> {
+    let dump = FaceDump::from_value(json_body(body)?)
+        .map_err(|e| ApiError::bad(format!("not a My Number card-face dump: {e}")))?;
+    let v = verify_surface(&dump.files, trust)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let answer = face_json(&v, show, trust);
+    Ok((v, answer))
+}
+
 pub(crate) async fn mynumber_face(
     State(s): State<Arc<AppState>>,
     Extension(who): Extension<Caller>,
@@ -335,18 +370,12 @@ pub(crate) async fn mynumber_face(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let want = my_number_wanted(&who, &q)?;
-    let dump = FaceDump::from_value(json_body(&body)?)
-        .map_err(|e| ApiError::bad(format!("not a My Number card-face dump: {e}")))?;
     let trust = s.trust.clone();
-    // Image decoding and three signatures: off the async threads.
-    let (v, mut answer) = tokio::task::spawn_blocking(move || {
-        let v = verify_surface(&dump.files, &trust)?;
-        let a = face_json(&v, want, &trust);
-        Ok::<_, jpid_verify::surface::SurfaceError>((v, a))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    let input = body.clone();
+    // JSON, base64, image decoding and three signatures: off the async threads.
+    let (v, mut answer) = tokio::task::spawn_blocking(move || face_check(&input, want, &trust))
+        .await
+        .map_err(ApiError::internal)??;
     let id = record(&s, &who.key_id, &body, face_outcome(&v)).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
@@ -421,6 +450,59 @@ struct LoginRequest {
     certificate: String,
 }
 
+/// A login body, decoded (the signature and certificate out of base64).
+pub(crate) struct LoginInput {
+    pub(crate) challenge_id: String,
+    pub(crate) signature: Vec<u8>,
+    pub(crate) certificate: Vec<u8>,
+}
+
+/// Parses a `POST /v1/jpki/login` body.
+pub(crate) fn login_input(body: &[u8]) -> Result<LoginInput, ApiError> {
+    let req: LoginRequest = typed(body)?;
+    Ok(LoginInput {
+        signature: b64("signature", &req.signature, 1024)?,
+        certificate: b64("certificate", &req.certificate, 16 * 1024)?,
+        challenge_id: req.challenge_id,
+    })
+}
+
+/// Checks a login answer to the challenge `nonce`: the reasons it fails (none when it passes)
+/// and the certificate's verdict, when the certificate could be parsed.
+pub(crate) fn login_verdict(
+    nonce: &[u8; 32],
+    input: &LoginInput,
+    trust: &TrustStore,
+    at: UnixTime,
+    policy: RevocationPolicy<'_>,
+) -> (Vec<(String, String)>, Option<SignatureVerdict>) {
+    let digest: [u8; 32] = Sha256::digest(nonce).into();
+    let mut reasons = Vec::new();
+    match verify_raw(
+        &digest,
+        &input.signature,
+        &input.certificate,
+        trust,
+        at,
+        policy,
+    ) {
+        Ok(v) => {
+            reasons.extend(v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())));
+            if v.valid() && v.purpose != Some(Purpose::JpkiAuth) {
+                reasons.push((
+                    "not_auth_certificate".into(),
+                    "login needs the user-authentication certificate, not the signature certificate".into(),
+                ));
+            }
+            (reasons, Some(v))
+        }
+        Err(e) => {
+            reasons.push(("certificate_malformed".into(), e.to_string()));
+            (reasons, None)
+        }
+    }
+}
+
 fn cert_json(v: &SignatureVerdict) -> Value {
     json!({
         "subject": v.certificate.subject,
@@ -466,9 +548,7 @@ pub(crate) async fn login(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Jpki)?;
-    let req: LoginRequest = typed(&body)?;
-    let signature = b64("signature", &req.signature, 1024)?;
-    let certificate = b64("certificate", &req.certificate, 16 * 1024)?;
+    let req = login_input(&body)?;
     // Single use: the challenge is gone whatever happens next.
     // A challenge answers only for the key that asked for it.
     let taken = {
@@ -495,28 +575,10 @@ pub(crate) async fn login(
             ),
         )),
         Some((nonce, _)) => {
-            let digest: [u8; 32] = Sha256::digest(nonce).into();
             let crls = s.crl_store();
-            match verify_raw(
-                &digest,
-                &signature,
-                &certificate,
-                &s.trust,
-                at,
-                policy(crls.as_deref()),
-            ) {
-                Ok(v) => {
-                    reasons.extend(v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())));
-                    if v.valid() && v.purpose != Some(Purpose::JpkiAuth) {
-                        reasons.push((
-                            "not_auth_certificate".into(),
-                            "login needs the user-authentication certificate, not the signature certificate".into(),
-                        ));
-                    }
-                    verdict = Some(v);
-                }
-                Err(e) => reasons.push(("certificate_malformed".into(), e.to_string())),
-            }
+            let (r, v) = login_verdict(&nonce, &req, &s.trust, at, policy(crls.as_deref()));
+            reasons.extend(r);
+            verdict = v;
         }
     }
     let ok = reasons.is_empty() && verdict.as_ref().is_some_and(SignatureVerdict::valid);
@@ -563,13 +625,15 @@ struct SignatureRequest {
     certificate: Option<String>,
 }
 
-pub(crate) async fn signature(
-    State(s): State<Arc<AppState>>,
-    Extension(who): Extension<Caller>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    need(&who, Scope::Jpki)?;
-    let req: SignatureRequest = typed(&body)?;
+/// What `POST /v1/jpki/signature` does with its body, without HTTP and audit: the content's
+/// digest, then a raw or CMS signature check.
+pub(crate) fn signature_check(
+    body: &[u8],
+    trust: &TrustStore,
+    at: UnixTime,
+    policy: RevocationPolicy<'_>,
+) -> Result<SignatureVerdict, ApiError> {
+    let req: SignatureRequest = typed(body)?;
     let digest: [u8; 32] = match (&req.data, &req.digest_sha256) {
         (Some(d), None) => Sha256::digest(b64("data", d, crate::MAX_BODY)?).into(),
         (None, Some(h)) => hex::decode(h.trim())
@@ -582,31 +646,36 @@ pub(crate) async fn signature(
             ))
         }
     };
-    let at = server_now();
-    let crls = s.crl_store();
-    let v = match (&req.signature, &req.cms, &req.certificate) {
+    match (&req.signature, &req.cms, &req.certificate) {
         (Some(sig), None, Some(cert)) => verify_raw(
             &digest,
             &b64("signature", sig, 1024)?,
             &b64("certificate", cert, 16 * 1024)?,
-            &s.trust,
+            trust,
             at,
-            policy(crls.as_deref()),
+            policy,
         ),
-        (None, Some(cms), None) => verify_cms(
-            &digest,
-            &b64("cms", cms, 64 * 1024)?,
-            &s.trust,
-            at,
-            policy(crls.as_deref()),
-        ),
+        (None, Some(cms), None) => {
+            verify_cms(&digest, &b64("cms", cms, 64 * 1024)?, trust, at, policy)
+        }
         _ => {
             return Err(ApiError::bad(
                 "give signature with certificate (raw PKCS#1 v1.5), or cms alone (detached CMS carrying the signer certificate)",
             ))
         }
     }
-    .map_err(|e| ApiError::bad(format!("cannot verify: {e}")))?;
+    .map_err(|e| ApiError::bad(format!("cannot verify: {e}")))
+}
+
+pub(crate) async fn signature(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Jpki)?;
+    let at = server_now();
+    let crls = s.crl_store();
+    let v = signature_check(&body, &s.trust, at, policy(crls.as_deref()))?;
     let id = record(
         &s,
         &who.key_id,
@@ -662,20 +731,31 @@ pub(crate) fn age_on(birth: &str, on: (i64, u64, u64)) -> Option<i64> {
     Some(age)
 }
 
-pub(crate) async fn age(
-    State(s): State<Arc<AppState>>,
-    Extension(who): Extension<Caller>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    need(&who, Scope::Age)?;
-    let req: AgeRequest = typed(&body)?;
+/// What `POST /v1/age` found: the question, the day, how, and the answer.
+pub(crate) struct AgeAnswer {
+    pub(crate) over: u8,
+    pub(crate) on: UnixTime,
+    pub(crate) method: &'static str,
+    pub(crate) genuine: bool,
+    /// Whole years on `on`, only when the dump is genuine.
+    pub(crate) years: Option<i64>,
+    pub(crate) reasons: Vec<(String, String)>,
+}
+
+/// What `POST /v1/age` does with its body, without HTTP and audit; `now` is the server clock.
+pub(crate) fn age_check(
+    body: &[u8],
+    trust: &TrustStore,
+    now: UnixTime,
+) -> Result<AgeAnswer, ApiError> {
+    let req: AgeRequest = typed(body)?;
     let on = match req.at.as_deref() {
-        None => server_now(),
+        None => now,
         Some(t) => UnixTime::parse(t)
             .ok_or_else(|| ApiError::bad(format!("at={t:?} is not YYYY-MM-DD")))?,
     };
     // A date in the future would make anyone "over N" (and, varied, narrow down a birth date).
-    if on.0 > server_now().0 + 86_400 {
+    if on.0 > now.0 + 86_400 {
         return Err(ApiError::bad(
             "at is in the future: an age counts on today or an earlier date",
         ));
@@ -686,7 +766,7 @@ pub(crate) async fn age(
         (Some(d), None) => {
             let dump =
                 TextDump::from_value(d).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
-            let v = verify_text(&dump.files, &s.trust)
+            let v = verify_text(&dump.files, trust)
                 .map_err(|e| ApiError::bad(format!("text_dump's card data is malformed: {e}")))?;
             let birth = v
                 .basic
@@ -712,7 +792,7 @@ pub(crate) async fn age(
                 cvc: dump.files.cvc,
                 my_number_image: None,
             };
-            let v = verify_surface(&files, &s.trust)
+            let v = verify_surface(&files, trust)
                 .map_err(|e| ApiError::bad(format!("face_dump's card data is malformed: {e}")))?;
             let birth = v
                 .birth
@@ -729,13 +809,37 @@ pub(crate) async fn age(
         }
     };
     let years = birth.as_deref().and_then(|b| age_on(b, on.date()));
-    let is_over = years.map(|a| a >= i64::from(req.over));
+    Ok(AgeAnswer {
+        over: req.over,
+        on,
+        method,
+        genuine,
+        years,
+        reasons,
+    })
+}
+
+pub(crate) async fn age(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Age)?;
+    let AgeAnswer {
+        over,
+        on,
+        method,
+        genuine,
+        years,
+        reasons,
+    } = age_check(&body, &s.trust, server_now())?;
+    let is_over = years.map(|a| a >= i64::from(over));
     let id = record(
         &s,
         &who.key_id,
         &body,
         Outcome {
-            detail: json!({"over": req.over, "on": on.to_rfc3339().get(..10), "method": method}),
+            detail: json!({"over": over, "on": on.to_rfc3339().get(..10), "method": method}),
             method: "age",
             result: match is_over {
                 Some(true) => "over",
@@ -750,7 +854,7 @@ pub(crate) async fn age(
     // Only the answer: no name, no address, no birth date, no My Number.
     Ok(Json(json!({
         "audit_id": id,
-        "over": req.over,
+        "over": over,
         "is_over": is_over,
         "method": method,
         "genuine": genuine,

@@ -15,6 +15,8 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod store;
 pub mod web;
 

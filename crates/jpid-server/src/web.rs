@@ -208,17 +208,17 @@ pub(crate) async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -
 }
 
 /// What the counter page asked for. The secret (PIN or 照合番号B) is wiped when dropped.
-struct ReadRequest {
-    kind: String,
-    card_number: Option<String>,
-    secret: Option<Zeroizing<String>>,
-    force: bool,
+pub(crate) struct ReadRequest {
+    pub(crate) kind: String,
+    pub(crate) card_number: Option<String>,
+    pub(crate) secret: Option<Zeroizing<String>>,
+    pub(crate) force: bool,
 }
 
 impl ReadRequest {
     /// Parses the body by hand: serde's messages quote the offending value, and that value may
     /// be a PIN. Every message here names the field only.
-    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let v: Value = serde_json::from_slice(body)
             .map_err(|_| ApiError::bad("the request is not a JSON object"))?;
         let Value::Object(mut m) = v else {

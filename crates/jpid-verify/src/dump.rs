@@ -124,6 +124,27 @@ fn encode_files(files: &BTreeMap<String, Vec<u8>>) -> Map<String, Value> {
         .collect()
 }
 
+/// The file names a residence-card dump may hold (docs/dump.md), both generations: what
+/// `jpid-card`'s residence reader writes. Any other name is refused, as in the other dumps.
+pub const RESIDENCE_FILES: [&str; 16] = [
+    "mf.common",
+    "mf.card_type",
+    "df1.front_image",
+    "df1.face_image",
+    "df2.address",
+    "df2.comprehensive_permission",
+    "df2.individual_permission",
+    "df2.renewal_application",
+    "df3.signature",
+    "df1.card_number",
+    "df1.printed_entries",
+    "df1.images",
+    "df1.address_image",
+    "df2.permissions",
+    "df2.update_status",
+    "df2.other",
+];
+
 /// A residence-card dump (`jpid.residence-dump`, version 1).
 #[derive(Debug, Clone)]
 pub struct ResidenceDump {
@@ -151,6 +172,15 @@ impl ResidenceDump {
     }
 
     fn from_object(obj: Map<String, Value>) -> Result<Self, DumpError> {
+        let files = files(&obj)?;
+        if let Some(unknown) = files
+            .keys()
+            .find(|k| !RESIDENCE_FILES.contains(&k.as_str()))
+        {
+            return Err(field(format!(
+                "unknown file {unknown:?} (docs/dump.md lists the residence-card files)"
+            )));
+        }
         Ok(Self {
             read_at: read_at(&obj)?,
             reader: reader(&obj),
@@ -166,7 +196,7 @@ impl ResidenceDump {
                 .and_then(Value::as_u64)
                 .and_then(|g| u8::try_from(g).ok())
                 .unwrap_or(0),
-            files: ResidenceFiles(files(&obj)?),
+            files: ResidenceFiles(files),
         })
     }
 
@@ -398,6 +428,28 @@ mod tests {
         assert!(err(&b64).to_string().contains("mf.card_type"));
         let big = " ".repeat(MAX_DUMP_BYTES + 1);
         assert!(matches!(err(&big), DumpError::TooLarge(_)));
+    }
+
+    /// Found by the `dump` fuzz target: a residence dump with a file name docs/dump.md does not
+    /// list (here `mf.sard_type`, one letter off) was accepted and carried along unread.
+    #[test]
+    fn residence_dump_refuses_unknown_file_names() {
+        let text = |name: &str| {
+            format!(
+                "{{\"schema\":\"{RESIDENCE_SCHEMA}\",\"schema_version\":1,\
+                 \"read_at\":\"2026-01-01T00:00:00Z\",\"files\":{{\
+                 \"mf.card_type\":\"wQEx\",\"{name}\":\"AA==\"}}}}"
+            )
+        };
+        for name in ["mf.sard_type", "", "df9.extra", "MF.COMMON"] {
+            let e = ResidenceDump::from_json(&text(name)).unwrap_err();
+            assert!(matches!(e, DumpError::Field(_)), "{name:?}: {e:?}");
+            assert!(e.to_string().contains("unknown file"), "{name:?}: {e}");
+        }
+        for name in RESIDENCE_FILES {
+            let d = ResidenceDump::from_json(&text(name)).unwrap();
+            assert!(d.files.0.contains_key(name));
+        }
     }
 
     #[test]

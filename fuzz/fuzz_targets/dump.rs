@@ -1,0 +1,128 @@
+//! Dump files (`dump::ResidenceDump`, `TextDump`, `FaceDump` `::from_json`) and what the
+//! verifier does with a residence dump's files: `residence::parse`, then `residence::verify`
+//! under the TEST trust store at the dump's own read time.
+//!
+//! Input: the JSON text (non-UTF-8 inputs are skipped, as `&str` cannot hold them).
+//!
+//! Checks, beyond "no panic":
+//! - every accepted dump writes back (`to_json`) to JSON that parses to the same dump;
+//! - a text dump written without the My Number has no `my_number` file, and a face dump
+//!   written without the image has no `my_number_image`;
+//! - a residence dump holds only the file names docs/dump.md lists ("unknown file names are
+//!   refused");
+//! - a parsed card's generation and kind match its `mf.card_type` file; a verdict is genuine
+//!   exactly with a proof, and then has no reasons and every check passed, and the proof's
+//!   digest is SHA-256 of `signed_data()`.
+#![no_main]
+
+use jpid_apdu_fuzz::support::trust;
+use jpid_verify::dump::{FaceDump, ResidenceDump, TextDump};
+use jpid_verify::residence;
+use libfuzzer_sys::fuzz_target;
+use sha2::{Digest, Sha256};
+
+/// docs/dump.md, "The residence-card dump".
+const RESIDENCE_FILES: [&str; 16] = [
+    "mf.common",
+    "mf.card_type",
+    "df1.front_image",
+    "df1.face_image",
+    "df2.address",
+    "df2.comprehensive_permission",
+    "df2.individual_permission",
+    "df2.renewal_application",
+    "df3.signature",
+    "df1.card_number",
+    "df1.printed_entries",
+    "df1.images",
+    "df1.address_image",
+    "df2.permissions",
+    "df2.update_status",
+    "df2.other",
+];
+
+fn same_opt(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> bool {
+    a == b
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+
+    if let Ok(d) = ResidenceDump::from_json(text) {
+        for name in d.files.0.keys() {
+            assert!(
+                RESIDENCE_FILES.contains(&name.as_str()),
+                "a residence dump with the unknown file {name:?} was accepted"
+            );
+        }
+        let again = ResidenceDump::from_value(d.to_json()).expect("own JSON parses");
+        assert_eq!(again.read_at, d.read_at);
+        assert_eq!(again.reader, d.reader);
+        assert_eq!(again.card_type, d.card_type);
+        assert_eq!(again.generation, d.generation);
+        assert_eq!(again.files, d.files);
+
+        if let Ok(card) = residence::parse(&d.files) {
+            let (generation, is_residence) = match card.card_type.as_str() {
+                "1" => (1, true),
+                "2" => (1, false),
+                "05" => (2, true),
+                "06" => (2, false),
+                other => panic!("parsed card type {other:?}"),
+            };
+            assert_eq!(card.generation, generation);
+            assert_eq!(card.is_residence_card, is_residence);
+            let v = residence::verify(&card, trust(), d.read_at);
+            assert_eq!(v.genuine(), v.proof().is_some());
+            if let Some(p) = v.proof() {
+                assert!(v.reasons.is_empty(), "genuine with reasons");
+                assert!(
+                    v.checks.iter().all(|c| c.passed),
+                    "genuine with a failed check"
+                );
+                let digest: [u8; 32] = Sha256::digest(card.signed_data()).into();
+                assert_eq!(p.get().signed_data_sha256, digest);
+                assert_eq!(p.get().card_type, card.card_type);
+            }
+        }
+    }
+
+    if let Ok(d) = TextDump::from_json(text) {
+        let again = TextDump::from_value(d.to_json(true)).expect("own JSON parses");
+        assert_eq!(again.read_at, d.read_at);
+        assert_eq!(again.reader, d.reader);
+        assert!(same_opt(&again.files.my_number, &d.files.my_number));
+        assert!(same_opt(&again.files.basic, &d.files.basic));
+        assert_eq!(again.files.integrity, d.files.integrity);
+        assert_eq!(again.files.cvc, d.files.cvc);
+        let hidden = d.to_json(false);
+        assert!(
+            hidden["files"].get("my_number").is_none(),
+            "My Number written unasked"
+        );
+        match TextDump::from_value(hidden) {
+            Ok(h) => assert!(h.files.my_number.is_none()),
+            Err(_) => assert!(d.files.basic.is_none(), "refused without the My Number"),
+        }
+    }
+
+    if let Ok(d) = FaceDump::from_json(text) {
+        let again = FaceDump::from_value(d.to_json(true)).expect("own JSON parses");
+        assert_eq!(again.read_at, d.read_at);
+        assert_eq!(again.reader, d.reader);
+        let (a, b) = (&again.files, &d.files);
+        assert!(same_opt(&a.birth, &b.birth) && same_opt(&a.face, &b.face));
+        assert!(same_opt(&a.info, &b.info) && same_opt(&a.my_number_image, &b.my_number_image));
+        assert_eq!(a.cvc, b.cvc);
+        let hidden = d.to_json(false);
+        assert!(
+            hidden["files"].get("my_number_image").is_none(),
+            "image written unasked"
+        );
+        if let Ok(h) = FaceDump::from_value(hidden) {
+            assert!(h.files.my_number_image.is_none());
+        }
+    }
+});
