@@ -432,5 +432,26 @@ fn hostile_card_through_pcscd() {
             r.stderr,
             harness.log()
         );
+        // Take the card away and wait until pcscd has seen it go, so the next case never
+        // talks to this one's stale reader state.
+        drop(_card);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = run_env(&["readers", "--json"], "", &env);
+            let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+            let present = v["readers"].as_array().is_some_and(|rs| {
+                rs.iter().any(|r| {
+                    r["name"]
+                        .as_str()
+                        .is_some_and(|n| n.contains(harness.reader_name()))
+                        && r["card_present"] == true
+                })
+            });
+            if !present {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the card never left pcscd");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
