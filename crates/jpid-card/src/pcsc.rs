@@ -330,6 +330,9 @@ impl CardTransport for PcscTransport {
             return Err(self.lost());
         };
         match card.transmit2(command, &mut self.receive) {
+            // Every answer has at least a status word: an empty one means the exchange broke off
+            // (vpcd reports a card that left mid-exchange this way), not a malformed answer.
+            Ok([]) => Err(self.exchange_failed()),
             Ok(response) => Ok(response.to_vec()),
             Err((pcsc::Error::InsufficientBuffer, needed)) => {
                 Err(TransportError::ResponseTooLong(needed))
