@@ -38,12 +38,8 @@ fn run(args: &[&str], stdin: &str) -> (Option<i32>, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // jpid may exit before reading stdin (a usage error): a broken pipe is not the test's failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     let text = format!(
         "{}{}",

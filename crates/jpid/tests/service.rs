@@ -481,12 +481,12 @@ fn mynumber_dump(sim: &str, sub: &str, secret: &str, extra: &[&str], dir: &Path)
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
-    child
+    // jpid may exit before reading stdin (a usage error): a broken pipe is not the test's failure.
+    let _ = child
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{secret}\n").as_bytes())
-        .unwrap();
+        .write_all(format!("{secret}\n").as_bytes());
     let out = child.wait_with_output().unwrap();
     assert!(
         matches!(out.status.code(), Some(0 | 7)),
