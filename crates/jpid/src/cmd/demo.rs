@@ -206,6 +206,10 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     text.push_str(
         "               or: echo 02010120351234 | jpid --reader sim:mynumber mynumber face --pin-stdin --out face1\n",
     );
+    text.push_str(
+        "The verification service and counter page on a simulated card (docs/service.md):\n\
+         \x20 jpid serve keys create --name demo --scopes all && jpid --trust test --reader sim:residence serve\n",
+    );
     text.push_str(&trust_line(&trust));
     ctx.out.emit(
         "demo",
