@@ -124,7 +124,57 @@ impl ParsedCert {
         let sig = self.cert.signature.as_bytes().ok_or_else(|| {
             X509Error::Malformed("signature is not a whole number of bytes".into())
         })?;
-        verify_signature(&issuer.spki_der()?, alg, &self.tbs, sig)
+        let spki = issuer.spki_der()?;
+        let memo_key = signed_by_key(&self.der, &spki);
+        if SignedByMemo::knows(&memo_key) {
+            return Ok(());
+        }
+        verify_signature(&spki, alg, &self.tbs, sig)?;
+        SignedByMemo::remember(memo_key);
+        Ok(())
+    }
+}
+
+/// SHA-256 of the certificate's DER, then of the issuer key's SPKI DER.
+fn signed_by_key(cert_der: &[u8], issuer_spki: &[u8]) -> [u8; 64] {
+    let mut key = [0u8; 64];
+    let (a, b) = key.split_at_mut(32);
+    a.copy_from_slice(&Sha256::digest(cert_der));
+    b.copy_from_slice(&Sha256::digest(issuer_spki));
+    key
+}
+
+/// How many verified (certificate, issuer key) pairs are remembered; when full the set is
+/// emptied, so hostile input can cost time but never memory.
+const SIGNED_BY_ENTRIES: usize = 4096;
+
+/// Certificate signatures already verified: a certificate's signature under a given issuer key
+/// is a fixed mathematical fact of the two byte strings, so it is checked once per pair and
+/// remembered by their SHA-256 (a service sees the same residence-card signer certificate on
+/// every card, and the same JPKI holder at every login). Only successes are remembered, and
+/// nothing that depends on time, trust or revocation: validity periods, anchors and CRLs are
+/// checked on every verification as before.
+struct SignedByMemo;
+
+impl SignedByMemo {
+    fn set() -> std::sync::MutexGuard<'static, std::collections::HashSet<[u8; 64]>> {
+        static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 64]>>> =
+            std::sync::OnceLock::new();
+        SET.get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn knows(key: &[u8; 64]) -> bool {
+        Self::set().contains(key)
+    }
+
+    fn remember(key: [u8; 64]) {
+        let mut set = Self::set();
+        if set.len() >= SIGNED_BY_ENTRIES {
+            set.clear();
+        }
+        set.insert(key);
     }
 }
 
@@ -175,7 +225,7 @@ pub(crate) const SHA384_DIGEST_INFO_PREFIX: [u8; 19] = [
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// The RSA public key in a SubjectPublicKeyInfo, prepared for verification.
-pub(crate) fn rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X509Error> {
+fn parse_rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X509Error> {
     use rsa::pkcs1::der::Decode as _;
     let spki = spki::SubjectPublicKeyInfoRef::from_der(spki_der)
         .map_err(|e| X509Error::BadKey(e.to_string()))?;
@@ -193,6 +243,38 @@ pub(crate) fn rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X
         rsa::pkcs1::RsaPublicKey::from_der(bits).map_err(|e| X509Error::BadKey(e.to_string()))?;
     crate::rsa_public::PublicKey::new(key.modulus.as_bytes(), key.public_exponent.as_bytes())
         .map_err(|e| X509Error::BadKey(format!("{e:?}")))
+}
+
+/// How many prepared RSA keys [`rsa_key`] keeps. A service sees few issuer keys again and
+/// again (the residence-card signer, the JPKI CAs) and many holder keys; when the table is
+/// full it is emptied, so hostile input can cost time but never memory.
+const KEY_CACHE_ENTRIES: usize = 512;
+
+type KeyCache = std::collections::HashMap<Vec<u8>, std::sync::Arc<crate::rsa_public::PublicKey>>;
+
+/// The RSA key in a SubjectPublicKeyInfo, parsed and prepared once per distinct SPKI: parsing
+/// and preparing (OpenSSL's Montgomery context) cost about as much as a verification. The
+/// cache holds only what the SPKI bytes determine, never a verdict.
+pub(crate) fn rsa_key(
+    spki_der: &[u8],
+) -> Result<std::sync::Arc<crate::rsa_public::PublicKey>, X509Error> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<KeyCache>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let lock = || {
+        cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(k) = lock().get(spki_der) {
+        return Ok(k.clone());
+    }
+    let key = std::sync::Arc::new(parse_rsa_key(spki_der)?);
+    let mut map = lock();
+    if map.len() >= KEY_CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(spki_der.to_vec(), key.clone());
+    Ok(key)
 }
 
 /// RSASSA-PKCS1-v1_5 verification of a precomputed digest.
@@ -243,4 +325,53 @@ pub fn verify_p384_prehash(
     .map_err(|_| X509Error::BadSignature)?;
     key.verify_prehash(digest, &sig)
         .map_err(|_| X509Error::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_signatures_never_vouch_for_other_bytes_or_other_issuers() {
+        let pki = jpid_testpki::load_default().unwrap();
+        let ca = ParsedCert::parse(pki.zairyu_ca().cert_der()).unwrap();
+        let other_ca = ParsedCert::parse(pki.jpki_auth_ca().cert_der()).unwrap();
+        let signer = ParsedCert::parse(pki.zairyu_signer().cert_der()).unwrap();
+        // Twice: the second answer comes from the memo and must be the same.
+        signer.verify_signed_by(&ca).unwrap();
+        signer.verify_signed_by(&ca).unwrap();
+        // The same certificate under another key: still refused.
+        assert!(signer.verify_signed_by(&other_ca).is_err());
+        // One bit of the signature changed: a different certificate, refused.
+        let mut der = pki.zairyu_signer().cert_der().to_vec();
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        let forged = ParsedCert::parse(&der).unwrap();
+        assert!(forged.verify_signed_by(&ca).is_err());
+        assert!(forged.verify_signed_by(&ca).is_err());
+        // One bit of the signed part changed (inside the serial number): refused.
+        let mut der = pki.zairyu_signer().cert_der().to_vec();
+        let at = der
+            .windows(signer.cert.tbs_certificate.serial_number.as_bytes().len())
+            .position(|w| w == signer.cert.tbs_certificate.serial_number.as_bytes())
+            .unwrap();
+        der[at + 1] ^= 0x01;
+        let altered = ParsedCert::parse(&der).unwrap();
+        assert!(altered.verify_signed_by(&ca).is_err());
+    }
+
+    #[test]
+    fn prepared_keys_are_shared_per_spki_and_bad_keys_stay_errors() {
+        let pki = jpid_testpki::load_default().unwrap();
+        let ca = ParsedCert::parse(pki.zairyu_ca().cert_der()).unwrap();
+        let spki = ca.spki_der().unwrap();
+        let a = rsa_key(&spki).unwrap();
+        let b = rsa_key(&spki).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let mut bad = spki.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x01; // the exponent becomes even
+        assert!(rsa_key(&bad).is_err());
+        assert!(rsa_key(&bad).is_err());
+    }
 }
