@@ -174,10 +174,10 @@ pub fn verify_certificate(
     let mut anchor = None;
     let mut issuer = None;
     for a in trust.for_purpose(purpose) {
-        let Ok(root) = ParsedCert::parse(a.der()) else {
+        let Some(root) = a.parsed() else {
             continue;
         };
-        if cert.issued_by_name(&root) && cert.verify_signed_by(&root).is_ok() && root.valid_at(at) {
+        if cert.issued_by_name(root) && cert.verify_signed_by(root).is_ok() && root.valid_at(at) {
             anchor = Some(a.name().to_string());
             issuer = Some(root);
             break;
@@ -205,7 +205,7 @@ pub fn verify_certificate(
             format!("valid only from {}", nb.to_rfc3339()),
         ));
     }
-    let (status, reason, warning) = revocation::apply(revocation, &cert, issuer.as_ref(), at);
+    let (status, reason, warning) = revocation::apply(revocation, &cert, issuer, at);
     reasons.extend(reason);
     let warnings: Vec<_> = warning.into_iter().collect();
     let proof = match (&anchor, reasons.is_empty()) {

@@ -691,13 +691,13 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     let mut chained = None;
     let mut chain_error = None;
     for anchor in &candidates {
-        let Ok(root) = ParsedCert::parse(anchor.der()) else {
+        let Some(root) = anchor.parsed() else {
             continue;
         };
-        if !cert.issued_by_name(&root) {
+        if !cert.issued_by_name(root) {
             continue;
         }
-        match cert.verify_signed_by(&root) {
+        match cert.verify_signed_by(root) {
             Ok(()) => {
                 chained = Some((anchor.name().to_string(), root));
                 break;

@@ -56,9 +56,19 @@ pub struct Anchor {
     sha256: [u8; 32],
     purpose: Purpose,
     origin: Origin,
+    /// The certificate, parsed once on first use (None: not a parsable X.509 certificate).
+    parsed: std::sync::OnceLock<Option<crate::x509::ParsedCert>>,
 }
 
 impl Anchor {
+    /// The anchor as a parsed certificate, parsed on first use and kept: every verification
+    /// compares against the same few roots.
+    pub fn parsed(&self) -> Option<&crate::x509::ParsedCert> {
+        self.parsed
+            .get_or_init(|| crate::x509::ParsedCert::parse(&self.der).ok())
+            .as_ref()
+    }
+
     /// A short human name.
     pub fn name(&self) -> &str {
         &self.name
@@ -272,6 +282,7 @@ impl TrustStore {
                     der,
                     purpose: b.purpose,
                     origin: Origin::BuiltIn,
+                    parsed: Default::default(),
                 })
             })
             .collect();
@@ -312,6 +323,7 @@ impl TrustStore {
                 sha256: digest(der),
                 purpose,
                 origin: Origin::Test,
+                parsed: Default::default(),
             });
         }
         self.mode = TrustMode::Test;
@@ -384,6 +396,7 @@ impl TrustStore {
                 sha256: sha,
                 purpose,
                 origin: Origin::File(path.to_string()),
+                parsed: Default::default(),
             });
         }
         Ok(count)

@@ -44,6 +44,58 @@ pub struct ParsedCert {
     pub tbs: Vec<u8>,
     /// The decoded certificate.
     pub cert: Certificate,
+    /// The issuer and subject names' DER exactly as in `tbs`.
+    issuer_der: Vec<u8>,
+    subject_der: Vec<u8>,
+}
+
+/// The raw issuer and subject of a `tbsCertificate`: `[0] version` (optional),
+/// `serialNumber`, `signature`, `issuer`, `validity`, `subject`, ...
+fn raw_names(tbs: &[u8]) -> Result<(Vec<u8>, Vec<u8>), X509Error> {
+    let bad = |e: tlv::TlvError| X509Error::Malformed(e.to_string());
+    let (outer, _) = tlv::parse_one(tbs).map_err(bad)?;
+    let mut rest = outer.value();
+    let mut fields = Vec::with_capacity(6);
+    while fields.len() < 6 && !rest.is_empty() {
+        let (field, next) = tlv::parse_one(rest).map_err(bad)?;
+        fields.push(field.raw());
+        rest = next;
+    }
+    // Without the optional version the subject is the fifth field, not the sixth.
+    let skip = usize::from(fields.first().and_then(|f| f.first()) == Some(&0xA0));
+    match (fields.get(skip + 2), fields.get(skip + 4)) {
+        (Some(issuer), Some(subject)) => Ok((issuer.to_vec(), subject.to_vec())),
+        _ => Err(X509Error::Malformed(
+            "the signed part has no issuer or subject".into(),
+        )),
+    }
+}
+
+/// How many distinct names [`name_text`] remembers (emptied when full).
+const NAME_TEXT_ENTRIES: usize = 1024;
+
+/// A name as RFC 4514 text (x509-cert's formatting), remembered by the name's DER: the
+/// formatting looks every attribute type up in a long table of OIDs, which cost a verification
+/// service about a fifth of its time, and the same few issuer names come back all day.
+fn name_text(der: &[u8], name: &x509_cert::name::Name) -> String {
+    type Names = std::collections::HashMap<Vec<u8>, String>;
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<Names>> = std::sync::OnceLock::new();
+    let lock = || {
+        NAMES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(text) = lock().get(der) {
+        return text.clone();
+    }
+    let text = name.to_string();
+    let mut names = lock();
+    if names.len() >= NAME_TEXT_ENTRIES {
+        names.clear();
+    }
+    names.insert(der.to_vec(), text.clone());
+    text
 }
 
 impl ParsedCert {
@@ -60,7 +112,14 @@ impl ParsedCert {
             tlv::parse_one(outer.value()).map_err(|e| X509Error::Malformed(e.to_string()))?;
         let tbs = tbs.raw().to_vec();
         let cert = Certificate::from_der(&der).map_err(|e| X509Error::Malformed(e.to_string()))?;
-        Ok(Self { der, tbs, cert })
+        let (issuer_der, subject_der) = raw_names(&tbs)?;
+        Ok(Self {
+            der,
+            tbs,
+            cert,
+            issuer_der,
+            subject_der,
+        })
     }
 
     /// The DER of the subject public key info.
@@ -74,23 +133,17 @@ impl ParsedCert {
 
     /// Subject as text.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        name_text(&self.subject_der, &self.cert.tbs_certificate.subject)
     }
 
     /// Issuer as text.
     pub fn issuer(&self) -> String {
-        self.cert.tbs_certificate.issuer.to_string()
+        name_text(&self.issuer_der, &self.cert.tbs_certificate.issuer)
     }
 
     /// Whether `issuer`'s subject is this certificate's issuer (compared as DER).
     pub fn issued_by_name(&self, issuer: &ParsedCert) -> bool {
-        match (
-            self.cert.tbs_certificate.issuer.to_der(),
-            issuer.cert.tbs_certificate.subject.to_der(),
-        ) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        }
+        self.issuer_der == issuer.subject_der
     }
 
     /// Serial number as upper-case hex.
@@ -358,6 +411,33 @@ mod tests {
         der[at + 1] ^= 0x01;
         let altered = ParsedCert::parse(&der).unwrap();
         assert!(altered.verify_signed_by(&ca).is_err());
+    }
+
+    #[test]
+    fn raw_names_are_the_decoded_names() {
+        let pki = jpid_testpki::load_default().unwrap();
+        for der in [
+            pki.zairyu_ca().cert_der(),
+            pki.zairyu_signer().cert_der(),
+            pki.jpki_auth_ca().cert_der(),
+            pki.jpki_holder().auth().cert_der(),
+        ] {
+            let c = ParsedCert::parse(der).unwrap();
+            let tbs = &c.cert.tbs_certificate;
+            assert_eq!(c.issuer_der, tbs.issuer.to_der().unwrap());
+            assert_eq!(c.subject_der, tbs.subject.to_der().unwrap());
+            // Twice: the second comes from the memo.
+            for _ in 0..2 {
+                assert_eq!(c.subject(), tbs.subject.to_string());
+                assert_eq!(c.issuer(), tbs.issuer.to_string());
+            }
+        }
+        let signer = ParsedCert::parse(pki.zairyu_signer().cert_der()).unwrap();
+        let ca = ParsedCert::parse(pki.zairyu_ca().cert_der()).unwrap();
+        assert!(signer.issued_by_name(&ca));
+        assert!(!ca.issued_by_name(&signer));
+        assert!(ca.issued_by_name(&ca), "the root is self-issued");
+        assert!(raw_names(&[0x30, 0x03, 0x02, 0x01, 0x01]).is_err());
     }
 
     #[test]
