@@ -12,8 +12,8 @@
 //!   key id (16), `90 03 <e>`, `91 82 0100 <n>`; the signature is PKCS#1 v1.5 SHA-256 over the
 //!   body with the issuer's key. The issuer keys are not on the card.
 
+use crate::rsa_public::PublicKey;
 use jpid_apdu::tlv::{self, Tag};
-use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -142,12 +142,21 @@ pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
 const TEXT_AP_ISSUERS: [&str; 2] = ["5000033", "9000033"];
 
 /// An RSA-2048 key with e = 65537, the only form these keys take (mynumber-card.md §3).
-pub(crate) fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<RsaPublicKey> {
+pub(crate) fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<PublicKey> {
     let n = modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus);
     if n.len() != 256 || exponent != [0x01, 0x00, 0x01] {
         return None;
     }
-    RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(exponent)).ok()
+    PublicKey::new(n, exponent).ok()
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 over a precomputed digest.
+pub(crate) fn verify_sha256(key: &PublicKey, digest: &[u8], sig: &[u8]) -> bool {
+    digest.len() == 32
+        && key.verify_pkcs1(
+            &[&crate::x509::SHA256_DIGEST_INFO_PREFIX[..], digest].concat(),
+            sig,
+        )
 }
 
 /// A parsed CVC.
@@ -229,12 +238,7 @@ impl Cvc {
         let Some(k) = rsa_key(&key.modulus, &key.exponent) else {
             return false;
         };
-        k.verify(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &sha256(&self.body),
-            &self.signature,
-        )
-        .is_ok()
+        verify_sha256(&k, &sha256(&self.body), &self.signature)
     }
 }
 
@@ -283,10 +287,7 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         reasons.push(("unknown_issuer", format!("the card's text-AP certificate is not signed by a trusted J-LIS key (issuer id {issuer:?})")));
     }
     let ap_key = rsa_key(&cvc.modulus, &cvc.exponent);
-    let record_ok = ap_key.is_some_and(|k| {
-        k.verify(Pkcs1v15Sign::new::<Sha256>(), &sha256(&signed), d33.value())
-            .is_ok()
-    });
+    let record_ok = ap_key.is_some_and(|k| verify_sha256(&k, &sha256(&signed), d33.value()));
     checks.push(Check {
         name: "integrity_record",
         passed: record_ok,

@@ -22,11 +22,10 @@
 //! records read together to be the same key.
 
 use jpid_apdu::tlv::{self, Tag, Tlv};
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::mynumber::{rsa_key, sha256, Check, Cvc};
+use crate::mynumber::{rsa_key, sha256, verify_sha256, Check, Cvc};
 use crate::proof::Verified;
 use crate::trust::{TrustMode, TrustStore};
 
@@ -525,12 +524,11 @@ pub fn verify_surface(
             format!("the card-face AP's certificate is not signed by a trusted J-LIS card-face key (issuer id {issuer:?})"),
         ));
     }
-    let ap_key: Option<RsaPublicKey> = rsa_key(&cvc.modulus, &cvc.exponent);
+    let ap_key = rsa_key(&cvc.modulus, &cvc.exponent);
     let pkcs1 = |signed: &[u8], sig: &[u8]| {
-        ap_key.as_ref().is_some_and(|k| {
-            k.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signed), sig)
-                .is_ok()
-        })
+        ap_key
+            .as_ref()
+            .is_some_and(|k| verify_sha256(k, &Sha256::digest(signed), sig))
     };
 
     let mut covered = Vec::new();
@@ -553,14 +551,9 @@ pub fn verify_surface(
     }
     let mut unsigned = Vec::new();
     if let Some(c) = &face {
-        let ok = ap_key.as_ref().is_some_and(|k| {
-            k.verify(
-                Pkcs1v15Sign::new_unprefixed(),
-                &df28_digest_info(&c.digests),
-                &c.signature,
-            )
-            .is_ok()
-        });
+        let ok = ap_key
+            .as_ref()
+            .is_some_and(|k| k.verify_pkcs1(&df28_digest_info(&c.digests), &c.signature));
         push_check(
             &mut checks,
             &mut reasons,
