@@ -615,7 +615,7 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
         proof,
     };
 
-    let cert = match ParsedCert::parse(&card.certificate) {
+    let cert = match ParsedCert::parse_shared(&card.certificate) {
         Ok(c) => c,
         Err(e) => {
             checks.push(Check {

@@ -118,8 +118,8 @@ fn finish(
         );
     }
     reasons.extend(cert.reasons.iter().cloned());
-    let parsed =
-        ParsedCert::parse(cert_der).map_err(|e| SignatureError::Certificate(e.to_string()))?;
+    let parsed = ParsedCert::parse_shared(cert_der)
+        .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let proof = (signature_ok && cert.valid()).then(|| {
         Verified::new(SignatureProof {
             purpose,
@@ -148,8 +148,8 @@ pub fn verify_raw(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
-    let cert =
-        ParsedCert::parse(cert_der).map_err(|e| SignatureError::Certificate(e.to_string()))?;
+    let cert = ParsedCert::parse_shared(cert_der)
+        .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let spki = cert
         .spki_der()
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;

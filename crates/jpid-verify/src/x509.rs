@@ -71,6 +71,13 @@ fn raw_names(tbs: &[u8]) -> Result<(Vec<u8>, Vec<u8>), X509Error> {
     }
 }
 
+/// Inputs longer than this are never remembered, so the memos below stay small whatever the
+/// input (real certificates are 1–2 KiB).
+const MEMO_MAX_BYTES: usize = 8 * 1024;
+
+/// How many parsed certificates [`ParsedCert::parse_shared`] keeps (emptied when full).
+const PARSED_ENTRIES: usize = 256;
+
 /// How many distinct names [`name_text`] remembers (emptied when full).
 const NAME_TEXT_ENTRIES: usize = 1024;
 
@@ -86,6 +93,9 @@ fn name_text(der: &[u8], name: &x509_cert::name::Name) -> String {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
+    if der.len() > MEMO_MAX_BYTES {
+        return name.to_string();
+    }
     if let Some(text) = lock().get(der) {
         return text.clone();
     }
@@ -120,6 +130,34 @@ impl ParsedCert {
             issuer_der,
             subject_der,
         })
+    }
+
+    /// As [`ParsedCert::parse`], shared: the same bytes parse once and later calls get the
+    /// same certificate (a service sees the residence-card signer certificate on every card,
+    /// and a JPKI login looks at its certificate four times). Only certificates that parsed
+    /// and are at most 8 KiB are kept.
+    pub fn parse_shared(bytes: &[u8]) -> Result<std::sync::Arc<Self>, X509Error> {
+        type Parsed = std::collections::HashMap<Vec<u8>, std::sync::Arc<ParsedCert>>;
+        static PARSED: std::sync::OnceLock<std::sync::Mutex<Parsed>> = std::sync::OnceLock::new();
+        if bytes.len() > MEMO_MAX_BYTES {
+            return Self::parse(bytes).map(std::sync::Arc::new);
+        }
+        let lock = || {
+            PARSED
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(c) = lock().get(bytes) {
+            return Ok(c.clone());
+        }
+        let cert = std::sync::Arc::new(Self::parse(bytes)?);
+        let mut map = lock();
+        if map.len() >= PARSED_ENTRIES {
+            map.clear();
+        }
+        map.insert(bytes.to_vec(), cert.clone());
+        Ok(cert)
     }
 
     /// The DER of the subject public key info.
@@ -318,6 +356,9 @@ pub(crate) fn rsa_key(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
+    if spki_der.len() > MEMO_MAX_BYTES {
+        return parse_rsa_key(spki_der).map(std::sync::Arc::new);
+    }
     if let Some(k) = lock().get(spki_der) {
         return Ok(k.clone());
     }
@@ -438,6 +479,33 @@ mod tests {
         assert!(!ca.issued_by_name(&signer));
         assert!(ca.issued_by_name(&ca), "the root is self-issued");
         assert!(raw_names(&[0x30, 0x03, 0x02, 0x01, 0x01]).is_err());
+    }
+
+    #[test]
+    fn shared_parses_are_per_byte_string_and_bounded() {
+        let pki = jpid_testpki::load_default().unwrap();
+        let der = pki.zairyu_signer().cert_der();
+        let a = ParsedCert::parse_shared(der).unwrap();
+        let b = ParsedCert::parse_shared(der).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(a.der, der);
+        let other = ParsedCert::parse_shared(pki.zairyu_ca().cert_der()).unwrap();
+        assert_ne!(other.der, a.der);
+        // Trailing zero padding parses (as `parse`), but is another byte string.
+        let padded = [der, &[0u8; 4][..]].concat();
+        let c = ParsedCert::parse_shared(&padded).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert_eq!(c.der, der);
+        // Over the size bound: parsed, never kept.
+        let big = [der, &vec![0u8; MEMO_MAX_BYTES][..]].concat();
+        let d = ParsedCert::parse_shared(&big).unwrap();
+        let e = ParsedCert::parse_shared(&big).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&d, &e));
+        // Errors are errors every time.
+        let mut broken = der.to_vec();
+        broken.truncate(der.len() - 1);
+        assert!(ParsedCert::parse_shared(&broken).is_err());
+        assert!(ParsedCert::parse_shared(&broken).is_err());
     }
 
     #[test]
