@@ -5,6 +5,8 @@
 //! Input: the JSON text (non-UTF-8 inputs are skipped, as `&str` cannot hold them).
 //!
 //! Checks, beyond "no panic":
+//! - `ResidenceDump::from_json` (whose fast path reads well-formed dumps in place) accepts and
+//!   refuses exactly as `from_value` on the parsed JSON tree, with the same dump or message;
 //! - every accepted dump writes back (`to_json`) to JSON that parses to the same dump;
 //! - a text dump written without the My Number has no `my_number` file, and a face dump
 //!   written without the image has no `my_number_image`;
@@ -50,7 +52,28 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
-    if let Ok(d) = ResidenceDump::from_json(text) {
+    // The fast path of from_json/from_slice decides exactly as the general one (a JSON tree).
+    let fast = ResidenceDump::from_json(text);
+    if text.len() <= jpid_verify::dump::MAX_DUMP_BYTES {
+        let general = serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|v| ResidenceDump::from_value(v).map_err(|e| e.to_string()));
+        match (&fast, &general) {
+            (Ok(a), Ok(b)) => assert_eq!(
+                format!("{:?}", a.to_json()),
+                format!("{:?}", b.to_json()),
+                "the fast and the general path read different dumps"
+            ),
+            (Err(a), Err(b)) => {
+                // A JSON syntax error is worded by serde in both; anything else must match.
+                if !matches!(a, jpid_verify::dump::DumpError::NotJson(_)) {
+                    assert_eq!(&a.to_string(), b, "the two paths refuse differently");
+                }
+            }
+            _ => panic!("one path accepted, the other refused: {fast:?} / {general:?}"),
+        }
+    }
+    if let Ok(d) = fast {
         for name in d.files.0.keys() {
             assert!(
                 RESIDENCE_FILES.contains(&name.as_str()),
