@@ -495,7 +495,7 @@ mod tests {
         let base = r#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","reader":"sim:residence","card_type":"1","generation":1,"files":{"mf.card_type":"wQEx","df3.signature":"AAEC"}}"#;
         let variants = [
             base.to_string(),
-            base.replace("wQEx", r"wQEx"), // an escape: same string once decoded
+            base.replace("wQEx", r"wQ\u0045x"), // an escape: same string once decoded
             base.replace("wQEx", r"wQ\/x"),
             base.replace(r#""sim:residence""#, "17"),
             base.replace(r#""sim:residence""#, "null"),
