@@ -257,8 +257,10 @@ pub(crate) async fn residence(
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Residence)?;
     let st = s.clone();
-    let (checked, digest) =
-        verify_sized(&body, move |b| residence_check(b, q.at.as_deref(), &st.trust)).await?;
+    let (checked, digest) = verify_sized(&body, move |b| {
+        residence_check(b, q.at.as_deref(), &st.trust)
+    })
+    .await?;
     let (v, mut answer, at, source) = checked?;
     let mut o = residence_outcome(&v);
     o.detail = json!({"checked_at": at.to_rfc3339(), "time_source": source});
