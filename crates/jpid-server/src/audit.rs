@@ -22,21 +22,27 @@ impl AuditLog {
     pub fn start(store: Store) -> Self {
         let (tx, mut rx) = mpsc::channel::<Pending>(4096);
         tokio::spawn(async move {
-            let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+            let mut waiting = Vec::with_capacity(MAX_BATCH);
             while let Some(first) = rx.recv().await {
-                batch.push(first);
-                while batch.len() < MAX_BATCH {
+                // The records move to the store; their senders wait here for the outcome.
+                let mut recs: Vec<AuditRecord> = Vec::with_capacity(MAX_BATCH);
+                let (r, done) = first;
+                recs.push(r);
+                waiting.push(done);
+                while recs.len() < MAX_BATCH {
                     match rx.try_recv() {
-                        Ok(p) => batch.push(p),
+                        Ok((r, done)) => {
+                            recs.push(r);
+                            waiting.push(done);
+                        }
                         Err(_) => break,
                     }
                 }
-                let recs: Vec<AuditRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
                 let result = store.insert_audit(recs).await.map_err(|e| e.to_string());
                 if let Err(e) = &result {
-                    log::error!("audit batch of {} not committed: {e}", batch.len());
+                    log::error!("audit batch of {} not committed: {e}", waiting.len());
                 }
-                for (_, done) in batch.drain(..) {
+                for done in waiting.drain(..) {
                     let _ = done.send(result.clone());
                 }
             }

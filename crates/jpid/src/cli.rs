@@ -174,11 +174,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         rounds: u32,
     },
-    /// Load on the verification service: residence-card verification and JPKI login, requests/s
-    /// and p50/p99 latency at full and at half load, beside `openssl speed rsa2048` verify/s.
+    /// Load on the verification service: residence-card verification and JPKI login, requests/s,
+    /// the service's CPU time per request and p50/p99 latency at full and at half load, beside
+    /// `openssl speed rsa2048` verify/s.
     ///
     /// Runs the service in process (audit records committed as in `jpid serve`) with the
-    /// simulator's test PKI. Build with --release for meaningful figures:
+    /// simulator's test PKI. On Linux with two CPUs or more the service is pinned to one CPU and
+    /// the load generator to the others (the header says which), so req/s per core is the
+    /// service's rate on one core. Build with --release for meaningful figures:
     ///   cargo build --release -p jpid && target/release/jpid bench serve
     Serve {
         /// Seconds per phase

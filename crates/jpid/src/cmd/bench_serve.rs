@@ -3,8 +3,12 @@
 //!
 //! The service runs in this process on a loopback port with a fresh SQLite audit store (or
 //! --db), with every answer's audit record committed before it is sent, exactly as `jpid serve`.
-//! Load comes from keep-alive HTTP/1.1 connections on threads of this process, so the load
-//! generator shares the machine's cores with the service: the figures are a floor.
+//! Load comes from keep-alive HTTP/1.1 connections on threads of this process. On Linux with at
+//! least two CPUs the service's threads (one tokio worker and the blocking pool, where SQLite
+//! commits) are pinned to one CPU and the load generator's threads to the others, so the
+//! service's requests/s is its rate on one core. Elsewhere nothing is pinned, the load generator
+//! shares the cores with the service, and the figures are a floor. Either way the service's own
+//! CPU time (the sum over its threads) is measured per phase and given per request.
 //!
 //! Two endpoints: residence-card dump verification (the simulated card's dump, over and over)
 //! and JPKI login (each login needs a fresh challenge; they are fetched and signed with the test
@@ -96,6 +100,8 @@ struct Phase {
     requests: usize,
     seconds: f64,
     latencies_ms: Vec<f64>,
+    /// CPU time the service's threads used during the phase, where it can be measured.
+    service_cpu: Option<Duration>,
 }
 
 impl Phase {
@@ -111,36 +117,188 @@ impl Phase {
         let i = ((v.len() as f64 - 1.0) * p).round() as usize;
         v.get(i).copied().unwrap_or(0.0)
     }
+    /// The service's CPU time per request, µs.
+    fn cpu_us_per_request(&self) -> Option<f64> {
+        let cpu = self.service_cpu?;
+        (self.requests > 0).then(|| cpu.as_secs_f64() * 1e6 / self.requests as f64)
+    }
     fn json(&self) -> Value {
-        json!({"requests": self.requests, "seconds": self.seconds, "rps": self.rate(), "p50_ms": self.pct(0.5), "p99_ms": self.pct(0.99)})
+        json!({"requests": self.requests, "seconds": self.seconds, "rps": self.rate(), "p50_ms": self.pct(0.5), "p99_ms": self.pct(0.99), "service_cpu_us_per_request": self.cpu_us_per_request()})
+    }
+}
+
+/// Where the benchmark's threads run, and the service threads' CPU time.
+mod placement {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// The CPUs this process may run on (its affinity mask), in order; empty when unknown.
+    pub fn allowed_cpus() -> Vec<usize> {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: cpu_set_t is plain data; all zeroes is a valid (empty) set.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            // SAFETY: sched_getaffinity writes at most `size_of::<cpu_set_t>()` bytes into `set`.
+            let r = unsafe {
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set)
+            };
+            if r != 0 {
+                return Vec::new();
+            }
+            let max = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
+            // SAFETY: CPU_ISSET reads the set we own; every index is below CPU_SETSIZE.
+            (0..max)
+                .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+                .collect()
+        }
+        #[cfg(not(target_os = "linux"))]
+        Vec::new()
+    }
+
+    /// Pins the calling thread to `cpus` (nothing when empty or not on Linux).
+    pub fn pin_current_thread(cpus: &[usize]) {
+        #[cfg(target_os = "linux")]
+        if !cpus.is_empty() {
+            // SAFETY: as in `allowed_cpus`.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            for &c in cpus {
+                // SAFETY: `c` came from `allowed_cpus`, so it is below CPU_SETSIZE.
+                unsafe { libc::CPU_SET(c, &mut set) };
+            }
+            // SAFETY: pid 0 is the calling thread; the kernel only reads `set`.
+            let r =
+                unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+            if r != 0 {
+                log::warn!(
+                    "could not pin a benchmark thread to CPUs {cpus:?}: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = cpus;
+    }
+
+    /// The CPU time of a set of threads (the service runtime's): each registers itself when it
+    /// starts and adds its final CPU time when it stops; live threads are read from
+    /// `/proc/self/task/TID/stat`. Linux only; elsewhere [`ThreadCpu::total`] is None.
+    #[derive(Default)]
+    pub struct ThreadCpu {
+        /// Live thread ids, and the CPU time of the threads that have stopped.
+        inner: Mutex<(Vec<i32>, Duration)>,
+    }
+
+    impl ThreadCpu {
+        fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<i32>, Duration)> {
+            self.inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        /// Called on each service thread as it starts.
+        pub fn started(&self) {
+            #[cfg(target_os = "linux")]
+            {
+                // SAFETY: gettid takes nothing and cannot fail.
+                let tid = unsafe { libc::gettid() };
+                self.lock().0.push(tid);
+            }
+        }
+
+        /// Called on each service thread as it stops.
+        pub fn stopped(&self) {
+            #[cfg(target_os = "linux")]
+            {
+                // SAFETY: as in `started`.
+                let tid = unsafe { libc::gettid() };
+                // SAFETY: rusage is plain data; getrusage fills the struct we own.
+                let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+                // SAFETY: RUSAGE_THREAD: the calling thread's own usage.
+                let used = if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) } == 0 {
+                    timeval(ru.ru_utime) + timeval(ru.ru_stime)
+                } else {
+                    Duration::ZERO
+                };
+                let mut g = self.lock();
+                g.0.retain(|&t| t != tid);
+                g.1 += used;
+            }
+        }
+
+        /// The CPU time of every service thread so far, stopped ones included.
+        pub fn total(&self) -> Option<Duration> {
+            #[cfg(target_os = "linux")]
+            {
+                // SAFETY: sysconf takes an integer.
+                let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+                if ticks == 0 {
+                    return None;
+                }
+                // Under the lock, so that a thread cannot stop (and be counted twice or not
+                // at all) while the live ones are read.
+                let g = self.lock();
+                let mut sum = g.1;
+                for tid in &g.0 {
+                    let stat =
+                        std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+                    // The fields after the command name (which may hold spaces) in parentheses:
+                    // state is field 3, utime 14 and stime 15 (proc(5)), in clock ticks.
+                    let rest = stat.rsplit_once(')')?.1;
+                    let f: Vec<&str> = rest.split_whitespace().collect();
+                    let utime: u64 = f.get(11)?.parse().ok()?;
+                    let stime: u64 = f.get(12)?.parse().ok()?;
+                    sum += Duration::from_secs_f64((utime + stime) as f64 / ticks as f64);
+                }
+                Some(sum)
+            }
+            #[cfg(not(target_os = "linux"))]
+            None
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn timeval(t: libc::timeval) -> Duration {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
     }
 }
 
 type Next = Arc<dyn Fn() -> Option<Vec<u8>> + Send + Sync>;
 
-/// `conns` connections; closed loop when `rate` is None, else open loop at `rate` per second.
-#[allow(clippy::too_many_arguments)]
-fn run_phase(
-    addr: &str,
-    key: &str,
-    path: &'static str,
-    next: Next,
+/// Where the load runs and how the service's CPU time is read.
+struct Load<'a> {
+    addr: &'a str,
+    key: &'a str,
     conns: usize,
     duration: Duration,
+    /// The CPUs the load generator's threads are pinned to (empty: not pinned).
+    cpus: &'a [usize],
+    service: &'a placement::ThreadCpu,
+}
+
+/// `conns` connections; closed loop when `rate` is None, else open loop at `rate` per second.
+fn run_phase(
+    load: &Load<'_>,
+    path: &'static str,
+    next: Next,
     rate: Option<f64>,
     expect: &'static str,
 ) -> Result<Phase, CliError> {
+    let (addr, key, conns, duration) = (load.addr, load.key, load.conns, load.duration);
+    let cpu_before = load.service.total();
     let start = Instant::now();
     let results = Arc::new(Mutex::new((0usize, Vec::<f64>::new(), None::<String>)));
     let threads: Vec<_> = (0..conns)
         .map(|i| {
-            let (addr, key, next, results) = (
+            let (addr, key, next, results, cpus) = (
                 addr.to_string(),
                 key.to_string(),
                 next.clone(),
                 results.clone(),
+                load.cpus.to_vec(),
             );
             std::thread::spawn(move || {
+                placement::pin_current_thread(&cpus);
                 let mut local = Vec::new();
                 let mut err = None;
                 let mut conn = match Conn::open(&addr) {
@@ -196,6 +354,9 @@ fn run_phase(
         let _ = t.join();
     }
     let seconds = start.elapsed().as_secs_f64();
+    let service_cpu = cpu_before
+        .zip(load.service.total())
+        .map(|(a, b)| b.saturating_sub(a));
     let (n, lat, err) = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
     if let Some(e) = err {
         return Err(internal(format!(
@@ -206,7 +367,16 @@ fn run_phase(
         requests: n,
         seconds,
         latencies_ms: lat,
+        service_cpu,
     })
+}
+
+/// CPU numbers for people: `0`, `1,2,3`.
+fn list(cpus: &[usize]) -> String {
+    cpus.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `openssl speed -seconds N rsa2048` → verify/s (one core).
@@ -321,11 +491,34 @@ pub fn serve(
     .to_string()
     .into_bytes();
 
-    // The service, in this process, on its own runtime.
+    // The service, in this process, on its own runtime. With two CPUs or more: the service on
+    // the first, with one worker thread, and the load generator on the others.
     let trust = ctx.trust(true)?;
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let allowed = placement::allowed_cpus();
+    let (service_cpus, load_cpus): (Vec<usize>, Vec<usize>) = match allowed.split_first() {
+        Some((first, rest)) if !rest.is_empty() => (vec![*first], rest.to_vec()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let pinned = !service_cpus.is_empty();
+    let cores = if allowed.is_empty() {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        allowed.len()
+    };
+    let workers = if pinned { 1 } else { cores };
+    let service_cpu = Arc::new(placement::ThreadCpu::default());
+    let (on_start, on_stop, pin_to) = (
+        service_cpu.clone(),
+        service_cpu.clone(),
+        service_cpus.clone(),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
+        .on_thread_start(move || {
+            placement::pin_current_thread(&pin_to);
+            on_start.started();
+        })
+        .on_thread_stop(move || on_stop.stopped())
         .enable_all()
         .build()
         .map_err(internal)?;
@@ -365,27 +558,29 @@ pub fn serve(
     progress("jpid's RSA-2048 verify, 3 s ...");
     let own = jpid_verify_rate(3.0)?;
 
+    let load = Load {
+        addr: &addr,
+        key: &key,
+        conns: connections,
+        duration,
+        cpus: &load_cpus,
+        service: &service_cpu,
+    };
     let body = Arc::new(dump);
     let same: Next = Arc::new(move || Some(body.as_ref().clone()));
     progress("residence verification, closed loop ...");
     let res_max = run_phase(
-        &addr,
-        &key,
+        &load,
         "/v1/residence/verify",
         same.clone(),
-        connections,
-        duration,
         None,
         "\"genuine\":true",
     )?;
     progress("residence verification, open loop at half that rate ...");
     let res_half = run_phase(
-        &addr,
-        &key,
+        &load,
         "/v1/residence/verify",
         same,
-        connections,
-        duration,
         Some(res_max.rate() / 2.0),
         "\"genuine\":true",
     )?;
@@ -398,12 +593,9 @@ pub fn serve(
     let next: Next = Arc::new(move || p.lock().unwrap_or_else(|e| e.into_inner()).pop());
     progress("JPKI login, closed loop ...");
     let login_max = run_phase(
-        &addr,
-        &key,
+        &load,
         "/v1/jpki/login",
         next,
-        connections,
-        duration,
         None,
         "\"authenticated\":true",
     )?;
@@ -415,12 +607,9 @@ pub fn serve(
     let next: Next = Arc::new(move || p.lock().unwrap_or_else(|e| e.into_inner()).pop());
     progress("JPKI login, open loop at half that rate ...");
     let login_half = run_phase(
-        &addr,
-        &key,
+        &load,
         "/v1/jpki/login",
         next,
-        connections,
-        duration,
         Some(half_rate),
         "\"authenticated\":true",
     )?;
@@ -429,9 +618,14 @@ pub fn serve(
     rt.shutdown_background();
     let _ = std::fs::remove_dir_all(&tmp);
 
+    // Pinned, the service had exactly one core; otherwise its share of the machine's.
     let per_core = |p: &Phase| p.rate() / workers as f64;
     let body = json!({
-        "cores": workers,
+        "cores": cores,
+        "pinned": pinned,
+        "service_cpus": service_cpus,
+        "load_cpus": load_cpus,
+        "service_worker_threads": workers,
         "connections": connections,
         "db": if db.starts_with("sqlite://") { "sqlite" } else { "postgres" },
         "openssl_rsa2048_verify_per_s": openssl,
@@ -440,22 +634,32 @@ pub fn serve(
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
     });
     ctx.out.emit("bench serve", body, || {
-        let mut s = format!(
-            "jpid serve on {workers} cores, {connections} connections, audit store {}; load generator in the same process\n",
-            if db.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" }
-        );
+        let store = if db.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" };
+        let mut s = if pinned {
+            format!(
+                "jpid serve pinned to CPU {} (1 worker thread; the blocking pool, where the audit store commits, on the same CPU); load generator on CPU {}; {connections} connections, audit store {store}\n\
+                 req/s per core = the service's req/s on its one core\n",
+                list(&service_cpus),
+                list(&load_cpus),
+            )
+        } else {
+            format!(
+                "jpid serve on {cores} cores ({workers} worker threads), not pinned (fewer than 2 CPUs, or not Linux): the load generator shares the cores, the figures are a floor; {connections} connections, audit store {store}\n"
+            )
+        };
         s.push_str(&match openssl {
             Some(r) => format!("openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n", r / 2.0),
             None => "openssl speed rsa2048: openssl not found\n\n".into(),
         });
         s.push_str(&format!("jpid's own RSA-2048 verify: {own:.0} /s on one core\n\n"));
-        s.push_str("| endpoint | load | req/s | req/s per core | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n");
+        s.push_str("| endpoint | load | req/s | req/s per core | service CPU µs/req | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n");
         for (name, m, h) in [("residence verify", &res_max, &res_half), ("JPKI login", &login_max, &login_half)] {
             for (load, p) in [("max (closed loop)", m), ("half (open loop)", h)] {
                 s.push_str(&format!(
-                    "| {name} | {load} | {:.0} | {:.0} | {:.2} | {:.2} |\n",
+                    "| {name} | {load} | {:.0} | {:.0} | {} | {:.2} | {:.2} |\n",
                     p.rate(),
                     per_core(p),
+                    p.cpu_us_per_request().map_or("n/a".into(), |c| format!("{c:.0}")),
                     p.pct(0.5),
                     p.pct(0.99)
                 ));
