@@ -395,8 +395,8 @@ fn openssl_verify_rate(seconds: u64) -> Option<f64> {
     data.split_whitespace().nth(col + 3)?.parse().ok()
 }
 
-/// jpid's own RSA-2048 PKCS#1 v1.5 verification (`jpid_verify::x509::verify_rsa_pkcs1`, SPKI
-/// parsing included) on one thread, for `seconds`.
+/// jpid's RSA-2048 PKCS#1 v1.5 verification (`jpid_verify::x509::verify_rsa_pkcs1`, on the
+/// build's backend, the prepared key remembered as in the service) on one thread, for `seconds`.
 fn jpid_verify_rate(seconds: f64) -> Result<f64, CliError> {
     use rsa::Pkcs1v15Sign;
     let pki = jpid_testpki::load_default().map_err(internal)?;
@@ -423,6 +423,63 @@ fn jpid_verify_rate(seconds: f64) -> Result<f64, CliError> {
         n += 100;
     }
     Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// What the verifications alone cost on one thread, without HTTP, JSON answers or the audit
+/// store: µs per residence-dump check (parse the dump, parse the card, verify) and per JPKI
+/// login check (`verify_raw` of an authentication signature, revocation not checked), for
+/// `seconds` each. The gap to the service's CPU per request is the service's own work.
+fn verify_only_us(
+    dump: &[u8],
+    trust: &jpid_verify::TrustStore,
+    seconds: f64,
+) -> Result<(f64, f64), CliError> {
+    use rsa::Pkcs1v15Sign;
+    let now = crate::output::now();
+    let time = |f: &mut dyn FnMut() -> Result<(), CliError>| -> Result<f64, CliError> {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed().as_secs_f64() < seconds {
+            for _ in 0..50 {
+                f()?;
+            }
+            n += 50;
+        }
+        Ok(start.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let residence = time(&mut || {
+        let d = ResidenceDump::from_slice(dump).map_err(internal)?;
+        let card = jpid_verify::residence::parse(&d.files).map_err(internal)?;
+        if jpid_verify::residence::verify(&card, trust, now).genuine() {
+            Ok(())
+        } else {
+            Err(internal("the benchmark's residence dump did not verify"))
+        }
+    })?;
+    let pki = jpid_testpki::load_default().map_err(internal)?;
+    let auth = pki.jpki_holder().auth();
+    let digest: [u8; 32] = Sha256::digest(b"a login challenge").into();
+    let sig = auth
+        .private_key()
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+        .map_err(internal)?;
+    let login = time(&mut || {
+        let v = jpid_verify::signature::verify_raw(
+            &digest,
+            &sig,
+            auth.cert_der(),
+            trust,
+            now,
+            jpid_verify::RevocationPolicy::NotChecked,
+        )
+        .map_err(internal)?;
+        if v.valid() {
+            Ok(())
+        } else {
+            Err(internal("the benchmark's login signature did not verify"))
+        }
+    })?;
+    Ok((residence, login))
 }
 
 fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError> {
@@ -494,6 +551,10 @@ pub fn serve(
     // The service, in this process, on its own runtime. With two CPUs or more: the service on
     // the first, with one worker thread, and the load generator on the others.
     let trust = ctx.trust(true)?;
+    if !ctx.global.json {
+        eprintln!("verification alone (no HTTP, no audit), 2 s each ...");
+    }
+    let (verify_residence_us, verify_login_us) = verify_only_us(&dump, &trust, 2.0)?;
     let allowed = placement::allowed_cpus();
     let (service_cpus, load_cpus): (Vec<usize>, Vec<usize>) = match allowed.split_first() {
         Some((first, rest)) if !rest.is_empty() => (vec![*first], rest.to_vec()),
@@ -630,6 +691,8 @@ pub fn serve(
         "db": if db.starts_with("sqlite://") { "sqlite" } else { "postgres" },
         "openssl_rsa2048_verify_per_s": openssl,
         "jpid_rsa2048_verify_per_s": own,
+        "rsa_backend": jpid_verify::rsa_public::PublicKey::backend(),
+        "verify_only_us": {"residence": verify_residence_us, "jpki_login": verify_login_us},
         "residence": {"max": res_max.json(), "half_load": res_half.json(), "per_core_rps": per_core(&res_max)},
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
     });
@@ -651,7 +714,11 @@ pub fn serve(
             Some(r) => format!("openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n", r / 2.0),
             None => "openssl speed rsa2048: openssl not found\n\n".into(),
         });
-        s.push_str(&format!("jpid's own RSA-2048 verify: {own:.0} /s on one core\n\n"));
+        s.push_str(&format!(
+            "jpid's RSA-2048 verify ({} backend): {own:.0} /s on one core\n\
+             verification alone, one thread (no HTTP, no audit): residence {verify_residence_us:.0} µs, JPKI login {verify_login_us:.0} µs\n\n",
+            jpid_verify::rsa_public::PublicKey::backend()
+        ));
         s.push_str("| endpoint | load | req/s | req/s per core | service CPU µs/req | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n");
         for (name, m, h) in [("residence verify", &res_max, &res_half), ("JPKI login", &login_max, &login_half)] {
             for (load, p) in [("max (closed loop)", m), ("half (open loop)", h)] {
