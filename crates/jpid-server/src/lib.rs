@@ -217,6 +217,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Authenticates every request but the public ones before anything reads its body, and hands
 /// the [`Caller`] to the handler. Session cookies count only for the counter page's own
 /// endpoints (`/ui/…` and the history, `/v1/audit…`).
+/// The key store cannot be read (the database is down or restarting): 503, so clients retry,
+/// with the detail in the log only.
+fn key_store_down(e: &crate::store::StoreError) -> ApiError {
+    log::error!("API key check failed: {e}");
+    ApiError::unavailable("the key store cannot be read right now; nothing was done, try again")
+}
+
 async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if matches!(path, "/healthz" | "/" | "/login" | "/logout") {
@@ -307,7 +314,7 @@ pub(crate) async fn caller(
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::unauthorized("use `Authorization: Bearer jpid_…`"))?;
         return s.keys.check(token).await.map_err(|e| match e {
-            auth::AuthError::Store(e) => ApiError::internal(e),
+            auth::AuthError::Store(e) => key_store_down(&e),
             e => ApiError::unauthorized(e.to_string()),
         });
     }
@@ -318,7 +325,7 @@ pub(crate) async fn caller(
             ));
         }
         return s.keys.check_id(&id).await.map_err(|e| match e {
-            auth::AuthError::Store(e) => ApiError::internal(e),
+            auth::AuthError::Store(e) => key_store_down(&e),
             _ => ApiError::unauthorized("the session's key is no longer valid: sign in again"),
         });
     }

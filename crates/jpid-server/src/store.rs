@@ -29,6 +29,9 @@ pub enum StoreError {
     /// A row held something this jpid did not write.
     #[error("unexpected row: {0}")]
     Row(String),
+    /// The database could not be reached in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// One audit record: what was verified, for whom, with what result. Never personal data.
@@ -120,10 +123,64 @@ pub enum Store {
         /// The URL with any password removed, for messages.
         shown: String,
         /// Writer.
-        write: Arc<tokio_postgres::Client>,
+        write: Arc<PgClient>,
         /// Reader.
-        read: Arc<tokio_postgres::Client>,
+        read: Arc<PgClient>,
     },
+}
+
+/// How long a (re)connection to PostgreSQL may take before the request that needed it fails.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A PostgreSQL client that reconnects when its connection has ended (the server restarted,
+/// the network dropped): the request that met the failure gets an error (503, nothing
+/// answered), and the next one opens a new connection. One reconnection at a time, each bounded
+/// by [`PG_CONNECT_TIMEOUT`].
+pub struct PgClient {
+    /// The URL as given (it may hold a password: never printed).
+    url: String,
+    /// The URL without its password, for messages.
+    shown: String,
+    client: tokio::sync::Mutex<Arc<tokio_postgres::Client>>,
+}
+
+impl PgClient {
+    async fn connect(url: &str, shown: &str) -> Result<Arc<tokio_postgres::Client>, StoreError> {
+        let (client, conn) =
+            tokio::time::timeout(PG_CONNECT_TIMEOUT, tokio_postgres::connect(url, NoTls))
+                .await
+                .map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "no connection to {shown} within {} s",
+                        PG_CONNECT_TIMEOUT.as_secs()
+                    ))
+                })??;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                log::error!("PostgreSQL connection ended: {e}");
+            }
+        });
+        Ok(Arc::new(client))
+    }
+
+    async fn open(url: &str, shown: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            client: tokio::sync::Mutex::new(Self::connect(url, shown).await?),
+            url: url.to_string(),
+            shown: shown.to_string(),
+        })
+    }
+
+    /// The client, reconnected first if its connection has ended.
+    async fn get(&self) -> Result<Arc<tokio_postgres::Client>, StoreError> {
+        let mut client = self.client.lock().await;
+        if client.is_closed() {
+            log::warn!("the connection to {} has ended; reconnecting", self.shown);
+            *client = Self::connect(&self.url, &self.shown).await?;
+            log::info!("reconnected to {}", self.shown);
+        }
+        Ok(client.clone())
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -209,22 +266,17 @@ impl Store {
     }
 
     async fn open_postgres(url: &str) -> Result<Self, StoreError> {
-        let connect = || async {
-            let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    log::error!("PostgreSQL connection ended: {e}");
-                }
-            });
-            Ok::<_, StoreError>(client)
-        };
-        let mut write = connect().await?;
-        migrate_postgres(&mut write).await?;
-        let read = connect().await?;
+        let shown = redact_url(url);
+        // Migrations need `&mut Client`: a connection of their own, closed when done.
+        let (mut migrator, conn) = tokio_postgres::connect(url, NoTls).await?;
+        let task = tokio::spawn(conn);
+        migrate_postgres(&mut migrator).await?;
+        drop(migrator);
+        let _ = task.await;
         Ok(Self::Postgres {
-            shown: redact_url(url),
-            write: Arc::new(write),
-            read: Arc::new(read),
+            write: Arc::new(PgClient::open(url, &shown).await?),
+            read: Arc::new(PgClient::open(url, &shown).await?),
+            shown,
         })
     }
 
@@ -249,6 +301,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { read, .. } => {
+                let read = read.get().await?;
                 read.simple_query("SELECT 1").await?;
                 Ok(())
             }
@@ -282,6 +335,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { write, .. } => {
+                let write = write.get().await?;
                 // One statement for the whole batch: an implicit transaction, one round trip.
                 let mut sql = String::from(
                     "INSERT INTO audit (id, at, key_id, method, result, reasons, cert_serial, cert_issuer, input_sha256, detail) VALUES ",
@@ -332,6 +386,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { read, .. } => {
+                let read = read.get().await?;
                 let rows = read.query(&format!("{Q}$1"), &[&limit]).await?;
                 rows.iter().map(pg_audit).collect()
             }
@@ -357,6 +412,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { read, .. } => {
+                let read = read.get().await?;
                 let rows = read.query(&format!("{Q}$1"), &[&id]).await?;
                 rows.first().map(pg_audit).transpose()
             }
@@ -377,6 +433,8 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { write, .. } => Ok(write
+                .get()
+                .await?
                 .execute("DELETE FROM audit WHERE at < $1", &[&before])
                 .await?),
         }
@@ -401,6 +459,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { write, .. } => {
+                let write = write.get().await?;
                 write
                     .execute(
                         &format!("{Q} VALUES ($1, $2, $3, $4, $5, NULL)"),
@@ -460,6 +519,7 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { read, .. } => {
+                let read = read.get().await?;
                 let rows = match &id {
                     Some(id) => read.query(&format!("{Q} WHERE id = $1"), &[id]).await?,
                     None => {
@@ -501,6 +561,8 @@ impl Store {
                 .map_err(blocking_err)?
             }
             Self::Postgres { write, .. } => Ok(write
+                .get()
+                .await?
                 .execute(
                     "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
                     &[&at, &id],

@@ -264,6 +264,55 @@ fn service_api_on_postgresql() {
     api_suite(&pg.url);
 }
 
+/// PostgreSQL stops and comes back under a running service: while it is down every request
+/// gets 503 and nothing is verified unrecorded; once it is back the service reconnects by itself
+/// and answers again, and the audit holds exactly the answered verifications.
+#[test]
+fn postgresql_restart_is_survived_without_restarting_jpid() {
+    let pg = Postgres::start("restart");
+    let dir = tmpdir("pg-restart");
+    let dump = residence_dump("sim:residence", &dir);
+    let (_, key) = make_key(&pg.url, "residence,audit");
+    let server = serve(&pg.url, &["--trust", "test"]);
+    let addr = server.addr.as_str();
+    let verify = || call(addr, "POST", "/v1/residence/verify", &key, &dump);
+
+    let first = verify();
+    assert_eq!(first.status, 200, "{}", first.text());
+    pg.stop();
+    for _ in 0..3 {
+        let down = verify();
+        assert_eq!(down.status, 503, "{}", down.text());
+        assert!(down.json().get("genuine").is_none(), "{}", down.text());
+    }
+    let health = request(addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(health.status, 503, "{}", health.text());
+
+    pg.start_again();
+    let back = verify();
+    assert_eq!(back.status, 200, "{}", back.text());
+    assert_eq!(back.json()["genuine"], json!(true));
+    let health = request(addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(health.status, 200, "{}", health.text());
+    let audit = call(addr, "GET", "/v1/audit?limit=50", &key, b"");
+    assert_eq!(audit.status, 200, "{}", audit.text());
+    let ids: Vec<Value> = audit.json()["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    for answered in [&first, &back] {
+        assert!(
+            ids.contains(&answered.json()["audit_id"]),
+            "{}",
+            audit.text()
+        );
+    }
+    assert_eq!(ids.len(), 2, "only the answered verifications are recorded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn serve_with_no_db_flag_uses_sqlite_in_the_data_directory() {
     let home = tmpdir("xdg");

@@ -214,6 +214,7 @@ pub fn free_port() -> u16 {
 pub struct Postgres {
     dir: PathBuf,
     bin: PathBuf,
+    opts: String,
     pub url: String,
 }
 
@@ -282,25 +283,47 @@ impl Postgres {
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
             dir.display()
         );
-        let out = as_postgres(&bin.join("pg_ctl"))
+        let pg = Postgres {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+            opts,
+        };
+        pg.start_again();
+        pg
+    }
+
+    /// Starts the (stopped) server again on the same port and data.
+    pub fn start_again(&self) {
+        let out = as_postgres(&self.bin.join("pg_ctl"))
             .args(["-w", "-t", "60", "-D"])
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .args(["-l"])
-            .arg(dir.join("log"))
-            .args(["-o", &opts, "start"])
+            .arg(self.dir.join("log"))
+            .args(["-o", &self.opts, "start"])
             .output()
             .unwrap();
         assert!(
             out.status.success(),
             "pg_ctl start: {}{}",
             String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+            std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
         );
-        Postgres {
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            dir,
-            bin,
-        }
+    }
+
+    /// Stops the server at once (every connection is cut), keeping its data.
+    pub fn stop(&self) {
+        let out = as_postgres(&self.bin.join("pg_ctl"))
+            .args(["-w", "-m", "immediate", "-D"])
+            .arg(self.dir.join("data"))
+            .arg("stop")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
