@@ -18,6 +18,9 @@ const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+/// id-aa-signingCertificateV2 (RFC 5035 §3).
+const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -285,6 +288,7 @@ pub fn verify_cms(
     // Signed attributes: contentType id-data and messageDigest = SHA-256 of the content.
     let mut digest = None;
     let mut content_type = false;
+    let mut signing_cert_hash = None;
     for a in strict(attrs)? {
         let kind = first_oid(&a);
         let parts = strict(&a)?;
@@ -301,6 +305,8 @@ pub fn verify_cms(
         } else if kind == Some(oid_der(ID_CONTENT_TYPE)) {
             // Must equal the encapsulated content type (RFC 5652 §11.1).
             content_type = value.is_some_and(|v| v.raw() == oid_der(ID_DATA).as_slice());
+        } else if kind == Some(oid_der(ID_SIGNING_CERTIFICATE_V2)) {
+            signing_cert_hash = value.as_ref().map(ess_cert_hash).transpose()?;
         }
     }
     if !content_type {
@@ -308,6 +314,11 @@ pub fn verify_cms(
     }
     let digest = digest.ok_or_else(|| cms("no messageDigest signed attribute"))?;
     let mut reasons = Vec::new();
+    if let Some(hash) = signing_cert_hash {
+        if hash != Sha256::digest(&signer.der).as_slice() {
+            reasons.push(("signer_certificate_mismatch", "the signed signingCertificateV2 attribute names another certificate than the one that signed (certificate substitution)".to_string()));
+        }
+    }
     if digest != content_sha256 {
         reasons.push(("content_altered", "the content is not what was signed (its SHA-256 differs from the signed messageDigest)".to_string()));
     }
@@ -320,6 +331,42 @@ pub fn verify_cms(
     let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, signature.value()).is_ok()
         && reasons.is_empty();
     finish(&signer.der, ok, reasons, trust, at, revocation)
+}
+
+/// The certificate hash of an ESS signingCertificateV2 value (RFC 5035): the first
+/// `ESSCertIDv2` of `SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }`, whose
+/// hash algorithm must be the default, SHA-256 (absent, or given explicitly).
+fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<Vec<u8>, SignatureError> {
+    let bad = || cms("the signingCertificateV2 attribute is malformed");
+    let seq = Tag::new(0x30);
+    if value.tag() != seq {
+        return Err(bad());
+    }
+    let outer = strict(value)?;
+    let certs = outer.first().filter(|c| c.tag() == seq).ok_or_else(bad)?;
+    let first = strict(certs)?;
+    let id = first.first().filter(|c| c.tag() == seq).ok_or_else(bad)?;
+    let parts = strict(id)?;
+    let (hash, rest) = match parts.split_first() {
+        Some((alg, rest)) if alg.tag() == seq => {
+            if !is_alg(alg, ID_SHA256) {
+                return Err(cms(
+                    "the signingCertificateV2 attribute hashes the certificate with another algorithm than SHA-256",
+                ));
+            }
+            (rest.first(), rest.get(1..))
+        }
+        Some((hash, rest)) => (Some(hash), Some(rest)),
+        None => (None, None),
+    };
+    let hash = hash
+        .filter(|h| h.tag() == Tag::new(0x04) && h.value().len() == 32)
+        .ok_or_else(bad)?;
+    // At most issuerSerial after the hash.
+    if rest.is_some_and(|r| r.len() > 1 || r.first().is_some_and(|i| i.tag() != seq)) {
+        return Err(bad());
+    }
+    Ok(hash.value().to_vec())
 }
 
 /// `SEQUENCE { oid, [NULL] }` and nothing else.

@@ -690,6 +690,21 @@ fn jpki_cms_signature_verifies_with_openssl_cms() {
             "{key}: {}",
             String::from_utf8_lossy(&ok.stderr)
         );
+        // The CAdES-BES signed attributes, as openssl reads them.
+        let printed = Command::new("openssl")
+            .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in"])
+            .arg(p("contract.p7s"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&printed.stdout);
+        for attr in [
+            "contentType (1.2.840.113549.1.9.3)",
+            "messageDigest (1.2.840.113549.1.9.4)",
+            "signingTime (1.2.840.113549.1.9.5)",
+            "signingCertificateV2 (1.2.840.113549.1.9.16.2.47)",
+        ] {
+            assert!(text.contains(attr), "{key}: no {attr} in\n{text}");
+        }
         std::fs::write(dir.join("altered.txt"), "契約書 (altered)\n").unwrap();
         assert!(
             !verify(&p("altered.txt")).status.success(),

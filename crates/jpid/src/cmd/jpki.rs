@@ -281,16 +281,6 @@ pub fn sign(
     force: bool,
 ) -> Result<(), CliError> {
     let content_digest = hash_file(input)?;
-    // What the card signs: the content digest (raw), or the digest of the CMS signed attributes.
-    let attrs = crate::cms::SignedAttributes::new(&content_digest);
-    let signed_digest: [u8; 32] = if raw {
-        content_digest
-    } else {
-        Sha256::digest(attrs.to_be_signed()).into()
-    };
-    let di = Hash::Sha256
-        .digest_info(&signed_digest)
-        .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
     if raw && key == KeyKind::Auth && !ctx.out.json {
         eprintln!(
             "jpid: warning: a bare signature with the user-authentication key is the same operation \
@@ -299,17 +289,40 @@ pub fn sign(
     }
     let pin = pin::read(key, pin_stdin)?;
     let (mut ch, _) = connect(ctx)?;
-    let (signature, cert) = {
+    let (signature, parsed, attrs, signed_digest) = {
         let mut ex = ch.exclusive()?;
         // The hold reset the card: select the JPKI-AP again inside it.
         jpki::select(&mut ex)?;
         jpki::verify_pin(&mut ex, &pin, force)?;
-        let signature = jpki::sign(&mut ex, key, &di)?;
+        // The certificate first: the CMS signed attributes name it.
         let cert = jpki::certificate(&mut ex, key)?;
-        (signature, cert)
+        let parsed =
+            ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+        // What the card signs: the content digest (raw), or the digest of the signed attributes.
+        let attrs = if raw {
+            None
+        } else {
+            Some(
+                crate::cms::SignedAttributes::new(
+                    &content_digest,
+                    &parsed.der,
+                    &parsed.cert,
+                    crate::output::now(),
+                )
+                .map_err(|e| CliError::new(Kind::Card, format!("the card's certificate: {e}")))?,
+            )
+        };
+        let signed_digest: [u8; 32] = match &attrs {
+            None => content_digest,
+            Some(a) => Sha256::digest(a.to_be_signed()).into(),
+        };
+        let di = Hash::Sha256
+            .digest_info(&signed_digest)
+            .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
+        let signature = jpki::sign(&mut ex, key, &di)?;
+        (signature, parsed, attrs, signed_digest)
     };
     // Check what the card returned before handing it out.
-    let parsed = ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
     let spki = parsed
         .spki_der()
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
@@ -319,15 +332,15 @@ pub fn sign(
             "the card's signature does not verify with its own certificate",
         )
     })?;
-    let bytes = if raw {
-        signature.clone()
-    } else {
-        crate::cms::signed_data(&parsed.der, &parsed.cert, &attrs, &signature).map_err(|e| {
-            CliError::new(
-                Kind::Internal,
-                format!("cannot encode the CMS signature: {e}"),
-            )
-        })?
+    let bytes = match &attrs {
+        None => signature.clone(),
+        Some(attrs) => crate::cms::signed_data(&parsed.der, &parsed.cert, attrs, &signature)
+            .map_err(|e| {
+                CliError::new(
+                    Kind::Internal,
+                    format!("cannot encode the CMS signature: {e}"),
+                )
+            })?,
     };
     std::fs::write(output, &bytes)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot write {}: {e}", output.display())))?;
