@@ -17,7 +17,7 @@ use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
 use jpid_verify::surface::{verify_surface, SurfaceVerdict};
 use jpid_verify::trust::{Purpose, TrustMode};
 use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -175,17 +175,143 @@ fn server_now() -> UnixTime {
     UnixTime(u64::try_from(now()).unwrap_or(0))
 }
 
-fn trust_json(t: &TrustStore) -> Value {
-    json!({
-        "mode": t.mode().id(),
-        "note": match t.mode() {
-            TrustMode::Test => "test trust: simulator test roots are trusted; results say nothing about real cards",
-            TrustMode::Production => "production roots only",
-        }
-    })
+/// The residence answer, written straight to JSON by the API (no `Value` tree on the request
+/// path) and turned into a `Value` by [`residence_json`] for the counter page and the fuzz
+/// target. Its keys, and those of everything in it, are in sorted order: what a
+/// `serde_json::Value` (a sorted map) prints, and what the service answered when it built this
+/// answer as a `Value`. crates/jpid/tests/service.rs checks the text.
+#[derive(Serialize)]
+pub(crate) struct ResidenceAnswer<'a> {
+    anchor: Option<&'a str>,
+    /// Set once the audit record is committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) audit_id: Option<&'a str>,
+    card: CardSummary<'a>,
+    certificate: Option<CertificateSummary<'a>>,
+    checked_at: String,
+    #[serde(serialize_with = "checks_sorted")]
+    checks: &'a [residence::Check],
+    /// Empty unless genuine.
+    fields: &'a [residence::Field],
+    genuine: bool,
+    not_covered_by_signature: &'a [&'static str],
+    reasons: &'a [residence::Reason],
+    signature_covers: &'a [&'static str],
+    time_source: &'a str,
+    trust: TrustSummary,
 }
 
-/// The residence answer, shared with the counter page.
+#[derive(Serialize)]
+struct CardSummary<'a> {
+    card_type: &'a str,
+    generation: u8,
+    kind: &'static str,
+    photo: bool,
+}
+
+#[derive(Serialize)]
+struct CertificateSummary<'a> {
+    issuer: &'a str,
+    serial: &'a str,
+    subject: &'a str,
+}
+
+#[derive(Serialize)]
+struct TrustSummary {
+    mode: &'static str,
+    note: &'static str,
+}
+
+/// A residence check with its keys sorted (`residence::Check` declares `detail` last).
+#[derive(Serialize)]
+struct CheckSorted<'a> {
+    detail: &'a str,
+    name: &'a str,
+    passed: bool,
+}
+
+impl<'a> From<&'a residence::Check> for CheckSorted<'a> {
+    fn from(c: &'a residence::Check) -> Self {
+        // Destructured whole, so that a field added to `Check` fails to compile here.
+        let residence::Check {
+            name,
+            passed,
+            detail,
+        } = c;
+        CheckSorted {
+            detail,
+            name,
+            passed: *passed,
+        }
+    }
+}
+
+fn checks_sorted<S: serde::Serializer>(
+    checks: &&[residence::Check],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(checks.iter().map(CheckSorted::from))
+}
+
+fn trust_summary(t: &TrustStore) -> TrustSummary {
+    TrustSummary {
+        mode: t.mode().id(),
+        note: match t.mode() {
+            TrustMode::Test => {
+                "test trust: simulator test roots are trusted; results say nothing about real cards"
+            }
+            TrustMode::Production => "production roots only",
+        },
+    }
+}
+
+fn trust_json(t: &TrustStore) -> Value {
+    let TrustSummary { mode, note } = trust_summary(t);
+    json!({"mode": mode, "note": note})
+}
+
+/// The residence answer for `card` and its verdict.
+pub(crate) fn residence_answer<'a>(
+    card: &'a residence::ParsedResidence,
+    v: &'a ResidenceVerdict,
+    at: UnixTime,
+    time_source: &'a str,
+    trust: &TrustStore,
+) -> ResidenceAnswer<'a> {
+    ResidenceAnswer {
+        anchor: v.proof().map(|p| p.get().anchor.as_str()),
+        audit_id: None,
+        card: CardSummary {
+            card_type: &card.card_type,
+            generation: card.generation,
+            kind: if card.is_residence_card {
+                "residence"
+            } else {
+                "spr"
+            },
+            photo: card.face_image.is_some(),
+        },
+        certificate: v
+            .certificate
+            .as_ref()
+            .map(|(subject, issuer, serial)| CertificateSummary {
+                issuer,
+                serial,
+                subject,
+            }),
+        checked_at: at.to_rfc3339(),
+        checks: &v.checks,
+        fields: if v.genuine() { &card.fields } else { &[] },
+        genuine: v.genuine(),
+        not_covered_by_signature: &v.not_covered,
+        reasons: &v.reasons,
+        signature_covers: &v.covered,
+        time_source,
+        trust: trust_summary(trust),
+    }
+}
+
+/// [`residence_answer`] as a JSON value (the counter page adds to it).
 pub(crate) fn residence_json(
     card: &residence::ParsedResidence,
     v: &ResidenceVerdict,
@@ -193,25 +319,8 @@ pub(crate) fn residence_json(
     time_source: &str,
     trust: &TrustStore,
 ) -> Value {
-    json!({
-        "genuine": v.genuine(),
-        "reasons": v.reasons,
-        "checks": v.checks,
-        "card": {
-            "kind": if card.is_residence_card { "residence" } else { "spr" },
-            "generation": card.generation,
-            "card_type": card.card_type,
-            "photo": card.face_image.is_some(),
-        },
-        "fields": if v.genuine() { json!(card.fields) } else { json!([]) },
-        "signature_covers": v.covered,
-        "not_covered_by_signature": v.not_covered,
-        "certificate": v.certificate.as_ref().map(|(s, i, n)| json!({"subject": s, "issuer": i, "serial": n})),
-        "anchor": v.proof().map(|p| p.get().anchor.clone()),
-        "checked_at": at.to_rfc3339(),
-        "time_source": time_source,
-        "trust": trust_json(trust),
-    })
+    // Cannot fail: every key is a string and nothing in the answer refuses to serialize.
+    serde_json::to_value(residence_answer(card, v, at, time_source, trust)).unwrap_or_default()
 }
 
 pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
@@ -231,6 +340,21 @@ pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     }
 }
 
+/// A residence dump checked: the parsed card, its verdict, and the time it was checked at.
+pub(crate) struct ResidenceChecked {
+    pub(crate) card: residence::ParsedResidence,
+    pub(crate) verdict: ResidenceVerdict,
+    pub(crate) at: UnixTime,
+    pub(crate) time_source: &'static str,
+}
+
+impl ResidenceChecked {
+    /// The answer ([`residence_answer`]).
+    pub(crate) fn answer(&self, trust: &TrustStore) -> ResidenceAnswer<'_> {
+        residence_answer(&self.card, &self.verdict, self.at, self.time_source, trust)
+    }
+}
+
 /// What `POST /v1/residence` does with its body, without HTTP and audit: parse the dump, pick
 /// the time (`at` as in the query; no `at` means the server clock), parse and verify the card.
 /// Pure apart from the clock; every failure is a 400.
@@ -238,15 +362,19 @@ pub(crate) fn residence_check(
     body: &[u8],
     at: Option<&str>,
     trust: &TrustStore,
-) -> Result<(ResidenceVerdict, Value, UnixTime, &'static str), ApiError> {
+) -> Result<ResidenceChecked, ApiError> {
     let dump = ResidenceDump::from_value(json_body(body)?)
         .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
-    let (at, source) = pick_time(at, Some(dump.read_at))?;
+    let (at, time_source) = pick_time(at, Some(dump.read_at))?;
     let card = residence::parse(&dump.files)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
-    let v = residence::verify(&card, trust, at);
-    let answer = residence_json(&card, &v, at, source, trust);
-    Ok((v, answer, at, source))
+    let verdict = residence::verify(&card, trust, at);
+    Ok(ResidenceChecked {
+        card,
+        verdict,
+        at,
+        time_source,
+    })
 }
 
 pub(crate) async fn residence(
@@ -261,11 +389,12 @@ pub(crate) async fn residence(
         residence_check(b, q.at.as_deref(), &st.trust)
     })
     .await?;
-    let (v, mut answer, at, source) = checked?;
-    let mut o = residence_outcome(&v);
-    o.detail = json!({"checked_at": at.to_rfc3339(), "time_source": source});
+    let checked = checked?;
+    let mut o = residence_outcome(&checked.verdict);
+    o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
     let id = record_digest(&s, &who.key_id, digest, o).await?;
-    crate::api::set(&mut answer, "audit_id", json!(id));
+    let mut answer = checked.answer(&s.trust);
+    answer.audit_id = Some(&id);
     Ok(Json(answer).into_response())
 }
 
