@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use jpid_verify::dump::{FaceDump, ResidenceDump, TextDump};
+use jpid_verify::dump::{DumpError, FaceDump, ResidenceDump, TextDump, MAX_DUMP_BYTES};
 use jpid_verify::mynumber::{verify_text, TextVerdict};
 use jpid_verify::residence::{self, ResidenceVerdict};
 use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
@@ -355,6 +355,22 @@ impl ResidenceChecked {
     }
 }
 
+/// A residence dump from a request body, with the errors the service has always given: read in
+/// place by [`ResidenceDump::from_slice`] (no JSON tree), except above the dump size limit,
+/// which the service never applied (its body limit is [`crate::MAX_BODY`]): such a body is
+/// still read through a JSON tree, as before.
+fn residence_dump(body: &[u8]) -> Result<ResidenceDump, ApiError> {
+    let not_dump = |e: DumpError| ApiError::bad(format!("not a residence-card dump: {e}"));
+    if body.is_empty() || body.len() > MAX_DUMP_BYTES {
+        return ResidenceDump::from_value(json_body(body)?).map_err(not_dump);
+    }
+    ResidenceDump::from_slice(body).map_err(|e| match e {
+        // The same parser and message as `json_body`.
+        DumpError::NotJson(m) => ApiError::bad(format!("the body is not JSON: {m}")),
+        e => not_dump(e),
+    })
+}
+
 /// What `POST /v1/residence` does with its body, without HTTP and audit: parse the dump, pick
 /// the time (`at` as in the query; no `at` means the server clock), parse and verify the card.
 /// Pure apart from the clock; every failure is a 400.
@@ -363,8 +379,7 @@ pub(crate) fn residence_check(
     at: Option<&str>,
     trust: &TrustStore,
 ) -> Result<ResidenceChecked, ApiError> {
-    let dump = ResidenceDump::from_value(json_body(body)?)
-        .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
+    let dump = residence_dump(body)?;
     let (at, time_source) = pick_time(at, Some(dump.read_at))?;
     let card = residence::parse(&dump.files)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
@@ -1094,6 +1109,42 @@ pub(crate) async fn audit_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `residence_dump` reads in place, but refuses exactly what the JSON-tree path refused, with
+    /// the same messages.
+    #[test]
+    fn residence_dump_errors_are_those_of_the_json_tree_path() {
+        let tree = |b: &[u8]| {
+            ResidenceDump::from_value(json_body(b)?)
+                .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))
+        };
+        let good = br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"AAE="}}"#;
+        let bodies: [&[u8]; 10] = [
+            b"",
+            b"{\"schema\":",
+            b"[]",
+            b"{\"schema\":\"jpid.residence-dump\",\"schema_version\":9}",
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"!!"}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"nope":"AAE="}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"yesterday","files":{}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"AAE="}} x"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"\u0041AE="}}"#,
+            good,
+        ];
+        for b in bodies {
+            match (residence_dump(b), tree(b)) {
+                (Ok(a), Ok(t)) => assert_eq!(a.files.0, t.files.0),
+                (Err(a), Err(t)) => assert_eq!(a.message, t.message),
+                (a, t) => panic!(
+                    "{:?}: {:?} vs {:?}",
+                    String::from_utf8_lossy(b),
+                    a.map(|_| ()).map_err(|e| e.message),
+                    t.map(|_| ()).map_err(|e| e.message)
+                ),
+            }
+        }
+        assert!(residence_dump(good).is_ok());
+    }
 
     #[test]
     fn ages_count_whole_years_on_the_birthday() {
