@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use jpid_verify::dump::{FaceDump, ResidenceDump, TextDump};
+use jpid_verify::dump::{DumpError, FaceDump, ResidenceDump, TextDump, MAX_DUMP_BYTES};
 use jpid_verify::mynumber::{verify_text, TextVerdict};
 use jpid_verify::residence::{self, ResidenceVerdict};
 use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
 use jpid_verify::surface::{verify_surface, SurfaceVerdict};
 use jpid_verify::trust::{Purpose, TrustMode};
 use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -175,17 +175,143 @@ fn server_now() -> UnixTime {
     UnixTime(u64::try_from(now()).unwrap_or(0))
 }
 
-fn trust_json(t: &TrustStore) -> Value {
-    json!({
-        "mode": t.mode().id(),
-        "note": match t.mode() {
-            TrustMode::Test => "test trust: simulator test roots are trusted; results say nothing about real cards",
-            TrustMode::Production => "production roots only",
-        }
-    })
+/// The residence answer, written straight to JSON by the API (no `Value` tree on the request
+/// path) and turned into a `Value` by [`residence_json`] for the counter page and the fuzz
+/// target. Its keys, and those of everything in it, are in sorted order: what a
+/// `serde_json::Value` (a sorted map) prints, and what the service answered when it built this
+/// answer as a `Value`. crates/jpid/tests/service.rs checks the text.
+#[derive(Serialize)]
+pub(crate) struct ResidenceAnswer<'a> {
+    anchor: Option<&'a str>,
+    /// Set once the audit record is committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) audit_id: Option<&'a str>,
+    card: CardSummary<'a>,
+    certificate: Option<CertificateSummary<'a>>,
+    checked_at: String,
+    #[serde(serialize_with = "checks_sorted")]
+    checks: &'a [residence::Check],
+    /// Empty unless genuine.
+    fields: &'a [residence::Field],
+    genuine: bool,
+    not_covered_by_signature: &'a [&'static str],
+    reasons: &'a [residence::Reason],
+    signature_covers: &'a [&'static str],
+    time_source: &'a str,
+    trust: TrustSummary,
 }
 
-/// The residence answer, shared with the counter page.
+#[derive(Serialize)]
+struct CardSummary<'a> {
+    card_type: &'a str,
+    generation: u8,
+    kind: &'static str,
+    photo: bool,
+}
+
+#[derive(Serialize)]
+struct CertificateSummary<'a> {
+    issuer: &'a str,
+    serial: &'a str,
+    subject: &'a str,
+}
+
+#[derive(Serialize)]
+struct TrustSummary {
+    mode: &'static str,
+    note: &'static str,
+}
+
+/// A residence check with its keys sorted (`residence::Check` declares `detail` last).
+#[derive(Serialize)]
+struct CheckSorted<'a> {
+    detail: &'a str,
+    name: &'a str,
+    passed: bool,
+}
+
+impl<'a> From<&'a residence::Check> for CheckSorted<'a> {
+    fn from(c: &'a residence::Check) -> Self {
+        // Destructured whole, so that a field added to `Check` fails to compile here.
+        let residence::Check {
+            name,
+            passed,
+            detail,
+        } = c;
+        CheckSorted {
+            detail,
+            name,
+            passed: *passed,
+        }
+    }
+}
+
+fn checks_sorted<S: serde::Serializer>(
+    checks: &&[residence::Check],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(checks.iter().map(CheckSorted::from))
+}
+
+fn trust_summary(t: &TrustStore) -> TrustSummary {
+    TrustSummary {
+        mode: t.mode().id(),
+        note: match t.mode() {
+            TrustMode::Test => {
+                "test trust: simulator test roots are trusted; results say nothing about real cards"
+            }
+            TrustMode::Production => "production roots only",
+        },
+    }
+}
+
+fn trust_json(t: &TrustStore) -> Value {
+    let TrustSummary { mode, note } = trust_summary(t);
+    json!({"mode": mode, "note": note})
+}
+
+/// The residence answer for `card` and its verdict.
+pub(crate) fn residence_answer<'a>(
+    card: &'a residence::ParsedResidence,
+    v: &'a ResidenceVerdict,
+    at: UnixTime,
+    time_source: &'a str,
+    trust: &TrustStore,
+) -> ResidenceAnswer<'a> {
+    ResidenceAnswer {
+        anchor: v.proof().map(|p| p.get().anchor.as_str()),
+        audit_id: None,
+        card: CardSummary {
+            card_type: &card.card_type,
+            generation: card.generation,
+            kind: if card.is_residence_card {
+                "residence"
+            } else {
+                "spr"
+            },
+            photo: card.face_image.is_some(),
+        },
+        certificate: v
+            .certificate
+            .as_ref()
+            .map(|(subject, issuer, serial)| CertificateSummary {
+                issuer,
+                serial,
+                subject,
+            }),
+        checked_at: at.to_rfc3339(),
+        checks: &v.checks,
+        fields: if v.genuine() { &card.fields } else { &[] },
+        genuine: v.genuine(),
+        not_covered_by_signature: &v.not_covered,
+        reasons: &v.reasons,
+        signature_covers: &v.covered,
+        time_source,
+        trust: trust_summary(trust),
+    }
+}
+
+/// [`residence_answer`] as a JSON value (the counter page adds to it).
 pub(crate) fn residence_json(
     card: &residence::ParsedResidence,
     v: &ResidenceVerdict,
@@ -193,25 +319,8 @@ pub(crate) fn residence_json(
     time_source: &str,
     trust: &TrustStore,
 ) -> Value {
-    json!({
-        "genuine": v.genuine(),
-        "reasons": v.reasons,
-        "checks": v.checks,
-        "card": {
-            "kind": if card.is_residence_card { "residence" } else { "spr" },
-            "generation": card.generation,
-            "card_type": card.card_type,
-            "photo": card.face_image.is_some(),
-        },
-        "fields": if v.genuine() { json!(card.fields) } else { json!([]) },
-        "signature_covers": v.covered,
-        "not_covered_by_signature": v.not_covered,
-        "certificate": v.certificate.as_ref().map(|(s, i, n)| json!({"subject": s, "issuer": i, "serial": n})),
-        "anchor": v.proof().map(|p| p.get().anchor.clone()),
-        "checked_at": at.to_rfc3339(),
-        "time_source": time_source,
-        "trust": trust_json(trust),
-    })
+    // Cannot fail: every key is a string and nothing in the answer refuses to serialize.
+    serde_json::to_value(residence_answer(card, v, at, time_source, trust)).unwrap_or_default()
 }
 
 pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
@@ -231,6 +340,37 @@ pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     }
 }
 
+/// A residence dump checked: the parsed card, its verdict, and the time it was checked at.
+pub(crate) struct ResidenceChecked {
+    pub(crate) card: residence::ParsedResidence,
+    pub(crate) verdict: ResidenceVerdict,
+    pub(crate) at: UnixTime,
+    pub(crate) time_source: &'static str,
+}
+
+impl ResidenceChecked {
+    /// The answer ([`residence_answer`]).
+    pub(crate) fn answer(&self, trust: &TrustStore) -> ResidenceAnswer<'_> {
+        residence_answer(&self.card, &self.verdict, self.at, self.time_source, trust)
+    }
+}
+
+/// A residence dump from a request body, with the errors the service has always given: read in
+/// place by [`ResidenceDump::from_slice`] (no JSON tree), except above the dump size limit,
+/// which the service never applied (its body limit is [`crate::MAX_BODY`]): such a body is
+/// still read through a JSON tree, as before.
+fn residence_dump(body: &[u8]) -> Result<ResidenceDump, ApiError> {
+    let not_dump = |e: DumpError| ApiError::bad(format!("not a residence-card dump: {e}"));
+    if body.is_empty() || body.len() > MAX_DUMP_BYTES {
+        return ResidenceDump::from_value(json_body(body)?).map_err(not_dump);
+    }
+    ResidenceDump::from_slice(body).map_err(|e| match e {
+        // The same parser and message as `json_body`.
+        DumpError::NotJson(m) => ApiError::bad(format!("the body is not JSON: {m}")),
+        e => not_dump(e),
+    })
+}
+
 /// What `POST /v1/residence` does with its body, without HTTP and audit: parse the dump, pick
 /// the time (`at` as in the query; no `at` means the server clock), parse and verify the card.
 /// Pure apart from the clock; every failure is a 400.
@@ -238,15 +378,18 @@ pub(crate) fn residence_check(
     body: &[u8],
     at: Option<&str>,
     trust: &TrustStore,
-) -> Result<(ResidenceVerdict, Value, UnixTime, &'static str), ApiError> {
-    let dump = ResidenceDump::from_value(json_body(body)?)
-        .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))?;
-    let (at, source) = pick_time(at, Some(dump.read_at))?;
+) -> Result<ResidenceChecked, ApiError> {
+    let dump = residence_dump(body)?;
+    let (at, time_source) = pick_time(at, Some(dump.read_at))?;
     let card = residence::parse(&dump.files)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
-    let v = residence::verify(&card, trust, at);
-    let answer = residence_json(&card, &v, at, source, trust);
-    Ok((v, answer, at, source))
+    let verdict = residence::verify(&card, trust, at);
+    Ok(ResidenceChecked {
+        card,
+        verdict,
+        at,
+        time_source,
+    })
 }
 
 pub(crate) async fn residence(
@@ -261,11 +404,12 @@ pub(crate) async fn residence(
         residence_check(b, q.at.as_deref(), &st.trust)
     })
     .await?;
-    let (v, mut answer, at, source) = checked?;
-    let mut o = residence_outcome(&v);
-    o.detail = json!({"checked_at": at.to_rfc3339(), "time_source": source});
+    let checked = checked?;
+    let mut o = residence_outcome(&checked.verdict);
+    o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
     let id = record_digest(&s, &who.key_id, digest, o).await?;
-    crate::api::set(&mut answer, "audit_id", json!(id));
+    let mut answer = checked.answer(&s.trust);
+    answer.audit_id = Some(&id);
     Ok(Json(answer).into_response())
 }
 
@@ -965,6 +1109,42 @@ pub(crate) async fn audit_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `residence_dump` reads in place, but refuses exactly what the JSON-tree path refused, with
+    /// the same messages.
+    #[test]
+    fn residence_dump_errors_are_those_of_the_json_tree_path() {
+        let tree = |b: &[u8]| {
+            ResidenceDump::from_value(json_body(b)?)
+                .map_err(|e| ApiError::bad(format!("not a residence-card dump: {e}")))
+        };
+        let good = br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"AAE="}}"#;
+        let bodies: [&[u8]; 10] = [
+            b"",
+            b"{\"schema\":",
+            b"[]",
+            b"{\"schema\":\"jpid.residence-dump\",\"schema_version\":9}",
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"!!"}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"nope":"AAE="}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"yesterday","files":{}}"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"AAE="}} x"#,
+            br#"{"schema":"jpid.residence-dump","schema_version":1,"read_at":"2026-01-02T03:04:05Z","files":{"mf.common":"\u0041AE="}}"#,
+            good,
+        ];
+        for b in bodies {
+            match (residence_dump(b), tree(b)) {
+                (Ok(a), Ok(t)) => assert_eq!(a.files.0, t.files.0),
+                (Err(a), Err(t)) => assert_eq!(a.message, t.message),
+                (a, t) => panic!(
+                    "{:?}: {:?} vs {:?}",
+                    String::from_utf8_lossy(b),
+                    a.map(|_| ()).map_err(|e| e.message),
+                    t.map(|_| ()).map_err(|e| e.message)
+                ),
+            }
+        }
+        assert!(residence_dump(good).is_ok());
+    }
 
     #[test]
     fn ages_count_whole_years_on_the_birthday() {

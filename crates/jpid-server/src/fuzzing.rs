@@ -47,8 +47,11 @@ pub fn request_bodies(body: &[u8], trust: &TrustStore, now: UnixTime, crls: Opti
     };
 
     match api::residence_check(body, Some("read"), trust) {
-        Ok((v, answer, _, source)) => {
-            assert_eq!(source, "dump_read_at");
+        Ok(checked) => {
+            let v = &checked.verdict;
+            let answer =
+                api::residence_json(&checked.card, v, checked.at, checked.time_source, trust);
+            assert_eq!(checked.time_source, "dump_read_at");
             assert_eq!(answer.get("genuine"), Some(&Value::Bool(v.genuine())));
             if v.genuine() {
                 assert!(

@@ -83,6 +83,9 @@ fn api_suite(db: &str) {
     let v = a.json();
     assert_eq!(v["genuine"], true, "{v}");
     assert!(v["fields"].as_array().is_some_and(|f| !f.is_empty()));
+    // The answer is written straight from typed values: its text must stay what a JSON value
+    // with sorted keys prints, as it was when the service built the answer as a Value.
+    assert_eq!(a.text(), v.to_string());
     let good_id = v["audit_id"].as_str().unwrap().to_string();
     // A key without the scope is refused, and says which scope it lacks.
     let a = call(addr, "POST", "/v1/residence/verify", &age_only, &dump);
@@ -94,7 +97,9 @@ fn api_suite(db: &str) {
 
     // A tampered one is not genuine and says why.
     let bad = residence_dump("sim:residence,tamper=face", &dir.join("bad"));
-    let v = call(addr, "POST", "/v1/residence/verify", &all, &bad).json();
+    let a = call(addr, "POST", "/v1/residence/verify", &all, &bad);
+    let v = a.json();
+    assert_eq!(a.text(), v.to_string());
     let bad_id = v["audit_id"].as_str().unwrap().to_string();
     assert_eq!(v["genuine"], false);
     assert_eq!(v["reasons"][0]["code"], "image_altered", "{v}");
