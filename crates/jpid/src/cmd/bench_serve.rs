@@ -732,6 +732,14 @@ pub fn serve(
                 ));
             }
         }
+        if let Some(r) = openssl {
+            s.push_str(&format!(
+                "\nhalf the raw verify rate per core: {:.0} req/s; at max load residence verify reaches {:.0} %, JPKI login {:.0} %\n",
+                r / 2.0,
+                100.0 * per_core(&res_max) / (r / 2.0),
+                100.0 * per_core(&login_max) / (r / 2.0),
+            ));
+        }
         s
     });
     Ok(())
