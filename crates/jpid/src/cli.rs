@@ -196,6 +196,10 @@ pub enum BenchCommand {
         /// Audit store (default: a fresh SQLite file in a temporary directory)
         #[arg(long, value_name = "URL")]
         db: Option<String>,
+        /// Pin nothing: the service gets one worker thread per core and shares them with the load
+        /// generator, as a service on a busy host would (its latency, not its rate per core)
+        #[arg(long)]
+        no_pin: bool,
     },
 }
 

@@ -130,7 +130,15 @@ fn main() -> ExitCode {
             connections,
             logins,
             db,
-        }) => cmd::bench_serve::serve(&ctx, *seconds, *connections, *logins, db.as_deref()),
+            no_pin,
+        }) => cmd::bench_serve::serve(
+            &ctx,
+            *seconds,
+            *connections,
+            *logins,
+            db.as_deref(),
+            !*no_pin,
+        ),
         Command::Sim(SimCommand::Attach {
             card,
             vpcd,

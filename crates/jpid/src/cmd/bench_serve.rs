@@ -523,6 +523,7 @@ pub fn serve(
     connections: usize,
     logins: usize,
     db: Option<&str>,
+    pin: bool,
 ) -> Result<(), CliError> {
     let connections = connections.max(1);
     let duration = Duration::from_secs(seconds.max(1));
@@ -557,7 +558,7 @@ pub fn serve(
     let (verify_residence_us, verify_login_us) = verify_only_us(&dump, &trust, 2.0)?;
     let allowed = placement::allowed_cpus();
     let (service_cpus, load_cpus): (Vec<usize>, Vec<usize>) = match allowed.split_first() {
-        Some((first, rest)) if !rest.is_empty() => (vec![*first], rest.to_vec()),
+        Some((first, rest)) if pin && !rest.is_empty() => (vec![*first], rest.to_vec()),
         _ => (Vec::new(), Vec::new()),
     };
     let pinned = !service_cpus.is_empty();
@@ -707,7 +708,8 @@ pub fn serve(
             )
         } else {
             format!(
-                "jpid serve on {cores} cores ({workers} worker threads), not pinned (fewer than 2 CPUs, or not Linux): the load generator shares the cores, the figures are a floor; {connections} connections, audit store {store}\n"
+                "jpid serve on {cores} cores ({workers} worker threads), not pinned ({}): the load generator shares the cores, the figures are a floor; {connections} connections, audit store {store}\n",
+                if pin { "fewer than 2 CPUs, or not Linux" } else { "--no-pin" }
             )
         };
         s.push_str(&match openssl {
