@@ -11,6 +11,7 @@
 
 pub mod dump;
 pub mod jpki;
+mod memo;
 pub mod mynumber;
 pub mod proof;
 pub mod residence;

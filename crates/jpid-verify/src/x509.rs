@@ -2,6 +2,8 @@
 //! a signature made with an issuer's key (RSA PKCS#1 v1.5 or ECDSA P-384), validity at a given
 //! time. Certificates are hostile input: every failure is a typed error.
 
+use std::sync::Arc;
+
 use der::{Decode, Encode};
 use jpid_apdu::tlv;
 use p384::ecdsa::signature::hazmat::PrehashVerifier;
@@ -10,6 +12,7 @@ use sha2::{Digest, Sha256, Sha384};
 use spki::ObjectIdentifier;
 use x509_cert::Certificate;
 
+use crate::memo::Memo;
 use crate::proof::UnixTime;
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -71,41 +74,23 @@ fn raw_names(tbs: &[u8]) -> Result<(Vec<u8>, Vec<u8>), X509Error> {
     }
 }
 
-/// Inputs longer than this are never remembered, so the memos below stay small whatever the
-/// input (real certificates are 1–2 KiB).
-const MEMO_MAX_BYTES: usize = 8 * 1024;
-
-/// How many parsed certificates [`ParsedCert::parse_shared`] keeps (emptied when full).
-const PARSED_ENTRIES: usize = 256;
-
-/// How many distinct names [`name_text`] remembers (emptied when full).
-const NAME_TEXT_ENTRIES: usize = 1024;
+/// Parsed certificates, by their bytes ([`ParsedCert::parse_shared`]).
+static PARSED: Memo<Arc<ParsedCert>> = Memo::new(256);
+/// Names as text, by their DER ([`name_text`]).
+static NAME_TEXT: Memo<String> = Memo::new(1024);
+/// Certificate signatures that verified, by SHA-256 of the certificate and of the issuer's key
+/// ([`ParsedCert::verify_signed_by`]).
+static SIGNED_BY: Memo<()> = Memo::new(4096);
+/// Prepared RSA keys, by their SubjectPublicKeyInfo ([`rsa_key`]).
+static RSA_KEYS: Memo<Arc<crate::rsa_public::PublicKey>> = Memo::new(512);
 
 /// A name as RFC 4514 text (x509-cert's formatting), remembered by the name's DER: the
 /// formatting looks every attribute type up in a long table of OIDs, which cost a verification
 /// service about a fifth of its time, and the same few issuer names come back all day.
 fn name_text(der: &[u8], name: &x509_cert::name::Name) -> String {
-    type Names = std::collections::HashMap<Vec<u8>, String>;
-    static NAMES: std::sync::OnceLock<std::sync::Mutex<Names>> = std::sync::OnceLock::new();
-    let lock = || {
-        NAMES
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if der.len() > MEMO_MAX_BYTES {
-        return name.to_string();
-    }
-    if let Some(text) = lock().get(der) {
-        return text.clone();
-    }
-    let text = name.to_string();
-    let mut names = lock();
-    if names.len() >= NAME_TEXT_ENTRIES {
-        names.clear();
-    }
-    names.insert(der.to_vec(), text.clone());
-    text
+    let text: Result<String, std::convert::Infallible> =
+        NAME_TEXT.get_or_try(der, || Ok(name.to_string()));
+    text.unwrap_or_else(|never| match never {})
 }
 
 impl ParsedCert {
@@ -136,28 +121,8 @@ impl ParsedCert {
     /// same certificate (a service sees the residence-card signer certificate on every card,
     /// and a JPKI login looks at its certificate four times). Only certificates that parsed
     /// and are at most 8 KiB are kept.
-    pub fn parse_shared(bytes: &[u8]) -> Result<std::sync::Arc<Self>, X509Error> {
-        type Parsed = std::collections::HashMap<Vec<u8>, std::sync::Arc<ParsedCert>>;
-        static PARSED: std::sync::OnceLock<std::sync::Mutex<Parsed>> = std::sync::OnceLock::new();
-        if bytes.len() > MEMO_MAX_BYTES {
-            return Self::parse(bytes).map(std::sync::Arc::new);
-        }
-        let lock = || {
-            PARSED
-                .get_or_init(Default::default)
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(c) = lock().get(bytes) {
-            return Ok(c.clone());
-        }
-        let cert = std::sync::Arc::new(Self::parse(bytes)?);
-        let mut map = lock();
-        if map.len() >= PARSED_ENTRIES {
-            map.clear();
-        }
-        map.insert(bytes.to_vec(), cert.clone());
-        Ok(cert)
+    pub fn parse_shared(bytes: &[u8]) -> Result<Arc<Self>, X509Error> {
+        PARSED.get_or_try(bytes, || Self::parse(bytes).map(Arc::new))
     }
 
     /// The DER of the subject public key info.
@@ -216,13 +181,9 @@ impl ParsedCert {
             X509Error::Malformed("signature is not a whole number of bytes".into())
         })?;
         let spki = issuer.spki_der()?;
-        let memo_key = signed_by_key(&self.der, &spki);
-        if SignedByMemo::knows(&memo_key) {
-            return Ok(());
-        }
-        verify_signature(&spki, alg, &self.tbs, sig)?;
-        SignedByMemo::remember(memo_key);
-        Ok(())
+        SIGNED_BY.get_or_try(&signed_by_key(&self.der, &spki), || {
+            verify_signature(&spki, alg, &self.tbs, sig)
+        })
     }
 }
 
@@ -233,40 +194,6 @@ fn signed_by_key(cert_der: &[u8], issuer_spki: &[u8]) -> [u8; 64] {
     a.copy_from_slice(&Sha256::digest(cert_der));
     b.copy_from_slice(&Sha256::digest(issuer_spki));
     key
-}
-
-/// How many verified (certificate, issuer key) pairs are remembered; when full the set is
-/// emptied, so hostile input can cost time but never memory.
-const SIGNED_BY_ENTRIES: usize = 4096;
-
-/// Certificate signatures already verified: a certificate's signature under a given issuer key
-/// is a fixed mathematical fact of the two byte strings, so it is checked once per pair and
-/// remembered by their SHA-256 (a service sees the same residence-card signer certificate on
-/// every card, and the same JPKI holder at every login). Only successes are remembered, and
-/// nothing that depends on time, trust or revocation: validity periods, anchors and CRLs are
-/// checked on every verification as before.
-struct SignedByMemo;
-
-impl SignedByMemo {
-    fn set() -> std::sync::MutexGuard<'static, std::collections::HashSet<[u8; 64]>> {
-        static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 64]>>> =
-            std::sync::OnceLock::new();
-        SET.get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn knows(key: &[u8; 64]) -> bool {
-        Self::set().contains(key)
-    }
-
-    fn remember(key: [u8; 64]) {
-        let mut set = Self::set();
-        if set.len() >= SIGNED_BY_ENTRIES {
-            set.clear();
-        }
-        set.insert(key);
-    }
 }
 
 /// Verifies `sig` over `data` with the key in `spki_der`, for the X.509 signature algorithm
@@ -336,39 +263,10 @@ fn parse_rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X509Er
         .map_err(|e| X509Error::BadKey(format!("{e:?}")))
 }
 
-/// How many prepared RSA keys [`rsa_key`] keeps. A service sees few issuer keys again and
-/// again (the residence-card signer, the JPKI CAs) and many holder keys; when the table is
-/// full it is emptied, so hostile input can cost time but never memory.
-const KEY_CACHE_ENTRIES: usize = 512;
-
-type KeyCache = std::collections::HashMap<Vec<u8>, std::sync::Arc<crate::rsa_public::PublicKey>>;
-
 /// The RSA key in a SubjectPublicKeyInfo, parsed and prepared once per distinct SPKI: parsing
-/// and preparing (OpenSSL's Montgomery context) cost about as much as a verification. The
-/// cache holds only what the SPKI bytes determine, never a verdict.
-pub(crate) fn rsa_key(
-    spki_der: &[u8],
-) -> Result<std::sync::Arc<crate::rsa_public::PublicKey>, X509Error> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<KeyCache>> = std::sync::OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let lock = || {
-        cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if spki_der.len() > MEMO_MAX_BYTES {
-        return parse_rsa_key(spki_der).map(std::sync::Arc::new);
-    }
-    if let Some(k) = lock().get(spki_der) {
-        return Ok(k.clone());
-    }
-    let key = std::sync::Arc::new(parse_rsa_key(spki_der)?);
-    let mut map = lock();
-    if map.len() >= KEY_CACHE_ENTRIES {
-        map.clear();
-    }
-    map.insert(spki_der.to_vec(), key.clone());
-    Ok(key)
+/// and preparing (OpenSSL's Montgomery context) cost about as much as a verification.
+pub(crate) fn rsa_key(spki_der: &[u8]) -> Result<Arc<crate::rsa_public::PublicKey>, X509Error> {
+    RSA_KEYS.get_or_try(spki_der, || parse_rsa_key(spki_der).map(Arc::new))
 }
 
 /// RSASSA-PKCS1-v1_5 verification of a precomputed digest.
@@ -487,20 +385,20 @@ mod tests {
         let der = pki.zairyu_signer().cert_der();
         let a = ParsedCert::parse_shared(der).unwrap();
         let b = ParsedCert::parse_shared(der).unwrap();
-        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.der, der);
         let other = ParsedCert::parse_shared(pki.zairyu_ca().cert_der()).unwrap();
         assert_ne!(other.der, a.der);
         // Trailing zero padding parses (as `parse`), but is another byte string.
         let padded = [der, &[0u8; 4][..]].concat();
         let c = ParsedCert::parse_shared(&padded).unwrap();
-        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.der, der);
         // Over the size bound: parsed, never kept.
-        let big = [der, &vec![0u8; MEMO_MAX_BYTES][..]].concat();
+        let big = [der, &vec![0u8; crate::memo::MAX_KEY_BYTES][..]].concat();
         let d = ParsedCert::parse_shared(&big).unwrap();
         let e = ParsedCert::parse_shared(&big).unwrap();
-        assert!(!std::sync::Arc::ptr_eq(&d, &e));
+        assert!(!Arc::ptr_eq(&d, &e));
         // Errors are errors every time.
         let mut broken = der.to_vec();
         broken.truncate(der.len() - 1);
@@ -515,7 +413,7 @@ mod tests {
         let spki = ca.spki_der().unwrap();
         let a = rsa_key(&spki).unwrap();
         let b = rsa_key(&spki).unwrap();
-        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&a, &b));
         let mut bad = spki.clone();
         let last = bad.len() - 1;
         bad[last] ^= 0x01; // the exponent becomes even
