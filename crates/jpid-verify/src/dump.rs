@@ -158,8 +158,11 @@ fn check_residence_names(files: &BTreeMap<String, Vec<u8>>) -> Result<(), DumpEr
 }
 
 /// A residence-card dump exactly as jpid writes it, borrowed from the text: every string a
-/// plain `&str` (an escape anywhere makes this fail, and the general path takes over).
+/// plain `&str` (an escape anywhere makes this fail, and the general path takes over), and no
+/// other field (serde would skip an unknown one more leniently than the general path reads it:
+/// no depth limit, no number range, no string checks).
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FastResidence<'a> {
     schema: &'a str,
     schema_version: u64,
@@ -519,10 +522,22 @@ mod tests {
                 r#""mf.card_type":"wQEx","#,
                 r#""mf.card_type":"wQEx","mf.card_type":"AAAA","#,
             ),
+            // Unknown fields the general path refuses (found by review): too deep, a number out
+            // of range, a lone surrogate.
+            base.replace(
+                r#""files":{"#,
+                &format!(
+                    r#""extra":{}1{},"files":{{"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ),
+            ),
+            base.replace(r#""files":{"#, r#""extra":1e400,"files":{"#),
+            base.replace(r#""files":{"#, r#""extra":"\ud800","files":{"#),
         ];
         for text in &variants {
             let general = serde_json::from_str::<Value>(text)
-                .map_err(|e| e.to_string())
+                .map_err(|e| DumpError::NotJson(e.to_string()).to_string())
                 .and_then(|v| ResidenceDump::from_value(v).map_err(|e| e.to_string()));
             let fast = ResidenceDump::from_json(text).map_err(|e| e.to_string());
             match (&fast, &general) {
@@ -531,6 +546,13 @@ mod tests {
                 _ => panic!("{text}: fast {fast:?} general {general:?}"),
             }
         }
+        // A byte that is not UTF-8 in an unknown field: refused (bytes, not text).
+        let mut raw = variants[0]
+            .replace(r#""files":{"#, r#""extra":"?","files":{"#)
+            .into_bytes();
+        let at = raw.iter().position(|b| *b == b'?').unwrap();
+        raw[at] = 0xFF;
+        assert!(ResidenceDump::from_slice(&raw).is_err());
         // The escaped variant is the same dump as the plain one.
         let plain = ResidenceDump::from_json(&variants[0]).unwrap();
         let escaped = ResidenceDump::from_json(&variants[1]).unwrap();
