@@ -214,16 +214,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Authenticates every request but the public ones before anything reads its body, and hands
-/// the [`Caller`] to the handler. Session cookies count only for the counter page's own
-/// endpoints (`/ui/…` and the history, `/v1/audit…`).
-/// The key store cannot be read (the database is down or restarting): 503, so clients retry,
-/// with the detail in the log only.
+/// The key store cannot be read: 503 when the database is away (down, restarting), so clients
+/// retry; 500 when a row is not what jpid wrote. The detail goes to the log only.
 fn key_store_down(e: &crate::store::StoreError) -> ApiError {
+    if matches!(e, crate::store::StoreError::Row(_)) {
+        return ApiError::internal(e);
+    }
     log::error!("API key check failed: {e}");
     ApiError::unavailable("the key store cannot be read right now; nothing was done, try again")
 }
 
+/// Authenticates every request but the public ones before anything reads its body, and hands
+/// the [`Caller`] to the handler. Session cookies count only for the counter page's own
+/// endpoints (`/ui/…` and the history, `/v1/audit…`).
 async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if matches!(path, "/healthz" | "/" | "/login" | "/logout") {

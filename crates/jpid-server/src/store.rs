@@ -132,16 +132,22 @@ pub enum Store {
 /// How long a (re)connection to PostgreSQL may take before the request that needed it fails.
 const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// After a failed reconnection, requests fail at once for this long instead of each trying
+/// again (and queueing behind one another's attempts).
+const PG_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A PostgreSQL client that reconnects when its connection has ended (the server restarted,
 /// the network dropped): the request that met the failure gets an error (503, nothing
 /// answered), and the next one opens a new connection. One reconnection at a time, each bounded
-/// by [`PG_CONNECT_TIMEOUT`].
+/// by [`PG_CONNECT_TIMEOUT`]; after a failed one, requests fail at once for
+/// [`PG_RETRY_AFTER`], so no request waits for more than one attempt.
 pub struct PgClient {
     /// The URL as given (it may hold a password: never printed).
     url: String,
     /// The URL without its password, for messages.
     shown: String,
-    client: tokio::sync::Mutex<Arc<tokio_postgres::Client>>,
+    /// The client, and when the last reconnection failed.
+    client: tokio::sync::Mutex<(Arc<tokio_postgres::Client>, Option<std::time::Instant>)>,
 }
 
 impl PgClient {
@@ -165,7 +171,7 @@ impl PgClient {
 
     async fn open(url: &str, shown: &str) -> Result<Self, StoreError> {
         Ok(Self {
-            client: tokio::sync::Mutex::new(Self::connect(url, shown).await?),
+            client: tokio::sync::Mutex::new((Self::connect(url, shown).await?, None)),
             url: url.to_string(),
             shown: shown.to_string(),
         })
@@ -173,11 +179,26 @@ impl PgClient {
 
     /// The client, reconnected first if its connection has ended.
     async fn get(&self) -> Result<Arc<tokio_postgres::Client>, StoreError> {
-        let mut client = self.client.lock().await;
+        let mut guard = self.client.lock().await;
+        let (client, failed_at) = &mut *guard;
         if client.is_closed() {
+            if failed_at.is_some_and(|t| t.elapsed() < PG_RETRY_AFTER) {
+                return Err(StoreError::Unavailable(
+                    "the database connection is down; reconnecting failed moments ago".into(),
+                ));
+            }
             log::warn!("the connection to {} has ended; reconnecting", self.shown);
-            *client = Self::connect(&self.url, &self.shown).await?;
-            log::info!("reconnected to {}", self.shown);
+            match Self::connect(&self.url, &self.shown).await {
+                Ok(c) => {
+                    *client = c;
+                    *failed_at = None;
+                    log::info!("reconnected to {}", self.shown);
+                }
+                Err(e) => {
+                    *failed_at = Some(std::time::Instant::now());
+                    return Err(e);
+                }
+            }
         }
         Ok(client.clone())
     }
@@ -663,16 +684,47 @@ pub fn now() -> i64 {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((cred, host)) => match cred.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !postgres {
+        // Not a database URL jpid reads (an error message names it): keep the scheme only, a
+        // typo'd URL may still hold a password.
+        return match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://(rest hidden)"),
+            None => "(hidden)".into(),
+        };
     }
+    // Rebuilt from what tokio-postgres understood, never from the text: a password may sit in
+    // the user part (with an unencoded '@' in it) or in a `password=` parameter.
+    let Ok(config) = url.parse::<tokio_postgres::Config>() else {
+        return "postgres://(unparsable URL hidden)".into();
+    };
+    let user = match (config.get_user(), config.get_password().is_some()) {
+        (Some(u), true) => format!("{u}:***@"),
+        (Some(u), false) => format!("{u}@"),
+        (None, true) => ":***@".into(),
+        (None, false) => String::new(),
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            match config.get_ports().get(i) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .collect();
+    format!(
+        "postgres://{user}{}/{}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
 }
 
 #[cfg(test)]
@@ -683,11 +735,25 @@ mod tests {
     fn passwords_never_reach_messages() {
         assert_eq!(
             redact_url("postgres://jpid:hunter2@localhost/jpid"),
-            "postgres://jpid:***@localhost/jpid"
+            "postgres://jpid:***@localhost:5432/jpid"
         );
         assert_eq!(
-            redact_url("postgres://jpid@localhost/jpid"),
-            "postgres://jpid@localhost/jpid"
+            redact_url("postgres://jpid@localhost:5433/jpid"),
+            "postgres://jpid@localhost:5433/jpid"
         );
+        // Found by review: a password in a parameter, or with an '@' in it.
+        for (url, secret) in [
+            ("postgres://jpid@db/jpid?password=s3cret", "s3cret"),
+            ("postgresql://jpid:p@ss@db/jpid", "p@ss"),
+            (
+                "postgres://jpid:hunter2@db/jpid?sslmode=disable&password=other",
+                "other",
+            ),
+            ("sqlite3://user:hunter2@x", "hunter2"),
+            ("postgres://jpid:hunter2@[::1/jpid", "hunter2"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(secret), "{url} -> {shown}");
+        }
     }
 }
