@@ -314,8 +314,13 @@ pub fn verify_cms(
     }
     let digest = digest.ok_or_else(|| cms("no messageDigest signed attribute"))?;
     let mut reasons = Vec::new();
-    if let Some(hash) = signing_cert_hash {
-        if hash != Sha256::digest(&signer.der).as_slice() {
+    if let Some((alg, hash)) = signing_cert_hash {
+        let ours = match alg {
+            EssHash::Sha256 => Sha256::digest(&signer.der).to_vec(),
+            EssHash::Sha384 => sha2::Sha384::digest(&signer.der).to_vec(),
+            EssHash::Sha512 => sha2::Sha512::digest(&signer.der).to_vec(),
+        };
+        if hash != ours {
             reasons.push(("signer_certificate_mismatch", "the signed signingCertificateV2 attribute names another certificate than the one that signed (certificate substitution)".to_string()));
         }
     }
@@ -333,10 +338,22 @@ pub fn verify_cms(
     finish(&signer.der, ok, reasons, trust, at, revocation)
 }
 
+/// The hash an ESSCertIDv2 names its certificate by.
+#[derive(Debug, Clone, Copy)]
+enum EssHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+
 /// The certificate hash of an ESS signingCertificateV2 value (RFC 5035): the first
-/// `ESSCertIDv2` of `SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }`, whose
-/// hash algorithm must be the default, SHA-256 (absent, or given explicitly).
-fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<Vec<u8>, SignatureError> {
+/// `ESSCertIDv2` of `SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }`, with its
+/// hash algorithm: SHA-256 (the default, absent or explicit), SHA-384 or SHA-512. The older
+/// signingCertificate (v1, SHA-1) attribute is not read.
+fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<(EssHash, Vec<u8>), SignatureError> {
     let bad = || cms("the signingCertificateV2 attribute is malformed");
     let seq = Tag::new(0x30);
     if value.tag() != seq {
@@ -347,26 +364,37 @@ fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<Vec<u8>, SignatureError> {
     let first = strict(certs)?;
     let id = first.first().filter(|c| c.tag() == seq).ok_or_else(bad)?;
     let parts = strict(id)?;
-    let (hash, rest) = match parts.split_first() {
+    let (kind, hash, rest) = match parts.split_first() {
         Some((alg, rest)) if alg.tag() == seq => {
-            if !is_alg(alg, ID_SHA256) {
-                return Err(cms(
-                    "the signingCertificateV2 attribute hashes the certificate with another algorithm than SHA-256",
-                ));
-            }
-            (rest.first(), rest.get(1..))
+            let kind = [
+                (ID_SHA256, EssHash::Sha256),
+                (ID_SHA384, EssHash::Sha384),
+                (ID_SHA512, EssHash::Sha512),
+            ]
+            .into_iter()
+            .find(|(oid, _)| is_alg(alg, *oid))
+            .map(|(_, k)| k)
+            .ok_or_else(|| {
+                cms("the signingCertificateV2 attribute hashes the certificate with an algorithm other than SHA-256, SHA-384 or SHA-512")
+            })?;
+            (kind, rest.first(), rest.get(1..))
         }
-        Some((hash, rest)) => (Some(hash), Some(rest)),
-        None => (None, None),
+        Some((hash, rest)) => (EssHash::Sha256, Some(hash), Some(rest)),
+        None => (EssHash::Sha256, None, None),
+    };
+    let want = match kind {
+        EssHash::Sha256 => 32,
+        EssHash::Sha384 => 48,
+        EssHash::Sha512 => 64,
     };
     let hash = hash
-        .filter(|h| h.tag() == Tag::new(0x04) && h.value().len() == 32)
+        .filter(|h| h.tag() == Tag::new(0x04) && h.value().len() == want)
         .ok_or_else(bad)?;
     // At most issuerSerial after the hash.
     if rest.is_some_and(|r| r.len() > 1 || r.first().is_some_and(|i| i.tag() != seq)) {
         return Err(bad());
     }
-    Ok(hash.value().to_vec())
+    Ok((kind, hash.value().to_vec()))
 }
 
 /// `SEQUENCE { oid, [NULL] }` and nothing else.
@@ -393,4 +421,53 @@ fn strict<'a>(t: &tlv::Tlv<'a>) -> Result<Vec<tlv::Tlv<'a>>, SignatureError> {
         rest = r;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::Encode;
+
+    fn seq(parts: &[&[u8]]) -> Vec<u8> {
+        tlv::encode(Tag::new(0x30), &parts.concat())
+    }
+
+    /// `SEQUENCE { SEQUENCE { ESSCertIDv2 } }` with `alg` (None: the default) and `hash`.
+    fn value(alg: Option<ObjectIdentifier>, hash: &[u8]) -> Vec<u8> {
+        let h = tlv::encode(Tag::new(0x04), hash);
+        let id = match alg {
+            Some(a) => seq(&[&seq(&[&a.to_der().unwrap()]), &h]),
+            None => seq(&[&h]),
+        };
+        seq(&[&seq(&[&id])])
+    }
+
+    fn read(v: &[u8]) -> Result<(EssHash, Vec<u8>), SignatureError> {
+        let (t, _) = tlv::parse_one(v).unwrap();
+        ess_cert_hash(&t)
+    }
+
+    #[test]
+    fn ess_cert_ids_name_their_hash() {
+        assert!(matches!(read(&value(None, &[1; 32])), Ok((EssHash::Sha256, h)) if h == [1; 32]));
+        assert!(matches!(
+            read(&value(Some(ID_SHA256), &[2; 32])),
+            Ok((EssHash::Sha256, _))
+        ));
+        assert!(matches!(
+            read(&value(Some(ID_SHA384), &[3; 48])),
+            Ok((EssHash::Sha384, _))
+        ));
+        assert!(matches!(
+            read(&value(Some(ID_SHA512), &[4; 64])),
+            Ok((EssHash::Sha512, _))
+        ));
+        // A hash of the wrong length for its algorithm, an unknown algorithm (SHA-1), junk.
+        assert!(read(&value(Some(ID_SHA512), &[4; 32])).is_err());
+        assert!(read(&value(None, &[1; 20])).is_err());
+        let sha1 = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+        assert!(read(&value(Some(sha1), &[5; 20])).is_err());
+        assert!(read(&[0x04, 0x01, 0x00]).is_err());
+        assert!(read(&seq(&[])).is_err());
+    }
 }

@@ -134,6 +134,11 @@ impl ParsedCert {
             .map_err(|e| X509Error::Malformed(e.to_string()))
     }
 
+    /// The issuer name's DER exactly as in the certificate (not re-encoded).
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.issuer_der
+    }
+
     /// Subject as text.
     pub fn subject(&self) -> String {
         name_text(&self.subject_der, &self.cert.tbs_certificate.subject)
@@ -181,17 +186,25 @@ impl ParsedCert {
             X509Error::Malformed("signature is not a whole number of bytes".into())
         })?;
         let spki = issuer.spki_der()?;
-        SIGNED_BY.get_or_try(&signed_by_key(&self.der, &spki), || {
+        SIGNED_BY.get_or_try(&signed_by_key(&self.tbs, alg, sig, &spki), || {
             verify_signature(&spki, alg, &self.tbs, sig)
         })
     }
 }
 
-/// SHA-256 of the certificate's DER, then of the issuer key's SPKI DER.
-fn signed_by_key(cert_der: &[u8], issuer_spki: &[u8]) -> [u8; 64] {
+/// What a certificate signature check reads, as a memo key: SHA-256 of the signed bytes, the
+/// algorithm and the signature (each length-prefixed), then SHA-256 of the issuer key's SPKI.
+/// Keyed on exactly the inputs of `verify_signature`, not on `der`, whose public fields a
+/// caller could have changed after parsing.
+fn signed_by_key(tbs: &[u8], alg: ObjectIdentifier, sig: &[u8], issuer_spki: &[u8]) -> [u8; 64] {
+    let mut h = Sha256::new();
+    for part in [tbs, alg.as_bytes(), sig] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
     let mut key = [0u8; 64];
     let (a, b) = key.split_at_mut(32);
-    a.copy_from_slice(&Sha256::digest(cert_der));
+    a.copy_from_slice(&h.finalize());
     b.copy_from_slice(&Sha256::digest(issuer_spki));
     key
 }
@@ -334,6 +347,12 @@ mod tests {
         signer.verify_signed_by(&ca).unwrap();
         // The same certificate under another key: still refused.
         assert!(signer.verify_signed_by(&other_ca).is_err());
+        // The same `der` with other signed bytes (the fields are public): refused, the memo is
+        // keyed on what the check reads.
+        let mut edited = signer.clone();
+        let last = edited.tbs.len() - 1;
+        edited.tbs[last] ^= 0x01;
+        assert!(edited.verify_signed_by(&ca).is_err());
         // One bit of the signature changed: a different certificate, refused.
         let mut der = pki.zairyu_signer().cert_der().to_vec();
         let last = der.len() - 1;

@@ -9,8 +9,8 @@
 use der::asn1::ObjectIdentifier;
 use der::Encode;
 use jpid_apdu::tlv::{self, Tag};
+use jpid_verify::x509::ParsedCert;
 use sha2::{Digest, Sha256};
-use x509_cert::Certificate;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -56,8 +56,7 @@ impl SignedAttributes {
     /// certificate by its SHA-256 and its issuer and serial number.
     pub fn new(
         digest: &[u8],
-        cert_der: &[u8],
-        cert: &Certificate,
+        signer: &ParsedCert,
         at: jpid_verify::UnixTime,
     ) -> Result<Self, der::Error> {
         let attribute =
@@ -67,10 +66,13 @@ impl SignedAttributes {
         let signing_time = attribute(ID_SIGNING_TIME, &utc_time(at)?);
         // ESSCertIDv2 { certHash } with the default hash (SHA-256, so hashAlgorithm is left
         // out, as DER requires) and issuerSerial { GeneralNames { directoryName [4] Name }, serial }.
-        let issuer = cert.tbs_certificate.issuer.to_der()?;
-        let serial = cert.tbs_certificate.serial_number.to_der()?;
-        let issuer_serial = seq(&[&seq(&[&tlv::encode(Tag::new(0xA4), &issuer)]), &serial]);
-        let cert_hash = tlv::encode(Tag::new(0x04), &Sha256::digest(cert_der));
+        // The issuer exactly as the certificate holds it: a re-encoding could differ.
+        let serial = signer.cert.tbs_certificate.serial_number.to_der()?;
+        let issuer_serial = seq(&[
+            &seq(&[&tlv::encode(Tag::new(0xA4), signer.issuer_der())]),
+            &serial,
+        ]);
+        let cert_hash = tlv::encode(Tag::new(0x04), &Sha256::digest(&signer.der));
         let ess_cert_id = seq(&[&cert_hash, &issuer_serial]);
         let signing_certificate =
             attribute(ID_SIGNING_CERTIFICATE_V2, &seq(&[&seq(&[&ess_cert_id])]));
@@ -104,16 +106,14 @@ fn utc_time(at: jpid_verify::UnixTime) -> Result<Vec<u8>, der::Error> {
 
 /// The DER ContentInfo of a detached SignedData.
 pub fn signed_data(
-    cert_der: &[u8],
-    cert: &Certificate,
+    signer: &ParsedCert,
     attrs: &SignedAttributes,
     signature: &[u8],
 ) -> Result<Vec<u8>, der::Error> {
-    let issuer = cert.tbs_certificate.issuer.to_der()?;
-    let serial = cert.tbs_certificate.serial_number.to_der()?;
+    let serial = signer.cert.tbs_certificate.serial_number.to_der()?;
     let signer_info = seq(&[
         &[0x02, 0x01, 0x01],
-        &seq(&[&issuer, &serial]),
+        &seq(&[signer.issuer_der(), &serial]),
         &alg(ID_SHA256, false),
         &tlv::encode(CTX0, &attrs.attrs),
         &alg(RSA_ENCRYPTION, true),
@@ -123,7 +123,7 @@ pub fn signed_data(
         &[0x02, 0x01, 0x01],
         &tlv::encode(SET, &alg(ID_SHA256, false)),
         &seq(&[&oid(ID_DATA)]),
-        &tlv::encode(CTX0, cert_der),
+        &tlv::encode(CTX0, &signer.der),
         &tlv::encode(SET, &signer_info),
     ]);
     Ok(seq(&[&oid(ID_SIGNED_DATA), &tlv::encode(CTX0, &signed)]))
@@ -133,7 +133,6 @@ pub fn signed_data(
 mod tests {
     use super::*;
     use jpid_verify::signature::verify_cms;
-    use jpid_verify::x509::ParsedCert;
     use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
     use rsa::Pkcs1v15Sign;
 
@@ -146,7 +145,7 @@ mod tests {
         let named = ParsedCert::parse(named).unwrap();
         let content_digest: [u8; 32] = Sha256::digest(b"a synthetic contract").into();
         let at = UnixTime::parse("2026-06-01").unwrap();
-        let attrs = SignedAttributes::new(&content_digest, &named.der, &named.cert, at).unwrap();
+        let attrs = SignedAttributes::new(&content_digest, &named, at).unwrap();
         let signature = holder
             .private_key()
             .sign(
@@ -154,7 +153,7 @@ mod tests {
                 &Sha256::digest(attrs.to_be_signed()),
             )
             .unwrap();
-        let p7s = signed_data(&signer.der, &signer.cert, &attrs, &signature).unwrap();
+        let p7s = signed_data(&signer, &attrs, &signature).unwrap();
         let trust = TrustStore::empty().with_test_anchors(crate::testroots::roots());
         verify_cms(
             &content_digest,

@@ -303,12 +303,7 @@ pub fn sign(
             None
         } else {
             Some(
-                crate::cms::SignedAttributes::new(
-                    &content_digest,
-                    &parsed.der,
-                    &parsed.cert,
-                    crate::output::now(),
-                )
+                crate::cms::SignedAttributes::new(&content_digest, &parsed, crate::output::now())
                 .map_err(|e| CliError::new(Kind::Card, format!("the card's certificate: {e}")))?,
             )
         };
@@ -334,13 +329,12 @@ pub fn sign(
     })?;
     let bytes = match &attrs {
         None => signature.clone(),
-        Some(attrs) => crate::cms::signed_data(&parsed.der, &parsed.cert, attrs, &signature)
-            .map_err(|e| {
-                CliError::new(
-                    Kind::Internal,
-                    format!("cannot encode the CMS signature: {e}"),
-                )
-            })?,
+        Some(attrs) => crate::cms::signed_data(&parsed, attrs, &signature).map_err(|e| {
+            CliError::new(
+                Kind::Internal,
+                format!("cannot encode the CMS signature: {e}"),
+            )
+        })?,
     };
     std::fs::write(output, &bytes)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot write {}: {e}", output.display())))?;
