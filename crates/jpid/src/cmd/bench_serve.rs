@@ -734,9 +734,21 @@ pub fn serve(
                 ));
             }
         }
+        let busy = |p: &Phase| {
+            p.cpu_us_per_request()
+                .map(|c| c * p.rate() / 1e6 / workers as f64 * 100.0)
+        };
+        if let (Some(a), Some(b)) = (busy(&res_max), busy(&login_max)) {
+            s.push_str(&format!(
+                "\nservice cores busy at max load: residence {a:.0} %, JPKI login {b:.0} % (under 100 %: the load generator, not the service, set the pace)\n"
+            ));
+        }
+        s.push_str(
+            "JPKI logins all use the one test holder: its certificate's parse, key and chain signature come from the memo, as for a returning user; a first login costs one more RSA verification\n",
+        );
         if let Some(r) = openssl {
             s.push_str(&format!(
-                "\nhalf the raw verify rate per core: {:.0} req/s; at max load residence verify reaches {:.0} %, JPKI login {:.0} %\n",
+                "half the raw verify rate per core: {:.0} req/s; at max load residence verify reaches {:.0} %, JPKI login {:.0} %\n",
                 r / 2.0,
                 100.0 * per_core(&res_max) / (r / 2.0),
                 100.0 * per_core(&login_max) / (r / 2.0),
