@@ -4,9 +4,12 @@
 //! signer certificate, the JPKI roots, a returning holder's certificate), so parsing them,
 //! preparing their keys and checking their signatures once per distinct byte string saves most
 //! of that work. What a memo holds is a function of its key bytes alone, never of time, trust
-//! anchors or revocation; only successes are kept. Each memo holds at most `capacity` entries and
-//! is emptied when full, and inputs longer than [`MAX_KEY_BYTES`] are never kept, so hostile
-//! input can cost time but never memory.
+//! anchors or revocation; only successes are kept. Inputs longer than [`MAX_KEY_BYTES`] are
+//! never kept, and each memo holds at most `2 × capacity` entries in two generations: new
+//! entries go to the young one; when it is full it becomes the old one (the previous old one is
+//! dropped); a hit in the old generation moves the entry back to the young one. So hostile input
+//! can cost time but never memory, and a flood of distinct inputs does not evict what is used
+//! between them (the residence signer certificate, the roots).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
@@ -14,9 +17,12 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 /// Inputs longer than this are computed but never kept (real certificates are 1–2 KiB).
 pub(crate) const MAX_KEY_BYTES: usize = 8 * 1024;
 
+type Generations<V> = (HashMap<Vec<u8>, V>, HashMap<Vec<u8>, V>);
+
 /// One memo: a `static` per kind of computation.
 pub(crate) struct Memo<V> {
-    map: OnceLock<Mutex<HashMap<Vec<u8>, V>>>,
+    /// (young, old).
+    map: OnceLock<Mutex<Generations<V>>>,
     capacity: usize,
 }
 
@@ -29,11 +35,29 @@ impl<V: Clone> Memo<V> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Vec<u8>, V>> {
+    fn lock(&self) -> MutexGuard<'_, Generations<V>> {
         self.map
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds to the young generation, aging it first when full.
+    fn insert(&self, gens: &mut Generations<V>, key: Vec<u8>, v: V) {
+        if gens.0.len() >= self.capacity {
+            gens.1 = std::mem::take(&mut gens.0);
+        }
+        gens.0.insert(key, v);
+    }
+
+    fn lookup(&self, key: &[u8]) -> Option<V> {
+        let mut gens = self.lock();
+        if let Some(v) = gens.0.get(key) {
+            return Some(v.clone());
+        }
+        let (k, v) = gens.1.remove_entry(key)?;
+        self.insert(&mut gens, k, v.clone());
+        Some(v)
     }
 
     /// The remembered value for `key`, or `make()`'s, remembered when it succeeds. `make` runs
@@ -46,21 +70,19 @@ impl<V: Clone> Memo<V> {
         if key.len() > MAX_KEY_BYTES {
             return make();
         }
-        if let Some(v) = self.lock().get(key) {
-            return Ok(v.clone());
+        if let Some(v) = self.lookup(key) {
+            return Ok(v);
         }
         let v = make()?;
-        let mut map = self.lock();
-        if map.len() >= self.capacity {
-            map.clear();
-        }
-        map.insert(key.to_vec(), v.clone());
+        let mut gens = self.lock();
+        self.insert(&mut gens, key.to_vec(), v.clone());
         Ok(v)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        let gens = self.lock();
+        gens.0.len() + gens.1.len()
     }
 }
 
@@ -94,8 +116,35 @@ mod tests {
         assert_eq!(M.len(), 2);
         assert_eq!(M.get_or_try(b"ccc", || Ok::<_, ()>(3)), Ok(3));
         assert_eq!(M.len(), 3);
-        // Full: emptied, then the new entry.
+        // The young generation is full: it ages, the new entry starts the next one.
         assert_eq!(M.get_or_try(b"dddd", || Ok::<_, ()>(4)), Ok(4));
-        assert_eq!(M.len(), 1);
+        assert_eq!(M.len(), 4);
+        // Never more than two generations.
+        for i in 0..20u8 {
+            let _ = M.get_or_try(&[b'x', i], || Ok::<_, ()>(0));
+        }
+        assert!(M.len() <= 6, "{}", M.len());
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_evict_a_key_in_use() {
+        static M: Memo<u32> = Memo::new(8);
+        let mut made = 0;
+        let mut hot = || {
+            M.get_or_try(b"hot", || {
+                made += 1;
+                Ok::<_, ()>(1)
+            })
+        };
+        hot().unwrap();
+        for i in 0..1000u32 {
+            let _ = M.get_or_try(&i.to_be_bytes(), || Ok::<_, ()>(i));
+            // Used once per 8 new keys (once per generation): it must stay remembered.
+            if i % 7 == 0 {
+                hot().unwrap();
+            }
+        }
+        assert_eq!(made, 1, "the hot key was computed again");
+        assert!(M.len() <= 16);
     }
 }
