@@ -354,6 +354,20 @@ impl Drop for Attached {
     }
 }
 
+/// Whether `jpid readers` shows a card in the private pcscd's vpcd reader.
+fn card_in_reader(harness: &pcscd::Pcscd, env: &[(&str, std::path::PathBuf)]) -> bool {
+    let r = run_env(&["readers", "--json"], "", env);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    v["readers"].as_array().is_some_and(|rs| {
+        rs.iter().any(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.contains(harness.reader_name()))
+                && r["card_present"] == true
+        })
+    })
+}
+
 /// Inserts a hostile card behind the private pcscd and waits until pcscd shows it.
 fn attach(harness: &pcscd::Pcscd, card: &str) -> Attached {
     let child = Command::new(env!("CARGO_BIN_EXE_jpid"))
@@ -374,17 +388,7 @@ fn attach(harness: &pcscd::Pcscd, card: &str) -> Attached {
     let env = harness.client_env();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let r = run_env(&["readers", "--json"], "", &env);
-        let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
-        let present = v["readers"].as_array().is_some_and(|rs| {
-            rs.iter().any(|r| {
-                r["name"]
-                    .as_str()
-                    .is_some_and(|n| n.contains(harness.reader_name()))
-                    && r["card_present"] == true
-            })
-        });
-        if present {
+        if card_in_reader(harness, &env) {
             return attached;
         }
         assert!(
@@ -437,17 +441,7 @@ fn hostile_card_through_pcscd() {
         drop(_card);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let r = run_env(&["readers", "--json"], "", &env);
-            let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
-            let present = v["readers"].as_array().is_some_and(|rs| {
-                rs.iter().any(|r| {
-                    r["name"]
-                        .as_str()
-                        .is_some_and(|n| n.contains(harness.reader_name()))
-                        && r["card_present"] == true
-                })
-            });
-            if !present {
+            if !card_in_reader(&harness, &env) {
                 break;
             }
             assert!(Instant::now() < deadline, "the card never left pcscd");
