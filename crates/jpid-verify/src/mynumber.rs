@@ -152,11 +152,7 @@ pub(crate) fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<PublicKey> {
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 over a precomputed digest.
 pub(crate) fn verify_sha256(key: &PublicKey, digest: &[u8], sig: &[u8]) -> bool {
-    digest.len() == 32
-        && key.verify_pkcs1(
-            &[&crate::x509::SHA256_DIGEST_INFO_PREFIX[..], digest].concat(),
-            sig,
-        )
+    crate::x509::verify_digest(key, crate::x509::HashAlg::Sha256, digest, sig)
 }
 
 /// A parsed CVC.

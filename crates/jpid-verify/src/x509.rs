@@ -289,20 +289,25 @@ pub fn verify_rsa_pkcs1(
     digest: &[u8],
     sig: &[u8],
 ) -> Result<(), X509Error> {
-    let key = rsa_key(spki_der)?;
-    let (prefix, len) = match hash {
-        HashAlg::Sha256 => (&SHA256_DIGEST_INFO_PREFIX, 32),
-        HashAlg::Sha384 => (&SHA384_DIGEST_INFO_PREFIX, 48),
-    };
-    if digest.len() != len {
-        return Err(X509Error::BadSignature);
-    }
-    let info = [prefix.as_slice(), digest].concat();
-    if key.verify_pkcs1(&info, sig) {
+    if verify_digest(&*rsa_key(spki_der)?, hash, digest, sig) {
         Ok(())
     } else {
         Err(X509Error::BadSignature)
     }
+}
+
+/// RSASSA-PKCS1-v1_5 verification of a precomputed digest under a prepared key.
+pub(crate) fn verify_digest(
+    key: &crate::rsa_public::PublicKey,
+    hash: HashAlg,
+    digest: &[u8],
+    sig: &[u8],
+) -> bool {
+    let (prefix, len) = match hash {
+        HashAlg::Sha256 => (&SHA256_DIGEST_INFO_PREFIX, 32),
+        HashAlg::Sha384 => (&SHA384_DIGEST_INFO_PREFIX, 48),
+    };
+    digest.len() == len && key.verify_pkcs1(&[prefix.as_slice(), digest].concat(), sig)
 }
 
 /// How an ECDSA signature is encoded.
