@@ -72,7 +72,7 @@ pub(crate) async fn record_digest(
     input_sha256: [u8; 32],
     o: Outcome,
 ) -> Result<String, ApiError> {
-    let id = crate::audit::new_id().map_err(ApiError::internal)?;
+    let id = crate::audit::new_record_id().map_err(ApiError::internal)?;
     let rec = AuditRecord {
         id: id.clone(),
         at: now(),

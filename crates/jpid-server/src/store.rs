@@ -37,7 +37,8 @@ pub enum StoreError {
 /// One audit record: what was verified, for whom, with what result. Never personal data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditRecord {
-    /// Random id, returned to the caller as `audit_id`.
+    /// Time-ordered random id ([`crate::audit::new_record_id`]), returned to the caller as
+    /// `audit_id`.
     pub id: String,
     /// Unix seconds.
     pub at: i64,
