@@ -241,6 +241,38 @@ fn wrong_card_number_is_refused_at_mutual_authenticate() {
     assert!(matches!(r, Err(ResidenceError::WrongCardNumber)));
 }
 
+/// The check code's digest is taken piece by piece; it must be the digest of exactly the
+/// bytes `signed_data` lays out (images zero-padded to their fixed lengths).
+#[test]
+fn the_signed_data_digest_is_that_of_the_signed_bytes() {
+    use sha2::{Digest, Sha256};
+    for (spec, len) in [
+        ("residence", 10_000),
+        ("residence,photo=no", 10_000),
+        ("spr", 10_000),
+        ("residence-gen2", 0),
+        ("residence-gen2,photo=no", 0),
+        ("spr-gen2", 0),
+    ] {
+        let (r, _) = read(spec, "AB12345678CD");
+        let r = r.unwrap();
+        let files = ResidenceFiles(
+            r.files
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
+        let p = residence::parse(&files).unwrap();
+        let data = p.signed_data();
+        assert_eq!(p.signed_data_len(), data.len(), "{spec}");
+        if len > 0 {
+            assert_eq!(data.len(), len, "{spec}");
+        }
+        let want: [u8; 32] = Sha256::digest(&data).into();
+        assert_eq!(p.signed_data_sha256(), want, "{spec}");
+    }
+}
+
 #[test]
 fn photo_less_holder() {
     for kind in ["residence", "residence-gen2"] {

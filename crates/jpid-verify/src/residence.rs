@@ -484,22 +484,56 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
 impl ParsedResidence {
     /// Exactly the bytes the issuer signed.
     pub fn signed_data(&self) -> Vec<u8> {
-        let padded = |v: &Option<Vec<u8>>, len: usize| {
-            let mut b = v.clone().unwrap_or_default();
-            if b.len() < len {
-                b.resize(len, 0);
+        let mut d = Vec::with_capacity(self.signed_data_len());
+        for (part, len) in self.signed_parts() {
+            d.extend_from_slice(part);
+            d.resize(d.len() + len.saturating_sub(part.len()), 0);
+        }
+        d
+    }
+
+    /// SHA-256 of [`Self::signed_data`], hashed piece by piece without building it.
+    pub fn signed_data_sha256(&self) -> [u8; 32] {
+        const ZEROS: [u8; 512] = [0; 512];
+        let mut h = Sha256::new();
+        for (part, len) in self.signed_parts() {
+            h.update(part);
+            let mut pad = len.saturating_sub(part.len());
+            while pad > 0 {
+                let n = pad.min(ZEROS.len());
+                h.update(&ZEROS[..n]);
+                pad -= n;
             }
-            b
-        };
+        }
+        h.finalize().into()
+    }
+
+    /// The length of [`Self::signed_data`].
+    pub fn signed_data_len(&self) -> usize {
+        self.signed_parts()
+            .iter()
+            .map(|(part, len)| part.len().max(*len))
+            .sum()
+    }
+
+    /// The signed pieces in order, each with the length it is zero-padded to (a piece is never
+    /// longer than that: parsing bounds it).
+    fn signed_parts(&self) -> [(&[u8], usize); 3] {
+        fn img(v: &Option<Vec<u8>>) -> &[u8] {
+            v.as_deref().unwrap_or_default()
+        }
         if self.generation == 1 {
-            let mut d = padded(&self.front_image, GEN1_FRONT_LEN);
-            d.extend(padded(&self.face_image, GEN1_FACE_LEN));
-            d
+            [
+                (img(&self.front_image), GEN1_FRONT_LEN),
+                (img(&self.face_image), GEN1_FACE_LEN),
+                (&[], 0),
+            ]
         } else {
-            let mut d = self.printed_signed.clone();
-            d.extend(padded(&self.face_image, Gen2Layout::FACE_LEN));
-            d.extend(padded(&self.name_image, Gen2Layout::NAME_LEN));
-            d
+            [
+                (&self.printed_signed, 0),
+                (img(&self.face_image), Gen2Layout::FACE_LEN),
+                (img(&self.name_image), Gen2Layout::NAME_LEN),
+            ]
         }
     }
 
@@ -633,22 +667,17 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     let cert_info = Some((cert.subject(), cert.issuer(), cert.serial_hex()));
 
     // 1. The check code over the images (and printed entries).
-    let data = card.signed_data();
+    let data_sha256 = card.signed_data_sha256();
     let sig_result = cert.spki_der().and_then(|spki| {
         if card.generation == 1 {
-            x509::verify_rsa_pkcs1(
-                &spki,
-                HashAlg::Sha256,
-                &Sha256::digest(&data),
-                &card.check_code,
-            )
+            x509::verify_rsa_pkcs1(&spki, HashAlg::Sha256, &data_sha256, &card.check_code)
         } else {
             let form = if card.check_code.len() == 96 {
                 SigForm::Raw
             } else {
                 SigForm::Der
             };
-            x509::verify_p384_prehash(&spki, &Sha256::digest(&data), &card.check_code, form)
+            x509::verify_p384_prehash(&spki, &data_sha256, &card.check_code, form)
         }
     });
     let signature_ok = sig_result.is_ok();
@@ -663,7 +692,7 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
                 } else {
                     "ECDSA P-384 SHA-256"
                 },
-                data.len()
+                card.signed_data_len()
             ),
             Err(e) => e.to_string(),
         },
@@ -800,7 +829,7 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
                 certificate_serial: cert.serial_hex(),
                 anchor,
                 at,
-                signed_data_sha256: Sha256::digest(&data).into(),
+                signed_data_sha256: data_sha256,
                 trust_mode: trust.mode(),
             }))
         }
