@@ -190,8 +190,9 @@ pub enum BenchCommand {
         /// Concurrent keep-alive connections
         #[arg(long, default_value_t = 8)]
         connections: usize,
-        /// JPKI logins signed ahead for the full-load phase
-        #[arg(long, default_value_t = 4000)]
+        /// JPKI logins signed ahead for the full-load phase (it ends early, and says so, when
+        /// they run out)
+        #[arg(long, default_value_t = 20000)]
         logins: usize,
         /// Audit store (default: a fresh SQLite file in a temporary directory)
         #[arg(long, value_name = "URL")]

@@ -482,39 +482,72 @@ fn verify_only_us(
     Ok((residence, login))
 }
 
+/// `n` JPKI logins, signed ahead: each a fresh challenge from the service, signed with the test
+/// holder's authentication key, as the login body. Signed by OpenSSL on one thread per CPU
+/// (nothing is timed meanwhile); the order is of no importance.
 fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError> {
-    use rsa::Pkcs1v15Sign;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
     let pki = jpid_testpki::load_default().map_err(internal)?;
     let holder = pki.jpki_holder();
     let cert = B64.encode(holder.auth().cert_der());
-    let mut conn = Conn::open(addr).map_err(internal)?;
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (status, body) = conn
-            .post("/v1/jpki/challenges", key, b"")
-            .map_err(internal)?;
-        if status != 200 {
-            return Err(internal(format!(
-                "challenge: HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            )));
+    let der = holder
+        .auth()
+        .private_key()
+        .to_pkcs1_der()
+        .map_err(internal)?;
+    let pkey = openssl::rsa::Rsa::private_key_from_der(der.as_bytes())
+        .and_then(openssl::pkey::PKey::from_rsa)
+        .map_err(internal)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 8);
+    let one = |count: usize| -> Result<Vec<Vec<u8>>, CliError> {
+        let mut conn = Conn::open(addr).map_err(internal)?;
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (status, body) = conn
+                .post("/v1/jpki/challenges", key, b"")
+                .map_err(internal)?;
+            if status != 200 {
+                return Err(internal(format!(
+                    "challenge: HTTP {status}: {}",
+                    String::from_utf8_lossy(&body)
+                )));
+            }
+            let v: Value = serde_json::from_slice(&body).map_err(internal)?;
+            let nonce = B64
+                .decode(v["nonce"].as_str().unwrap_or(""))
+                .map_err(internal)?;
+            // RSASSA-PKCS1-v1_5 with SHA-256 over the nonce, as the card's SIGN does.
+            let mut signer =
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &pkey)
+                    .map_err(internal)?;
+            let sig = signer.sign_oneshot_to_vec(&nonce).map_err(internal)?;
+            out.push(
+                json!({"challenge_id": v["challenge_id"], "signature": B64.encode(sig), "certificate": cert})
+                    .to_string()
+                    .into_bytes(),
+            );
         }
-        let v: Value = serde_json::from_slice(&body).map_err(internal)?;
-        let nonce = B64
-            .decode(v["nonce"].as_str().unwrap_or(""))
-            .map_err(internal)?;
-        let sig = holder
-            .auth()
-            .private_key()
-            .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&nonce))
-            .map_err(internal)?;
-        out.push(
-            json!({"challenge_id": v["challenge_id"], "signature": B64.encode(sig), "certificate": cert})
-                .to_string()
-                .into_bytes(),
-        );
-    }
-    Ok(out)
+        Ok(out)
+    };
+    let mut all = Vec::with_capacity(n);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (0..threads)
+            .map(|i| {
+                let count = n / threads + usize::from(i < n % threads);
+                s.spawn(move || one(count))
+            })
+            .collect();
+        for p in parts {
+            all.extend(
+                p.join()
+                    .map_err(|_| internal("a signing thread panicked"))??,
+            );
+        }
+        Ok::<_, CliError>(())
+    })?;
+    Ok(all)
 }
 
 pub fn serve(
@@ -741,6 +774,13 @@ pub fn serve(
         if let (Some(a), Some(b)) = (busy(&res_max), busy(&login_max)) {
             s.push_str(&format!(
                 "\nservice cores busy at max load: residence {a:.0} %, JPKI login {b:.0} % (under 100 %: the load generator, not the service, set the pace)\n"
+            ));
+        }
+        if login_max.seconds + 0.5 < duration.as_secs_f64() {
+            s.push_str(&format!(
+                "the JPKI login max-load phase ran out of signed logins after {:.1} s (of {} s): pass a larger --logins for a longer phase\n",
+                login_max.seconds,
+                duration.as_secs()
             ));
         }
         s.push_str(
