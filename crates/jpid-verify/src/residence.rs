@@ -501,7 +501,7 @@ impl ParsedResidence {
             let mut pad = len.saturating_sub(part.len());
             while pad > 0 {
                 let n = pad.min(ZEROS.len());
-                h.update(&ZEROS[..n]);
+                h.update(ZEROS.get(..n).unwrap_or_default());
                 pad -= n;
             }
         }
