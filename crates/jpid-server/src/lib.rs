@@ -37,7 +37,7 @@ use jpid_verify::TrustStore;
 pub use audit::AuditLog;
 pub use auth::{Caller, KeyCheck, Scope};
 pub use error::ApiError;
-pub use store::{AuditRecord, Store, StoreError};
+pub use store::{AuditRecord, DbTls, Store, StoreError};
 
 /// Opens the server's card reader (for the counter page). Runs on a blocking thread.
 pub type ReaderFactory = Arc<dyn Fn() -> Result<Box<dyn CardTransport>, String> + Send + Sync>;

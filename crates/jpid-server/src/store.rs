@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tokio_postgres::NoTls;
+use postgres_openssl::MakeTlsConnector;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum StoreError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// Creating the database's directory failed.
     #[error("cannot create {0}: {1}")]
@@ -32,6 +32,63 @@ pub enum StoreError {
     /// The database could not be reached in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The TLS settings for PostgreSQL cannot be used (an unreadable CA file, say).
+    #[error("TLS to PostgreSQL: {0}")]
+    Tls(String),
+}
+
+/// An error and its causes: tokio-postgres says only "error performing TLS handshake" and
+/// keeps the reason (OpenSSL's "certificate verify failed", say) in its source.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !s.contains(&c_text) {
+            s.push_str(": ");
+            s.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    s
+}
+
+/// How jpid talks TLS to PostgreSQL. The URL's `sslmode` decides whether TLS is used:
+/// `disable` never, `prefer` (the default) when the server offers it, `require` always (the
+/// connection fails without it). Whenever TLS is used the server's certificate must chain to a
+/// trusted CA (the system's, plus `ca_file`) and name the host of the URL; there is no mode
+/// that takes an unverified certificate.
+#[derive(Debug, Clone, Default)]
+pub struct DbTls {
+    /// Extra trusted CA certificates (PEM), for a database whose certificate a private CA issued.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl DbTls {
+    fn connector(&self) -> Result<MakeTlsConnector, StoreError> {
+        use openssl::ssl::{SslConnector, SslMethod, SslVersion};
+        let tls = |e: openssl::error::ErrorStack| StoreError::Tls(e.to_string());
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(tls)?;
+        b.set_min_proto_version(Some(SslVersion::TLS1_2))
+            .map_err(tls)?;
+        if let Some(ca) = &self.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| StoreError::Tls(format!("cannot read {}: {e}", ca.display())))?;
+            let certs = openssl::x509::X509::stack_from_pem(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    StoreError::Tls(format!(
+                        "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                        ca.display()
+                    ))
+                })?;
+            for c in certs {
+                b.cert_store_mut().add_cert(c).map_err(tls)?;
+            }
+        }
+        Ok(MakeTlsConnector::new(b.build()))
+    }
 }
 
 /// One audit record: what was verified, for whom, with what result. Never personal data.
@@ -145,6 +202,8 @@ const PG_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct PgClient {
     /// The URL as given (it may hold a password: never printed).
     url: String,
+    /// TLS for each (re)connection.
+    tls: MakeTlsConnector,
     /// The URL without its password, for messages.
     shown: String,
     /// The client, and when the last reconnection failed.
@@ -152,16 +211,22 @@ pub struct PgClient {
 }
 
 impl PgClient {
-    async fn connect(url: &str, shown: &str) -> Result<Arc<tokio_postgres::Client>, StoreError> {
-        let (client, conn) =
-            tokio::time::timeout(PG_CONNECT_TIMEOUT, tokio_postgres::connect(url, NoTls))
-                .await
-                .map_err(|_| {
-                    StoreError::Unavailable(format!(
-                        "no connection to {shown} within {} s",
-                        PG_CONNECT_TIMEOUT.as_secs()
-                    ))
-                })??;
+    async fn connect(
+        url: &str,
+        shown: &str,
+        tls: &MakeTlsConnector,
+    ) -> Result<Arc<tokio_postgres::Client>, StoreError> {
+        let (client, conn) = tokio::time::timeout(
+            PG_CONNECT_TIMEOUT,
+            tokio_postgres::connect(url, tls.clone()),
+        )
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(format!(
+                "no connection to {shown} within {} s",
+                PG_CONNECT_TIMEOUT.as_secs()
+            ))
+        })??;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 log::error!("PostgreSQL connection ended: {e}");
@@ -170,10 +235,11 @@ impl PgClient {
         Ok(Arc::new(client))
     }
 
-    async fn open(url: &str, shown: &str) -> Result<Self, StoreError> {
+    async fn open(url: &str, shown: &str, tls: &MakeTlsConnector) -> Result<Self, StoreError> {
         Ok(Self {
-            client: tokio::sync::Mutex::new((Self::connect(url, shown).await?, None)),
+            client: tokio::sync::Mutex::new((Self::connect(url, shown, tls).await?, None)),
             url: url.to_string(),
+            tls: tls.clone(),
             shown: shown.to_string(),
         })
     }
@@ -189,7 +255,7 @@ impl PgClient {
                 ));
             }
             log::warn!("the connection to {} has ended; reconnecting", self.shown);
-            match Self::connect(&self.url, &self.shown).await {
+            match Self::connect(&self.url, &self.shown, &self.tls).await {
                 Ok(c) => {
                     *client = c;
                     *failed_at = None;
@@ -250,6 +316,11 @@ impl Store {
     /// Opens `url` (`sqlite://PATH`, `postgres://…`, `postgresql://…`) or, with `None`, the
     /// default SQLite file, and runs the migrations.
     pub async fn open(url: Option<&str>) -> Result<Self, StoreError> {
+        Self::open_with(url, &DbTls::default()).await
+    }
+
+    /// [`Self::open`] with TLS settings for PostgreSQL (SQLite ignores them).
+    pub async fn open_with(url: Option<&str>, tls: &DbTls) -> Result<Self, StoreError> {
         let url = url.map(str::trim);
         match url {
             None => Self::open_sqlite(default_sqlite_path()).await,
@@ -261,7 +332,7 @@ impl Store {
                 Self::open_sqlite(PathBuf::from(p)).await
             }
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Self::open_postgres(u).await
+                Self::open_postgres(u, tls).await
             }
             Some(u) => Err(StoreError::Url(redact_url(u))),
         }
@@ -287,17 +358,18 @@ impl Store {
         })
     }
 
-    async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+    async fn open_postgres(url: &str, tls: &DbTls) -> Result<Self, StoreError> {
         let shown = redact_url(url);
+        let tls = tls.connector()?;
         // Migrations need `&mut Client`: a connection of their own, closed when done.
-        let (mut migrator, conn) = tokio_postgres::connect(url, NoTls).await?;
+        let (mut migrator, conn) = tokio_postgres::connect(url, tls.clone()).await?;
         let task = tokio::spawn(conn);
         migrate_postgres(&mut migrator).await?;
         drop(migrator);
         let _ = task.await;
         Ok(Self::Postgres {
-            write: Arc::new(PgClient::open(url, &shown).await?),
-            read: Arc::new(PgClient::open(url, &shown).await?),
+            write: Arc::new(PgClient::open(url, &shown, &tls).await?),
+            read: Arc::new(PgClient::open(url, &shown, &tls).await?),
             shown,
         })
     }

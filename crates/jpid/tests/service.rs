@@ -269,6 +269,100 @@ fn service_api_on_postgresql() {
     api_suite(&pg.url);
 }
 
+/// PostgreSQL over TLS: a server certificate jpid cannot verify stops it (no fallback to an
+/// unverified or a plain connection), `--db-ca` makes it verify, and then keys, verifications
+/// and their audit records go over connections the server logs as TLS. The cluster refuses
+/// plain connections, so nothing here can have gone unencrypted.
+#[test]
+fn postgresql_over_tls_verifies_the_servers_certificate() {
+    let (pg, ca) = Postgres::start_tls("tls");
+    let dir = tmpdir("pg-tls");
+    let ca = ca.to_str().unwrap();
+    let keys = |url: &str, extra: &[&str]| {
+        jpid()
+            .args(["--json", "serve", "--db", url])
+            .args(extra)
+            .args([
+                "keys",
+                "create",
+                "--name",
+                "t",
+                "--scopes",
+                "residence,audit",
+            ])
+            .output()
+            .unwrap()
+    };
+
+    let untrusted = keys(&pg.url, &[]);
+    assert!(!untrusted.status.success());
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&untrusted.stderr),
+        String::from_utf8_lossy(&untrusted.stdout)
+    );
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(err.contains("--db-ca"), "the hint names --db-ca: {err}");
+    assert!(
+        !err.contains("postgres@"),
+        "the URL's user part is not echoed: {err}"
+    );
+
+    // The certificate names 127.0.0.1, not localhost: a trusted CA is not enough.
+    let other_name = keys(&pg.url.replace("127.0.0.1", "localhost"), &["--db-ca", ca]);
+    assert!(!other_name.status.success());
+    let out = String::from_utf8_lossy(&other_name.stdout);
+    assert!(out.contains("certificate verify failed"), "{out}");
+
+    let plain = keys(
+        &pg.url.replace("sslmode=require", "sslmode=disable"),
+        &["--db-ca", ca],
+    );
+    assert!(
+        !plain.status.success(),
+        "the cluster refuses plain connections"
+    );
+    for (file, says) in [
+        ("/nonexistent/ca.pem", "cannot read /nonexistent/ca.pem"),
+        ("/etc/hostname", "holds no PEM certificate"),
+    ] {
+        let bad_ca = keys(&pg.url, &["--db-ca", file]);
+        assert!(!bad_ca.status.success());
+        let out = String::from_utf8_lossy(&bad_ca.stdout);
+        assert!(out.contains(says), "{out}");
+    }
+
+    let made = keys(&pg.url, &["--db-ca", ca]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let key = serde_json::from_slice::<Value>(&made.stdout).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dump = residence_dump("sim:residence", &dir);
+    let server = serve_with(&pg.url, &["--trust", "test"], &["--db-ca", ca]);
+    let addr = server.addr.as_str();
+    let a = call(addr, "POST", "/v1/residence/verify", &key, &dump);
+    assert_eq!(a.status, 200, "{}", a.text());
+    let id = a.json()["audit_id"].as_str().unwrap().to_string();
+    let rec = call(addr, "GET", &format!("/v1/audit/{id}"), &key, b"");
+    assert_eq!(rec.status, 200, "{}", rec.text());
+    let log = pg.log();
+    let authorized: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("connection authorized"))
+        .collect();
+    // keys create (migrations, the key), the service's migrations, reader and writer.
+    assert!(authorized.len() >= 4, "{log}");
+    for l in authorized {
+        assert!(l.contains("SSL enabled"), "{l}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// PostgreSQL stops and comes back under a running service: while it is down every request
 /// gets 503 and nothing is verified unrecorded; once it is back the service reconnects by itself
 /// and answers again, and the audit holds exactly the answered verifications.

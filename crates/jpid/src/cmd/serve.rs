@@ -22,13 +22,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn store_err(e: jpid_server::StoreError) -> CliError {
     CliError::new(Kind::Io, format!("audit store: {e}"))
-        .hint("check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs")
+        .hint("check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs; for PostgreSQL over TLS, --db-ca FILE trusts the CA that issued the server's certificate")
 }
 
 pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<(), CliError> {
     let rt = runtime()?;
     rt.block_on(async {
-        let store = Store::open(args.db.as_deref()).await.map_err(store_err)?;
+        let tls = jpid_server::DbTls {
+            ca_file: args.db_ca.clone(),
+        };
+        let store = Store::open_with(args.db.as_deref(), &tls)
+            .await
+            .map_err(store_err)?;
         match &args.action {
             Some(ServeAction::Keys(k)) => keys(ctx, &store, k).await,
             Some(ServeAction::Purge { retention_days }) => {

@@ -240,6 +240,18 @@ fn unsafe_is_root() -> bool {
 
 impl Postgres {
     pub fn start(name: &str) -> Postgres {
+        Self::start_with(name, false).0
+    }
+
+    /// A cluster that takes connections over TLS only (`hostssl` in pg_hba.conf, `hostnossl`
+    /// rejected), with a server certificate for 127.0.0.1 from a CA of its own. Returns the
+    /// cluster (its URL says `sslmode=require`) and the CA certificate's PEM file.
+    pub fn start_tls(name: &str) -> (Postgres, PathBuf) {
+        let (pg, ca) = Self::start_with(name, true);
+        (pg, ca.expect("the TLS cluster's CA"))
+    }
+
+    fn start_with(name: &str, tls: bool) -> (Postgres, Option<PathBuf>) {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .expect("PostgreSQL is not installed (Debian: apt-get install postgresql; scripts/test does it)")
             .filter_map(|e| e.ok())
@@ -279,18 +291,46 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_port();
-        let opts = format!(
+        let mut opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
             dir.display()
         );
+        let mut url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let ca = tls.then(|| {
+            let ca = server_certificate(&dir);
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 0.0.0.0/0 reject\n",
+            )
+            .unwrap();
+            if unsafe_is_root() {
+                let ok = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir)
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+            }
+            opts.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key -c log_connections=on",
+                dir.display()
+            ));
+            url.push_str("?sslmode=require");
+            ca
+        });
         let pg = Postgres {
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            url,
             dir,
             bin,
             opts,
         };
         pg.start_again();
-        pg
+        (pg, ca)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
     }
 
     /// Starts the (stopped) server again on the same port and data.
@@ -325,6 +365,79 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// A test CA (`ca.pem`) and a server certificate for 127.0.0.1 it issued (`server.pem`,
+/// `server.key`, mode 0600 as PostgreSQL wants), made with the openssl command in `dir`.
+fn server_certificate(dir: &std::path::Path) -> PathBuf {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=jpid TEST database CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    dir.join("ca.pem")
 }
 
 impl Drop for Postgres {
