@@ -56,15 +56,40 @@ fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
 /// How jpid talks TLS to PostgreSQL. The URL's `sslmode` decides whether TLS is used:
 /// `disable` never, `prefer` (the default) when the server offers it, `require` always (the
 /// connection fails without it). Whenever TLS is used the server's certificate must chain to a
-/// trusted CA (the system's, plus `ca_file`) and name the host of the URL; there is no mode
-/// that takes an unverified certificate.
+/// trusted CA and name the host of the URL, as libpq's `verify-full` does; there is no mode that
+/// takes an unverified certificate. With a CA file, only its CAs are trusted and TLS is required
+/// (`prefer` becomes `require`: a network attacker could otherwise answer "no TLS" for the
+/// server; `disable` is refused).
 #[derive(Debug, Clone, Default)]
 pub struct DbTls {
-    /// Extra trusted CA certificates (PEM), for a database whose certificate a private CA issued.
+    /// The CA certificates (PEM) that issued the database server's certificate; when set, the
+    /// system's CAs are not used.
     pub ca_file: Option<PathBuf>,
 }
 
 impl DbTls {
+    /// The parsed URL with its TLS mode settled, and the TLS connector.
+    fn prepare(&self, url: &str) -> Result<(tokio_postgres::Config, MakeTlsConnector), StoreError> {
+        use tokio_postgres::config::SslMode;
+        let mut config: tokio_postgres::Config = url.parse()?;
+        match (config.get_ssl_mode(), &self.ca_file) {
+            (SslMode::Disable, Some(_)) => {
+                return Err(StoreError::Tls(
+                    "--db-ca asks for TLS but the URL says sslmode=disable".into(),
+                ))
+            }
+            (SslMode::Prefer, Some(_)) => {
+                config.ssl_mode(SslMode::Require);
+            }
+            (SslMode::Prefer, None) if !local_only(&config) => log::warn!(
+                "the connection to PostgreSQL uses TLS only if the server offers it (sslmode=prefer); \
+                 someone on the network could make it plain: add sslmode=require to the URL"
+            ),
+            _ => {}
+        }
+        Ok((config, self.connector()?))
+    }
+
     fn connector(&self) -> Result<MakeTlsConnector, StoreError> {
         use openssl::ssl::{SslConnector, SslMethod, SslVersion};
         let tls = |e: openssl::error::ErrorStack| StoreError::Tls(e.to_string());
@@ -79,16 +104,33 @@ impl DbTls {
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| {
                     StoreError::Tls(format!(
-                        "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                        "{} does not hold readable PEM certificates (-----BEGIN CERTIFICATE-----)",
                         ca.display()
                     ))
                 })?;
+            // Only these CAs: the system's would let any public CA vouch for the database.
+            let mut store = openssl::x509::store::X509StoreBuilder::new().map_err(tls)?;
             for c in certs {
-                b.cert_store_mut().add_cert(c).map_err(tls)?;
+                store.add_cert(c).map_err(tls)?;
             }
+            b.set_cert_store(store.build());
         }
         Ok(MakeTlsConnector::new(b.build()))
     }
+}
+
+/// Whether every host of `config` is this machine (loopback or a Unix socket).
+fn local_only(config: &tokio_postgres::Config) -> bool {
+    config.get_hosts().iter().all(|h| match h {
+        tokio_postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        tokio_postgres::config::Host::Unix(_) => true,
+    })
 }
 
 /// One audit record: what was verified, for whom, with what result. Never personal data.
@@ -200,8 +242,8 @@ const PG_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// by [`PG_CONNECT_TIMEOUT`]; after a failed one, requests fail at once for
 /// [`PG_RETRY_AFTER`], so no request waits for more than one attempt.
 pub struct PgClient {
-    /// The URL as given (it may hold a password: never printed).
-    url: String,
+    /// The parsed URL (it may hold a password: never printed).
+    config: tokio_postgres::Config,
     /// TLS for each (re)connection.
     tls: MakeTlsConnector,
     /// The URL without its password, for messages.
@@ -212,21 +254,18 @@ pub struct PgClient {
 
 impl PgClient {
     async fn connect(
-        url: &str,
+        config: &tokio_postgres::Config,
         shown: &str,
         tls: &MakeTlsConnector,
     ) -> Result<Arc<tokio_postgres::Client>, StoreError> {
-        let (client, conn) = tokio::time::timeout(
-            PG_CONNECT_TIMEOUT,
-            tokio_postgres::connect(url, tls.clone()),
-        )
-        .await
-        .map_err(|_| {
-            StoreError::Unavailable(format!(
-                "no connection to {shown} within {} s",
-                PG_CONNECT_TIMEOUT.as_secs()
-            ))
-        })??;
+        let (client, conn) = tokio::time::timeout(PG_CONNECT_TIMEOUT, config.connect(tls.clone()))
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "no connection to {shown} within {} s",
+                    PG_CONNECT_TIMEOUT.as_secs()
+                ))
+            })??;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 log::error!("PostgreSQL connection ended: {e}");
@@ -235,10 +274,14 @@ impl PgClient {
         Ok(Arc::new(client))
     }
 
-    async fn open(url: &str, shown: &str, tls: &MakeTlsConnector) -> Result<Self, StoreError> {
+    async fn open(
+        config: &tokio_postgres::Config,
+        shown: &str,
+        tls: &MakeTlsConnector,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
-            client: tokio::sync::Mutex::new((Self::connect(url, shown, tls).await?, None)),
-            url: url.to_string(),
+            client: tokio::sync::Mutex::new((Self::connect(config, shown, tls).await?, None)),
+            config: config.clone(),
             tls: tls.clone(),
             shown: shown.to_string(),
         })
@@ -255,7 +298,7 @@ impl PgClient {
                 ));
             }
             log::warn!("the connection to {} has ended; reconnecting", self.shown);
-            match Self::connect(&self.url, &self.shown, &self.tls).await {
+            match Self::connect(&self.config, &self.shown, &self.tls).await {
                 Ok(c) => {
                     *client = c;
                     *failed_at = None;
@@ -360,16 +403,16 @@ impl Store {
 
     async fn open_postgres(url: &str, tls: &DbTls) -> Result<Self, StoreError> {
         let shown = redact_url(url);
-        let tls = tls.connector()?;
+        let (config, tls) = tls.prepare(url)?;
         // Migrations need `&mut Client`: a connection of their own, closed when done.
-        let (mut migrator, conn) = tokio_postgres::connect(url, tls.clone()).await?;
+        let (mut migrator, conn) = config.connect(tls.clone()).await?;
         let task = tokio::spawn(conn);
         migrate_postgres(&mut migrator).await?;
         drop(migrator);
         let _ = task.await;
         Ok(Self::Postgres {
-            write: Arc::new(PgClient::open(url, &shown, &tls).await?),
-            read: Arc::new(PgClient::open(url, &shown, &tls).await?),
+            write: Arc::new(PgClient::open(&config, &shown, &tls).await?),
+            read: Arc::new(PgClient::open(&config, &shown, &tls).await?),
             shown,
         })
     }
@@ -766,8 +809,16 @@ fn redact_url(url: &str) -> String {
             None => "(hidden)".into(),
         };
     }
+    // An unencoded '@' in the password: the parser splits at the first one and would show the
+    // rest of the password as the host.
+    let authority = url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+    if authority.matches('@').count() > 1 {
+        return "postgres://(URL with more than one '@' hidden)".into();
+    }
     // Rebuilt from what tokio-postgres understood, never from the text: a password may sit in
-    // the user part (with an unencoded '@' in it) or in a `password=` parameter.
+    // the user part or in a `password=` parameter.
     let Ok(config) = url.parse::<tokio_postgres::Config>() else {
         return "postgres://(unparsable URL hidden)".into();
     };
@@ -828,5 +879,72 @@ mod tests {
             let shown = redact_url(url);
             assert!(!shown.contains(secret), "{url} -> {shown}");
         }
+        // Nor any part of it (the parser takes what follows the first '@' for the host).
+        for (url, part) in [
+            ("postgresql://jpid:p@ss@db/jpid", "ss"),
+            ("postgres://jpid:a@b@c@db:5432/jpid?sslmode=require", "b@c"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(part), "{url} -> {shown}");
+        }
+    }
+
+    /// A CA file means TLS, verified by that CA alone: `prefer` becomes `require`, `disable` is
+    /// refused, and a file without certificates is named in the error.
+    #[test]
+    fn a_ca_file_requires_tls() {
+        use tokio_postgres::config::SslMode;
+        let dir = std::env::temp_dir().join(format!("jpid-dbtls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.pem");
+        let pki = jpid_testpki::load_default().unwrap();
+        let der = pki.jpki_auth_ca().cert_der();
+        let pem = openssl::x509::X509::from_der(der)
+            .unwrap()
+            .to_pem()
+            .unwrap();
+        std::fs::write(&ca, pem).unwrap();
+        let with_ca = DbTls {
+            ca_file: Some(ca.clone()),
+        };
+        let none = DbTls::default();
+        for (url, tls, mode) in [
+            (
+                "postgres://u@db.example/x",
+                &with_ca,
+                Some(SslMode::Require),
+            ),
+            (
+                "postgres://u@db.example/x?sslmode=prefer",
+                &with_ca,
+                Some(SslMode::Require),
+            ),
+            (
+                "postgres://u@db.example/x?sslmode=require",
+                &with_ca,
+                Some(SslMode::Require),
+            ),
+            ("postgres://u@db.example/x?sslmode=disable", &with_ca, None),
+            ("postgres://u@db.example/x", &none, Some(SslMode::Prefer)),
+            (
+                "postgres://u@db.example/x?sslmode=disable",
+                &none,
+                Some(SslMode::Disable),
+            ),
+        ] {
+            match (tls.prepare(url), mode) {
+                (Ok((c, _)), Some(m)) => assert_eq!(c.get_ssl_mode(), m, "{url}"),
+                (Err(e), None) => assert!(e.to_string().contains("sslmode=disable"), "{e}"),
+                (r, m) => panic!("{url}: {:?} vs {m:?}", r.map(|(c, _)| c.get_ssl_mode())),
+            }
+        }
+        std::fs::write(&ca, "not a certificate").unwrap();
+        let e = with_ca
+            .prepare("postgres://u@db/x")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("ca.pem") && e.contains("PEM"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

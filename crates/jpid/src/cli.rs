@@ -530,9 +530,10 @@ pub struct ServeArgs {
     /// (default: an SQLite file in $XDG_DATA_HOME/jpid or ~/.local/share/jpid)
     #[arg(long, global = true, env = "JPID_DB", value_name = "URL")]
     pub db: Option<String>,
-    /// Also trust the CA certificates in FILE (PEM) for PostgreSQL's TLS certificate. TLS follows
-    /// the URL's sslmode: disable, prefer (default: TLS when the server offers it) or require;
-    /// a certificate that does not verify always fails the connection
+    /// PostgreSQL over TLS: trust only the CA certificates in FILE (PEM) for the server's
+    /// certificate, and require TLS. Without it TLS follows the URL's sslmode: disable, prefer
+    /// (default: TLS when the server offers it) or require, verified against the system's CAs;
+    /// a certificate that does not verify, or names another host, always fails the connection
     #[arg(long, global = true, env = "JPID_DB_CA", value_name = "FILE")]
     pub db_ca: Option<std::path::PathBuf>,
     /// JPKI login challenges per second per API key (burst: five times this)

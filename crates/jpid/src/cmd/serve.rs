@@ -22,7 +22,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn store_err(e: jpid_server::StoreError) -> CliError {
     CliError::new(Kind::Io, format!("audit store: {e}"))
-        .hint("check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs; for PostgreSQL over TLS, --db-ca FILE trusts the CA that issued the server's certificate")
+        .hint("check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs; for PostgreSQL over TLS, --db-ca FILE trusts the CA that issued the server's certificate (a database on this host with a self-signed certificate: add sslmode=disable to the URL, or use its Unix socket)")
 }
 
 pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<(), CliError> {

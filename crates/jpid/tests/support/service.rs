@@ -243,9 +243,10 @@ impl Postgres {
         Self::start_with(name, false).0
     }
 
-    /// A cluster that takes connections over TLS only (`hostssl` in pg_hba.conf, `hostnossl`
-    /// rejected), with a server certificate for 127.0.0.1 from a CA of its own. Returns the
-    /// cluster (its URL says `sslmode=require`) and the CA certificate's PEM file.
+    /// A cluster that offers TLS, with a server certificate for 127.0.0.1 from a CA of its own,
+    /// and also takes plain connections (so that a client falling back to plain text would get
+    /// in, and the test can tell); it logs every connection. Returns the cluster (its URL says
+    /// `sslmode=require`) and the CA certificate's PEM file.
     pub fn start_tls(name: &str) -> (Postgres, PathBuf) {
         let (pg, ca) = Self::start_with(name, true);
         (pg, ca.expect("the TLS cluster's CA"))
@@ -298,11 +299,6 @@ impl Postgres {
         let mut url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
         let ca = tls.then(|| {
             let ca = server_certificate(&dir);
-            std::fs::write(
-                data.join("pg_hba.conf"),
-                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 0.0.0.0/0 reject\n",
-            )
-            .unwrap();
             if unsafe_is_root() {
                 let ok = Command::new("chown")
                     .args(["-R", "postgres:postgres"])
