@@ -15,6 +15,9 @@ const MAX_BATCH: usize = 256;
 /// How many times the writer lets other tasks run before it commits what it has gathered.
 const MAX_YIELDS: usize = 8;
 
+/// The longest the writer gathers a batch before committing it, however much keeps arriving.
+const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 type Pending = (AuditRecord, oneshot::Sender<Result<(), String>>);
 
 /// A handle to the writer task.
@@ -24,7 +27,7 @@ pub struct AuditLog {
     counts: Arc<Counts>,
 }
 
-/// Records and batches committed so far (for `jpid bench serve`'s mean batch size).
+/// Records and batches committed so far (the mean batch size, for tests and diagnostics).
 #[derive(Default)]
 struct Counts {
     records: AtomicU64,
@@ -34,6 +37,11 @@ struct Counts {
 impl AuditLog {
     /// Starts the writer on the current runtime.
     pub fn start(store: Store) -> Self {
+        Self::start_with(store, MAX_GATHER)
+    }
+
+    /// [`Self::start`] gathering each batch for at most `max_gather`.
+    pub fn start_with(store: Store, max_gather: std::time::Duration) -> Self {
         let (tx, mut rx) = mpsc::channel::<Pending>(4096);
         let counts = Arc::new(Counts::default());
         let seen = counts.clone();
@@ -47,11 +55,13 @@ impl AuditLog {
                 waiting.push(done);
                 // Let the requests the workers are already running finish their verification
                 // and join this batch: after each yield, what arrived meanwhile is taken, until
-                // a yield brings nothing new. On a busy service this makes a batch of about as
+                // a yield brings nothing new (at most MAX_YIELDS yields, for at most
+                // `max_gather`). On a busy service this makes a batch of about as
                 // many records as there are requests in flight instead of one or two, and
                 // SQLite writes each shared page once per batch; on an idle one it costs one
                 // pass of the scheduler.
                 let mut yields = 0;
+                let gathering = std::time::Instant::now();
                 loop {
                     while recs.len() < MAX_BATCH {
                         match rx.try_recv() {
@@ -62,7 +72,10 @@ impl AuditLog {
                             Err(_) => break,
                         }
                     }
-                    if recs.len() >= MAX_BATCH || yields == MAX_YIELDS {
+                    if recs.len() >= MAX_BATCH
+                        || yields == MAX_YIELDS
+                        || gathering.elapsed() >= max_gather
+                    {
                         break;
                     }
                     tokio::task::yield_now().await;
@@ -172,7 +185,8 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let store = Store::open(Some(&url)).await.unwrap();
-            let log = AuditLog::start(store.clone());
+            // A generous bound: a test machine that pauses the thread must not split the batch.
+            let log = AuditLog::start_with(store.clone(), std::time::Duration::from_secs(5));
             let tasks: Vec<_> = (0..64)
                 .map(|i| {
                     let log = log.clone();
