@@ -483,8 +483,8 @@ fn verify_only_us(
 }
 
 /// `n` JPKI logins, signed ahead: each a fresh challenge from the service, signed with the test
-/// holder's authentication key, as the login body. Signed by OpenSSL on one thread per CPU
-/// (nothing is timed meanwhile); the order is of no importance.
+/// holder's authentication key, as the login body. Signed by OpenSSL on one thread per CPU, at
+/// most 8 (nothing is timed meanwhile); the order is of no importance.
 fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError> {
     use rsa::pkcs1::EncodeRsaPrivateKey;
     let pki = jpid_testpki::load_default().map_err(internal)?;
@@ -695,7 +695,11 @@ pub fn serve(
         "\"authenticated\":true",
     )?;
     let half_rate = login_max.rate() / 2.0;
-    let need = ((half_rate * duration.as_secs_f64()) as usize + connections).min(logins * 4);
+    // Challenges outstanding at once stay under the service's bound (the first pool's may not
+    // all have been used).
+    let need = ((half_rate * duration.as_secs_f64()) as usize + connections)
+        .min(logins * 4)
+        .min(jpid_server::MAX_CHALLENGES.saturating_sub(logins + connections));
     progress(&format!("signing {need} more challenges (not timed) ..."));
     *pool.lock().unwrap_or_else(|e| e.into_inner()) = sign_logins(&addr, &key, need)?;
     let p = pool.clone();
@@ -776,12 +780,14 @@ pub fn serve(
                 "\nservice cores busy at max load: residence {a:.0} %, JPKI login {b:.0} % (under 100 %: the load generator, not the service, set the pace)\n"
             ));
         }
-        if login_max.seconds + 0.5 < duration.as_secs_f64() {
-            s.push_str(&format!(
-                "the JPKI login max-load phase ran out of signed logins after {:.1} s (of {} s): pass a larger --logins for a longer phase\n",
-                login_max.seconds,
-                duration.as_secs()
-            ));
+        for (phase, p) in [("max-load", &login_max), ("half-load", &login_half)] {
+            if p.seconds + 0.5 < duration.as_secs_f64() {
+                s.push_str(&format!(
+                    "the JPKI login {phase} phase ran out of signed logins after {:.1} s (of {} s): pass a larger --logins for a longer phase\n",
+                    p.seconds,
+                    duration.as_secs()
+                ));
+            }
         }
         s.push_str(
             "JPKI logins all use the one test holder: its certificate's parse, key and chain signature come from the memo, as for a returning user; a first login costs one more RSA verification\n",
