@@ -66,8 +66,11 @@ impl Conn {
             self.host,
             body.len()
         );
-        self.w.write_all(head.as_bytes())?;
-        self.w.write_all(body)?;
+        // One write, as most clients send a small request: head and body arrive together.
+        let mut req = Vec::with_capacity(head.len() + body.len());
+        req.extend_from_slice(head.as_bytes());
+        req.extend_from_slice(body);
+        self.w.write_all(&req)?;
         let mut line = String::new();
         self.r.read_line(&mut line)?;
         let status = line
@@ -284,6 +287,18 @@ fn run_phase(
     rate: Option<f64>,
     expect: &'static str,
 ) -> Result<Phase, CliError> {
+    run_phase_expecting(load, path, next, rate, 200, expect)
+}
+
+/// [`run_phase`] expecting HTTP `status`, and `expect` in the body unless it is empty.
+fn run_phase_expecting(
+    load: &Load<'_>,
+    path: &'static str,
+    next: Next,
+    rate: Option<f64>,
+    status: u16,
+    expect: &'static str,
+) -> Result<Phase, CliError> {
     let (addr, key, conns, duration) = (load.addr, load.key, load.conns, load.duration);
     let cpu_before = load.service.total();
     let start = Instant::now();
@@ -323,8 +338,12 @@ fn run_phase(
                     }
                     let Some(body) = next() else { break };
                     match conn.post(path, &key, &body) {
-                        Ok((200, answer))
-                            if answer.windows(expect.len()).any(|w| w == expect.as_bytes()) =>
+                        Ok((s, answer))
+                            if s == status
+                                && (expect.is_empty()
+                                    || answer
+                                        .windows(expect.len())
+                                        .any(|w| w == expect.as_bytes())) =>
                         {
                             local.push(due.elapsed().as_secs_f64() * 1000.0)
                         }
@@ -661,6 +680,7 @@ pub fn serve(
         cpus: &load_cpus,
         service: &service_cpu,
     };
+    let body_for_floor = dump.clone();
     let body = Arc::new(dump);
     let same: Next = Arc::new(move || Some(body.as_ref().clone()));
     progress("residence verification, closed loop ...");
@@ -683,7 +703,9 @@ pub fn serve(
     progress(&format!(
         "signing {logins} JPKI login challenges (not timed) ..."
     ));
-    let pool = Arc::new(Mutex::new(sign_logins(&addr, &key, logins)?));
+    let signed = sign_logins(&addr, &key, logins)?;
+    let login_for_floor = signed.first().cloned().unwrap_or_default();
+    let pool = Arc::new(Mutex::new(signed));
     let p = pool.clone();
     let next: Next = Arc::new(move || p.lock().unwrap_or_else(|e| e.into_inner()).pop());
     progress("JPKI login, closed loop ...");
@@ -712,6 +734,33 @@ pub fn serve(
         Some(half_rate),
         "\"authenticated\":true",
     )?;
+    // HTTP alone: the same bodies posted to /healthz, which the router answers 405 without
+    // a key check, parsing, verification or audit record. What the service spends on these is
+    // the floor any answer to such a request costs on this machine.
+    let floor_secs = duration.min(Duration::from_secs(3));
+    let floor_load = Load {
+        duration: floor_secs,
+        ..load
+    };
+    progress("HTTP alone (the same bodies answered 405 by the router), closed loop ...");
+    let res_body = Arc::new(body_for_floor);
+    let floor_residence = run_phase_expecting(
+        &floor_load,
+        "/healthz",
+        Arc::new(move || Some(res_body.as_ref().clone())),
+        None,
+        405,
+        "",
+    )?;
+    let login_body = Arc::new(login_for_floor);
+    let floor_login = run_phase_expecting(
+        &floor_load,
+        "/healthz",
+        Arc::new(move || Some(login_body.as_ref().clone())),
+        None,
+        405,
+        "",
+    )?;
     // The bench key must not outlive the run (it matters when --db names a real store).
     let _ = rt.block_on(revoke.revoke_key(&k.row.id, jpid_server::store::now()));
     rt.shutdown_background();
@@ -733,6 +782,7 @@ pub fn serve(
         "verify_only_us": {"residence": verify_residence_us, "jpki_login": verify_login_us},
         "residence": {"max": res_max.json(), "half_load": res_half.json(), "per_core_rps": per_core(&res_max)},
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
+        "http_alone": {"residence_body": floor_residence.json(), "login_body": floor_login.json()},
     });
     ctx.out.emit("bench serve", body, || {
         let store = if db.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" };
@@ -786,6 +836,25 @@ pub fn serve(
                     "the JPKI login {phase} phase ran out of signed logins after {:.1} s (of {} s): pass a larger --logins for a longer phase\n",
                     p.seconds,
                     duration.as_secs()
+                ));
+            }
+        }
+        if let (Some(a), Some(b)) = (
+            floor_residence.cpu_us_per_request(),
+            floor_login.cpu_us_per_request(),
+        ) {
+            s.push_str(&format!(
+                "HTTP alone (the same bodies answered 405 by the router: no key check, no parsing, no audit): {a:.0} µs of service CPU per request with the residence body ({:.0} req/s), {b:.0} µs with a login body ({:.0} req/s)\n",
+                floor_residence.rate(),
+                floor_login.rate()
+            ));
+            if let Some(r) = openssl {
+                s.push_str(&format!(
+                    "CPU per request at half the raw verify rate: {:.0} µs; HTTP alone plus one RSA verification ({:.0} µs with jpid's backend) already takes {:.0} µs (residence body) and {:.0} µs (login body)\n",
+                    2e6 / r,
+                    1e6 / own,
+                    a + 1e6 / own,
+                    b + 1e6 / own
                 ));
             }
         }
