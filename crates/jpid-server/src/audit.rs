@@ -16,7 +16,7 @@ const MAX_BATCH: usize = 256;
 const MAX_YIELDS: usize = 8;
 
 /// The longest the writer gathers a batch before committing it, however much keeps arriving.
-const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(5);
 
 type Pending = (AuditRecord, oneshot::Sender<Result<(), String>>);
 
