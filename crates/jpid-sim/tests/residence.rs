@@ -5,7 +5,7 @@ use jpid_apdu::{Command, StatusWord};
 use jpid_card::residence::{read_card, CardNumber, ResidenceError, ResidenceRead};
 use jpid_card::{spec, CardError, Channel, FileRef};
 use jpid_sim::SimSpec;
-use jpid_verify::residence::{self, ResidenceFiles, ResidenceVerdict};
+use jpid_verify::residence::{self, ParsedResidence, ResidenceFiles, ResidenceVerdict};
 use jpid_verify::{Purpose, TrustStore, UnixTime};
 
 fn trust() -> TrustStore {
@@ -71,15 +71,19 @@ fn read(spec: &str, number: &str) -> (Result<ResidenceRead, ResidenceError>, jpi
     (r, ch.stats())
 }
 
-fn verdict(read: &ResidenceRead) -> ResidenceVerdict {
+/// The files read, parsed as the verifier parses a dump.
+fn parsed(read: &ResidenceRead) -> ParsedResidence {
     let files = ResidenceFiles(
         read.files
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
     );
-    let parsed = residence::parse(&files).unwrap();
-    residence::verify(&parsed, &trust(), at())
+    residence::parse(&files).unwrap()
+}
+
+fn verdict(read: &ResidenceRead) -> ResidenceVerdict {
+    residence::verify(&parsed(read), &trust(), at())
 }
 
 #[test]
@@ -116,13 +120,7 @@ fn every_residence_kind_reads_and_verifies_with_and_without_extended_length() {
 fn gen1_fields_images_and_certificate() {
     let (r, stats) = read("residence", "ab12345678cd");
     let r = r.unwrap();
-    let files = ResidenceFiles(
-        r.files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    );
-    let p = residence::parse(&files).unwrap();
+    let p = parsed(&r);
     assert_eq!(p.card_type, "1");
     assert!(
         p.field("address").unwrap().starts_with("東京都千代田区"),
@@ -156,13 +154,7 @@ fn gen1_fields_images_and_certificate() {
 fn gen2_printed_entries_are_text() {
     let (r, _) = read("residence-gen2,card-number=XY98765432ZW", "XY98765432ZW");
     let r = r.unwrap();
-    let files = ResidenceFiles(
-        r.files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    );
-    let p = residence::parse(&files).unwrap();
+    let p = parsed(&r);
     assert_eq!(p.field("card_number"), Some("XY98765432ZW"));
     assert_eq!(p.field("birth_date"), Some("19950505"));
     assert_eq!(p.field("work_restriction"), Some("1"));
@@ -210,13 +202,7 @@ fn tampering_is_detected_and_named() {
 fn expired_and_untrusted() {
     let (r, _) = read("residence", "AB12345678CD");
     let r = r.unwrap();
-    let files = ResidenceFiles(
-        r.files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    );
-    let p = residence::parse(&files).unwrap();
+    let p = parsed(&r);
     let late = residence::verify(&p, &trust(), UnixTime::parse("2035-01-01").unwrap());
     assert!(!late.genuine());
     assert!(late.reasons.iter().any(|r| r.code == "certificate_expired"));
@@ -258,13 +244,7 @@ fn the_signed_data_digest_is_that_of_the_signed_bytes() {
     ] {
         let (r, _) = read(spec, "AB12345678CD");
         let r = r.unwrap();
-        let files = ResidenceFiles(
-            r.files
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        );
-        let p = residence::parse(&files).unwrap();
+        let p = parsed(&r);
         let data = p.signed_data();
         assert_eq!(p.signed_data_len(), data.len(), "{spec}");
         assert_eq!(data.len(), len, "{spec}");
@@ -278,13 +258,7 @@ fn photo_less_holder() {
     for kind in ["residence", "residence-gen2"] {
         let (r, _) = read(&format!("{kind},photo=no"), "AB12345678CD");
         let r = r.unwrap();
-        let files = ResidenceFiles(
-            r.files
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        );
-        let p = residence::parse(&files).unwrap();
+        let p = parsed(&r);
         assert!(p.face_image.is_none());
         assert!(residence::verify(&p, &trust(), at()).genuine(), "{kind}");
     }
