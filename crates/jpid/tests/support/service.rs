@@ -229,6 +229,19 @@ fn as_postgres(cmd: &std::path::Path) -> Command {
     }
 }
 
+/// Hands `dir` (and what is in it) to the postgres user when the tests run as root, since
+/// initdb and postgres then run as that user.
+fn give_to_postgres(dir: &std::path::Path) {
+    if unsafe_is_root() {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
 fn unsafe_is_root() -> bool {
     std::env::var("USER").map(|u| u == "root").unwrap_or(false)
         || Command::new("id")
@@ -263,14 +276,7 @@ impl Postgres {
             std::path::Path::new("/tmp").join(format!("jpid-pg-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        if unsafe_is_root() {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
+        give_to_postgres(&dir);
         let data = dir.join("data");
         let out = as_postgres(&bin.join("initdb"))
             .args([
@@ -299,14 +305,7 @@ impl Postgres {
         let mut url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
         let ca = tls.then(|| {
             let ca = server_certificate(&dir);
-            if unsafe_is_root() {
-                let ok = Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(&dir)
-                    .status()
-                    .unwrap();
-                assert!(ok.success());
-            }
+            give_to_postgres(&dir);
             opts.push_str(&format!(
                 " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key -c log_connections=on",
                 dir.display()
