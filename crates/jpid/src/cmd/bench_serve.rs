@@ -743,24 +743,13 @@ pub fn serve(
         ..load
     };
     progress("HTTP alone (the same bodies answered 405 by the router), closed loop ...");
-    let res_body = Arc::new(body_for_floor);
-    let floor_residence = run_phase_expecting(
-        &floor_load,
-        "/healthz",
-        Arc::new(move || Some(res_body.as_ref().clone())),
-        None,
-        405,
-        "",
-    )?;
-    let login_body = Arc::new(login_for_floor);
-    let floor_login = run_phase_expecting(
-        &floor_load,
-        "/healthz",
-        Arc::new(move || Some(login_body.as_ref().clone())),
-        None,
-        405,
-        "",
-    )?;
+    let http_alone = |body: Vec<u8>| {
+        let body = Arc::new(body);
+        let next: Next = Arc::new(move || Some(body.as_ref().clone()));
+        run_phase_expecting(&floor_load, "/healthz", next, None, 405, "")
+    };
+    let floor_residence = http_alone(body_for_floor)?;
+    let floor_login = http_alone(login_for_floor)?;
     // The bench key must not outlive the run (it matters when --db names a real store).
     let _ = rt.block_on(revoke.revoke_key(&k.row.id, jpid_server::store::now()));
     rt.shutdown_background();
