@@ -21,8 +21,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn store_err(e: jpid_server::StoreError) -> CliError {
-    CliError::new(Kind::Io, format!("audit store: {e}"))
-        .hint("check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs; for PostgreSQL over TLS, --db-ca FILE trusts the CA that issued the server's certificate (a database on this host with a self-signed certificate: add sslmode=disable to the URL, or use its Unix socket)")
+    let text = e.to_string();
+    let hint = if matches!(e, jpid_server::StoreError::Tls(_)) {
+        // jpid's own TLS settings: the CA file, or --db-ca against sslmode=disable.
+        "--db-ca FILE names the PEM certificates of the CA that issued the database's certificate, and asks for TLS (the URL may then say sslmode=require or nothing, not sslmode=disable)"
+    } else if text.contains("TLS") || text.contains("certificate") {
+        "--db-ca FILE trusts the CA that issued the database's certificate, which must name the URL's host; a database on this host with a self-signed certificate: add sslmode=disable to the URL, or use its Unix socket"
+    } else {
+        "check --db (sqlite://PATH or postgres://USER@HOST/DB) and that the database runs"
+    };
+    CliError::new(Kind::Io, format!("audit store: {text}")).hint(hint)
 }
 
 pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<(), CliError> {
