@@ -16,7 +16,8 @@
 #![no_main]
 
 use jpid_apdu_fuzz::support::{opt, parts, trust};
-use jpid_verify::mynumber::{verify_text, Cvc, TextFiles};
+use jpid_verify::cvc::Cvc;
+use jpid_verify::text::{verify_text, TextFiles};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,6 +1,6 @@
 //! The My Number card's card-face AP (券面事項確認AP): the records `BirthRecord` (EF 0001),
 //! `CardFace` (EF 0002), `ApBasicInfo` (EF 0003) and `MyNumberImage` (EF 0005) through their
-//! `TryFrom<&[u8]>`, and `surface::verify_surface` over all of them and the CVC (EF 0004) under
+//! `TryFrom<&[u8]>`, and `card_face::verify_card_face` over all of them and the CVC (EF 0004) under
 //! the TEST trust store.
 //!
 //! Input: a flags byte (bit 0: EF 0001 read, bit 1: EF 0002, bit 2: EF 0003, bit 3: EF 0005),
@@ -9,7 +9,7 @@
 //! Checks, beyond "no panic":
 //! - dates are 8 digits with month 1-12 and day 1-31, sex one digit, a municipality code 5
 //!   digits;
-//! - `verify_surface` succeeds only when every record read parses on its own, and gives back
+//! - `verify_card_face` succeeds only when every record read parses on its own, and gives back
 //!   those same records;
 //! - genuine exactly when there is a proof; then no reasons, every check passed, the card-face
 //!   issuer id, at least one record covered and only records that were read; the expiry and the
@@ -19,23 +19,20 @@
 #![no_main]
 
 use jpid_apdu_fuzz::support::{opt, parts, trust};
-use jpid_verify::surface::{
-    verify_surface, ApBasicInfo, BirthRecord, CardDate, CardFace, MyNumberImage, SurfaceFiles,
+use jpid_verify::card_face::{
+    verify_card_face, ApBasicInfo, BirthRecord, CardDate, CardFace, MyNumberImage, CardFaceFiles,
 };
 use libfuzzer_sys::fuzz_target;
 
 fn check_date(d: &CardDate) {
-    let s = d.as_str().as_bytes();
+    let text = d.compact();
+    let s = text.as_bytes();
     assert!(
         s.len() == 8 && s.iter().all(u8::is_ascii_digit),
         "date {s:?}"
     );
-    let month = (s[4] - b'0') * 10 + (s[5] - b'0');
-    let day = (s[6] - b'0') * 10 + (s[7] - b'0');
-    assert!(
-        (1..=12).contains(&month) && (1..=31).contains(&day),
-        "date {s:?}"
-    );
+    // A date that exists: it parses back to itself.
+    assert_eq!(CardDate::parse(&text), Some(*d), "date {s:?}");
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -43,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let p = parts(rest, 5);
-    let files = SurfaceFiles {
+    let files = CardFaceFiles {
         birth: opt(flags, 0, p[0]),
         face: opt(flags, 1, p[1]),
         info: opt(flags, 2, p[2]),
@@ -55,7 +52,8 @@ fuzz_target!(|data: &[u8]| {
     let birth = BirthRecord::try_from(p[0]);
     if let Ok(b) = &birth {
         check_date(&b.birth_date);
-        let date = b.birth_date.as_str();
+        let date = b.birth_date.compact();
+        let date = date.as_str();
         if !b.card_key.fingerprint().contains(date) {
             assert!(
                 !format!("{b:?}").contains(date),
@@ -86,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let result = verify_surface(&files, trust());
+    let result = verify_card_face(&files, trust());
     let Ok(v) = result else {
         return;
     };
@@ -134,7 +132,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Some(b) = &v.birth {
-        let date = b.birth_date.as_str();
+        let date = b.birth_date.compact();
+        let date = date.as_str();
         let elsewhere = format!("{:?}{:?}{:?}{:?}", v.face, v.info, v.checks, v.reasons);
         if !elsewhere.contains(date) && !b.card_key.fingerprint().contains(date) {
             assert!(

@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use jpid_testpki::TestPki;
-use jpid_verify::mynumber::CvcIssuerKey;
+use jpid_verify::cvc::CvcIssuerKey;
 use jpid_verify::{CrlStore, Purpose, TrustStore, UnixTime};
 
 /// The time every target verifies at: 2026-01-01T00:00:00Z, inside the validity of every TEST

@@ -12,6 +12,9 @@
 
 use jpid_apdu::{tlv, Command, StatusWord, Tag};
 
+use jpid_model::residence::{self, SFI_CARD_TYPE};
+use jpid_model::ResidenceCardType;
+
 use crate::spec::*;
 use crate::{CardError, CardTransport, Channel, FileRef};
 
@@ -19,16 +22,8 @@ use crate::{CardError, CardTransport, Channel, FileRef};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CardKind {
-    /// 在留カード; `generation` 1 (card type `1`) or 2 (`05`).
-    ResidenceCard {
-        /// Chip generation.
-        generation: u8,
-    },
-    /// 特別永住者証明書; `generation` 1 (card type `2`) or 2 (`06`).
-    SpecialPermanentResident {
-        /// Chip generation.
-        generation: u8,
-    },
+    /// 在留カード or 特別永住者証明書, by the card type the chip records.
+    Residence(ResidenceCardType),
     /// A residence-card chip whose card type jpid does not handle (`07`/`08`, specified cards,
     /// or a value no fact sheet lists).
     OtherResidenceType(String),
@@ -51,10 +46,7 @@ impl CardKind {
     /// Stable machine name used in JSON output and `sim:` reader specs.
     pub fn id(&self) -> &'static str {
         match self {
-            Self::ResidenceCard { generation: 2 } => "residence-gen2",
-            Self::ResidenceCard { .. } => "residence",
-            Self::SpecialPermanentResident { generation: 2 } => "spr-gen2",
-            Self::SpecialPermanentResident { .. } => "spr",
+            Self::Residence(t) => t.id(),
             Self::OtherResidenceType(_) => "residence-other",
             Self::MyNumberCard => "mynumber",
             Self::JpkiSmartphone { .. } => "jpki-smartphone",
@@ -67,12 +59,7 @@ impl CardKind {
     /// A sentence for people.
     pub fn describe(&self) -> String {
         match self {
-            Self::ResidenceCard { generation } => {
-                format!("Residence Card (在留カード), chip generation {generation}")
-            }
-            Self::SpecialPermanentResident { generation } => format!(
-                "Special Permanent Resident Certificate (特別永住者証明書), chip generation {generation}"
-            ),
+            Self::Residence(t) => t.describe(),
             Self::OtherResidenceType(t) => {
                 format!("residence-card chip with card type {t:?}, which jpid does not support")
             }
@@ -90,10 +77,7 @@ impl CardKind {
     pub fn is_supported(&self) -> bool {
         matches!(
             self,
-            Self::ResidenceCard { .. }
-                | Self::SpecialPermanentResident { .. }
-                | Self::MyNumberCard
-                | Self::JpkiSmartphone { .. }
+            Self::Residence(_) | Self::MyNumberCard | Self::JpkiSmartphone { .. }
         )
     }
 }
@@ -130,12 +114,9 @@ pub fn detect<T: CardTransport>(channel: &mut Channel<T>) -> Result<Detection, C
         }
     }
     if let Some(t) = card_type {
-        let kind = match t.as_str() {
-            "1" => CardKind::ResidenceCard { generation: 1 },
-            "2" => CardKind::SpecialPermanentResident { generation: 1 },
-            "05" => CardKind::ResidenceCard { generation: 2 },
-            "06" => CardKind::SpecialPermanentResident { generation: 2 },
-            other => CardKind::OtherResidenceType(other.to_string()),
+        let kind = match ResidenceCardType::from_value(t.as_bytes()) {
+            Some(t) => CardKind::Residence(t),
+            None => CardKind::OtherResidenceType(t.clone()),
         };
         return Ok(found(kind, Some(t), None));
     }
@@ -159,11 +140,11 @@ pub fn detect<T: CardTransport>(channel: &mut Channel<T>) -> Result<Detection, C
 
 /// Reads MF/EF02 and returns the `C1` value when it is one, `None` for any other answer.
 fn read_card_type<T: CardTransport>(channel: &mut Channel<T>) -> Result<Option<String>, CardError> {
-    let resp = channel.read_binary(FileRef::Sfi(RESIDENCE_SFI_CARD_TYPE), 0, 256)?;
+    let resp = channel.read_binary(FileRef::Sfi(SFI_CARD_TYPE), 0, 256)?;
     if !resp.sw().is_success_or_warning() {
         return Ok(None);
     }
-    let Ok(t) = tlv::expect_single(resp.data(), Tag::new(TAG_CARD_TYPE)) else {
+    let Ok(t) = tlv::expect_single(resp.data(), Tag::new(residence::TAG_CARD_TYPE)) else {
         return Ok(None);
     };
     let value = t.value();

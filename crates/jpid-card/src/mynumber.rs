@@ -1,10 +1,12 @@
 //! The My Number card as a whole: every key of every application and its remaining tries, read
-//! without spending any (an empty VERIFY, mynumber-card.md §2, §3, §4, §5).
+//! without spending any (an empty VERIFY, docs/spec/mynumber-card.md §2, §3, §4, §5).
 
 use jpid_apdu::{Command, Sensitive, StatusWord};
 
+use jpid_model::{CardFaceFiles, TextFiles};
+
 use crate::jpki::PinState;
-use crate::spec::{JPKI_AID, JUKI_AID, SURFACE_AID, TEXT_AID};
+use crate::spec::{CARD_FACE_AID, JPKI_AID, JUKI_AID, TEXT_AID};
 use crate::{CardError, CardTransport, Channel};
 
 /// One key (PIN or 照合番号) of one application.
@@ -42,80 +44,100 @@ const fn k(
     }
 }
 
-/// Every key jpid knows, by application (mynumber-card.md §2–5).
+/// JPKI user-authentication PIN (docs/spec/mynumber-card.md §2).
+pub const JPKI_AUTH_PIN: KeyRef = k(
+    "jpki",
+    &JPKI_AID,
+    0x18,
+    "auth_pin",
+    "JPKI user-authentication PIN (利用者証明用暗証番号)",
+    3,
+);
+/// JPKI signature password (§2).
+pub const JPKI_SIGN_PASSWORD: KeyRef = k(
+    "jpki",
+    &JPKI_AID,
+    0x1B,
+    "sign_password",
+    "JPKI signature password (署名用パスワード)",
+    5,
+);
+/// Text AP PIN (§3).
+pub const TEXT_PIN: KeyRef = k(
+    "text",
+    &TEXT_AID,
+    0x11,
+    "pin",
+    "card-face entry auxiliary PIN (券面事項入力補助用暗証番号)",
+    3,
+);
+/// Text AP 照合番号A (§3).
+pub const TEXT_KEY_A: KeyRef = k(
+    "text",
+    &TEXT_AID,
+    0x14,
+    "key_a",
+    "照合番号A (the My Number)",
+    10,
+);
+/// Text AP 照合番号B (§3).
+pub const TEXT_KEY_B: KeyRef = k(
+    "text",
+    &TEXT_AID,
+    0x15,
+    "key_b",
+    "照合番号B (birth date, expiry year, security code)",
+    10,
+);
+/// Card-face AP birth-date key (§4).
+pub const CARD_FACE_BIRTH_DATE_KEY: KeyRef = k(
+    "surface",
+    &CARD_FACE_AID,
+    0x11,
+    "birth_date_key",
+    "card-face AP birth-date key",
+    10,
+);
+/// Card-face AP 照合番号B (§4).
+pub const CARD_FACE_KEY_B: KeyRef = k(
+    "surface",
+    &CARD_FACE_AID,
+    0x12,
+    "key_b",
+    "card-face AP 照合番号B",
+    10,
+);
+/// Card-face AP 照合番号A (§4).
+pub const CARD_FACE_KEY_A: KeyRef = k(
+    "surface",
+    &CARD_FACE_AID,
+    0x13,
+    "key_a",
+    "card-face AP 照合番号A",
+    10,
+);
+/// Basic Resident Register PIN (§5).
+pub const JUKI_PIN: KeyRef = k(
+    "juki",
+    &JUKI_AID,
+    0x1C,
+    "pin",
+    "Basic Resident Register PIN (住民基本台帳用暗証番号)",
+    3,
+);
+
+/// Every key jpid knows, by application (docs/spec/mynumber-card.md §2–5). The application
+/// names (`surface` for the card-face AP) are part of `mynumber status`'s JSON.
 pub const KEYS: [KeyRef; 9] = [
-    k(
-        "jpki",
-        &JPKI_AID,
-        0x18,
-        "auth_pin",
-        "JPKI user-authentication PIN (利用者証明用暗証番号)",
-        3,
-    ),
-    k(
-        "jpki",
-        &JPKI_AID,
-        0x1B,
-        "sign_password",
-        "JPKI signature password (署名用パスワード)",
-        5,
-    ),
-    k(
-        "text",
-        &TEXT_AID,
-        0x11,
-        "pin",
-        "card-face entry auxiliary PIN (券面事項入力補助用暗証番号)",
-        3,
-    ),
-    k(
-        "text",
-        &TEXT_AID,
-        0x14,
-        "key_a",
-        "照合番号A (the My Number)",
-        10,
-    ),
-    k(
-        "text",
-        &TEXT_AID,
-        0x15,
-        "key_b",
-        "照合番号B (birth date, expiry year, security code)",
-        10,
-    ),
-    k(
-        "surface",
-        &SURFACE_AID,
-        0x11,
-        "birth_date_key",
-        "card-face AP birth-date key",
-        10,
-    ),
-    k(
-        "surface",
-        &SURFACE_AID,
-        0x12,
-        "key_b",
-        "card-face AP 照合番号B",
-        10,
-    ),
-    k(
-        "surface",
-        &SURFACE_AID,
-        0x13,
-        "key_a",
-        "card-face AP 照合番号A",
-        10,
-    ),
-    k(
-        "juki",
-        &JUKI_AID,
-        0x1C,
-        "pin",
-        "Basic Resident Register PIN (住民基本台帳用暗証番号)",
-        3,
-    ),
+    JPKI_AUTH_PIN,
+    JPKI_SIGN_PASSWORD,
+    TEXT_PIN,
+    TEXT_KEY_A,
+    TEXT_KEY_B,
+    CARD_FACE_BIRTH_DATE_KEY,
+    CARD_FACE_KEY_B,
+    CARD_FACE_KEY_A,
+    JUKI_PIN,
 ];
 
 /// The state of one key, or why it could not be read.
@@ -169,7 +191,7 @@ pub fn status<T: CardTransport>(
     Ok(out)
 }
 
-/// How the text AP is opened (mynumber-card.md §3): the 4-digit PIN opens everything,
+/// How the text AP is opened (docs/spec/mynumber-card.md §3): the 4-digit PIN opens everything,
 /// 照合番号A (the 12-digit My Number) opens the My Number, 照合番号B (14 digits: era birth date
 /// YYMMDD, expiry year, security code) opens the basic four.
 #[derive(Clone)]
@@ -226,9 +248,9 @@ impl TextKey {
     }
     fn key(&self) -> (KeyRef, &Sensitive) {
         match self {
-            Self::Pin(s) => (KEYS[2], s),
-            Self::A(s) => (KEYS[3], s),
-            Self::B(s) => (KEYS[4], s),
+            Self::Pin(s) => (TEXT_PIN, s),
+            Self::A(s) => (TEXT_KEY_A, s),
+            Self::B(s) => (TEXT_KEY_B, s),
         }
     }
 }
@@ -304,19 +326,6 @@ pub fn verify_key<T: CardTransport>(
     }
 }
 
-/// The raw files of a text-AP read. `Debug` shows only sizes.
-#[derive(Clone, Default)]
-pub struct TextRead {
-    /// EF 0001, when the key opens it.
-    pub my_number: Option<Vec<u8>>,
-    /// EF 0002, when the key opens it.
-    pub basic: Option<Vec<u8>>,
-    /// EF 0003.
-    pub integrity: Vec<u8>,
-    /// EF 0004.
-    pub cvc: Vec<u8>,
-}
-
 fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, CardError> {
     match ch.select_ef(fid)? {
         // EF 0001 holds the My Number, EF 0002 the basic four, EF 0003 digests from which the My
@@ -330,23 +339,37 @@ fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, C
     }
 }
 
-/// Opens the text AP with `key` and reads what it opens, plus the integrity record and the CVC.
+/// Whether a read takes the My Number itself (the text AP's EF 0001, the card-face AP's My
+/// Number image EF 0005) when the key opens it. An age check or a counter read has no business
+/// reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MyNumber {
+    /// Leave it on the card.
+    Leave,
+    /// Read it.
+    Read,
+}
+
+impl MyNumber {
+    /// [`MyNumber::Read`] when `wanted`.
+    pub fn read_if(wanted: bool) -> Self {
+        if wanted {
+            Self::Read
+        } else {
+            Self::Leave
+        }
+    }
+}
+
+/// Opens the text AP with `key` (the retry counter read first, the last try kept unless
+/// `force`) and reads what it opens, plus the integrity record and the CVC
+/// (docs/spec/mynumber-card.md §3). The My Number only with [`MyNumber::Read`].
 pub fn read_text<T: CardTransport>(
     ch: &mut Channel<T>,
     key: &TextKey,
     force: bool,
-) -> Result<TextRead, KeyError> {
-    read_text_parts(ch, key, force, true)
-}
-
-/// [`read_text`], leaving out the My Number even when the key opens it (`want_my_number`
-/// false): an age check has no business reading it.
-pub fn read_text_parts<T: CardTransport>(
-    ch: &mut Channel<T>,
-    key: &TextKey,
-    force: bool,
-    want_my_number: bool,
-) -> Result<TextRead, KeyError> {
+    my_number: MyNumber,
+) -> Result<TextFiles, KeyError> {
     match ch.select_aid(&TEXT_AID)? {
         StatusWord::Success => {}
         StatusWord::FileNotFound => {
@@ -364,8 +387,8 @@ pub fn read_text_parts<T: CardTransport>(
     }
     let (key_ref, secret) = key.key();
     verify_key(ch, key_ref, secret, force)?;
-    let mut out = TextRead::default();
-    if want_my_number && matches!(key, TextKey::Pin(_) | TextKey::A(_)) {
+    let mut out = TextFiles::default();
+    if my_number == MyNumber::Read && matches!(key, TextKey::Pin(_) | TextKey::A(_)) {
         out.my_number = Some(read_ef(ch, 0x0001)?);
     }
     if matches!(key, TextKey::Pin(_) | TextKey::B(_)) {
@@ -376,23 +399,12 @@ pub fn read_text_parts<T: CardTransport>(
     Ok(out)
 }
 
-impl std::fmt::Debug for TextRead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextRead")
-            .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
-            .field("basic", &self.basic.as_ref().map(Vec::len))
-            .field("integrity", &"REDACTED")
-            .field("cvc", &self.cvc.len())
-            .finish()
-    }
-}
-
-/// How the card-face AP (券面事項確認AP) is opened (mynumber-card.md §4): the birth-date key
+/// How the card-face AP (券面事項確認AP) is opened (docs/spec/mynumber-card.md §4): the birth-date key
 /// (6 digits, era `YYMMDD`, key 0011) opens the birth record EF 0001 only; 照合番号A (key 0013)
 /// opens the card face EF 0002 and the My Number image EF 0005; 照合番号B (key 0012) opens the
 /// card face but not EF 0005. EF 0003 and EF 0004 need no key.
 #[derive(Clone)]
-pub enum SurfaceKey {
+pub enum CardFaceKey {
     /// The birth-date key (key 0011).
     BirthDate(Sensitive),
     /// 照合番号A (key 0013).
@@ -401,17 +413,17 @@ pub enum SurfaceKey {
     B(Sensitive),
 }
 
-impl std::fmt::Debug for SurfaceKey {
+impl std::fmt::Debug for CardFaceKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::BirthDate(_) => "SurfaceKey::BirthDate(REDACTED)",
-            Self::A(_) => "SurfaceKey::A(REDACTED)",
-            Self::B(_) => "SurfaceKey::B(REDACTED)",
+            Self::BirthDate(_) => "CardFaceKey::BirthDate(REDACTED)",
+            Self::A(_) => "CardFaceKey::A(REDACTED)",
+            Self::B(_) => "CardFaceKey::B(REDACTED)",
         })
     }
 }
 
-impl SurfaceKey {
+impl CardFaceKey {
     /// The birth-date key: 6 digits, the Japanese-era birth date `YYMMDD`.
     pub fn birth_date(text: &str) -> Result<Self, BadKey> {
         digits(
@@ -436,52 +448,22 @@ impl SurfaceKey {
     }
     fn key(&self) -> (KeyRef, &Sensitive) {
         match self {
-            Self::BirthDate(s) => (KEYS[5], s),
-            Self::B(s) => (KEYS[6], s),
-            Self::A(s) => (KEYS[7], s),
+            Self::BirthDate(s) => (CARD_FACE_BIRTH_DATE_KEY, s),
+            Self::B(s) => (CARD_FACE_KEY_B, s),
+            Self::A(s) => (CARD_FACE_KEY_A, s),
         }
     }
 }
 
 /// Upper bound on a card-face AP record other than the card face (EF 0001, 0003, 0004, 0005):
 /// a 256-byte signature, a 2048-bit key and a small PNG fit many times over.
-pub const SURFACE_MAX_RECORD: usize = 8 * 1024;
+pub const CARD_FACE_MAX_RECORD: usize = 8 * 1024;
 /// Upper bound on the card face (EF 0002, with the photo): no public figure for its size exists
-/// (mynumber-card.md §4, UNCONFIRMED), so jpid takes what one extended READ BINARY can return
+/// (docs/spec/mynumber-card.md §4, UNCONFIRMED), so jpid takes what one extended READ BINARY can return
 /// (65 536 bytes); a hostile length never allocates more.
-pub const SURFACE_MAX_FACE: usize = 64 * 1024;
+pub const CARD_FACE_MAX_FACE: usize = 64 * 1024;
 
-/// The raw files of a card-face AP read. `Debug` shows only sizes.
-#[derive(Clone, Default)]
-pub struct SurfaceRead {
-    /// EF 0001, the birth record (birth-date key).
-    pub birth: Option<Vec<u8>>,
-    /// EF 0002, the card face (A or B).
-    pub face: Option<Vec<u8>>,
-    /// EF 0003, AP basic info (free).
-    pub info: Vec<u8>,
-    /// EF 0004, the AP's CVC (free).
-    pub cvc: Vec<u8>,
-    /// EF 0005, the My Number image (A only, and only when asked for).
-    pub my_number_image: Option<Vec<u8>>,
-}
-
-impl std::fmt::Debug for SurfaceRead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SurfaceRead")
-            .field("birth", &self.birth.as_ref().map(Vec::len))
-            .field("face", &self.face.as_ref().map(Vec::len))
-            .field("info", &self.info.len())
-            .field("cvc", &self.cvc.len())
-            .field(
-                "my_number_image",
-                &self.my_number_image.as_ref().map(|_| "REDACTED"),
-            )
-            .finish()
-    }
-}
-
-fn read_surface_ef<T: CardTransport>(
+fn read_card_face_ef<T: CardTransport>(
     ch: &mut Channel<T>,
     fid: u16,
     max: usize,
@@ -502,14 +484,14 @@ fn read_surface_ef<T: CardTransport>(
 /// Opens the card-face AP with `key` (the retry counter read first, the last try kept unless
 /// `force`) and reads what the key opens: EF 0001 with the birth-date key; EF 0002 with A or B,
 /// plus EF 0005 with A when `want_my_number_image`; and always EF 0003 and the CVC (EF 0004).
-/// mynumber-card.md §4.
-pub fn read_surface<T: CardTransport>(
+/// docs/spec/mynumber-card.md §4.
+pub fn read_card_face<T: CardTransport>(
     ch: &mut Channel<T>,
-    key: &SurfaceKey,
+    key: &CardFaceKey,
     force: bool,
-    want_my_number_image: bool,
-) -> Result<SurfaceRead, KeyError> {
-    match ch.select_aid(&SURFACE_AID)? {
+    my_number: MyNumber,
+) -> Result<CardFaceFiles, KeyError> {
+    match ch.select_aid(&CARD_FACE_AID)? {
         StatusWord::Success => {}
         StatusWord::FileNotFound => {
             return Err(KeyError::NoApplication("card-face (券面事項確認)"))
@@ -524,26 +506,26 @@ pub fn read_surface<T: CardTransport>(
     }
     let (key_ref, secret) = key.key();
     verify_key(ch, key_ref, secret, force)?;
-    let mut out = SurfaceRead::default();
+    let mut out = CardFaceFiles::default();
     match key {
-        SurfaceKey::BirthDate(_) => {
-            out.birth = Some(read_surface_ef(ch, 0x0001, SURFACE_MAX_RECORD, true)?);
+        CardFaceKey::BirthDate(_) => {
+            out.birth = Some(read_card_face_ef(ch, 0x0001, CARD_FACE_MAX_RECORD, true)?);
         }
-        SurfaceKey::A(_) | SurfaceKey::B(_) => {
-            out.face = Some(read_surface_ef(ch, 0x0002, SURFACE_MAX_FACE, true)?);
+        CardFaceKey::A(_) | CardFaceKey::B(_) => {
+            out.face = Some(read_card_face_ef(ch, 0x0002, CARD_FACE_MAX_FACE, true)?);
         }
     }
-    if want_my_number_image && matches!(key, SurfaceKey::A(_)) {
-        out.my_number_image = Some(read_surface_ef(ch, 0x0005, SURFACE_MAX_RECORD, true)?);
+    if my_number == MyNumber::Read && matches!(key, CardFaceKey::A(_)) {
+        out.my_number_image = Some(read_card_face_ef(ch, 0x0005, CARD_FACE_MAX_RECORD, true)?);
     }
-    out.info = read_surface_ef(ch, 0x0003, SURFACE_MAX_RECORD, false)?;
-    out.cvc = read_surface_ef(ch, 0x0004, SURFACE_MAX_RECORD, false)?;
+    out.info = Some(read_card_face_ef(ch, 0x0003, CARD_FACE_MAX_RECORD, false)?);
+    out.cvc = read_card_face_ef(ch, 0x0004, CARD_FACE_MAX_RECORD, false)?;
     Ok(out)
 }
 
 /// The card record of the common AP (`D392100031000101 0100`, EF 0001 record 1): a simple TLV
 /// `01 1C` holding a 15-digit serial, the 5-digit municipality code and the expiry `YYYYMMDD`.
-/// Single source (MC, mynumber-card.md §5): UNCONFIRMED, and isolated in this one type.
+/// Single source (MC, docs/spec/mynumber-card.md §5): UNCONFIRMED, and isolated in this one type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommonApRecord {
     /// Card serial (15 digits).
@@ -607,7 +589,7 @@ mod tests {
 
     #[test]
     fn common_ap_record_test_vector() {
-        // mynumber-card.md §5, MC's test vector `011C 400000012719843 13221 20350217`.
+        // docs/spec/mynumber-card.md §5, MC's test vector `011C 400000012719843 13221 20350217`.
         let mut r = vec![0x01, 0x1C];
         r.extend_from_slice(b"4000000127198431322120350217");
         let rec = CommonApRecord::parse(&r).unwrap();

@@ -14,19 +14,15 @@ pub const RESIDENCE_DF2: [u8; 16] = [
 pub const RESIDENCE_DF3: [u8; 16] = [
     0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
-/// Short EF id of MF/EF01, common data (`C0` version). residence-card.md §1, §3.
-pub const RESIDENCE_SFI_COMMON: u8 = 0x0B;
-/// Short EF id of MF/EF02, card type (`C1`). residence-card.md §1, §3 (CONFIRMED).
-pub const RESIDENCE_SFI_CARD_TYPE: u8 = 0x0A;
-/// Tag of the card-type value. residence-card.md §0.
-pub const TAG_CARD_TYPE: u32 = 0xC1;
+// The short EF ids of MF/EF01 and EF02 and the card-type tag live with the residence files in
+// jpid_model::residence.
 
 /// 公的個人認証AP (JPKI-AP). mynumber-card.md §1 (OSC, MYNA, JRS, TRET, MC, AOKI).
 pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
 /// 券面事項入力補助AP ("text AP"). mynumber-card.md §1.
 pub const TEXT_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
-/// 券面事項確認AP ("surface AP"). mynumber-card.md §1.
-pub const SURFACE_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
+/// 券面事項確認AP ("card-face AP"). mynumber-card.md §1.
+pub const CARD_FACE_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
 /// 住基AP (naming UNCONFIRMED), mynumber-card.md §5 (MC `ap/juki.rs`).
 pub const JUKI_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x01];
 /// 共通AP / 住基 (naming UNCONFIRMED: MC calls it common, TRET Juki), mynumber-card.md §5.

@@ -123,7 +123,10 @@ pub fn request_bodies(body: &[u8], trust: &TrustStore, now: UnixTime, crls: Opti
             if a.years.is_some() {
                 assert!(a.genuine, "an age from a dump that is not genuine");
             }
-            assert!(a.on.0 <= now.0 + 86_400, "an age on a future day");
+            assert!(
+                a.on <= now.date_at_offset(jpid_model::date::JST_OFFSET),
+                "an age on a future day"
+            );
         }
         Err(e) => refusal("age", &e),
     }

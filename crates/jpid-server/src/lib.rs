@@ -5,6 +5,7 @@
 //! The HTTP API lives under `/v1` (described by `/v1/openapi.json`); `/` is the counter page,
 //! which reads cards with the server's own reader. Nothing but `/healthz` answers without a key.
 
+#![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![cfg_attr(
     test,
@@ -14,6 +15,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod counter;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -31,16 +33,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use jpid_card::CardTransport;
 use jpid_verify::TrustStore;
 
 pub use audit::AuditLog;
 pub use auth::{Caller, KeyCheck, Scope};
+pub use counter::{CounterReader, ReadError, ReadErrorKind};
 pub use error::ApiError;
 pub use store::{AuditRecord, DbTls, Store, StoreError};
-
-/// Opens the server's card reader (for the counter page). Runs on a blocking thread.
-pub type ReaderFactory = Arc<dyn Fn() -> Result<Box<dyn CardTransport>, String> + Send + Sync>;
 
 /// Largest request body.
 pub const MAX_BODY: usize = 2 << 20;
@@ -64,7 +63,7 @@ pub struct Config {
     /// The trust store (production roots; test roots only when the operator asked by name).
     pub trust: TrustStore,
     /// The counter page's reader, and its description.
-    pub reader: Option<(String, ReaderFactory)>,
+    pub reader: Option<(String, Arc<dyn CounterReader>)>,
     /// Challenges per second per key (token bucket refill rate); burst is 5 × this.
     pub challenge_rate: u32,
     /// How long a challenge may be answered.
@@ -103,7 +102,7 @@ pub struct AppState {
     /// Requests in flight (a bound on memory and threads).
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// The counter reader.
-    pub reader: Option<(String, ReaderFactory)>,
+    pub reader: Option<(String, Arc<dyn CounterReader>)>,
     /// One card read at a time.
     pub reader_lock: Arc<Mutex<()>>,
     /// The CRL directory and the CRLs last loaded from it (swapped whole on reload).

@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use jpid_card::Channel;
 use jpid_verify::residence;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -21,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::api::{record, residence_json, residence_outcome, text_json, text_outcome};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::{lock, need, AppState, Scope};
+use crate::{lock, need, AppState, CounterReader, ReadError, Scope};
 
 const COOKIE: &str = "jpid_session";
 const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
@@ -276,23 +275,72 @@ fn files_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec
 /// task, so a request that times out cannot release the reader while its read still runs.
 async fn with_reader<T: Send + 'static>(
     s: &AppState,
-    work: impl FnOnce(Channel<Box<dyn jpid_card::CardTransport>>) -> Result<T, String> + Send + 'static,
-) -> Result<T, ApiError> {
-    let Some((_, factory)) = s.reader.clone() else {
-        return Err(ApiError::unavailable(
+    work: impl FnOnce(&dyn CounterReader) -> Result<T, ReadOrVerifyError> + Send + 'static,
+) -> Result<T, Failed> {
+    let Some((_, reader)) = s.reader.clone() else {
+        return Err(Failed::other(ApiError::unavailable(
             "this server has no card reader (start it with --reader pcsc or --reader sim:KIND)",
-        ));
+        )));
     };
     let lock = s.reader_lock.clone();
     tokio::task::spawn_blocking(move || {
         let _held = lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        work(Channel::new(factory()?))
+        work(reader.as_ref())
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::bad(format!("reading the card failed: {e}")))
+    .map_err(|e| Failed::other(ApiError::internal(e)))?
+    .map_err(|e| Failed {
+        reason: match &e {
+            ReadOrVerifyError::Read(r) => r.kind.id(),
+            ReadOrVerifyError::Malformed(_) => "malformed",
+        },
+        error: ApiError::bad(format!("reading the card failed: {e}")),
+    })
+}
+
+/// A counter read that produced no verdict: the answer, and the reason its audit record names.
+struct Failed {
+    error: ApiError,
+    reason: &'static str,
+}
+
+impl Failed {
+    fn other(error: ApiError) -> Self {
+        Self {
+            reason: error.kind,
+            error,
+        }
+    }
+}
+
+impl From<ApiError> for Failed {
+    fn from(error: ApiError) -> Self {
+        Self::other(error)
+    }
+}
+
+/// A counter read that failed: at the reader, or because the data it returned is malformed.
+#[derive(Debug)]
+enum ReadOrVerifyError {
+    Read(ReadError),
+    Malformed(String),
+}
+
+impl std::fmt::Display for ReadOrVerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(e) => e.fmt(f),
+            Self::Malformed(m) => write!(f, "the card's data is malformed: {m}"),
+        }
+    }
+}
+
+impl From<ReadError> for ReadOrVerifyError {
+    fn from(e: ReadError) -> Self {
+        Self::Read(e)
+    }
 }
 
 pub(crate) async fn read(
@@ -320,46 +368,36 @@ pub(crate) async fn read(
             crate::api::set(&mut answer, "audit_id", json!(id));
             Ok(Json(answer).into_response())
         }
-        Err(e) => {
+        Err(Failed { error, reason }) => {
             // A failed read is recorded too (a wrong PIN or card number leaves a trace), with
-            // the error's kind only.
+            // the failure's kind only.
             let o = crate::api::Outcome {
                 detail: Value::Null,
                 method,
                 result: "error",
-                reasons: vec![e.kind.to_string()],
+                reasons: vec![reason.to_string()],
                 cert: None,
             };
             record(&s, &who_id, method.as_bytes(), o).await?;
-            Err(e)
+            Err(error)
         }
     }
 }
 
 type ReadOutcome = (Value, crate::api::Outcome, Vec<u8>);
 
-async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, ApiError> {
+async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, Failed> {
     let trust = s.trust.clone();
     let now = jpid_verify::UnixTime(u64::try_from(crate::store::now()).unwrap_or(0));
+    let force = req.force;
     match req.kind.as_str() {
         "residence" => {
-            let number = jpid_card::residence::CardNumber::try_from(
-                req.card_number.as_deref().unwrap_or("").trim(),
-            )
-            .map_err(|e| ApiError::bad(format!("card number: {e}")))?;
-            with_reader(s, move |mut ch| {
-                let mut rng = |b: &mut [u8]| getrandom::getrandom(b).map_err(|e| e.to_string());
-                let read = jpid_card::residence::read_card(&mut ch, &number, &mut rng, &mut |_| {})
-                    .map_err(|e| e.to_string())?;
-                let files: std::collections::BTreeMap<String, Vec<u8>> = read
-                    .files
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                let digest = files_digest(files.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
-                let files = residence::ResidenceFiles(files);
+            let number = req.card_number.map(Zeroizing::new).unwrap_or_default();
+            with_reader(s, move |reader| {
+                let files = reader.read_residence(&number)?;
+                let digest = files_digest(files.iter().map(|(k, v)| (k.name(), v)));
                 let card = residence::parse(&files)
-                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                    .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let v = residence::verify(&card, &trust, now);
                 let mut answer = residence_json(&card, &v, now, "server_clock", &trust);
                 if v.genuine() {
@@ -384,29 +422,16 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let pin = req
                 .secret
                 .ok_or_else(|| ApiError::bad("the 4-digit PIN is needed"))?;
-            let key = jpid_card::mynumber::TextKey::pin(pin.trim())
-                .map_err(|e| ApiError::bad(e.to_string()))?;
-            drop(pin);
-            let force = req.force;
-            with_reader(s, move |mut ch| {
-                let mut ex = ch.exclusive().map_err(|e| e.to_string())?;
+            with_reader(s, move |reader| {
                 // The counter never reads the My Number: it has no use for it.
-                let r = jpid_card::mynumber::read_text_parts(&mut ex, &key, force, false)
-                    .map_err(|e| e.to_string())?;
-                drop(ex);
-                let files = jpid_verify::mynumber::TextFiles {
-                    my_number: None,
-                    basic: r.basic.clone(),
-                    integrity: r.integrity.clone(),
-                    cvc: r.cvc.clone(),
-                };
+                let files = reader.read_text(&pin, force)?;
                 let digest = files_digest([
                     ("basic", files.basic.as_deref().unwrap_or_default()),
                     ("integrity", files.integrity.as_slice()),
                     ("cvc", files.cvc.as_slice()),
                 ]);
-                let v = jpid_verify::mynumber::verify_text(&files, &trust)
-                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                let v = jpid_verify::text::verify_text(&files, &trust)
+                    .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = text_json(&v, false, &trust);
                 Ok((answer, text_outcome("mynumber-text", &v), digest))
             })
@@ -416,28 +441,14 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let b = req
                 .secret
                 .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
-            let key = jpid_card::mynumber::SurfaceKey::b(b.trim())
-                .map_err(|e| ApiError::bad(e.to_string()))?;
-            drop(b);
-            let force = req.force;
-            with_reader(s, move |mut ch| {
-                let mut ex = ch.exclusive().map_err(|e| e.to_string())?;
-                let r = jpid_card::mynumber::read_surface(&mut ex, &key, force, false)
-                    .map_err(|e| e.to_string())?;
-                drop(ex);
-                let files = jpid_verify::surface::SurfaceFiles {
-                    birth: None,
-                    face: r.face,
-                    info: None,
-                    cvc: r.cvc,
-                    my_number_image: None,
-                };
+            with_reader(s, move |reader| {
+                let files = reader.read_card_face(&b, force)?;
                 let digest = files_digest([
                     ("face", files.face.as_deref().unwrap_or_default()),
                     ("cvc", files.cvc.as_slice()),
                 ]);
-                let v = jpid_verify::surface::verify_surface(&files, &trust)
-                    .map_err(|e| format!("the card's data is malformed: {e}"))?;
+                let v = jpid_verify::card_face::verify_card_face(&files, &trust)
+                    .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::face_json(&v, false, &trust);
                 Ok((answer, crate::api::face_outcome(&v), digest))
             })

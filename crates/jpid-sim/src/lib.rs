@@ -14,11 +14,13 @@ pub mod fs;
 pub mod hostile;
 pub mod jpki;
 pub mod kinds;
+mod profile;
 pub mod residence;
 pub mod residence_files;
 mod sim;
 pub mod surface_ap;
 pub mod text_ap;
+pub mod trust;
 pub mod vpcd;
 
 pub use card::SmartCard;

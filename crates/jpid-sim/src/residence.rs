@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::fs::{Access, Extension, Os, Selected};
 use crate::hostile::SmFault;
-use crate::kinds::{RULE_RESIDENCE_AUTH, RULE_RESIDENCE_AUTH_SM};
+use crate::profile::{RULE_RESIDENCE_AUTH, RULE_RESIDENCE_AUTH_SM};
 
 /// Session and key state of the residence applet.
 pub struct ResidenceApplet {

@@ -9,7 +9,7 @@ use jpid_testpki::TestPki;
 use p384::ecdsa::signature::hazmat::PrehashSigner;
 use sha2::{Digest, Sha256};
 
-use crate::kinds::SimKind;
+use crate::profile::SimKind;
 
 /// The synthetic images (committed fixtures; see fixtures/images/README.md).
 pub mod images {

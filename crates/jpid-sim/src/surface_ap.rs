@@ -22,7 +22,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
 
-use crate::kinds::DEFAULT_CARD_EXPIRY;
+use crate::profile::DEFAULT_CARD_EXPIRY;
 use crate::text_ap::HOLDER;
 
 /// Synthetic images of the simulated card face (copies of jpid-image fixtures, see

@@ -8,7 +8,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 
-use crate::kinds::DEFAULT_MY_NUMBER;
+use crate::profile::DEFAULT_MY_NUMBER;
 
 /// The synthetic holder of the simulated My Number card (the same person as its JPKI
 /// certificates).

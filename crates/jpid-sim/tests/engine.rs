@@ -2,6 +2,7 @@
 
 use jpid_apdu::{Command, StatusWord};
 use jpid_card::{detect, spec, CardKind, CardTransport, Channel, FileRef};
+use jpid_model::ResidenceCardType;
 use jpid_sim::{SimKind, SimSpec, SmartCard, SpecError};
 
 fn channel(spec: &str) -> Channel<jpid_sim::SimTransport> {
@@ -21,22 +22,22 @@ fn detection_names_every_simulated_kind() {
     let expect = [
         (
             "residence",
-            CardKind::ResidenceCard { generation: 1 },
+            CardKind::Residence(ResidenceCardType::Residence1),
             Some("1"),
         ),
         (
             "residence-gen2",
-            CardKind::ResidenceCard { generation: 2 },
+            CardKind::Residence(ResidenceCardType::Residence2),
             Some("05"),
         ),
         (
             "spr",
-            CardKind::SpecialPermanentResident { generation: 1 },
+            CardKind::Residence(ResidenceCardType::Spr1),
             Some("2"),
         ),
         (
             "spr-gen2",
-            CardKind::SpecialPermanentResident { generation: 2 },
+            CardKind::Residence(ResidenceCardType::Spr2),
             Some("06"),
         ),
         ("mynumber", CardKind::MyNumberCard, None),

@@ -166,8 +166,9 @@ fn pin_forms_are_checked_before_any_apdu() {
 
 #[test]
 fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
-    use jpid_card::mynumber::{read_text, KeyError, TextKey};
-    use jpid_verify::mynumber::{verify_text, CvcIssuerKey, TextFiles};
+    use jpid_card::mynumber::{read_text, KeyError, MyNumber, TextKey};
+    use jpid_verify::cvc::CvcIssuerKey;
+    use jpid_verify::text::{verify_text, TextFiles};
     let pki = jpid_sim::kinds::test_pki().unwrap();
     let keys: Vec<CvcIssuerKey> = pki
         .cvc_keys()
@@ -181,22 +182,17 @@ fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
         })
         .collect();
     let trust = jpid_verify::TrustStore::production().with_test_cvc_keys(keys);
-    let verify = |r: jpid_card::mynumber::TextRead, t: &jpid_verify::TrustStore| {
-        verify_text(
-            &TextFiles {
-                my_number: r.my_number,
-                basic: r.basic,
-                integrity: r.integrity,
-                cvc: r.cvc,
-            },
-            t,
-        )
-        .unwrap()
-    };
+    let verify = |r: TextFiles, t: &jpid_verify::TrustStore| verify_text(&r, t).unwrap();
     // The PIN opens both; A only the My Number; B only the basic four.
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     let v = verify(
-        read_text(&mut ch, &TextKey::pin("1234").unwrap(), false).unwrap(),
+        read_text(
+            &mut ch,
+            &TextKey::pin("1234").unwrap(),
+            false,
+            MyNumber::Read,
+        )
+        .unwrap(),
         &trust,
     );
     assert!(v.genuine(), "{:?}", v.reasons);
@@ -204,36 +200,70 @@ fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
     assert_eq!(v.basic.as_ref().unwrap().name, "試験　花子");
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     let v = verify(
-        read_text(&mut ch, &TextKey::a("999900000001").unwrap(), false).unwrap(),
+        read_text(
+            &mut ch,
+            &TextKey::a("999900000001").unwrap(),
+            false,
+            MyNumber::Read,
+        )
+        .unwrap(),
         &trust,
     );
     assert!(v.genuine() && v.basic.is_none() && v.my_number.is_some());
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     let v = verify(
-        read_text(&mut ch, &TextKey::b("02010120351234").unwrap(), false).unwrap(),
+        read_text(
+            &mut ch,
+            &TextKey::b("02010120351234").unwrap(),
+            false,
+            MyNumber::Read,
+        )
+        .unwrap(),
         &trust,
     );
     assert!(v.genuine() && v.my_number.is_none() && v.basic.is_some());
     // Production trust has no TEST CVC key: never genuine.
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     let v = verify(
-        read_text(&mut ch, &TextKey::pin("1234").unwrap(), false).unwrap(),
+        read_text(
+            &mut ch,
+            &TextKey::pin("1234").unwrap(),
+            false,
+            MyNumber::Read,
+        )
+        .unwrap(),
         &jpid_verify::TrustStore::production(),
     );
     assert!(!v.genuine());
     // A wrong PIN costs one try; the last is kept without force.
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     for remaining in [2, 1] {
-        let r = read_text(&mut ch, &TextKey::pin("0000").unwrap(), false);
+        let r = read_text(
+            &mut ch,
+            &TextKey::pin("0000").unwrap(),
+            false,
+            MyNumber::Read,
+        );
         assert!(
             matches!(r, Err(KeyError::Wrong { remaining: n, .. }) if n == remaining),
             "{r:?}"
         );
     }
-    let r = read_text(&mut ch, &TextKey::pin("1234").unwrap(), false);
+    let r = read_text(
+        &mut ch,
+        &TextKey::pin("1234").unwrap(),
+        false,
+        MyNumber::Read,
+    );
     assert!(matches!(r, Err(KeyError::LastTry(_))), "{r:?}");
     assert!(
-        read_text(&mut ch, &TextKey::pin("1234").unwrap(), true).is_ok(),
+        read_text(
+            &mut ch,
+            &TextKey::pin("1234").unwrap(),
+            true,
+            MyNumber::Read
+        )
+        .is_ok(),
         "with force the right PIN opens it"
     );
     assert!(TextKey::b("0201012035123").is_err());

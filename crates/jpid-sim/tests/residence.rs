@@ -5,7 +5,7 @@ use jpid_apdu::{Command, StatusWord};
 use jpid_card::residence::{read_card, CardNumber, ResidenceError, ResidenceRead};
 use jpid_card::{spec, CardError, Channel, FileRef};
 use jpid_sim::SimSpec;
-use jpid_verify::residence::{self, ParsedResidence, ResidenceFiles, ResidenceVerdict};
+use jpid_verify::residence::{self, ParsedResidence, ResidenceVerdict};
 use jpid_verify::{Purpose, TrustStore, UnixTime};
 
 fn trust() -> TrustStore {
@@ -73,13 +73,7 @@ fn read(spec: &str, number: &str) -> (Result<ResidenceRead, ResidenceError>, jpi
 
 /// The files read, parsed as the verifier parses a dump.
 fn parsed(read: &ResidenceRead) -> ParsedResidence {
-    let files = ResidenceFiles(
-        read.files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    );
-    residence::parse(&files).unwrap()
+    residence::parse(&read.files).unwrap()
 }
 
 fn verdict(read: &ResidenceRead) -> ResidenceVerdict {
@@ -97,7 +91,7 @@ fn every_residence_kind_reads_and_verifies_with_and_without_extended_length() {
         for ext in ["on", "off"] {
             let (r, stats) = read(&format!("{kind},ext={ext}"), "AB12345678CD");
             let r = r.unwrap_or_else(|e| panic!("{kind} ext={ext}: {e}"));
-            assert_eq!(r.generation, generation);
+            assert_eq!(r.card_type.generation(), generation);
             assert_eq!(r.files.len(), files, "{kind}");
             let v = verdict(&r);
             assert!(v.genuine(), "{kind} ext={ext}: {:?}", v.reasons);
@@ -121,7 +115,7 @@ fn gen1_fields_images_and_certificate() {
     let (r, stats) = read("residence", "ab12345678cd");
     let r = r.unwrap();
     let p = parsed(&r);
-    assert_eq!(p.card_type, "1");
+    assert_eq!(p.card_type.value(), "1");
     assert!(
         p.field("address").unwrap().starts_with("東京都千代田区"),
         "Shift_JIS decoded"

@@ -3,12 +3,12 @@
 //! genuine under TEST trust only, and every tamper option is caught with the right reason.
 
 use jpid_apdu::{Command, StatusWord};
-use jpid_card::mynumber::{read_surface, KeyError, SurfaceKey, SurfaceRead};
+use jpid_card::mynumber::{read_card_face, CardFaceKey, KeyError, MyNumber};
 use jpid_card::Channel;
 use jpid_sim::kinds::SimSpec;
 use jpid_sim::SimTransport;
-use jpid_verify::mynumber::CvcIssuerKey;
-use jpid_verify::surface::{verify_surface, SurfaceFiles, SurfaceVerdict};
+use jpid_verify::card_face::{verify_card_face, CardFaceFiles, CardFaceVerdict};
+use jpid_verify::cvc::CvcIssuerKey;
 use jpid_verify::TrustStore;
 
 fn trust() -> TrustStore {
@@ -31,29 +31,23 @@ fn card(spec: &str) -> Channel<SimTransport> {
     Channel::new(SimSpec::parse(spec).unwrap().transport().unwrap())
 }
 
-fn files(r: SurfaceRead) -> SurfaceFiles {
-    SurfaceFiles {
-        birth: r.birth,
-        face: r.face,
-        info: Some(r.info),
-        cvc: r.cvc,
-        my_number_image: r.my_number_image,
-    }
+fn files(r: CardFaceFiles) -> CardFaceFiles {
+    r
 }
 
-fn read(spec: &str, key: &SurfaceKey, trust: &TrustStore) -> SurfaceVerdict {
-    let r = read_surface(&mut card(spec), key, false, true).unwrap();
-    verify_surface(&files(r), trust).unwrap()
+fn read(spec: &str, key: &CardFaceKey, trust: &TrustStore) -> CardFaceVerdict {
+    let r = read_card_face(&mut card(spec), key, false, MyNumber::Read).unwrap();
+    verify_card_face(&files(r), trust).unwrap()
 }
 
-fn a() -> SurfaceKey {
-    SurfaceKey::a("999900000001").unwrap()
+fn a() -> CardFaceKey {
+    CardFaceKey::a("999900000001").unwrap()
 }
-fn b() -> SurfaceKey {
-    SurfaceKey::b("02010120351234").unwrap()
+fn b() -> CardFaceKey {
+    CardFaceKey::b("02010120351234").unwrap()
 }
-fn dob() -> SurfaceKey {
-    SurfaceKey::birth_date("020101").unwrap()
+fn dob() -> CardFaceKey {
+    CardFaceKey::birth_date("020101").unwrap()
 }
 
 #[test]
@@ -67,9 +61,9 @@ fn each_key_opens_its_records_and_they_prove_genuine() {
     assert_eq!(p.covered, ["card_face", "my_number_image"]);
     assert_eq!(p.unsigned, ["expiry", "security_code_image"]);
     let face = v.face.as_ref().unwrap();
-    assert_eq!(face.birth_date.as_str(), "19900101");
+    assert_eq!(face.birth_date.compact(), "19900101");
     assert_eq!(face.sex.as_str(), "2");
-    assert_eq!(face.expiry.as_str(), "20350101");
+    assert_eq!(face.expiry.compact(), "20350101");
     let photo = jpid_image::to_png(&face.photo).unwrap();
     assert_eq!((photo.width, photo.height), (200, 250));
     for png in [
@@ -90,7 +84,7 @@ fn each_key_opens_its_records_and_they_prove_genuine() {
     let v = read("mynumber", &dob(), &trust);
     assert!(v.genuine(), "{:?}", v.reasons);
     assert_eq!(v.proof().unwrap().get().covered, ["birth_record"]);
-    assert_eq!(v.birth.as_ref().unwrap().birth_date.as_str(), "19900101");
+    assert_eq!(v.birth.as_ref().unwrap().birth_date.compact(), "19900101");
     assert!(v.face.is_none() && v.unsigned.is_empty());
     // Production trust has no TEST key: never genuine.
     let v = read("mynumber", &a(), &TrustStore::production());
@@ -145,7 +139,7 @@ fn every_tamper_option_is_caught_with_its_reason() {
     // The expiry is not signed: altering it goes unnoticed, and the verdict says it is unsigned.
     let v = read("mynumber,tamper=face-expiry", &b(), &trust);
     assert!(v.genuine());
-    assert_eq!(v.face.as_ref().unwrap().expiry.as_str(), "20450101");
+    assert_eq!(v.face.as_ref().unwrap().expiry.compact(), "20450101");
     assert!(v.unsigned.contains(&"expiry"));
     // The text AP is untouched by card-face tampering.
     assert!(SimSpec::parse("mynumber,tamper=nonsense").is_err());
@@ -155,32 +149,32 @@ fn every_tamper_option_is_caught_with_its_reason() {
 fn wrong_keys_cost_a_try_and_the_last_is_kept() {
     let mut ch = card("mynumber");
     for remaining in (1..=9).rev() {
-        let r = read_surface(
+        let r = read_card_face(
             &mut ch,
-            &SurfaceKey::birth_date("010101").unwrap(),
+            &CardFaceKey::birth_date("010101").unwrap(),
             false,
-            false,
+            MyNumber::Leave,
         );
         assert!(
             matches!(r, Err(KeyError::Wrong { remaining: n, .. }) if n == remaining),
             "{r:?}"
         );
     }
-    let r = read_surface(&mut ch, &dob(), false, false);
+    let r = read_card_face(&mut ch, &dob(), false, MyNumber::Leave);
     assert!(matches!(r, Err(KeyError::LastTry(_))), "{r:?}");
     // B's counter is separate and full.
-    assert!(read_surface(&mut ch, &b(), false, false).is_ok());
-    assert!(read_surface(&mut ch, &dob(), true, false).is_ok());
-    assert!(SurfaceKey::birth_date("02010").is_err());
-    assert!(SurfaceKey::birth_date("0201011").is_err());
-    assert_eq!(format!("{:?}", dob()), "SurfaceKey::BirthDate(REDACTED)");
+    assert!(read_card_face(&mut ch, &b(), false, MyNumber::Leave).is_ok());
+    assert!(read_card_face(&mut ch, &dob(), true, MyNumber::Leave).is_ok());
+    assert!(CardFaceKey::birth_date("02010").is_err());
+    assert!(CardFaceKey::birth_date("0201011").is_err());
+    assert_eq!(format!("{:?}", dob()), "CardFaceKey::BirthDate(REDACTED)");
 }
 
 #[test]
 fn key_b_cannot_read_the_my_number_image_nor_the_birth_record() {
     let mut ch = card("mynumber");
-    // read_surface never asks B for EF 0005; ask the card directly.
-    let r = read_surface(&mut ch, &b(), false, true).unwrap();
+    // read_card_face never asks B for EF 0005; ask the card directly.
+    let r = read_card_face(&mut ch, &b(), false, MyNumber::Read).unwrap();
     assert!(r.my_number_image.is_none() && r.face.is_some());
     for fid in [0x0005u16, 0x0001] {
         assert_eq!(ch.select_ef(fid).unwrap(), StatusWord::Success);
@@ -196,20 +190,20 @@ fn key_b_cannot_read_the_my_number_image_nor_the_birth_record() {
 fn short_apdus_read_the_same_card_face() {
     let trust = trust();
     let mut ch = card("mynumber,ext=off");
-    let r = read_surface(&mut ch, &a(), false, true).unwrap();
-    let v = verify_surface(&files(r), &trust).unwrap();
+    let r = read_card_face(&mut ch, &a(), false, MyNumber::Read).unwrap();
+    let v = verify_card_face(&files(r), &trust).unwrap();
     assert!(v.genuine(), "{:?}", v.reasons);
     assert!(v.face.unwrap().photo.len() > 2000);
 }
 
 /// An independent producer's view of DF28: openssl recovers the signed block with the AP key
 /// and parses it as a DER DigestInfo (SHA-256 OID, 96-byte OCTET STRING) holding the three
-/// segment digests computed here from the card face's TLVs (mynumber-card.md §4).
+/// segment digests computed here from the card face's TLVs (docs/spec/mynumber-card.md §4).
 #[test]
 fn openssl_recovers_the_df28_digest_info() {
     use jpid_apdu::tlv::{self, Tag};
     use sha2::{Digest, Sha256};
-    let r = read_surface(&mut card("mynumber"), &b(), false, false).unwrap();
+    let r = read_card_face(&mut card("mynumber"), &b(), false, MyNumber::Leave).unwrap();
     let face = r.face.unwrap();
     let outer = tlv::expect_single(&face, Tag::new(0xFF20)).unwrap();
     let raw = |t: u32| outer.require_child(Tag::new(t)).unwrap().raw().to_vec();

@@ -10,10 +10,11 @@ use spki::ObjectIdentifier;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 
-use crate::proof::{UnixTime, Verified};
+use crate::proof::Verified;
 use crate::revocation::{self, RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::ParsedCert;
+use crate::UnixTime;
 
 const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 

@@ -9,20 +9,21 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-pub mod dump;
+pub mod card_face;
+pub mod cvc;
 pub mod jpki;
 mod memo;
-pub mod mynumber;
 pub mod proof;
 pub mod residence;
 pub mod revocation;
 pub mod rsa_public;
 pub mod signature;
-pub mod surface;
+pub mod text;
 pub mod trust;
 pub mod x509;
 
-pub use proof::{UnixTime, Verified};
+pub use jpid_model::UnixTime;
+pub use proof::Verified;
 pub use revocation::{
     CrlError, CrlStore, NoRevocation, RevocationPolicy, RevocationSource, RevocationStatus,
     UnknownReason,

@@ -10,37 +10,20 @@
 //! SPR certificate) ‖ face value padded to 3000 ‖ name-image value padded to 2500, with the key
 //! of the certificate `DD`, issued by "ZairyuCard CA2".
 
-use std::collections::BTreeMap;
-
 use jpid_apdu::tlv::{self, Tag};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::proof::{UnixTime, Verified};
+use crate::proof::Verified;
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::{self, HashAlg, ParsedCert, SigForm};
+use crate::UnixTime;
 
-/// The raw file contents of one read, keyed by dump name (`mf.card_type`, `df1.front_image`, ...;
-/// docs/dump.md lists them).
-/// `Debug` shows names and sizes only: the files hold the holder's data and photo.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ResidenceFiles(pub BTreeMap<String, Vec<u8>>);
+pub use jpid_model::residence::{ResidenceCardType, ResidenceFile, ResidenceFiles};
+use ResidenceFile as F;
 
-impl std::fmt::Debug for ResidenceFiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| (k, v.len())))
-            .finish()
-    }
-}
-
-impl ResidenceFiles {
-    fn get(&self, name: &'static str) -> Result<&[u8], ParseError> {
-        self.0
-            .get(name)
-            .map(Vec::as_slice)
-            .ok_or(ParseError::Missing(name))
-    }
+fn get(files: &ResidenceFiles, file: ResidenceFile) -> Result<&[u8], ParseError> {
+    files.get(file).ok_or(ParseError::Missing(file.name()))
 }
 
 /// Why the files could not be parsed.
@@ -81,8 +64,8 @@ pub struct Field {
 pub struct ParsedResidence {
     /// 1 or 2.
     pub generation: u8,
-    /// `1`, `2`, `05`, `06`.
-    pub card_type: String,
+    /// The card type recorded on the chip (not signed).
+    pub card_type: ResidenceCardType,
     /// True for a residence card, false for an SPR certificate.
     pub is_residence_card: bool,
     /// Text fields (back side for generation 1; printed entries and back side for generation 2).
@@ -111,11 +94,11 @@ fn malformed(file: &'static str) -> impl Fn(tlv::TlvError) -> ParseError {
 type Objects = Vec<(Tag, Vec<u8>)>;
 
 /// All objects of a file by tag.
-fn objects(files: &ResidenceFiles, file: &'static str) -> Result<Objects, ParseError> {
-    tlv::iter_with(files.get(file)?, tlv::TagRule::TwoByte)
+fn objects(files: &ResidenceFiles, file: ResidenceFile) -> Result<Objects, ParseError> {
+    tlv::iter_with(get(files, file)?, tlv::TagRule::TwoByte)
         .map(|t| t.map(|t| (t.tag(), t.value().to_vec())))
         .collect::<Result<_, _>>()
-        .map_err(malformed(file))
+        .map_err(malformed(file.name()))
 }
 
 fn value_of(objs: &[(Tag, Vec<u8>)], tag: u32) -> Option<&[u8]> {
@@ -258,20 +241,14 @@ const GEN1_FACE_LEN: usize = 3000;
 
 /// Parses the files of a read.
 pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
-    let card_type = tlv::expect_single(files.get("mf.card_type")?, Tag::new(0xC1))
-        .map(|t| String::from_utf8_lossy(t.value()).into_owned())
-        .map_err(malformed("mf.card_type"))?;
-    let (generation, is_residence_card) = match card_type.as_str() {
-        "1" => (1, true),
-        "2" => (1, false),
-        "05" => (2, true),
-        "06" => (2, false),
-        _ => return Err(ParseError::UnsupportedCardType(card_type)),
-    };
+    let card_type = ResidenceCardType::from_file(get(files, F::CardType)?)
+        .map_err(malformed(F::CardType.name()))?
+        .map_err(ParseError::UnsupportedCardType)?;
+    let generation = card_type.generation();
     let mut p = ParsedResidence {
         generation,
         card_type,
-        is_residence_card,
+        is_residence_card: card_type.is_residence_card(),
         fields: Vec::new(),
         front_image: None,
         face_image: None,
@@ -294,11 +271,11 @@ fn bounded_image(
     objs: &Objects,
     tag: u32,
     max: usize,
-    file: &'static str,
+    file: ResidenceFile,
 ) -> Result<Option<Vec<u8>>, ParseError> {
     match value_of(objs, tag) {
         Some(v) if v.len() > max => Err(ParseError::Malformed {
-            file,
+            file: file.name(),
             detail: format!("image of {} bytes exceeds the {max}-byte maximum", v.len()),
         }),
         Some(v) => Ok(image(v)),
@@ -307,11 +284,11 @@ fn bounded_image(
 }
 
 fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
-    let front = objects(files, "df1.front_image")?;
-    p.front_image = bounded_image(&front, 0xD0, GEN1_FRONT_LEN, "df1.front_image")?;
-    let face = objects(files, "df1.face_image")?;
-    p.face_image = bounded_image(&face, 0xD1, GEN1_FACE_LEN, "df1.face_image")?;
-    let addr = objects(files, "df2.address")?;
+    let front = objects(files, F::FrontImage)?;
+    p.front_image = bounded_image(&front, 0xD0, GEN1_FRONT_LEN, F::FrontImage)?;
+    let face = objects(files, F::FaceImage)?;
+    p.face_image = bounded_image(&face, 0xD1, GEN1_FACE_LEN, F::FaceImage)?;
+    let addr = objects(files, F::Address)?;
     for (tag, key, label, ja) in [
         (
             0xD2,
@@ -334,21 +311,21 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
     if p.is_residence_card {
         for (file, tag, key, label, ja) in [
             (
-                "df2.comprehensive_permission",
+                F::ComprehensivePermission,
                 0xD5,
                 "comprehensive_permission",
                 "Permission for activity outside status (comprehensive)",
                 "資格外活動許可欄（包括）",
             ),
             (
-                "df2.individual_permission",
+                F::IndividualPermission,
                 0xD6,
                 "individual_permission",
                 "Permission for activity outside status (individual)",
                 "資格外活動許可欄（個別）",
             ),
             (
-                "df2.renewal_application",
+                F::RenewalApplication,
                 0xD7,
                 "renewal_application",
                 "Application for extension (0 none, 1 applying)",
@@ -361,16 +338,16 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             }
         }
     }
-    let sig = objects(files, "df3.signature")?;
+    let sig = objects(files, F::Signature)?;
     p.check_code = value_of(&sig, 0xDA)
         .ok_or(ParseError::Malformed {
-            file: "df3.signature",
+            file: F::Signature.name(),
             detail: "no check code (DA)".into(),
         })?
         .to_vec();
     p.certificate = value_of(&sig, 0xDB)
         .ok_or(ParseError::Malformed {
-            file: "df3.signature",
+            file: F::Signature.name(),
             detail: "no certificate (DB)".into(),
         })?
         .to_vec();
@@ -378,7 +355,7 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
 }
 
 fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
-    let number = objects(files, "df1.card_number")?;
+    let number = objects(files, F::CardNumber)?;
     if let Some(v) = value_of(&number, 0xC2) {
         p.fields.push(field(
             "card_number",
@@ -387,18 +364,18 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             text_gen2(v),
         ));
     }
-    let printed = objects(files, "df1.printed_entries")?;
+    let printed = objects(files, F::PrintedEntries)?;
     for (tag, len, key, label, ja, residence_only) in Gen2Layout::PRINTED {
         if residence_only && !p.is_residence_card {
             continue;
         }
         let v = value_of(&printed, tag).ok_or(ParseError::Malformed {
-            file: "df1.printed_entries",
+            file: F::PrintedEntries.name(),
             detail: format!("no {tag:02X} object"),
         })?;
         if v.len() != len {
             return Err(ParseError::Malformed {
-                file: "df1.printed_entries",
+                file: F::PrintedEntries.name(),
                 detail: format!("{tag:02X} has {} bytes, the layout says {len}", v.len()),
             });
         }
@@ -407,7 +384,7 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             // data, so zero-filled residence-only entries would turn a genuine SPR certificate
             // into a "residence card" without changing the signature.
             return Err(ParseError::Malformed {
-                file: "df1.printed_entries",
+                file: F::PrintedEntries.name(),
                 detail: format!("{tag:02X} is empty on a residence card"),
             });
         }
@@ -415,17 +392,17 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
         p.fields.push(field(key, label, ja, text_gen2(v)));
     }
     p.printed_signed.resize(Gen2Layout::PRINTED_LEN, 0);
-    let images = objects(files, "df1.images")?;
-    p.name_image = bounded_image(&images, 0xD0, Gen2Layout::NAME_LEN, "df1.images")?;
-    p.face_image = bounded_image(&images, 0xD1, Gen2Layout::FACE_LEN, "df1.images")?;
-    let addr = objects(files, "df1.address_image")?;
-    p.address_image = bounded_image(&addr, 0xDFD1, 2500, "df1.address_image")?;
+    let images = objects(files, F::Images)?;
+    p.name_image = bounded_image(&images, 0xD0, Gen2Layout::NAME_LEN, F::Images)?;
+    p.face_image = bounded_image(&images, 0xD1, Gen2Layout::FACE_LEN, F::Images)?;
+    let addr = objects(files, F::AddressImage)?;
+    p.address_image = bounded_image(&addr, 0xDFD1, 2500, F::AddressImage)?;
     let mut df2: Vec<Objects> = Vec::new();
     if p.is_residence_card {
-        df2.push(objects(files, "df2.permissions")?);
-        df2.push(objects(files, "df2.update_status")?);
+        df2.push(objects(files, F::Permissions)?);
+        df2.push(objects(files, F::UpdateStatus)?);
     }
-    df2.push(objects(files, "df2.other")?);
+    df2.push(objects(files, F::Other)?);
     for objs in &df2 {
         for (tag, key, label, ja) in [
             (
@@ -465,16 +442,16 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             }
         }
     }
-    let sig = objects(files, "df3.signature")?;
+    let sig = objects(files, F::Signature)?;
     p.check_code = value_of(&sig, 0xDC)
         .ok_or(ParseError::Malformed {
-            file: "df3.signature",
+            file: F::Signature.name(),
             detail: "no signature (DC)".into(),
         })?
         .to_vec();
     p.certificate = value_of(&sig, 0xDD)
         .ok_or(ParseError::Malformed {
-            file: "df3.signature",
+            file: F::Signature.name(),
             detail: "no certificate (DD)".into(),
         })?
         .to_vec();
@@ -572,7 +549,7 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResidenceProof {
     /// Card type.
-    pub card_type: String,
+    pub card_type: ResidenceCardType,
     /// Serial of the card certificate.
     pub certificate_serial: String,
     /// Name of the root it chains to.
@@ -825,7 +802,7 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     let proof = match chained {
         Some((anchor, _)) if signature_ok && valid && root_valid => {
             Some(Verified::new(ResidenceProof {
-                card_type: card.card_type.clone(),
+                card_type: card.card_type,
                 certificate_serial: cert.serial_hex(),
                 anchor,
                 at,

@@ -32,8 +32,8 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::{CrlNumber, CrlReason, KeyUsage, KeyUsages};
 use x509_cert::ext::Extension;
 
-use crate::proof::UnixTime;
 use crate::x509::{verify_p384_prehash, verify_rsa_pkcs1, HashAlg, ParsedCert, SigForm};
+use crate::UnixTime;
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");

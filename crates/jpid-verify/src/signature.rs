@@ -9,10 +9,11 @@ use sha2::{Digest, Sha256};
 use spki::ObjectIdentifier;
 
 use crate::jpki::{holder_attributes, verify_certificate, Attribute, CertVerdict};
-use crate::proof::{UnixTime, Verified};
+use crate::proof::Verified;
 use crate::revocation::{RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
+use crate::UnixTime;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");

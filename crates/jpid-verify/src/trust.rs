@@ -253,7 +253,7 @@ impl TrustMode {
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<Anchor>,
-    cvc_keys: Vec<crate::mynumber::CvcIssuerKey>,
+    cvc_keys: Vec<crate::cvc::CvcIssuerKey>,
     mode: TrustMode,
 }
 
@@ -293,7 +293,7 @@ impl TrustStore {
             include_str!("../anchors/jlis-cvc/5000033.txt"),
         ]
         .iter()
-        .filter_map(|t| crate::mynumber::CvcIssuerKey::from_text(t))
+        .filter_map(|t| crate::cvc::CvcIssuerKey::from_text(t))
         .collect();
         Self {
             anchors,
@@ -415,7 +415,7 @@ impl TrustStore {
     /// Adds TEST J-LIS CVC issuer keys (the simulator's); the store becomes [`TrustMode::Test`].
     pub fn with_test_cvc_keys(
         mut self,
-        keys: impl IntoIterator<Item = crate::mynumber::CvcIssuerKey>,
+        keys: impl IntoIterator<Item = crate::cvc::CvcIssuerKey>,
     ) -> Self {
         self.cvc_keys.extend(keys.into_iter().map(|mut k| {
             k.test = true;
@@ -426,7 +426,7 @@ impl TrustStore {
     }
 
     /// The J-LIS CVC issuer keys.
-    pub fn cvc_keys(&self) -> &[crate::mynumber::CvcIssuerKey] {
+    pub fn cvc_keys(&self) -> &[crate::cvc::CvcIssuerKey] {
         &self.cvc_keys
     }
 

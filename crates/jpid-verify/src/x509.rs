@@ -13,7 +13,7 @@ use spki::ObjectIdentifier;
 use x509_cert::Certificate;
 
 use crate::memo::Memo;
-use crate::proof::UnixTime;
+use crate::UnixTime;
 
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");

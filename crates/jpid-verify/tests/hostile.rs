@@ -1,15 +1,14 @@
 //! Every parser of outside bytes in jpid-verify, fed random and mutated input: no panic, and
 //! never a "genuine" or "valid" verdict for bytes nobody signed.
 
-use std::collections::BTreeMap;
-
-use jpid_verify::mynumber::{verify_text, Cvc, TextFiles};
-use jpid_verify::residence::{self, ResidenceFiles};
+use jpid_verify::card_face::{
+    verify_card_face, ApBasicInfo, BirthRecord, CardFace, CardFaceFiles, MyNumberImage,
+};
+use jpid_verify::cvc::Cvc;
+use jpid_verify::residence::{self, ResidenceFile, ResidenceFiles};
 use jpid_verify::revocation::LoadedCrl;
 use jpid_verify::signature::{verify_cms, verify_raw};
-use jpid_verify::surface::{
-    verify_surface, ApBasicInfo, BirthRecord, CardFace, MyNumberImage, SurfaceFiles,
-};
+use jpid_verify::text::{verify_text, TextFiles};
 use jpid_verify::x509::ParsedCert;
 use jpid_verify::{
     CrlStore, Purpose, RevocationPolicy, RevocationSource, RevocationStatus, TrustStore, UnixTime,
@@ -30,18 +29,18 @@ fn trust() -> TrustStore {
     ])
 }
 
-const KEYS: [&str; 11] = [
-    "mf.card_type",
-    "df1.front_image",
-    "df1.face_image",
-    "df2.address",
-    "df3.signature",
-    "df1.card_number",
-    "df1.printed_entries",
-    "df1.images",
-    "df1.address_image",
-    "df2.other",
-    "df2.permissions",
+const KEYS: [ResidenceFile; 11] = [
+    ResidenceFile::CardType,
+    ResidenceFile::FrontImage,
+    ResidenceFile::FaceImage,
+    ResidenceFile::Address,
+    ResidenceFile::Signature,
+    ResidenceFile::CardNumber,
+    ResidenceFile::PrintedEntries,
+    ResidenceFile::Images,
+    ResidenceFile::AddressImage,
+    ResidenceFile::Other,
+    ResidenceFile::Permissions,
 ];
 
 fn card_type() -> impl Strategy<Value = Vec<u8>> {
@@ -62,13 +61,13 @@ proptest! {
         ct in card_type(),
         files in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..600), KEYS.len() - 1),
     ) {
-        let mut map = BTreeMap::new();
-        map.insert("mf.card_type".to_string(), ct);
+        let mut map = ResidenceFiles::new();
+        map.insert(ResidenceFile::CardType, ct);
         for (k, v) in KEYS.iter().skip(1).zip(files) {
-            map.insert((*k).to_string(), v);
+            map.insert(*k, v);
         }
-        map.insert("df2.update_status".into(), vec![0xD8, 0x01, b'0']);
-        if let Ok(parsed) = residence::parse(&ResidenceFiles(map)) {
+        map.insert(ResidenceFile::UpdateStatus, vec![0xD8, 0x01, b'0']);
+        if let Ok(parsed) = residence::parse(&map) {
             let v = residence::verify(&parsed, &trust(), UnixTime(1_800_000_000));
             prop_assert!(!v.genuine());
         }
@@ -105,8 +104,8 @@ proptest! {
         ef4 in prop::collection::vec(any::<u8>(), 0..700),
         ef5 in prop::collection::vec(any::<u8>(), 0..600),
     ) {
-        let files = SurfaceFiles { birth: Some(ef1.clone()), face: Some(ef2), info: Some(ef1), cvc: ef4, my_number_image: Some(ef5) };
-        if let Ok(v) = verify_surface(&files, &surface_trust()) {
+        let files = CardFaceFiles { birth: Some(ef1.clone()), face: Some(ef2), info: Some(ef1), cvc: ef4, my_number_image: Some(ef5) };
+        if let Ok(v) = verify_card_face(&files, &surface_trust()) {
             prop_assert!(!v.genuine());
         }
     }
@@ -132,8 +131,8 @@ proptest! {
         }
         let info = tlv(0xFF30, &[tlv(0xDF32, &v(7)), tlv(0xDF33, &v(8)), tlv(0xDF34, &v(9))].concat());
         let _ = ApBasicInfo::try_from(&info[..cut.index(info.len() + 1).min(info.len())]);
-        let files = SurfaceFiles { birth: Some(birth), face: Some(face), info: Some(info), cvc: v(6), my_number_image: Some(image) };
-        if let Ok(v) = verify_surface(&files, &surface_trust()) {
+        let files = CardFaceFiles { birth: Some(birth), face: Some(face), info: Some(info), cvc: v(6), my_number_image: Some(image) };
+        if let Ok(v) = verify_card_face(&files, &surface_trust()) {
             prop_assert!(!v.genuine());
         }
     }
@@ -144,9 +143,9 @@ proptest! {
 fn surface_trust() -> TrustStore {
     let pki = jpid_testpki::load_default().unwrap();
     TrustStore::production().with_test_cvc_keys(pki.cvc_keys().iter().map(|k| {
-        jpid_verify::mynumber::CvcIssuerKey {
+        jpid_verify::cvc::CvcIssuerKey {
             id: k.key_id().into(),
-            key_id: jpid_verify::mynumber::CvcIssuerKey::test_key_id(k.key_id()),
+            key_id: jpid_verify::cvc::CvcIssuerKey::test_key_id(k.key_id()),
             modulus: k.modulus(),
             exponent: k.public_exponent(),
             test: true,

@@ -174,34 +174,6 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         rounds: u32,
     },
-    /// Load on the verification service: residence-card verification and JPKI login, requests/s,
-    /// the service's CPU time per request and p50/p99 latency at full and at half load, beside
-    /// `openssl speed rsa2048` verify/s.
-    ///
-    /// Runs the service in process (audit records committed as in `jpid serve`) with the
-    /// simulator's test PKI. On Linux with two CPUs or more the service is pinned to one CPU and
-    /// the load generator to the others (the header says which), so req/s per core is the
-    /// service's rate on one core. Build with --release for meaningful figures:
-    ///   cargo build --release -p jpid && target/release/jpid bench serve
-    Serve {
-        /// Seconds per phase
-        #[arg(long, default_value_t = 5)]
-        seconds: u64,
-        /// Concurrent keep-alive connections
-        #[arg(long, default_value_t = 8)]
-        connections: usize,
-        /// JPKI logins signed ahead for the full-load phase (it ends early, and says so, when
-        /// they run out)
-        #[arg(long, default_value_t = 20000)]
-        logins: usize,
-        /// Audit store (default: a fresh SQLite file in a temporary directory)
-        #[arg(long, value_name = "URL")]
-        db: Option<String>,
-        /// Pin nothing: the service gets one worker thread per core and shares them with the load
-        /// generator, as a service on a busy host would (its latency, not its rate per core)
-        #[arg(long)]
-        no_pin: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]

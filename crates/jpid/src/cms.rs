@@ -154,7 +154,7 @@ mod tests {
             )
             .unwrap();
         let p7s = signed_data(&signer, &attrs, &signature).unwrap();
-        let trust = TrustStore::empty().with_test_anchors(crate::testroots::roots());
+        let trust = TrustStore::empty().with_test_anchors(jpid_sim::trust::roots());
         verify_cms(
             &content_digest,
             &p7s,

@@ -33,9 +33,7 @@ impl<'a> Ctx<'a> {
             store.add_file(path)?;
         }
         if for_sim || self.global.trust == Some(TrustChoice::Test) {
-            store = store
-                .with_test_anchors(crate::testroots::roots())
-                .with_test_cvc_keys(crate::testroots::cvc_keys());
+            store = jpid_sim::trust::test_store(store);
         }
         Ok(store)
     }

@@ -173,3 +173,20 @@ impl From<jpid_card::jpki::JpkiError> for CliError {
         }
     }
 }
+
+impl From<jpid_card::mynumber::KeyError> for CliError {
+    /// A keyed read's failure as the CLI reports it (exit 8 for PIN problems).
+    fn from(e: jpid_card::mynumber::KeyError) -> Self {
+        use jpid_card::mynumber::KeyError;
+        let message = e.to_string();
+        match e {
+            KeyError::Card(c) => c.into(),
+            KeyError::NoApplication(_) => CliError::new(Kind::UnsupportedCard, message),
+            KeyError::Blocked(_) => CliError::new(Kind::PinBlocked, message),
+            KeyError::LastTry(_) => CliError::new(Kind::PinLastTry, message)
+                .hint("make sure of it first; add --force to use the last try"),
+            KeyError::Wrong { .. } => CliError::new(Kind::WrongPin, message),
+            _ => CliError::new(Kind::Card, message),
+        }
+    }
+}

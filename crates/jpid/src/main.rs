@@ -8,12 +8,12 @@ mod cli;
 mod cmd;
 mod cms;
 mod context;
+mod counter;
 mod error;
 mod logging;
 mod output;
 mod pin;
 mod reader;
-mod testroots;
 
 use cli::{
     BenchCommand, Cli, Command, JpkiCommand, KeyArg, MynumberCommand, ResidenceCommand, SimCommand,
@@ -47,8 +47,8 @@ fn main() -> ExitCode {
             cmd::jpki::change_pin(&ctx, key, *pin_stdin, *force)
         }
         Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
-        Command::Mynumber(MynumberCommand::Status) => cmd::jpki::mynumber_status(&ctx),
-        Command::Mynumber(MynumberCommand::CardInfo) => cmd::jpki::card_info(&ctx),
+        Command::Mynumber(MynumberCommand::Status) => cmd::mynumber::status(&ctx),
+        Command::Mynumber(MynumberCommand::CardInfo) => cmd::mynumber::card_info(&ctx),
         Command::Age {
             over,
             method,
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             at,
             pin_stdin,
             force,
-        } => cmd::jpki::age(
+        } => cmd::age::age(
             &ctx,
             *over,
             *method,
@@ -71,7 +71,7 @@ fn main() -> ExitCode {
             show_my_number,
             force,
             out,
-        }) => cmd::jpki::mynumber_text(
+        }) => cmd::mynumber::text(
             &ctx,
             *with,
             *pin_stdin,
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
             show_my_number,
             pin_stdin,
             force,
-        }) => cmd::surface::face(
+        }) => cmd::mynumber::face(
             &ctx,
             *with,
             out.as_deref(),
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
             pin_stdin,
             force,
             out,
-        }) => cmd::surface::birth_date(&ctx, *pin_stdin, *force, out.as_deref()),
+        }) => cmd::mynumber::birth_date(&ctx, *pin_stdin, *force, out.as_deref()),
         Command::Jpki(JpkiCommand::Certs {
             sign,
             pin_stdin,
@@ -125,20 +125,6 @@ fn main() -> ExitCode {
             fsc,
             rounds,
         }) => cmd::bench::residence(&ctx, *overhead_ms, *fsc, *rounds),
-        Command::Bench(BenchCommand::Serve {
-            seconds,
-            connections,
-            logins,
-            db,
-            no_pin,
-        }) => cmd::bench_serve::serve(
-            &ctx,
-            *seconds,
-            *connections,
-            *logins,
-            db.as_deref(),
-            !*no_pin,
-        ),
         Command::Sim(SimCommand::Attach {
             card,
             vpcd,

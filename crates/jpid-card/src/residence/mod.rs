@@ -1,7 +1,7 @@
-//! The Residence Card and Special Permanent Resident Certificate (residence-card.md).
+//! The Residence Card and Special Permanent Resident Certificate (docs/spec/residence-card.md).
+//! Which files a read takes is [`jpid_model::residence`]'s one list.
 
 pub mod crypto;
-pub mod files;
 pub mod reader;
 pub mod session;
 

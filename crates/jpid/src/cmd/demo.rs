@@ -1,11 +1,12 @@
 //! `jpid demo`: jpid's main job on every built-in simulated card, through the same code a real
 //! reader takes: identify the card, read it, prove it genuine — and catch a forgery.
 
+use jpid_card::mynumber::MyNumber;
 use jpid_card::residence::CardNumber;
 use jpid_card::{detect, Channel};
 use jpid_sim::kinds::DEFAULT_CARD_NUMBER;
 use jpid_sim::{SimKind, SimSpec};
-use jpid_verify::residence::{self, ResidenceFiles};
+use jpid_verify::residence;
 use serde_json::{json, Value};
 
 use crate::cmd::detect::card_json;
@@ -90,28 +91,15 @@ fn mynumber_verdict(
     }
     let key = jpid_card::mynumber::TextKey::pin(jpid_sim::kinds::DEFAULT_TEXT_PIN)
         .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
-    let read = jpid_card::mynumber::read_text(channel, &key, false)
+    let files = jpid_card::mynumber::read_text(channel, &key, false, MyNumber::Leave)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let files = jpid_verify::mynumber::TextFiles {
-        my_number: read.my_number,
-        basic: read.basic,
-        integrity: read.integrity,
-        cvc: read.cvc,
-    };
-    let v = jpid_verify::mynumber::verify_text(&files, trust)
+    let v = jpid_verify::text::verify_text(&files, trust)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let key = jpid_card::mynumber::SurfaceKey::b(jpid_sim::kinds::DEFAULT_KEY_B)
+    let key = jpid_card::mynumber::CardFaceKey::b(jpid_sim::kinds::DEFAULT_KEY_B)
         .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
-    let read = jpid_card::mynumber::read_surface(channel, &key, false, false)
+    let files = jpid_card::mynumber::read_card_face(channel, &key, false, MyNumber::Leave)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let files = jpid_verify::surface::SurfaceFiles {
-        birth: read.birth,
-        face: read.face,
-        info: Some(read.info),
-        cvc: read.cvc,
-        my_number_image: read.my_number_image,
-    };
-    let s = jpid_verify::surface::verify_surface(&files, trust)
+    let s = jpid_verify::card_face::verify_card_face(&files, trust)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
     let genuine = v.genuine() && s.genuine();
     let mut reasons = v.reasons;
@@ -162,8 +150,8 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
             };
             (shown, Some(genuine) == case.expect_genuine)
         } else {
-            let (_, files) = read_files(&mut channel, &number, &mut |_| {})?;
-            let parsed = residence::parse(&ResidenceFiles(files))
+            let read = read_files(&mut channel, &number, &mut |_| {})?;
+            let parsed = residence::parse(&read.files)
                 .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
             let verdict = residence::verify(&parsed, &trust, now);
             let genuine = verdict.genuine();

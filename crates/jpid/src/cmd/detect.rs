@@ -48,8 +48,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
 /// The `card` object of detect and demo output.
 pub fn card_json(found: &Detection) -> Value {
     let generation = match found.kind {
-        jpid_card::CardKind::ResidenceCard { generation }
-        | jpid_card::CardKind::SpecialPermanentResident { generation } => Some(generation),
+        jpid_card::CardKind::Residence(t) => Some(t.generation()),
         _ => None,
     };
     json!({

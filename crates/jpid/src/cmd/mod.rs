@@ -1,10 +1,10 @@
+pub mod age;
 pub mod bench;
-pub mod bench_serve;
 pub mod demo;
 pub mod detect;
 pub mod jpki;
+pub mod mynumber;
 pub mod readers;
 pub mod residence;
 pub mod serve;
 pub mod sim;
-pub mod surface;

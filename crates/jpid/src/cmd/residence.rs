@@ -1,12 +1,12 @@
-//! `jpid residence read` and `jpid residence verify`.
+//! `jpid residence read` and `jpid residence verify`: the Residence Card and SPR certificate
+//! (docs/spec/residence-card.md §0–§4; the dump file, docs/dump.md).
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use jpid_card::residence::{read_card, CardNumber, Progress};
+use jpid_card::residence::{read_card, CardNumber, Progress, ResidenceRead};
 use jpid_card::{CardTransport, Channel};
-use jpid_verify::dump::{ResidenceDump, MAX_DUMP_BYTES};
+use jpid_model::dump::{ResidenceDump, MAX_DUMP_BYTES};
 use jpid_verify::residence::{self, ParsedResidence, ResidenceFiles, ResidenceVerdict};
 use jpid_verify::{TrustStore, UnixTime};
 use serde_json::{json, Value};
@@ -55,11 +55,14 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
     let mut channel = Channel::new(spec.open()?);
     let reader = channel.transport().reader_name().to_string();
     let show_progress = !ctx.out.json && std::io::stderr().is_terminal();
-    let mut progress = |p: Progress<'_>| {
+    let mut progress = |p: Progress| {
         if show_progress {
             eprint!(
                 "\rreading {}/{}: {:<32} {:>6} bytes",
-                p.done, p.total, p.file, p.bytes
+                p.done,
+                p.total,
+                p.file.name(),
+                p.bytes
             );
             let _ = std::io::stderr().flush();
         }
@@ -68,15 +71,15 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
     if show_progress {
         eprintln!();
     }
-    let (read, files) = result?;
+    let read = result?;
     let read_at = now();
     let stats = channel.stats();
-    let files = ResidenceFiles(files);
+    let files = read.files;
     let dump = ResidenceDump {
         read_at,
         reader: reader.clone(),
-        card_type: read.card_type.clone(),
-        generation: read.generation,
+        card_type: read.card_type.value().into(),
+        generation: read.card_type.generation(),
         files: files.clone(),
     }
     .to_json();
@@ -97,25 +100,13 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
     )
 }
 
-/// Reads every file of the card and returns them keyed by dump name.
+/// Reads every file of the card, with the operating system's random numbers.
 pub fn read_files<T: CardTransport>(
     channel: &mut Channel<T>,
     number: &CardNumber,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<
-    (
-        jpid_card::residence::ResidenceRead,
-        BTreeMap<String, Vec<u8>>,
-    ),
-    CliError,
-> {
-    let read = read_card(channel, number, &mut os_random, progress)?;
-    let files = read
-        .files
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Ok((read, files))
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ResidenceRead, CliError> {
+    Ok(read_card(channel, number, &mut os_random, progress)?)
 }
 
 pub fn verify(
@@ -194,9 +185,9 @@ fn report(
     };
     let mut body = json!({
         "card": {
-            "kind": if card.is_residence_card { "residence" } else { "spr" },
+            "kind": card.card_type.family(),
             "generation": card.generation,
-            "card_type": card.card_type,
+            "card_type": card.card_type.value(),
             "description": describe(&card),
             "photo": card.face_image.is_some(),
         },
@@ -219,12 +210,7 @@ fn report(
 }
 
 fn describe(card: &ParsedResidence) -> String {
-    let what = if card.is_residence_card {
-        "Residence Card (在留カード)"
-    } else {
-        "Special Permanent Resident Certificate (特別永住者証明書)"
-    };
-    format!("{what}, chip generation {}", card.generation)
+    card.card_type.describe()
 }
 
 fn verification_json(v: &ResidenceVerdict, at: UnixTime, trust: &TrustStore) -> Value {
@@ -248,7 +234,11 @@ fn human(
     at: UnixTime,
     out: Option<&Path>,
 ) -> String {
-    let mut s = format!("{}\ncard type: {}\n", describe(card), card.card_type);
+    let mut s = format!(
+        "{}\ncard type: {}\n",
+        describe(card),
+        card.card_type.value()
+    );
     for f in &card.fields {
         s.push_str(&format!("  {} / {}: {}\n", f.label, f.label_ja, f.value));
     }

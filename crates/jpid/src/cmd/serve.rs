@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use jpid_server::auth::{new_key, parse_scopes};
 use jpid_server::store::now;
-use jpid_server::{Config, ReaderFactory, Store};
+use jpid_server::{Config, CounterReader, Store};
 use serde_json::json;
 
 use crate::cli::{KeysAction, ServeAction, ServeArgs};
@@ -151,7 +151,7 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
     let trust = ctx.trust(false)?;
     let spec = ctx.reader()?;
     let described = ctx.global.reader.clone();
-    let factory: ReaderFactory = Arc::new(move || spec.open().map_err(|e| e.message));
+    let reader: Arc<dyn CounterReader> = Arc::new(crate::counter::CardReader::new(spec));
     if let Some(dir) = &args.crl_dir {
         // Refuse to start rather than run without the revocation checks asked for.
         jpid_verify::CrlStore::from_dir(dir).map_err(|e| {
@@ -180,7 +180,7 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
     let config = Config {
         listen,
         trust,
-        reader: Some((described.clone(), factory)),
+        reader: Some((described.clone(), reader)),
         challenge_rate: args.challenge_rate,
         challenge_ttl: std::time::Duration::from_secs(args.challenge_ttl),
         crl_dir: args.crl_dir.clone(),

@@ -1,6 +1,6 @@
 //! The My Number card's card-face AP (券面事項確認AP, "surface AP"): parsing its files and
 //! proving them genuine through the AP's card-verifiable certificate (CVC) up to the J-LIS
-//! card-face CVC issuer key (mynumber-card.md §4).
+//! card-face CVC issuer key (docs/spec/mynumber-card.md §4).
 //!
 //! - EF 0001 (birth record): `FF10 { DF11 YYYYMMDD, DF12 card key, DF13 signature }`; DF13 is
 //!   RSASSA-PKCS1-v1_5 SHA-256 over the DF11 and DF12 TLVs.
@@ -25,18 +25,21 @@ use jpid_apdu::tlv::{self, Tag, Tlv};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::mynumber::{rsa_key, sha256, verify_sha256, Check, Cvc};
+pub use jpid_model::{CardDate, CardFaceFiles};
+
+use crate::cvc::{rsa_key, sha256, verify_sha256, Cvc};
 use crate::proof::Verified;
+use crate::text::Check;
 use crate::trust::{TrustMode, TrustStore};
 
 /// Parse errors of the card-face AP's files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SurfaceError {
+pub enum CardFaceError {
     /// A file that must be present is absent.
     #[error("card-face file {0} is missing")]
     Missing(&'static str),
-    /// A file does not have the layout of mynumber-card.md §4.
+    /// A file does not have the layout of docs/spec/mynumber-card.md §4.
     #[error("card-face file {file} is malformed: {detail}")]
     Malformed {
         /// The file.
@@ -46,46 +49,19 @@ pub enum SurfaceError {
     },
 }
 
-fn bad(file: &'static str) -> impl Fn(tlv::TlvError) -> SurfaceError {
-    move |e| SurfaceError::Malformed {
+fn bad(file: &'static str) -> impl Fn(tlv::TlvError) -> CardFaceError {
+    move |e| CardFaceError::Malformed {
         file,
         detail: e.to_string(),
     }
 }
 
 /// The issuer ids allowed to certify a card-face AP: production `5000023`
-/// (mynumber-card.md §3 "EF 0004", §4) and jpid's TEST stand-in `9000023` (only when the trust
+/// (docs/spec/mynumber-card.md §3 "EF 0004", §4) and jpid's TEST stand-in `9000023` (only when the trust
 /// store was given test CVC keys).
-const SURFACE_AP_ISSUERS: [&str; 2] = ["5000023", "9000023"];
+const CARD_FACE_AP_ISSUERS: [&str; 2] = ["5000023", "9000023"];
 
-/// A date `YYYYMMDD` (Gregorian, 8 ASCII digits, month 1–12, day 1–31).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct CardDate(String);
-
-impl CardDate {
-    /// `YYYYMMDD`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<&[u8]> for CardDate {
-    type Error = &'static str;
-    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
-        if v.len() != 8 || !v.iter().all(u8::is_ascii_digit) {
-            return Err("a date is 8 ASCII digits YYYYMMDD");
-        }
-        let text = std::str::from_utf8(v).map_err(|_| "not ASCII")?;
-        let num = |r: std::ops::Range<usize>| text.get(r).and_then(|s| s.parse::<u32>().ok());
-        match (num(4..6), num(6..8)) {
-            (Some(1..=12), Some(1..=31)) => Ok(Self(text.to_string())),
-            _ => Err("not a calendar date"),
-        }
-    }
-}
-
-/// 性別: one ASCII digit (`1` male, `2` female, `9` not applicable; mynumber-card.md §3, §4).
+/// 性別: one ASCII digit (`1` male, `2` female, `9` not applicable; docs/spec/mynumber-card.md §3, §4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Sex(String);
@@ -146,12 +122,12 @@ impl TryFrom<&[u8]> for CardKey {
 }
 
 /// The children of a record, each tag at most once, as a map from tag to TLV.
-fn children<'a>(outer: &Tlv<'a>, file: &'static str) -> Result<Vec<Tlv<'a>>, SurfaceError> {
+fn children<'a>(outer: &Tlv<'a>, file: &'static str) -> Result<Vec<Tlv<'a>>, CardFaceError> {
     let mut out: Vec<Tlv<'a>> = Vec::new();
     for c in outer.children() {
         let c = c.map_err(bad(file))?;
         if out.iter().any(|o| o.tag() == c.tag()) {
-            return Err(SurfaceError::Malformed {
+            return Err(CardFaceError::Malformed {
                 file,
                 detail: format!("tag {} appears twice", c.tag()),
             });
@@ -161,11 +137,11 @@ fn children<'a>(outer: &Tlv<'a>, file: &'static str) -> Result<Vec<Tlv<'a>>, Sur
     Ok(out)
 }
 
-fn get<'a>(kids: &[Tlv<'a>], tag: u32, file: &'static str) -> Result<Tlv<'a>, SurfaceError> {
+fn get<'a>(kids: &[Tlv<'a>], tag: u32, file: &'static str) -> Result<Tlv<'a>, CardFaceError> {
     kids.iter()
         .find(|c| c.tag() == Tag::new(tag))
         .copied()
-        .ok_or_else(|| SurfaceError::Malformed {
+        .ok_or_else(|| CardFaceError::Malformed {
             file,
             detail: format!("no {} object", Tag::new(tag)),
         })
@@ -175,8 +151,8 @@ fn field<T: for<'b> TryFrom<&'b [u8], Error = &'static str>>(
     kids: &[Tlv<'_>],
     tag: u32,
     file: &'static str,
-) -> Result<T, SurfaceError> {
-    T::try_from(get(kids, tag, file)?.value()).map_err(|e| SurfaceError::Malformed {
+) -> Result<T, CardFaceError> {
+    T::try_from(get(kids, tag, file)?.value()).map_err(|e| CardFaceError::Malformed {
         file,
         detail: format!("{}: {e}", Tag::new(tag)),
     })
@@ -194,8 +170,8 @@ pub struct BirthRecord {
 }
 
 impl TryFrom<&[u8]> for BirthRecord {
-    type Error = SurfaceError;
-    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+    type Error = CardFaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, CardFaceError> {
         let f = "0001 (birth record)";
         let outer = tlv::expect_single(bytes, Tag::new(0xFF10)).map_err(bad(f))?;
         let kids = children(&outer, f)?;
@@ -243,13 +219,13 @@ pub struct CardFace {
 }
 
 impl TryFrom<&[u8]> for CardFace {
-    type Error = SurfaceError;
-    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+    type Error = CardFaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, CardFaceError> {
         let f = "0002 (card face)";
         let outer = tlv::expect_single(bytes, Tag::new(0xFF20)).map_err(bad(f))?;
         let kids = children(&outer, f)?;
         // The offset table is not signed and not needed: every object is found by its TLV
-        // (mynumber-card.md §7, "parse by TLV").
+        // (docs/spec/mynumber-card.md §7, "parse by TLV").
         get(&kids, 0xDF21, f)?;
         let raw = |tag: u32| get(&kids, tag, f).map(|t| t.raw());
         let groups = [
@@ -302,8 +278,8 @@ pub struct MyNumberImage {
 }
 
 impl TryFrom<&[u8]> for MyNumberImage {
-    type Error = SurfaceError;
-    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+    type Error = CardFaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, CardFaceError> {
         let f = "0005 (My Number image)";
         let outer = tlv::expect_single(bytes, Tag::new(0xFF40)).map_err(bad(f))?;
         let kids = children(&outer, f)?;
@@ -328,7 +304,7 @@ impl std::fmt::Debug for MyNumberImage {
 }
 
 /// EF 0003, the AP's basic info: `FF30 { DF31 4, DF32 key id 16, DF33 version, DF34 5-digit
-/// 全国地方公共団体コード, DF35 16 + 256 opaque }` (mynumber-card.md §4; MC, MYNA). Readable
+/// 全国地方公共団体コード, DF35 16 + 256 opaque }` (docs/spec/mynumber-card.md §4; MC, MYNA). Readable
 /// without a key and **not signed**: informational only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApBasicInfo {
@@ -341,14 +317,14 @@ pub struct ApBasicInfo {
 }
 
 impl TryFrom<&[u8]> for ApBasicInfo {
-    type Error = SurfaceError;
-    fn try_from(bytes: &[u8]) -> Result<Self, SurfaceError> {
+    type Error = CardFaceError;
+    fn try_from(bytes: &[u8]) -> Result<Self, CardFaceError> {
         let f = "0003 (AP basic info)";
         let outer = tlv::expect_single(bytes, Tag::new(0xFF30)).map_err(bad(f))?;
         let kids = children(&outer, f)?;
         let code = get(&kids, 0xDF34, f)?.value();
         if code.len() != 5 || !code.iter().all(u8::is_ascii_digit) {
-            return Err(SurfaceError::Malformed {
+            return Err(CardFaceError::Malformed {
                 file: f,
                 detail: "DF34 is not a 5-digit municipality code".into(),
             });
@@ -361,39 +337,9 @@ impl TryFrom<&[u8]> for ApBasicInfo {
     }
 }
 
-/// The card-face AP's data as read. `Debug` shows only sizes.
-#[derive(Clone, Default)]
-pub struct SurfaceFiles {
-    /// EF 0001, when the birth-date key opened it.
-    pub birth: Option<Vec<u8>>,
-    /// EF 0002, when 照合番号A or B opened it.
-    pub face: Option<Vec<u8>>,
-    /// EF 0003 (AP basic info, unsigned), when read.
-    pub info: Option<Vec<u8>>,
-    /// EF 0004 (CVC).
-    pub cvc: Vec<u8>,
-    /// EF 0005, when 照合番号A opened it and it was asked for.
-    pub my_number_image: Option<Vec<u8>>,
-}
-
-impl std::fmt::Debug for SurfaceFiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SurfaceFiles")
-            .field("birth", &self.birth.as_ref().map(Vec::len))
-            .field("face", &self.face.as_ref().map(Vec::len))
-            .field("info", &self.info.as_ref().map(Vec::len))
-            .field("cvc", &self.cvc.len())
-            .field(
-                "my_number_image",
-                &self.my_number_image.as_ref().map(|_| "REDACTED"),
-            )
-            .finish()
-    }
-}
-
 /// What a genuine card-face read proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SurfaceProof {
+pub struct CardFaceProof {
     /// The CVC issuer key it chains to.
     pub issuer: String,
     /// Which records the proof covers: `birth_record`, `card_face`, `my_number_image`.
@@ -404,9 +350,9 @@ pub struct SurfaceProof {
     pub trust_mode: TrustMode,
 }
 
-/// The outcome of [`verify_surface`].
+/// The outcome of [`verify_card_face`].
 #[derive(Clone, Debug)]
-pub struct SurfaceVerdict {
+pub struct CardFaceVerdict {
     /// EF 0001, parsed.
     pub birth: Option<BirthRecord>,
     /// EF 0002, parsed.
@@ -421,16 +367,16 @@ pub struct SurfaceVerdict {
     pub reasons: Vec<(&'static str, String)>,
     /// Fields read that no signature covers.
     pub unsigned: Vec<&'static str>,
-    proof: Option<Verified<SurfaceProof>>,
+    proof: Option<Verified<CardFaceProof>>,
 }
 
-impl SurfaceVerdict {
+impl CardFaceVerdict {
     /// True only with a proof.
     pub fn genuine(&self) -> bool {
         self.proof.is_some()
     }
     /// The proof.
-    pub fn proof(&self) -> Option<&Verified<SurfaceProof>> {
+    pub fn proof(&self) -> Option<&Verified<CardFaceProof>> {
         self.proof.as_ref()
     }
 }
@@ -467,10 +413,10 @@ fn push_check(
 /// Parses and proves the card-face AP's files: the CVC chains to the trusted card-face issuer
 /// key, each record read verifies under the key that CVC certifies, and the card keys the
 /// records carry agree.
-pub fn verify_surface(
-    files: &SurfaceFiles,
+pub fn verify_card_face(
+    files: &CardFaceFiles,
     trust: &TrustStore,
-) -> Result<SurfaceVerdict, SurfaceError> {
+) -> Result<CardFaceVerdict, CardFaceError> {
     let birth = files
         .birth
         .as_deref()
@@ -487,7 +433,7 @@ pub fn verify_surface(
         .as_deref()
         .map(ApBasicInfo::try_from)
         .transpose()?;
-    let cvc = Cvc::parse(&files.cvc).map_err(|e| SurfaceError::Malformed {
+    let cvc = Cvc::parse(&files.cvc).map_err(|e| CardFaceError::Malformed {
         file: "0004 (CVC)",
         detail: e.to_string(),
     })?;
@@ -499,7 +445,7 @@ pub fn verify_surface(
     // the store was given as a test key.
     let issuer = cvc.issuer();
     let trusted = trust.cvc_keys().iter().find(|k| {
-        SURFACE_AP_ISSUERS.contains(&k.id.as_str())
+        CARD_FACE_AP_ISSUERS.contains(&k.id.as_str())
             && k.test == k.id.starts_with('9')
             && k.key_id == cvc.issuer_id
             && cvc.signed_by(k)
@@ -617,7 +563,7 @@ pub fn verify_surface(
         ));
     }
     let proof = match trusted {
-        Some(k) if reasons.is_empty() => Some(Verified::new(SurfaceProof {
+        Some(k) if reasons.is_empty() => Some(Verified::new(CardFaceProof {
             issuer: k.id.clone(),
             covered,
             unsigned: unsigned.clone(),
@@ -625,7 +571,7 @@ pub fn verify_surface(
         })),
         _ => None,
     };
-    Ok(SurfaceVerdict {
+    Ok(CardFaceVerdict {
         birth,
         face,
         my_number_image,
@@ -654,6 +600,7 @@ mod tests {
     fn dates_and_sex() {
         assert!(CardDate::try_from(&b"19900101"[..]).is_ok());
         assert!(CardDate::try_from(&b"19901301"[..]).is_err());
+        assert!(CardDate::try_from(&b"19900230"[..]).is_err());
         assert!(CardDate::try_from(&b"1990010"[..]).is_err());
         assert!(Sex::try_from(&b"2"[..]).is_ok());
         assert!(Sex::try_from(&b"22"[..]).is_err());

@@ -1,12 +1,16 @@
-//! The simulator's test roots, handed to the trust store only on request (`--trust test`, or a
-//! `sim:` reader).
+//! The simulator's public TEST roots and TEST J-LIS CVC issuer keys, for trust stores that ask
+//! for them by name (`jpid --trust test`, a `sim:` reader, the benchmarks). Their private keys
+//! are in this repository: nothing they vouch for says anything about a real card.
 
-use jpid_verify::Purpose;
+use jpid_verify::cvc::CvcIssuerKey;
+use jpid_verify::{Purpose, TrustStore};
+
+use crate::kinds::test_pki;
 
 /// Every test root with its purpose; empty if the test PKI cannot be loaded (then nothing
 /// verifies under test trust, which is the safe failure).
 pub fn roots() -> Vec<(&'static str, Purpose, &'static [u8])> {
-    match jpid_sim::kinds::test_pki() {
+    match test_pki() {
         Ok(pki) => vec![
             (
                 "ZairyuCard CA",
@@ -37,14 +41,14 @@ pub fn roots() -> Vec<(&'static str, Purpose, &'static [u8])> {
 }
 
 /// The simulator's TEST J-LIS CVC issuer keys (ids 9000033, 9000023, 9000020).
-pub fn cvc_keys() -> Vec<jpid_verify::mynumber::CvcIssuerKey> {
-    match jpid_sim::kinds::test_pki() {
+pub fn cvc_keys() -> Vec<CvcIssuerKey> {
+    match test_pki() {
         Ok(pki) => pki
             .cvc_keys()
             .iter()
-            .map(|k| jpid_verify::mynumber::CvcIssuerKey {
+            .map(|k| CvcIssuerKey {
                 id: k.key_id().to_string(),
-                key_id: jpid_verify::mynumber::CvcIssuerKey::test_key_id(k.key_id()),
+                key_id: CvcIssuerKey::test_key_id(k.key_id()),
                 modulus: k.modulus(),
                 exponent: k.public_exponent(),
                 test: true,
@@ -52,4 +56,10 @@ pub fn cvc_keys() -> Vec<jpid_verify::mynumber::CvcIssuerKey> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// `base` with the test roots and test CVC keys added (its mode becomes test trust).
+pub fn test_store(base: TrustStore) -> TrustStore {
+    base.with_test_anchors(roots())
+        .with_test_cvc_keys(cvc_keys())
 }

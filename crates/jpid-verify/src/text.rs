@@ -1,6 +1,6 @@
 //! The My Number card's card-face entry auxiliary AP (券面事項入力補助AP, "text AP"): parsing
 //! its files and proving them genuine through its card-verifiable certificate (CVC) up to a
-//! J-LIS CVC issuer key (mynumber-card.md §3; single source MC for the integrity-record rules,
+//! J-LIS CVC issuer key (docs/spec/mynumber-card.md §3; single source MC for the integrity-record rules,
 //! UNCONFIRMED, isolated here).
 //!
 //! - EF 0001: `FF10 { 12 ASCII digits }` + filler; DF31 = SHA-256 of its physical bytes.
@@ -8,16 +8,14 @@
 //!   DF32 = SHA-256 of the DF22…DF25 TLVs (the value without the DF21 object).
 //! - EF 0003: `FF30 { DF31 32, DF32 32, DF33 256 }`; DF33 = RSA PKCS#1 v1.5 SHA-256 over the
 //!   DF31 and DF32 TLVs, with the key the CVC certifies.
-//! - EF 0004: CVC `7F21 { 5F4E body, 5F37 signature }`; the body is issuer key id (16), subject
-//!   key id (16), `90 03 <e>`, `91 82 0100 <n>`; the signature is PKCS#1 v1.5 SHA-256 over the
-//!   body with the issuer's key. The issuer keys are not on the card.
+//! - EF 0004: the AP's CVC ([`crate::cvc`]).
 
-use crate::rsa_public::PublicKey;
 use jpid_apdu::tlv::{self, Tag};
+pub use jpid_model::TextFiles;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::cvc::{rsa_key, sha256, verify_sha256, Cvc};
 use crate::proof::Verified;
 use crate::trust::{TrustMode, TrustStore};
 
@@ -28,7 +26,7 @@ pub enum TextError {
     /// A file is absent.
     #[error("file {0} is missing")]
     Missing(&'static str),
-    /// A file does not have the layout of mynumber-card.md §3.
+    /// A file does not have the layout of docs/spec/mynumber-card.md §3.
     #[error("file {file} is malformed: {detail}")]
     Malformed {
         /// The file.
@@ -43,35 +41,6 @@ fn bad(file: &'static str) -> impl Fn(tlv::TlvError) -> TextError {
         file,
         detail: e.to_string(),
     }
-}
-
-/// A J-LIS CVC issuer public key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CvcIssuerKey {
-    /// The 7-character issuer id (`5000033`, or jpid's TEST `9000033`).
-    pub id: String,
-    /// The full 16-byte key id a CVC names its issuer by; matched in full.
-    pub key_id: Vec<u8>,
-    /// Modulus, big-endian.
-    pub modulus: Vec<u8>,
-    /// Public exponent, big-endian.
-    pub exponent: Vec<u8>,
-    /// True for jpid's TEST keys.
-    pub test: bool,
-}
-
-/// The text AP's data as read. `Debug` leaves out EF 0001 and EF 0003 (the My Number and the
-/// digest it can be recovered from).
-#[derive(Clone, Default)]
-pub struct TextFiles {
-    /// EF 0001 (My Number), when it was opened.
-    pub my_number: Option<Vec<u8>>,
-    /// EF 0002 (basic four), when it was opened.
-    pub basic: Option<Vec<u8>>,
-    /// EF 0003 (integrity record).
-    pub integrity: Vec<u8>,
-    /// EF 0004 (CVC).
-    pub cvc: Vec<u8>,
 }
 
 /// The holder's basic four items.
@@ -134,109 +103,8 @@ impl TextVerdict {
     }
 }
 
-pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
-    Sha256::digest(b).into()
-}
-
 /// The issuer ids allowed to certify a text AP.
 const TEXT_AP_ISSUERS: [&str; 2] = ["5000033", "9000033"];
-
-/// An RSA-2048 key with e = 65537, the only form these keys take (mynumber-card.md §3).
-pub(crate) fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Option<PublicKey> {
-    let n = modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus);
-    if n.len() != 256 || exponent != [0x01, 0x00, 0x01] {
-        return None;
-    }
-    PublicKey::new(n, exponent).ok()
-}
-
-/// RSASSA-PKCS1-v1_5 with SHA-256 over a precomputed digest.
-pub(crate) fn verify_sha256(key: &PublicKey, digest: &[u8], sig: &[u8]) -> bool {
-    crate::x509::verify_digest(key, crate::x509::HashAlg::Sha256, digest, sig)
-}
-
-/// A parsed CVC.
-#[derive(Debug, Clone)]
-pub struct Cvc {
-    /// Issuer key id (16 bytes).
-    pub issuer_id: Vec<u8>,
-    /// Subject key id (16 bytes).
-    pub subject_id: Vec<u8>,
-    /// Subject public exponent.
-    pub exponent: Vec<u8>,
-    /// Subject modulus.
-    pub modulus: Vec<u8>,
-    body: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-impl CvcIssuerKey {
-    /// Parses a key file of `anchors/jlis-cvc/` (`key_id`, `exponent`, `modulus` lines, hex).
-    pub fn from_text(text: &str) -> Option<Self> {
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name).map(str::trim))
-                .and_then(|h| hex::decode(h).ok())
-        };
-        let key_id = field("key_id ")?;
-        Some(Self {
-            id: String::from_utf8_lossy(key_id.get(..7)?).into_owned(),
-            key_id,
-            modulus: field("modulus ")?,
-            exponent: field("exponent ")?,
-            test: false,
-        })
-    }
-
-    /// The key id form jpid's TEST keys use: `id7 08 05 "001" 00 00 00 00`.
-    pub fn test_key_id(id7: &str) -> Vec<u8> {
-        let mut v = id7.as_bytes().to_vec();
-        v.extend_from_slice(&[0x08, 0x05, b'0', b'0', b'1']);
-        v.resize(16, 0);
-        v
-    }
-}
-
-impl Cvc {
-    /// Parses EF 0004.
-    pub fn parse(bytes: &[u8]) -> Result<Self, TextError> {
-        let f = "cvc";
-        let outer = tlv::expect_single(bytes, Tag::new(0x7F21)).map_err(bad(f))?;
-        let body = outer.require_child(Tag::new(0x5F4E)).map_err(bad(f))?;
-        let sig = outer.require_child(Tag::new(0x5F37)).map_err(bad(f))?;
-        let v = body.value();
-        let (ids, rest) = (v.get(..32), v.get(32..));
-        let (Some(ids), Some(rest)) = (ids, rest) else {
-            return Err(TextError::Malformed {
-                file: f,
-                detail: "body shorter than its two key ids".into(),
-            });
-        };
-        let e = tlv::require(rest, Tag::new(0x90)).map_err(bad(f))?;
-        let n = tlv::require(rest, Tag::new(0x91)).map_err(bad(f))?;
-        Ok(Self {
-            issuer_id: ids.get(..16).unwrap_or_default().to_vec(),
-            subject_id: ids.get(16..).unwrap_or_default().to_vec(),
-            exponent: e.value().to_vec(),
-            modulus: n.value().to_vec(),
-            body: v.to_vec(),
-            signature: sig.value().to_vec(),
-        })
-    }
-
-    /// The 7-character issuer id (e.g. `5000033`).
-    pub fn issuer(&self) -> String {
-        String::from_utf8_lossy(self.issuer_id.get(..7).unwrap_or_default()).into_owned()
-    }
-
-    /// Whether `key` signed this CVC.
-    pub fn signed_by(&self, key: &CvcIssuerKey) -> bool {
-        let Some(k) = rsa_key(&key.modulus, &key.exponent) else {
-            return false;
-        };
-        verify_sha256(&k, &sha256(&self.body), &self.signature)
-    }
-}
 
 /// Parses and proves the text AP's files: the CVC chains to a trusted issuer key, the integrity
 /// record's signature verifies under the CVC's key, and each file read matches its digest.
@@ -258,7 +126,10 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
     let signed = [d31.raw(), d32.raw()].concat();
 
     // EF 0004 and its issuer.
-    let cvc = Cvc::parse(&files.cvc)?;
+    let cvc = Cvc::parse(&files.cvc).map_err(|e| TextError::Malformed {
+        file: "cvc",
+        detail: e.to_string(),
+    })?;
     let issuer = cvc.issuer();
     // Only the text AP's issuer key may certify the text AP (production 5000033, jpid's TEST
     // 9000033): an MF-chain or card-face key must not, even though it is trusted for its own role.
@@ -385,17 +256,6 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         reasons,
         proof,
     })
-}
-
-impl std::fmt::Debug for TextFiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextFiles")
-            .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
-            .field("basic", &self.basic.as_ref().map(Vec::len))
-            .field("integrity", &"REDACTED")
-            .field("cvc", &self.cvc.len())
-            .finish()
-    }
 }
 
 impl std::fmt::Debug for TextVerdict {

@@ -1,4 +1,4 @@
-//! `jpid bench serve`: load on the verification service, beside the machine's raw RSA-2048
+//! `jpid-bench serve`: load on the verification service, beside the machine's raw RSA-2048
 //! verify rate (`openssl speed -seconds 3 rsa2048`) measured in the same run.
 //!
 //! The service runs in this process on a loopback port with a fresh SQLite audit store (or
@@ -26,19 +26,43 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use jpid_card::residence::CardNumber;
 use jpid_card::Channel;
+use jpid_model::dump::ResidenceDump;
+use jpid_model::UnixTime;
 use jpid_server::auth::{new_key, Scope};
 use jpid_server::{Config, Store};
 use jpid_sim::kinds::DEFAULT_CARD_NUMBER;
 use jpid_sim::SimSpec;
-use jpid_verify::dump::ResidenceDump;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::context::Ctx;
-use crate::error::{CliError, Kind};
+type CliError = anyhow::Error;
 
 fn internal(e: impl std::fmt::Display) -> CliError {
-    CliError::new(Kind::Internal, e.to_string())
+    anyhow::anyhow!("{e}")
+}
+
+fn now() -> UnixTime {
+    UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+/// The JSON document with the envelope every jpid JSON output carries, or the text.
+fn emit(json: bool, body: Value, human: impl FnOnce() -> String) {
+    if json {
+        let mut map = Map::new();
+        map.insert("schema_version".into(), json!(1));
+        map.insert("command".into(), json!("bench serve"));
+        if let Value::Object(fields) = body {
+            map.extend(fields);
+        }
+        println!("{}", Value::Object(map));
+    } else {
+        print!("{}", human());
+    }
 }
 
 /// One keep-alive connection.
@@ -454,7 +478,7 @@ fn verify_only_us(
     seconds: f64,
 ) -> Result<(f64, f64), CliError> {
     use rsa::Pkcs1v15Sign;
-    let now = crate::output::now();
+    let now = now();
     let time = |f: &mut dyn FnMut() -> Result<(), CliError>| -> Result<f64, CliError> {
         let start = Instant::now();
         let mut n = 0u64;
@@ -570,7 +594,7 @@ fn sign_logins(addr: &str, key: &str, n: usize) -> Result<Vec<Vec<u8>>, CliError
 }
 
 pub fn serve(
-    ctx: &Ctx,
+    json_out: bool,
     seconds: u64,
     connections: usize,
     logins: usize,
@@ -589,13 +613,14 @@ pub fn serve(
     let spec = SimSpec::parse("residence")?;
     let mut ch = Channel::new(spec.transport()?);
     let number = CardNumber::try_from(DEFAULT_CARD_NUMBER).map_err(internal)?;
-    let (read, files) = crate::cmd::residence::read_files(&mut ch, &number, &mut |_| {})?;
+    let mut rng = |b: &mut [u8]| getrandom::getrandom(b).map_err(|e| e.to_string());
+    let read = jpid_card::residence::read_card(&mut ch, &number, &mut rng, &mut |_| {})?;
     let dump = ResidenceDump {
-        read_at: crate::output::now(),
+        read_at: now(),
         reader: "sim:residence".into(),
-        card_type: read.card_type.clone(),
-        generation: read.generation,
-        files: jpid_verify::residence::ResidenceFiles(files),
+        card_type: read.card_type.value().into(),
+        generation: read.card_type.generation(),
+        files: read.files,
     }
     .to_json()
     .to_string()
@@ -603,8 +628,8 @@ pub fn serve(
 
     // The service, in this process, on its own runtime. With two CPUs or more: the service on
     // the first, with one worker thread, and the load generator on the others.
-    let trust = ctx.trust(true)?;
-    if !ctx.global.json {
+    let trust = jpid_sim::trust::test_store(jpid_verify::TrustStore::production());
+    if !json_out {
         eprintln!("verification alone (no HTTP, no audit), 2 s each ...");
     }
     let (verify_residence_us, verify_login_us) = verify_only_us(&dump, &trust, 2.0)?;
@@ -662,7 +687,7 @@ pub fn serve(
         .map_err(|_| internal("the service did not start"))?
         .to_string();
     let progress = |m: &str| {
-        if !ctx.global.json {
+        if !json_out {
             eprintln!("{m}");
         }
     };
@@ -773,8 +798,12 @@ pub fn serve(
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
         "http_alone": {"residence_body": floor_residence.json(), "login_body": floor_login.json()},
     });
-    ctx.out.emit("bench serve", body, || {
-        let store = if db.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" };
+    emit(json_out, body, || {
+        let store = if db.starts_with("sqlite://") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
         let mut s = if pinned {
             format!(
                 "jpid serve pinned to CPU {} (1 worker thread; the blocking pool, where the audit store commits, on the same CPU); load generator on CPU {}; {connections} connections, audit store {store}\n\
@@ -789,7 +818,10 @@ pub fn serve(
             )
         };
         s.push_str(&match openssl {
-            Some(r) => format!("openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n", r / 2.0),
+            Some(r) => format!(
+                "openssl speed rsa2048: {r:.0} verify/s on one core (half: {:.0})\n\n",
+                r / 2.0
+            ),
             None => "openssl speed rsa2048: openssl not found\n\n".into(),
         });
         s.push_str(&format!(
@@ -798,13 +830,17 @@ pub fn serve(
             jpid_verify::rsa_public::PublicKey::backend()
         ));
         s.push_str("| endpoint | load | req/s | req/s per core | service CPU µs/req | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|\n");
-        for (name, m, h) in [("residence verify", &res_max, &res_half), ("JPKI login", &login_max, &login_half)] {
+        for (name, m, h) in [
+            ("residence verify", &res_max, &res_half),
+            ("JPKI login", &login_max, &login_half),
+        ] {
             for (load, p) in [("max (closed loop)", m), ("half (open loop)", h)] {
                 s.push_str(&format!(
                     "| {name} | {load} | {:.0} | {:.0} | {} | {:.2} | {:.2} |\n",
                     p.rate(),
                     per_core(p),
-                    p.cpu_us_per_request().map_or("n/a".into(), |c| format!("{c:.0}")),
+                    p.cpu_us_per_request()
+                        .map_or("n/a".into(), |c| format!("{c:.0}")),
                     p.pct(0.5),
                     p.pct(0.99)
                 ));

@@ -1,0 +1,236 @@
+//! `POST /v1/residence/verify`: a Residence Card or SPR certificate dump (docs/dump.md), its
+//! answer, and what the counter page reuses of it (docs/spec/residence-card.md §3, §4).
+
+#[allow(unused_imports)]
+use super::*;
+use jpid_verify::residence::{self, ResidenceVerdict};
+
+/// The residence answer, written straight to JSON by the API (no `Value` tree on the request
+/// path) and turned into a `Value` by [`residence_json`] for the counter page and the fuzz
+/// target. Its keys, and those of everything in it, are in sorted order: what a
+/// `serde_json::Value` (a sorted map) prints, and what the service answered when it built this
+/// answer as a `Value`. crates/jpid/tests/service.rs checks the text.
+#[derive(Serialize)]
+pub(crate) struct ResidenceAnswer<'a> {
+    anchor: Option<&'a str>,
+    /// Set once the audit record is committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) audit_id: Option<&'a str>,
+    card: CardSummary<'a>,
+    certificate: Option<CertificateSummary<'a>>,
+    checked_at: String,
+    #[serde(serialize_with = "checks_sorted")]
+    checks: &'a [residence::Check],
+    /// Empty unless genuine.
+    fields: &'a [residence::Field],
+    genuine: bool,
+    not_covered_by_signature: &'a [&'static str],
+    reasons: &'a [residence::Reason],
+    signature_covers: &'a [&'static str],
+    time_source: &'a str,
+    trust: TrustSummary,
+}
+
+#[derive(Serialize)]
+struct CardSummary<'a> {
+    card_type: &'a str,
+    generation: u8,
+    kind: &'static str,
+    photo: bool,
+}
+
+#[derive(Serialize)]
+struct CertificateSummary<'a> {
+    issuer: &'a str,
+    serial: &'a str,
+    subject: &'a str,
+}
+
+/// A residence check with its keys sorted (`residence::Check` declares `detail` last).
+#[derive(Serialize)]
+struct CheckSorted<'a> {
+    detail: &'a str,
+    name: &'a str,
+    passed: bool,
+}
+
+impl<'a> From<&'a residence::Check> for CheckSorted<'a> {
+    fn from(c: &'a residence::Check) -> Self {
+        // Destructured whole, so that a field added to `Check` fails to compile here.
+        let residence::Check {
+            name,
+            passed,
+            detail,
+        } = c;
+        CheckSorted {
+            detail,
+            name,
+            passed: *passed,
+        }
+    }
+}
+
+fn checks_sorted<S: serde::Serializer>(
+    checks: &&[residence::Check],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(checks.iter().map(CheckSorted::from))
+}
+
+/// The residence answer for `card` and its verdict.
+pub(crate) fn residence_answer<'a>(
+    card: &'a residence::ParsedResidence,
+    v: &'a ResidenceVerdict,
+    at: UnixTime,
+    time_source: &'a str,
+    trust: &TrustStore,
+) -> ResidenceAnswer<'a> {
+    ResidenceAnswer {
+        anchor: v.proof().map(|p| p.get().anchor.as_str()),
+        audit_id: None,
+        card: CardSummary {
+            card_type: card.card_type.value(),
+            generation: card.generation,
+            kind: if card.is_residence_card {
+                "residence"
+            } else {
+                "spr"
+            },
+            photo: card.face_image.is_some(),
+        },
+        certificate: v
+            .certificate
+            .as_ref()
+            .map(|(subject, issuer, serial)| CertificateSummary {
+                issuer,
+                serial,
+                subject,
+            }),
+        checked_at: at.to_rfc3339(),
+        checks: &v.checks,
+        fields: if v.genuine() { &card.fields } else { &[] },
+        genuine: v.genuine(),
+        not_covered_by_signature: &v.not_covered,
+        reasons: &v.reasons,
+        signature_covers: &v.covered,
+        time_source,
+        trust: trust_summary(trust),
+    }
+}
+
+/// [`residence_answer`] as a JSON value (the counter page adds to it).
+pub(crate) fn residence_json(
+    card: &residence::ParsedResidence,
+    v: &ResidenceVerdict,
+    at: UnixTime,
+    time_source: &str,
+    trust: &TrustStore,
+) -> Value {
+    // Cannot fail: every key is a string and nothing in the answer refuses to serialize.
+    serde_json::to_value(residence_answer(card, v, at, time_source, trust)).unwrap_or_default()
+}
+
+pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
+    Outcome {
+        detail: Value::Null,
+        method: "residence",
+        result: if v.genuine() {
+            "genuine"
+        } else {
+            "not_genuine"
+        },
+        reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
+        cert: v
+            .certificate
+            .as_ref()
+            .map(|(_, issuer, serial)| (serial.clone(), issuer.clone())),
+    }
+}
+
+/// A residence dump checked: the parsed card, its verdict, and the time it was checked at.
+pub(crate) struct ResidenceChecked {
+    pub(crate) card: residence::ParsedResidence,
+    pub(crate) verdict: ResidenceVerdict,
+    pub(crate) at: UnixTime,
+    pub(crate) time_source: &'static str,
+}
+
+impl ResidenceChecked {
+    /// The answer ([`residence_answer`]).
+    pub(crate) fn answer(&self, trust: &TrustStore) -> ResidenceAnswer<'_> {
+        residence_answer(&self.card, &self.verdict, self.at, self.time_source, trust)
+    }
+}
+
+fn residence_dump(body: &[u8]) -> Result<ResidenceDump, ApiError> {
+    dump_body(body, "residence-card", ResidenceDump::from_slice)
+}
+
+/// What `POST /v1/residence` does with its body, without HTTP and audit: parse the dump, pick
+/// the time (`at` as in the query; no `at` means the server clock), parse and verify the card.
+/// Pure apart from the clock; every failure is a 400.
+pub(crate) fn residence_check(
+    body: &[u8],
+    at: Option<&str>,
+    trust: &TrustStore,
+) -> Result<ResidenceChecked, ApiError> {
+    let (card, at, time_source) = residence_parse(body, at)?;
+    let verdict = residence::verify(&card, trust, at);
+    Ok(ResidenceChecked {
+        card,
+        verdict,
+        at,
+        time_source,
+    })
+}
+
+/// The first half of [`residence_check`]: the dump, the time, the parsed card.
+fn residence_parse(
+    body: &[u8],
+    at: Option<&str>,
+) -> Result<(residence::ParsedResidence, UnixTime, &'static str), ApiError> {
+    let dump = residence_dump(body)?;
+    let (at, time_source) = pick_time(at, Some(dump.read_at))?;
+    let card = residence::parse(&dump.files)
+        .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
+    Ok((card, at, time_source))
+}
+
+pub(crate) async fn residence(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    Query(q): Query<AtQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Residence)?;
+    let (parsed, digest) =
+        verify_sized(&body, move |b| residence_parse(b, q.at.as_deref())).await?;
+    let (card, at, time_source) = parsed?;
+    // Generation 1 is one RSA verification through OpenSSL (tens of µs): inline for small
+    // bodies. Generation 2 is ECDSA P-384 in pure Rust under keys the client chooses, about a
+    // millisecond per check, so it always goes to the blocking pool.
+    let (card, verdict) = if card.generation == 1 && body.len() <= INLINE_VERIFY_MAX {
+        let v = residence::verify(&card, &s.trust, at);
+        (card, v)
+    } else {
+        let st = s.clone();
+        tokio::task::spawn_blocking(move || {
+            let v = residence::verify(&card, &st.trust, at);
+            (card, v)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    };
+    let checked = ResidenceChecked {
+        card,
+        verdict,
+        at,
+        time_source,
+    };
+    let mut o = residence_outcome(&checked.verdict);
+    o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
+    let id = record_digest(&s, &who.key_id, digest, o).await?;
+    let mut answer = checked.answer(&s.trust);
+    answer.audit_id = Some(&id);
+    Ok(Json(answer).into_response())
+}

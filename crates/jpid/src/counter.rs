@@ -1,0 +1,117 @@
+//! The counter page's card reader: `jpid-server`'s [`CounterReader`] over `jpid-card`, with the
+//! reader `jpid serve --reader` names (PC/SC or a simulated card). The service crate itself never
+//! links the card stack.
+
+use jpid_card::mynumber::{CardFaceKey, KeyError, MyNumber, TextKey};
+use jpid_card::residence::{read_card, CardNumber, ResidenceError};
+use jpid_card::{CardError, CardTransport, Channel, TransportError};
+use jpid_model::{CardFaceFiles, ResidenceFiles, TextFiles};
+use jpid_server::{CounterReader, ReadError, ReadErrorKind};
+use zeroize::Zeroizing;
+
+use crate::error::Kind;
+use crate::reader::ReaderSpec;
+
+/// The reader behind the counter page.
+pub struct CardReader {
+    spec: ReaderSpec,
+}
+
+impl CardReader {
+    pub fn new(spec: ReaderSpec) -> Self {
+        Self { spec }
+    }
+
+    fn channel(&self) -> Result<Channel<Box<dyn CardTransport>>, ReadError> {
+        let transport = self.spec.open().map_err(|e| {
+            let kind = match e.kind {
+                Kind::PcscUnavailable | Kind::NoReader => ReadErrorKind::ReaderUnavailable,
+                Kind::NoCard | Kind::CardRemoved => ReadErrorKind::NoCard,
+                _ => ReadErrorKind::Card,
+            };
+            ReadError::new(kind, e.message)
+        })?;
+        Ok(Channel::new(transport))
+    }
+}
+
+fn card_error(e: CardError) -> ReadError {
+    let message = e.to_string();
+    let kind = match e {
+        CardError::Transport(
+            TransportError::ServiceUnavailable(_) | TransportError::NoReader(_),
+        ) => ReadErrorKind::ReaderUnavailable,
+        CardError::Transport(
+            TransportError::NoCard(_)
+            | TransportError::CardRemoved
+            | TransportError::CardReset
+            | TransportError::Unresponsive,
+        ) => ReadErrorKind::NoCard,
+        _ => ReadErrorKind::Card,
+    };
+    ReadError::new(kind, message)
+}
+
+fn key_error(e: KeyError) -> ReadError {
+    let message = e.to_string();
+    match e {
+        KeyError::Card(c) => card_error(c),
+        KeyError::NoApplication(_) => ReadError::new(ReadErrorKind::WrongCardKind, message),
+        KeyError::Blocked(_) => ReadError::new(ReadErrorKind::PinBlocked, message),
+        KeyError::LastTry(_) => ReadError::new(ReadErrorKind::PinLastTry, message),
+        KeyError::Wrong { remaining, .. } => {
+            ReadError::new(ReadErrorKind::WrongPin { remaining }, message)
+        }
+        _ => ReadError::new(ReadErrorKind::Card, message),
+    }
+}
+
+fn bad_input(e: impl std::fmt::Display) -> ReadError {
+    ReadError::new(ReadErrorKind::BadInput, e.to_string())
+}
+
+impl CounterReader for CardReader {
+    fn read_residence(&self, card_number: &Zeroizing<String>) -> Result<ResidenceFiles, ReadError> {
+        let number = CardNumber::try_from(card_number.trim())
+            .map_err(|e| bad_input(format!("card number: {e}")))?;
+        let mut ch = self.channel()?;
+        let mut rng = |b: &mut [u8]| getrandom::getrandom(b).map_err(|e| e.to_string());
+        let read = read_card(&mut ch, &number, &mut rng, &mut |_| {}).map_err(|e| {
+            let message = e.to_string();
+            match e {
+                ResidenceError::Card(c) => card_error(c),
+                ResidenceError::WrongCardNumber => {
+                    ReadError::new(ReadErrorKind::WrongCardNumber, message)
+                }
+                ResidenceError::UnsupportedCardType(_) => {
+                    ReadError::new(ReadErrorKind::WrongCardKind, message)
+                }
+                _ => ReadError::new(ReadErrorKind::Card, message),
+            }
+        })?;
+        Ok(read.files)
+    }
+
+    fn read_text(&self, pin: &Zeroizing<String>, force: bool) -> Result<TextFiles, ReadError> {
+        let key = TextKey::pin(pin.trim()).map_err(bad_input)?;
+        let mut ch = self.channel()?;
+        let mut ex = ch.exclusive().map_err(card_error)?;
+        // The counter never reads the My Number: it has no use for it.
+        jpid_card::mynumber::read_text(&mut ex, &key, force, MyNumber::Leave).map_err(key_error)
+    }
+
+    fn read_card_face(
+        &self,
+        key_b: &Zeroizing<String>,
+        force: bool,
+    ) -> Result<CardFaceFiles, ReadError> {
+        let key = CardFaceKey::b(key_b.trim()).map_err(bad_input)?;
+        let mut ch = self.channel()?;
+        let mut ex = ch.exclusive().map_err(card_error)?;
+        let mut files = jpid_card::mynumber::read_card_face(&mut ex, &key, force, MyNumber::Leave)
+            .map_err(key_error)?;
+        // The counter shows the card face; the unsigned AP information is not part of it.
+        files.info = None;
+        Ok(files)
+    }
+}
