@@ -3,8 +3,7 @@
 //!
 //! Needs pcscd, vsmartcard-vpcd and opensc installed; fails (does not skip) without them.
 
-#[path = "support/pcscd.rs"]
-mod pcscd;
+use jpid_testkit::pcscd;
 
 use std::process::Command as Process;
 use std::sync::atomic::{AtomicU32, Ordering};

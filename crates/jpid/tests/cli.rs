@@ -5,32 +5,22 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// jpid with no PC/SC service reachable (tests never touch a real reader by accident) and none
+/// of the caller's `JPID_*` settings.
+fn jpid_command() -> Command {
+    jpid_testkit::isolated(env!("CARGO_BIN_EXE_jpid"))
+}
+
 fn jpid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jpid"))
-        .args(args)
-        // No PC/SC service at this path: tests never touch a real reader by accident.
-        .env("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm")
-        .env_remove("JPID_READER")
-        .env_remove("JPID_LOG")
-        .output()
-        .expect("run jpid")
+    jpid_command().args(args).output().expect("run jpid")
 }
 
 fn json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut docs = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-    let doc = docs.next().expect("one JSON document").expect("valid JSON");
-    assert!(
-        docs.next().is_none(),
-        "exactly one JSON document on stdout: {text}"
-    );
-    doc
+    jpid_testkit::one_json(out)
 }
 
 fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("jpid-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    jpid_testkit::tmpdir("cli", name)
 }
 
 fn assert_png(path: &Path, min_w: u32, min_h: u32) {

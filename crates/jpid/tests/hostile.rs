@@ -7,8 +7,7 @@
 //! (`hostile-after=N`); one more run with `hostile-after=COUNT` checks that COUNT is right (the
 //! command then meets no fault and succeeds), so the sweep cannot silently miss the command.
 
-#[path = "../../jpid-sim/tests/support/pcscd.rs"]
-mod pcscd;
+use jpid_testkit::pcscd;
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};

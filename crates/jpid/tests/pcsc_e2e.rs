@@ -2,8 +2,7 @@
 //! test), a simulated card inserted with `jpid sim attach`, and `jpid --reader pcsc ...` as the
 //! client. Needs pcscd and vsmartcard-vpcd (installed by scripts/test); fails without them.
 
-#[path = "../../jpid-sim/tests/support/pcscd.rs"]
-mod pcscd;
+use jpid_testkit::pcscd;
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -75,8 +74,7 @@ fn attach(harness: &pcscd::Pcscd, card: &str, atr: &str) -> Attached {
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    jpid_testkit::one_json(out)
 }
 
 #[test]

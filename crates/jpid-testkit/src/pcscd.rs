@@ -1,7 +1,7 @@
 //! A private pcscd with one vsmartcard vpcd reader, for tests that go through real PC/SC.
 //!
-//! Include it with `#[path = "…/support/pcscd.rs"] mod pcscd;` from any test crate that depends
-//! on `jpid-card` with its `pcsc` feature.
+//! Use it as `jpid_testkit::pcscd` from any test crate (it depends
+//! on `jpid-card` with its `pcsc` feature).
 //!
 //! # How it stays private
 //!
