@@ -128,11 +128,11 @@ pub fn new_id() -> Result<String, getrandom::Error> {
     Ok(hex::encode(b))
 }
 
-/// A fresh audit record id, 32 hex digits: the milliseconds since 1970 (48 bits) and then 80
-/// random bits, so that ids sort by time as UUIDv7 does. The audit table's primary-key index
-/// then grows at its end: a random id lands each record on a different index page, and under
-/// load SQLite wrote about one more page per record for it. 80 random bits keep ids unique
-/// among records of the same millisecond; the time they show is the record's `at` anyway.
+/// A fresh audit record id, 32 hex digits: a UUIDv7 (RFC 9562: 48 bits of milliseconds
+/// since 1970, then random bits), so that ids sort by time. The audit table's primary-key
+/// index then grows at its end: a random id lands each record on a different index page, and
+/// under load SQLite wrote about one more page per record for it. The time it shows is the
+/// record's `at` anyway.
 pub fn new_record_id() -> Result<String, getrandom::Error> {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -140,17 +140,14 @@ pub fn new_record_id() -> Result<String, getrandom::Error> {
     record_id_at(ms)
 }
 
+/// The UUIDv7 of millisecond `ms`, its random bits from the operating system (a failure to get
+/// them is an error, never a weaker id).
 fn record_id_at(ms: u128) -> Result<String, getrandom::Error> {
-    let mut b = [0u8; 16];
-    // 48 bits of milliseconds last until the year 10889.
+    let mut random = [0u8; 10];
+    getrandom::getrandom(&mut random)?;
     let ms = u64::try_from(ms & 0xFFFF_FFFF_FFFF).unwrap_or(0);
-    if let Some(t) = b.get_mut(..6) {
-        t.copy_from_slice(&ms.to_be_bytes()[2..]);
-    }
-    if let Some(r) = b.get_mut(6..) {
-        getrandom::getrandom(r)?;
-    }
-    Ok(hex::encode(b))
+    let id = uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid();
+    Ok(id.simple().to_string())
 }
 
 #[cfg(test)]
@@ -219,6 +216,10 @@ mod tests {
         assert!(a < b && a < c, "{a} {b} {c}");
         assert_ne!(b, c);
         assert_eq!(&b[..12], &format!("{:012x}", 1_700_000_000_001u64));
+        // A UUIDv7: version 7 and the RFC 9562 variant.
+        let u = uuid::Uuid::parse_str(&b).unwrap();
+        assert_eq!(u.get_version_num(), 7);
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
         // Ids made now carry the present time.
         let now = new_record_id().unwrap();
         assert!(now[..12] > a[..12]);
