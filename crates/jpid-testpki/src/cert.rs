@@ -12,7 +12,7 @@
 
 use der::asn1::{Any, BitString, OctetString, PrintableStringRef, SetOfVec};
 use der::asn1::{UtcTime, Utf8StringRef};
-use der::oid::{AssociatedOid, ObjectIdentifier};
+use der::oid::AssociatedOid;
 use der::{DateTime, Encode};
 use p384::ecdsa::signature::hazmat::PrehashSigner;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
@@ -32,18 +32,18 @@ use x509_cert::{Certificate, TbsCertificate, Version};
 use crate::PkiError;
 
 /// id-at-countryName.
-const AT_C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
-/// id-at-organizationName.
-const AT_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
-/// id-at-organizationalUnitName.
-const AT_OU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
+use const_oid::db::rfc4519::C as AT_C;
 /// id-at-commonName.
-const AT_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+use const_oid::db::rfc4519::CN as AT_CN;
+/// id-at-organizationName.
+use const_oid::db::rfc4519::O as AT_O;
+/// id-at-organizationalUnitName.
+use const_oid::db::rfc4519::OU as AT_OU;
 
-/// sha256WithRSAEncryption (RFC 4055).
-pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 /// ecdsa-with-SHA256 (RFC 5758 §3.2: parameters MUST be absent).
-pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+pub use const_oid::db::rfc5912::ECDSA_WITH_SHA_256 as ECDSA_WITH_SHA256;
+/// sha256WithRSAEncryption (RFC 4055).
+pub use const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA;
 
 /// One attribute of a distinguished name, in DER (issuer-to-subject) order.
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,6 @@
 
 use der::{Decode, Encode};
 use serde::Serialize;
-use spki::ObjectIdentifier;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 
@@ -16,7 +15,7 @@ use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::ParsedCert;
 use crate::UnixTime;
 
-const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+use const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME as SAN;
 
 /// Holder attributes carried as SubjectAltName otherName entries under 1.2.392.200149.8.5.5
 /// (MYNA Go and three more sources; mynumber-card.md §2).

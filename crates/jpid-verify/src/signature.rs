@@ -15,16 +15,15 @@ use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
 use crate::UnixTime;
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
-const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
-const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+use const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2 as ID_SIGNING_CERTIFICATE_V2;
+use const_oid::db::rfc5911::ID_CONTENT_TYPE;
+use const_oid::db::rfc5911::ID_DATA;
+use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
+use const_oid::db::rfc5911::ID_SIGNED_DATA;
+use const_oid::db::rfc5912::ID_SHA_256 as ID_SHA256;
+use const_oid::db::rfc5912::RSA_ENCRYPTION;
+use const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA;
 
 /// A signature file that is not what it claims.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -347,8 +346,8 @@ enum EssHash {
     Sha512,
 }
 
-const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+use const_oid::db::rfc5912::ID_SHA_384 as ID_SHA384;
+use const_oid::db::rfc5912::ID_SHA_512 as ID_SHA512;
 
 /// The certificate hash of an ESS signingCertificateV2 value (RFC 5035): the first
 /// `ESSCertIDv2` of `SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies OPTIONAL }`, with its
@@ -466,7 +465,7 @@ mod tests {
         // A hash of the wrong length for its algorithm, an unknown algorithm (SHA-1), junk.
         assert!(read(&value(Some(ID_SHA512), &[4; 32])).is_err());
         assert!(read(&value(None, &[1; 20])).is_err());
-        let sha1 = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+        let sha1 = const_oid::db::rfc5912::ID_SHA_1;
         assert!(read(&value(Some(sha1), &[5; 20])).is_err());
         assert!(read(&[0x04, 0x01, 0x00]).is_err());
         assert!(read(&seq(&[])).is_err());

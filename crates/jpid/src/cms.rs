@@ -12,16 +12,15 @@ use jpid_apdu::tlv::{self, Tag};
 use jpid_verify::x509::ParsedCert;
 use sha2::{Digest, Sha256};
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
-const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+use const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2 as ID_SIGNING_CERTIFICATE_V2;
+use const_oid::db::rfc5911::ID_CONTENT_TYPE;
+use const_oid::db::rfc5911::ID_DATA;
+use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
+use const_oid::db::rfc5911::ID_SIGNED_DATA;
+use const_oid::db::rfc5911::ID_SIGNING_TIME;
+use const_oid::db::rfc5912::ID_SHA_256 as ID_SHA256;
+use const_oid::db::rfc5912::RSA_ENCRYPTION;
 
 const SEQUENCE: Tag = Tag::new(0x30);
 const SET: Tag = Tag::new(0x31);

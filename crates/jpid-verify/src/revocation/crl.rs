@@ -3,31 +3,31 @@
 #[allow(unused_imports)]
 use super::*;
 
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+use const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA;
 
-const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+use const_oid::db::rfc5912::SHA_384_WITH_RSA_ENCRYPTION as SHA384_WITH_RSA;
 
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+use const_oid::db::rfc5912::ECDSA_WITH_SHA_256 as ECDSA_WITH_SHA256;
 
-const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+use const_oid::db::rfc5912::ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384;
 
-const CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
+use const_oid::db::rfc5280::ID_CE_CRL_NUMBER as CRL_NUMBER;
 
-const REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+use const_oid::db::rfc5280::ID_CE_CRL_REASONS as REASON_CODE;
 
-const INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
+use const_oid::db::rfc5280::ID_CE_INVALIDITY_DATE as INVALIDITY_DATE;
 
-const DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
+use const_oid::db::rfc5280::ID_CE_DELTA_CRL_INDICATOR as DELTA_CRL_INDICATOR;
 
-const ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
+use const_oid::db::rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT as ISSUING_DISTRIBUTION_POINT;
 
-const CERTIFICATE_ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.29");
+use const_oid::db::rfc5280::ID_CE_CERTIFICATE_ISSUER as CERTIFICATE_ISSUER;
 
-const AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+use const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER as AUTHORITY_KEY_ID;
 
-const FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
+use const_oid::db::rfc5280::ID_CE_FRESHEST_CRL as FRESHEST_CRL;
 
-const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+use const_oid::db::rfc5280::ID_CE_KEY_USAGE as KEY_USAGE;
 
 /// A CRL that cannot be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
