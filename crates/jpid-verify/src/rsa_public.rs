@@ -1,16 +1,16 @@
 //! The RSA public-key operation `s^e mod n` and the RSASSA-PKCS1-v1_5 check built on it
 //! (RFC 8017 §8.2.2, §9.2), for verification only.
 //!
-//! Two backends compute `s^e mod n`, behind one type, [`PublicKey`]:
+//! Two backends compute `s^e mod n`, behind one type, [`PublicKey`], both kept libraries:
 //! - with the `openssl` feature (the default), the system's OpenSSL (`RSA_public_decrypt`
 //!   without padding: the bare public operation), whose assembly Montgomery multiplication
 //!   verifies an RSA-2048 signature in about 25 µs on this project's machines;
-//! - [`Montgomery`], jpid's own fixed-limb Montgomery arithmetic in safe Rust, about 80 µs:
-//!   the backend without the feature, and the second opinion the tests and the fuzz target
-//!   compare OpenSSL with.
+//! - without it, the `rsa` crate's bare public operation (`rsa::hazmat::rsa_encrypt`): general
+//!   big integers, several times slower, for builds without OpenSSL. The tests and the fuzz
+//!   target compare the two.
 //!
-//! Why not the `rsa` crate's `verify`: its general-purpose big integers spend about 260 µs per
-//! RSA-2048 verification, and a verification service spends most of its time there.
+//! jpid used to carry its own Montgomery arithmetic as the second backend; it left the
+//! production builds once the default (OpenSSL) was measured unchanged without it.
 //!
 //! Key and signature checks (modulus size and parity, exponent range, signature length and
 //! range) are made here, before either backend sees the input, so both refuse the same inputs.
@@ -24,9 +24,6 @@
 pub const MAX_BITS: usize = 4096;
 /// Smallest modulus accepted, in bits.
 pub const MIN_BITS: usize = 1024;
-/// Limbs of the largest modulus.
-const MAX_LIMBS: usize = MAX_BITS / 64;
-
 /// Why a key or signature was refused before any arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublicOpError {
@@ -38,85 +35,12 @@ pub enum PublicOpError {
     BadSignature,
 }
 
-/// jpid's own backend: the modulus as limbs and its Montgomery constants, prepared for
-/// repeated use. Every product is a Montgomery multiplication, so a verification with
-/// e = 65537 costs about 24 multiplications of 32 × 32 limbs.
-#[derive(Clone)]
-pub struct Montgomery {
-    /// Modulus, little-endian 64-bit limbs, no leading zero limb.
-    n: Vec<u64>,
-    /// −n⁻¹ mod 2⁶⁴.
-    n0: u64,
-    /// R² mod n, R = 2^(64·len).
-    rr: Vec<u64>,
-    /// The exponent.
-    e: u64,
-    /// Length of the modulus in bytes (without leading zeros).
-    bytes: usize,
-}
-
 fn strip_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
     b.get(first..).unwrap_or_default()
 }
 
 /// Big-endian bytes to `len` little-endian limbs (the value must fit).
-fn to_limbs(be: &[u8], len: usize) -> Vec<u64> {
-    let mut out = vec![0u64; len];
-    for (i, byte) in be.iter().rev().enumerate() {
-        if let Some(l) = out.get_mut(i / 8) {
-            *l |= u64::from(*byte) << (8 * (i % 8));
-        }
-    }
-    out
-}
-
-/// Limbs to exactly `bytes` big-endian bytes.
-fn to_bytes(limbs: &[u64], bytes: usize) -> Vec<u8> {
-    let mut out = vec![0u8; bytes];
-    for (i, slot) in out.iter_mut().rev().enumerate() {
-        let limb = limbs.get(i / 8).copied().unwrap_or(0);
-        // Truncation to the addressed byte is the point.
-        *slot = (limb >> (8 * (i % 8))) as u8;
-    }
-    out
-}
-
-/// a ≥ b, equal lengths.
-fn ge(a: &[u64], b: &[u64]) -> bool {
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        if x != y {
-            return x > y;
-        }
-    }
-    true
-}
-
-/// a -= b in place, equal lengths; returns the borrow.
-fn sub_in_place(a: &mut [u64], b: &[u64]) -> bool {
-    let mut borrow = false;
-    for (x, y) in a.iter_mut().zip(b) {
-        let (d1, b1) = x.overflowing_sub(*y);
-        let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-        *x = d2;
-        borrow = b1 || b2;
-    }
-    borrow
-}
-
-/// x = 2x mod n, for x < n.
-fn double_mod(x: &mut [u64], n: &[u64]) {
-    let mut carry = 0u64;
-    for l in x.iter_mut() {
-        let next = *l >> 63;
-        *l = (*l << 1) | carry;
-        carry = next;
-    }
-    if carry == 1 || ge(x, n) {
-        sub_in_place(x, n);
-    }
-}
-
 /// The checks both backends rely on: `n` (leading zeros dropped) is odd with
 /// `MIN_BITS..=MAX_BITS` bits, `e` is odd, at least 3 and below 2^33. Returns the stripped
 /// modulus, its size in bits and the exponent.
@@ -162,7 +86,7 @@ pub struct PublicKey {
     #[cfg(feature = "openssl")]
     key: openssl::rsa::Rsa<openssl::pkey::Public>,
     #[cfg(not(feature = "openssl"))]
-    key: Montgomery,
+    key: rsa::RsaPublicKey,
 }
 
 impl std::fmt::Debug for PublicKey {
@@ -184,8 +108,11 @@ impl PublicKey {
             openssl::rsa::Rsa::from_public_components(nb, eb)
                 .map_err(|_| PublicOpError::BadModulus)?
         };
+        // The checks above are jpid's (the same for both backends); the crate's own would refuse
+        // other inputs than OpenSSL does.
         #[cfg(not(feature = "openssl"))]
-        let key = Montgomery::new(n, &e.to_be_bytes())?;
+        let key =
+            rsa::RsaPublicKey::new_unchecked(rsa::BigUint::from_bytes_be(n), rsa::BigUint::from(e));
         Ok(Self { n: n.to_vec(), key })
     }
 
@@ -199,7 +126,7 @@ impl PublicKey {
         if cfg!(feature = "openssl") {
             "openssl"
         } else {
-            "jpid-montgomery"
+            "rsa-crate"
         }
     }
 
@@ -222,139 +149,23 @@ impl PublicKey {
             }
         }
         #[cfg(not(feature = "openssl"))]
-        self.key.public_op(sig)
+        {
+            let m = rsa::hazmat::rsa_encrypt(&self.key, &rsa::BigUint::from_bytes_be(sig))
+                .map_err(|_| PublicOpError::BadSignature)?;
+            let bytes = m.to_bytes_be();
+            let pad = self
+                .n
+                .len()
+                .checked_sub(bytes.len())
+                .ok_or(PublicOpError::BadSignature)?;
+            let mut out = vec![0u8; pad];
+            out.extend_from_slice(&bytes);
+            Ok(out)
+        }
     }
 
     /// RSASSA-PKCS1-v1_5 verification: the signature opens to `00 01 FF…FF 00 ‖ digest_info`
     /// exactly, with at least eight `FF`.
-    pub fn verify_pkcs1(&self, digest_info: &[u8], sig: &[u8]) -> bool {
-        self.public_op(sig)
-            .is_ok_and(|em| pkcs1_matches(&em, digest_info))
-    }
-}
-
-impl Montgomery {
-    /// Prepares the key (`n`, `e` big-endian, leading zeros allowed).
-    pub fn new(n_be: &[u8], e_be: &[u8]) -> Result<Self, PublicOpError> {
-        let (n_be, bits, e) = check_key(n_be, e_be)?;
-        let len = n_be.len().div_ceil(8);
-        let n = to_limbs(n_be, len);
-        // −n⁻¹ mod 2⁶⁴ by Newton's iteration: each step doubles the correct low bits.
-        let n_low = n.first().copied().unwrap_or(1);
-        let mut inv: u64 = 1;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(n_low.wrapping_mul(inv)));
-        }
-        let mut key = Self {
-            n0: inv.wrapping_neg(),
-            rr: Vec::new(),
-            e,
-            bytes: n_be.len(),
-            n,
-        };
-        key.rr = key.r_squared(bits);
-        Ok(key)
-    }
-
-    /// R² mod n: start from 2^(bits−1) (below n), double up to R·2^d mod n with d = 64·len / 2^m,
-    /// then square m times in Montgomery form (mont(R·2^j, R·2^j) = R·2^2j).
-    fn r_squared(&self, bits: usize) -> Vec<u64> {
-        let len = self.n.len();
-        let total = 64 * len;
-        let mut m = 0u32;
-        while (total >> (m + 1)) >= 64 && (total >> (m + 1)) << (m + 1) == total {
-            m += 1;
-        }
-        let d = total >> m;
-        let mut x = vec![0u64; len];
-        if let Some(l) = x.get_mut((bits - 1) / 64) {
-            *l = 1u64 << ((bits - 1) % 64);
-        }
-        // 2^(bits−1) → 2^total = R (mod n) → R·2^d.
-        for _ in 0..(total - (bits - 1)) + d {
-            double_mod(&mut x, &self.n);
-        }
-        for _ in 0..m {
-            x = self.mont_mul(&x, &x);
-        }
-        x
-    }
-
-    /// a·b·R⁻¹ mod n (CIOS), for a, b < n.
-    // Every slice here is `self.n.len()` limbs (at most MAX_LIMBS), by construction inside this
-    // module: the indexing cannot go out of bounds, and the slices taken up front let the
-    // compiler drop the checks from the inner loops.
-    #[allow(clippy::indexing_slicing)]
-    fn mont_mul(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
-        let n = self.n.as_slice();
-        let len = n.len();
-        let (a, b) = (&a[..len], &b[..len]);
-        let mut buf = [0u64; MAX_LIMBS + 2];
-        let t = &mut buf[..len + 2];
-        for &ai in a {
-            // t += ai · b
-            let mut c: u128 = 0;
-            for j in 0..len {
-                let s = u128::from(t[j]) + u128::from(ai) * u128::from(b[j]) + c;
-                t[j] = s as u64;
-                c = s >> 64;
-            }
-            let s = u128::from(t[len]) + c;
-            t[len] = s as u64;
-            t[len + 1] = (s >> 64) as u64;
-            // t = (t + q·n) / 2⁶⁴ with q = t₀ · n0 mod 2⁶⁴ (the low limb becomes zero)
-            let q = t[0].wrapping_mul(self.n0);
-            let mut c = (u128::from(t[0]) + u128::from(q) * u128::from(n[0])) >> 64;
-            for j in 1..len {
-                let s = u128::from(t[j]) + u128::from(q) * u128::from(n[j]) + c;
-                t[j - 1] = s as u64;
-                c = s >> 64;
-            }
-            let s = u128::from(t[len]) + c;
-            t[len - 1] = s as u64;
-            t[len] = t[len + 1] + (s >> 64) as u64;
-            t[len + 1] = 0;
-        }
-        let over = t[len] != 0;
-        let mut out = t[..len].to_vec();
-        if over || ge(&out, n) {
-            sub_in_place(&mut out, n);
-        }
-        out
-    }
-
-    /// Length of the modulus in bytes.
-    pub fn size(&self) -> usize {
-        self.bytes
-    }
-
-    /// `s^e mod n` as `size()` big-endian bytes. `sig` must be exactly `size()` bytes and below n.
-    pub fn public_op(&self, sig: &[u8]) -> Result<Vec<u8>, PublicOpError> {
-        if sig.len() != self.bytes {
-            return Err(PublicOpError::BadSignature);
-        }
-        let s = to_limbs(sig, self.n.len());
-        if ge(&s, &self.n) {
-            return Err(PublicOpError::BadSignature);
-        }
-        // Into Montgomery form, square-and-multiply from the top bit, and back out.
-        let base = self.mont_mul(&s, &self.rr);
-        let mut acc = base.clone();
-        let top = 63 - self.e.leading_zeros();
-        for bit in (0..top).rev() {
-            acc = self.mont_mul(&acc, &acc);
-            if (self.e >> bit) & 1 == 1 {
-                acc = self.mont_mul(&acc, &base);
-            }
-        }
-        let mut one = vec![0u64; self.n.len()];
-        if let Some(l) = one.first_mut() {
-            *l = 1;
-        }
-        Ok(to_bytes(&self.mont_mul(&acc, &one), self.bytes))
-    }
-
-    /// RSASSA-PKCS1-v1_5 verification, as [`PublicKey::verify_pkcs1`].
     pub fn verify_pkcs1(&self, digest_info: &[u8], sig: &[u8]) -> bool {
         self.public_op(sig)
             .is_ok_and(|em| pkcs1_matches(&em, digest_info))
@@ -380,7 +191,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
-        /// Random odd moduli of many sizes and random bases: the same as general big integers.
+        /// Random odd moduli of many sizes and random bases: the same as general big integers
+    /// (the `rsa` crate's, whichever backend this build has).
         #[test]
         fn agrees_with_general_big_integers(
             mut n in prop::collection::vec(any::<u8>(), 128..=300),
@@ -391,13 +203,11 @@ mod tests {
             if let Some(last) = n.last_mut() { *last |= 1; }
             let e_be = e.to_be_bytes();
             let key = PublicKey::new(&n, &e_be).unwrap();
-            let own = Montgomery::new(&n, &e_be).unwrap();
             // A base below n, exactly as long as n.
             let mut s = s[..n.len()].to_vec();
             s[0] %= n[0];
             let want = reference(&n, e, &s);
-            prop_assert_eq!(key.public_op(&s).unwrap(), want.clone());
-            prop_assert_eq!(own.public_op(&s).unwrap(), want);
+            prop_assert_eq!(key.public_op(&s).unwrap(), want);
         }
     }
 
@@ -416,16 +226,10 @@ mod tests {
             n[0] = top;
             n[len - 1] |= 1;
             let key = PublicKey::new(&n, &[1, 0, 1]).unwrap();
-            let own = Montgomery::new(&n, &[1, 0, 1]).unwrap();
             let mut s: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37)).collect();
             s[0] = 0;
             let want = reference(&n, 65537, &s);
             assert_eq!(key.public_op(&s).unwrap(), want, "len {len} top {top:#x}");
-            assert_eq!(
-                own.public_op(&s).unwrap(),
-                want,
-                "own: len {len} top {top:#x}"
-            );
         }
     }
 
@@ -445,11 +249,6 @@ mod tests {
         let mut info = crate::x509::SHA256_DIGEST_INFO_PREFIX.to_vec();
         info.extend_from_slice(&digest);
         assert!(key.verify_pkcs1(&info, &sig));
-        let own = Montgomery::new(&public.n().to_bytes_be(), &public.e().to_bytes_be()).unwrap();
-        assert!(own.verify_pkcs1(&info, &sig));
-        let mut flipped = sig.clone();
-        flipped[7] ^= 0x40;
-        assert!(!own.verify_pkcs1(&info, &flipped));
         for i in [0, 1, 100, sig.len() - 1] {
             let mut bad = sig.clone();
             bad[i] ^= 1;
@@ -516,13 +315,5 @@ mod tests {
             );
         }
         assert!(PublicKey::new(&[&[0u8, 0][..], &n].concat(), &[0, 1, 0, 1]).is_ok());
-        assert_eq!(
-            Montgomery::new(&[0xC4; 256], &[1, 0, 1]).err(),
-            Some(PublicOpError::BadModulus)
-        );
-        assert_eq!(
-            Montgomery::new(&n, &[2]).err(),
-            Some(PublicOpError::BadExponent)
-        );
     }
 }
