@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn four_cases_extended() {
-        // The residence-card whole-file SM read (residence-card.md §1): 08 B0 85 00 00 00 04 96 02 00 00 00 00
+        // The residence-card whole-file SM read (docs/spec/residence-card.md §1): 08 B0 85 00 00 00 04 96 02 00 00 00 00
         let c = Command::new(0x08, 0xB0, 0x85, 0x00)
             .with_data(vec![0x96, 0x02, 0x00, 0x00])
             .with_le(65_536);

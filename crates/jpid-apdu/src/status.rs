@@ -8,7 +8,7 @@ use std::fmt;
 /// `6Cxx`) keep that number in the variant.
 ///
 /// Meanings follow ISO/IEC 7816-4 §5.1.3 and the card fact sheets
-/// (`shared/spec/mynumber-card.md` §6, `residence-card.md` §1).
+/// (`docs/spec/mynumber-card.md` §6, `docs/spec/residence-card.md` §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusWord {

@@ -1,7 +1,7 @@
 //! BER-TLV as the cards use it (ISO/IEC 7816-4 §5.2, ISO/IEC 8825-1 for the length forms).
 //!
 //! - Tags of one to three bytes: `C1`, `5F4E`, `7F21`, `DF21`, `FF20`, `DFD1` all appear on the
-//!   cards (`residence-card.md` §3, `mynumber-card.md` §3–4).
+//!   cards (`docs/spec/residence-card.md` §3, `docs/spec/mynumber-card.md` §3–4).
 //! - Lengths in short form (`00`–`7F`) or long form `81`–`84`; the indefinite form `80` is refused.
 //! - `00` bytes before and between objects and trailing `00`/`FF` filler are skipped: card files are
 //!   zero- or `FF`-padded after their last object. A run of `FF` counts as filler only when it runs
@@ -186,7 +186,7 @@ pub enum TagRule {
     Ber,
     /// At most two bytes, the second taken whole. The generation-2 residence card defines its
     /// tags as one or two bytes and uses `DF D1`, whose second byte has bit 8 set
-    /// (residence-card.md §3; ERG's transcription of the spec, p. 7).
+    /// (docs/spec/residence-card.md §3; ERG's transcription of the spec, p. 7).
     TwoByte,
 }
 
@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn card_type_file_gen1_and_gen2() {
-        // residence-card.md §0: C1 01 31 (gen 1), C1 02 30 35 (gen 2).
+        // docs/spec/residence-card.md §0: C1 01 31 (gen 1), C1 02 30 35 (gen 2).
         let t = expect_single(&h("C10131"), Tag::new(0xC1)).map(|t| t.value().to_vec());
         assert_eq!(t, Ok(b"1".to_vec()));
         let t = expect_single(&h("C102 3035 0000"), Tag::new(0xC1)).map(|t| t.value().to_vec());
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn my_number_file_with_ff_filler() {
-        // mynumber-card.md §3: EF 0001 = FF 10 0C <12 digits> FF FF.
+        // docs/spec/mynumber-card.md §3: EF 0001 = FF 10 0C <12 digits> FF FF.
         let file = h("FF100C353337363836363737313838FFFF");
         let t = expect_single(&file, Tag::new(0xFF10));
         assert_eq!(t.map(|t| t.value().to_vec()), Ok(b"537686677188".to_vec()));
@@ -478,7 +478,7 @@ mod tests {
 
     #[test]
     fn nested_basic_four_with_offset_table() {
-        // mynumber-card.md §3 EF 0002 shape: FF20 { DF21 offsets, DF22 name, ... }.
+        // docs/spec/mynumber-card.md §3 EF 0002 shape: FF20 { DF21 offsets, DF22 name, ... }.
         let mut w = Writer::new();
         w.constructed(Tag::new(0xFF20), |w| {
             w.primitive(Tag::new(0xDF21), &[0, 8])
@@ -498,7 +498,7 @@ mod tests {
 
     #[test]
     fn long_lengths() {
-        // residence-card.md §3: DA 82 01 00 <256>, DB 82 04 B0 <1200>.
+        // docs/spec/residence-card.md §3: DA 82 01 00 <256>, DB 82 04 B0 <1200>.
         let v = vec![0xAB; 256];
         let e = encode(Tag::new(0xDA), &v);
         assert_eq!(e.get(..4), Some(&h("DA820100")[..]));
@@ -572,7 +572,8 @@ mod tests {
 
     #[test]
     fn two_byte_rule_for_the_residence_dfd1_tag() {
-        // residence-card.md §3: DF D1 82 09 C4 <2500 bytes> (address image, generation 2).
+        // docs/spec/residence-card.md §3: DF D1 82 09 C4 <2500 bytes> (address image,
+        // generation 2).
         let mut file = h("DFD1 82 0003 414243");
         file.extend([0, 0]);
         assert!(

@@ -1,13 +1,13 @@
 //! Telling cards apart by what they answer, never by ATR (contactless ATRs are made up by the
-//! reader: mynumber-card.md §6).
+//! reader: docs/spec/mynumber-card.md §6).
 //!
 //! Probes, in order:
 //! 1. READ BINARY of short EF `0A` in the MF: a residence card or special permanent resident
-//!    certificate answers `C1` with its card type (residence-card.md §0, §3). If the first read
-//!    fails, SELECT MF (`00 A4 00 00 02 3F 00`) and try once more, since another program may have
-//!    left a DF selected.
+//!    certificate answers `C1` with its card type (docs/spec/residence-card.md §0, §3). If the
+//!    first read fails, SELECT MF (`00 A4 00 00 02 3F 00`) and try once more, since another program
+//!    may have left a DF selected.
 //! 2. SELECT of the JPKI-AP AID: a My Number card, an old 住基 card and a smartphone JPKI token
-//!    all answer; EF 0006's token label tells them apart (mynumber-card.md §2, §7).
+//!    all answer; EF 0006's token label tells them apart (docs/spec/mynumber-card.md §2, §7).
 //! 3. Anything else is unknown.
 
 use jpid_apdu::{tlv, Command, StatusWord, Tag};

@@ -1,6 +1,6 @@
 //! The JPKI-AP (公的個人認証AP) of the My Number card and of smartphone JPKI: token information,
 //! certificates, PIN status, PIN verification that never wastes a try, and signing
-//! (mynumber-card.md §2).
+//! (docs/spec/mynumber-card.md §2).
 
 use jpid_apdu::{tlv, Command, Sensitive, StatusWord};
 
@@ -72,8 +72,8 @@ impl KeyKind {
 }
 
 /// A PIN that has the form its key requires: 4 digits for `auth`; 6–16 of A–Z and 0–9 for
-/// `sign`, upper-cased on entry because the card compares bytes (mynumber-card.md §2, §7).
-/// Held wiped-on-drop; `Debug` prints `REDACTED`.
+/// `sign`, upper-cased on entry because the card compares bytes (docs/spec/mynumber-card.md §2,
+/// §7). Held wiped-on-drop; `Debug` prints `REDACTED`.
 #[derive(Clone)]
 pub struct Pin {
     kind: KeyKind,
@@ -406,7 +406,7 @@ impl Hash {
     }
 }
 
-/// Changes the PIN of `old.kind()` to `new` (mynumber-card.md §2: after VERIFY,
+/// Changes the PIN of `old.kind()` to `new` (docs/spec/mynumber-card.md §2: after VERIFY,
 /// `SELECT EF key-ref; 00 24 01 80 Lc <new>`; MYNA, MC). The old PIN is verified with the same
 /// counter-first, last-try-kept rule as [`verify_pin`].
 pub fn change_pin<T: CardTransport>(

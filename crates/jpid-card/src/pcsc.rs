@@ -11,8 +11,8 @@
 //! APDUs only: the channel's short-APDU path always works, extended length is only faster.
 //! Some readers that do carry extended APDUs (by chaining) are missed that way;
 //! [`PcscTransport::with_extended`] overrides the guess. vsmartcard's vpcd 0.8 (Debian
-//! bookworm) does not answer the attribute, yet passes extended APDUs both ways (ecosystem.md
-//! §5.2 point 7; our `vpcd_pcsc` test sends 900 data bytes and reads 1000).
+//! bookworm) does not answer the attribute, yet passes extended APDUs both ways
+//! (docs/spec/ecosystem.md §5.2 point 7; our `vpcd_pcsc` test sends 900 data bytes and reads 1000).
 //!
 //! # Environment
 //!

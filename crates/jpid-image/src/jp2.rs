@@ -1,6 +1,6 @@
 //! JPEG 2000: the residence card's colour face photo (gen 1 DF1/EF02 `D1`, gen 2 DF1/EF03 `D1`,
-//! ≤ 3000 bytes, residence-card.md §3) and the My Number card-face AP's greyscale photo
-//! (EF 0002 `DF27`, mynumber-card.md §4), both in a JP2 container.
+//! ≤ 3000 bytes, docs/spec/residence-card.md §3) and the My Number card-face AP's greyscale photo
+//! (EF 0002 `DF27`, docs/spec/mynumber-card.md §4), both in a JP2 container.
 //!
 //! Before `hayro-jpeg2000` sees the bytes, this module walks the JP2 boxes itself (finding where
 //! the file ends, so that the card's zero padding can be cut off), and reads the codestream's

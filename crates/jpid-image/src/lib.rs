@@ -2,11 +2,11 @@
 //!
 //! | Card | Image | Format here |
 //! |---|---|---|
-//! | Residence card / SPR certificate, gen 1 (residence-card.md §3) | DF1/EF01 `D0` card front, ≤ 7000 bytes | bi-level TIFF, MMR (CCITT T.6, "Group 4") → [`tiff_g4_to_png`] |
+//! | Residence card / SPR certificate, gen 1 (docs/spec/residence-card.md §3) | DF1/EF01 `D0` card front, ≤ 7000 bytes | bi-level TIFF, MMR (CCITT T.6, "Group 4") → [`tiff_g4_to_png`] |
 //! | | DF1/EF02 `D1` face photo, ≤ 3000 bytes | colour JPEG 2000 in a JP2 container → [`jp2_to_png`] |
-//! | Residence card / SPR certificate, gen 2 (residence-card.md §3) | DF1/EF03 `D0` name image, DF1/EF04 `DFD1` address image, ≤ 2500 bytes each | MMR TIFF → [`tiff_g4_to_png`] |
+//! | Residence card / SPR certificate, gen 2 (docs/spec/residence-card.md §3) | DF1/EF03 `D0` name image, DF1/EF04 `DFD1` address image, ≤ 2500 bytes each | MMR TIFF → [`tiff_g4_to_png`] |
 //! | | DF1/EF03 `D1` face, ≤ 3000 bytes | JP2 → [`jp2_to_png`] |
-//! | My Number card, card-face AP EF 0002 (mynumber-card.md §4) | `DF27` face photo | greyscale JP2 → [`jp2_to_png`] |
+//! | My Number card, card-face AP EF 0002 (docs/spec/mynumber-card.md §4) | `DF27` face photo | greyscale JP2 → [`jp2_to_png`] |
 //! | | `DF25` name, `DF26` address, EF 0005 `DF41` number image | 1-bit PNG → [`png_to_png`] (checked and re-encoded) |
 //!
 //! The bytes come from a card or a network and are treated as hostile:

@@ -1,5 +1,5 @@
 //! PNG out (for every format) and PNG in (the My Number card-face AP's name and address images,
-//! mynumber-card.md §4 `DF25`/`DF26`, and EF 0005 `DF41`).
+//! docs/spec/mynumber-card.md §4 `DF25`/`DF26`, and EF 0005 `DF41`).
 
 use std::io::Cursor;
 
@@ -61,8 +61,8 @@ fn depth_bits(depth: png::BitDepth) -> u8 {
 
 /// Checks a PNG from a card and re-encodes it, with the default [`Limits`].
 ///
-/// The My Number card-face AP stores the name and address as 1-bit PNGs (mynumber-card.md §4,
-/// `DF25`/`DF26`). They are decoded in full (which checks every CRC and the zlib stream), then
+/// The My Number card-face AP stores the name and address as 1-bit PNGs (docs/spec/mynumber-card.md
+/// §4, `DF25`/`DF26`). They are decoded in full (which checks every CRC and the zlib stream), then
 /// written out again with only the chunks needed to show them: text, ICC and other ancillary
 /// chunks from the card are dropped. The colour type and bit depth are kept. Trailing zero
 /// padding is accepted; any other byte after `IEND` is refused.

@@ -1,6 +1,6 @@
 //! Bi-level TIFF with MMR (CCITT T.6, "Group 4") compression: the residence card's front image
 //! (gen 1, DF1/EF01 `D0`, ≤ 7000 bytes) and the gen-2 name and address images (≤ 2500 bytes),
-//! residence-card.md §3.
+//! docs/spec/residence-card.md §3.
 //!
 //! The container is parsed here (first IFD only, strips only); the strips are decoded by
 //! `hayro-ccitt`. Supported: either byte order, FillOrder 1 and 2, PhotometricInterpretation 0

@@ -1,8 +1,8 @@
 //! The generic card operating system every simulated card runs on: an MF, DFs selected by AID,
 //! transparent EFs by file id and short EF id, access rules, and PIN objects with retry counters.
 //!
-//! Status words follow the fact sheets: `mynumber-card.md` §1, §2 (VERIFY, `63Cx`, `6984`) and §6,
-//! `residence-card.md` §1 (`69 82`, `6A 82`, `6B 00`).
+//! Status words follow the fact sheets: `docs/spec/mynumber-card.md` §1, §2 (VERIFY, `63Cx`,
+//! `6984`) and §6, `docs/spec/residence-card.md` §1 (`69 82`, `6A 82`, `6B 00`).
 
 use jpid_apdu::{Command, Response, Sensitive, StatusWord};
 use subtle::ConstantTimeEq;
@@ -67,7 +67,8 @@ impl Ef {
 /// How a PIN object reports a wrong entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CounterStyle {
-    /// `63 Cx` with the tries left, `69 84` once blocked (My Number card, mynumber-card.md §2).
+    /// `63 Cx` with the tries left, `69 84` once blocked (My Number card,
+    /// docs/spec/mynumber-card.md §2).
     Counted,
 }
 
@@ -125,8 +126,8 @@ impl Pin {
     /// VERIFY with `data`; an empty `data` asks for the counter without spending a try.
     fn verify(&mut self, data: &[u8]) -> StatusWord {
         if data.is_empty() {
-            // mynumber-card.md §2: the empty VERIFY answers 63Cx; 9000 once verified in this
-            // session (MC, UNCONFIRMED); a blocked key keeps answering 63C0.
+            // docs/spec/mynumber-card.md §2: the empty VERIFY answers 63Cx; 9000 once verified in
+            // this session (MC, UNCONFIRMED); a blocked key keeps answering 63C0.
             return if self.verified && self.remaining > 0 {
                 StatusWord::Success
             } else {
@@ -231,7 +232,8 @@ pub trait Extension: Send {
 #[derive(Debug, Clone, Copy)]
 pub struct Quirks {
     /// Whether `SELECT MF` (`00 A4 00 00 02 3F 00`) works. The My Number card answers `6A 86`
-    /// (mynumber-card.md §1); the residence card accepts it (residence-card.md §1, SWR, PYB).
+    /// (docs/spec/mynumber-card.md §1); the residence card accepts it (docs/spec/residence-card.md
+    /// §1, SWR, PYB).
     pub select_mf: bool,
 }
 
@@ -398,7 +400,7 @@ impl Os {
     }
 
     /// READ RECORD (ISO/IEC 7816-4 §11.3.3): P1 = record number, P2 = `SFI<<3 | 4` or `04` for
-    /// the current EF (mynumber-card.md §5: `00 B2 01 0C 00`, `00 B2 01 04`).
+    /// the current EF (docs/spec/mynumber-card.md §5: `00 B2 01 0C 00`, `00 B2 01 04`).
     fn read_record(&mut self, cmd: &Command, ext: Option<&dyn Extension>) -> Response {
         if cmd.p2() & 0x07 != 0x04 {
             return Response::status(StatusWord::IncorrectP1P2);
@@ -438,7 +440,7 @@ impl Os {
     }
 
     /// The PIN a VERIFY or CHANGE REFERENCE DATA names: P2 `80` = the selected key, `80|id`
-    /// = the key with that short id (mynumber-card.md §1).
+    /// = the key with that short id (docs/spec/mynumber-card.md §1).
     fn pin_index(&self, cmd: &Command) -> Result<usize, StatusWord> {
         match cmd.p2() {
             0x80 => match self.selected {
@@ -471,8 +473,8 @@ impl Os {
         }
     }
 
-    /// `00 24 01 80 Lc <new>`: change a PIN already verified in this session (mynumber-card.md
-    /// §2, MYNA, MC).
+    /// `00 24 01 80 Lc <new>`: change a PIN already verified in this session
+    /// (docs/spec/mynumber-card.md §2, MYNA, MC).
     fn change_reference_data(&mut self, cmd: &Command) -> StatusWord {
         if cmd.p1() != 0x01 {
             return StatusWord::IncorrectP1P2;

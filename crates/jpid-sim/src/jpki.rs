@@ -1,5 +1,5 @@
 //! The JPKI-AP applet of the simulated My Number card: COMPUTE DIGITAL SIGNATURE with the
-//! user-authentication or signature key (mynumber-card.md §2).
+//! user-authentication or signature key (docs/spec/mynumber-card.md §2).
 //!
 //! - `80 2A 00 80 Lc <DigestInfo> 00` signs with the key EF selected before (`0017` auth,
 //!   `001A` signature); P2 `97`/`9A` names the key directly (MC, MBE).

@@ -1,9 +1,10 @@
 //! The kinds of simulated card and the `sim:KIND[,key=value...]` reader spec.
 //!
 //! Every holder and number here is synthetic. Defaults (documented in docs/simulator.md):
-//! - residence kinds: card number `AB12345678CD` (the sample number of residence-card.md §5);
+//! - residence kinds: card number `AB12345678CD` (the sample number of
+//!   docs/spec/residence-card.md §5);
 //! - My Number kinds: JPKI auth PIN `1234`, signature password `ABC123` (the defaults of the
-//!   PocketSign mock, mynumber-card.md §8), text-AP PIN `1234`.
+//!   PocketSign mock, docs/spec/mynumber-card.md §8), text-AP PIN `1234`.
 
 use std::sync::OnceLock;
 
@@ -321,7 +322,7 @@ impl SimSpec {
 }
 
 /// Checks and normalises a residence card number: 2 letters, 8 digits, 2 letters
-/// (residence-card.md §5, CONFIRMED); lower case is accepted and upper-cased.
+/// (docs/spec/residence-card.md §5, CONFIRMED); lower case is accepted and upper-cased.
 pub fn parse_card_number(text: &str) -> Result<String, SpecError> {
     let n = text.trim().to_ascii_uppercase();
     let b = n.as_bytes();
@@ -349,7 +350,8 @@ pub fn test_pki() -> Result<&'static TestPki, SpecError> {
 
 fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, SpecError> {
     // MF/EF01 common data `C0` (4 ASCII characters; ERG gives "0001", "0002"... for generation 2;
-    // the generation-1 values are UNCONFIRMED, residence-card.md §3) and MF/EF02 card type `C1`.
+    // the generation-1 values are UNCONFIRMED, docs/spec/residence-card.md §3) and MF/EF02 card
+    // type `C1`.
     let mf = Df::default()
         .ef(Ef::new(
             0x0001,
@@ -412,7 +414,8 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
 }
 
 /// EF 0006 of the JPKI-AP: a 160-byte PKCS#11 token-info record whose first 32 bytes are the
-/// space-padded label (mynumber-card.md §2; the layout past the label is MC only, UNCONFIRMED).
+/// space-padded label (docs/spec/mynumber-card.md §2; the layout past the label is MC only,
+/// UNCONFIRMED).
 fn token_info(label: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(160);
     for (text, width) in [
@@ -440,7 +443,7 @@ fn mynumber(
     };
     let pki = test_pki()?;
     let holder = pki.jpki_holder();
-    // JPKI-AP (mynumber-card.md §2): token info, the four certificate EFs (the signature
+    // JPKI-AP (docs/spec/mynumber-card.md §2): token info, the four certificate EFs (the signature
     // certificate readable only after the signature password: 69 82 before), the key EFs
     // (selectable, never readable) and the two PINs with their retry limits.
     let mut jpki = Df::app(&spec::JPKI_AID)
@@ -479,7 +482,7 @@ fn mynumber(
             tries.sign,
         ));
     // The other applications with their keys; their data files come with the My Number reader.
-    // Text AP (mynumber-card.md §3): PIN 0011 (3 tries), 照合番号A 0014 = the My Number,
+    // Text AP (docs/spec/mynumber-card.md §3): PIN 0011 (3 tries), 照合番号A 0014 = the My Number,
     // 照合番号B 0015 = era birth date YYMMDD + expiry year + security code (10 tries each,
     // UNCONFIRMED first-hand). Card-face AP (§4): 0011 birth-date key, 0012 B, 0013 A (10 tries,
     // UNCONFIRMED). Juki AP and common AP (§5): PIN 001C (3 tries).
@@ -520,14 +523,14 @@ fn mynumber(
     }
     let mut juki = Df::app(&JUKI_AID).pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3));
     // Common AP EF 0001, record 1: `01 1C` + 15-digit serial, 5-digit municipality code, expiry
-    // YYYYMMDD (mynumber-card.md §5, MC only: UNCONFIRMED). Synthetic values.
+    // YYYYMMDD (docs/spec/mynumber-card.md §5, MC only: UNCONFIRMED). Synthetic values.
     let mut record = vec![0x01, 0x1C];
     record.extend_from_slice(format!("{DEFAULT_CARD_SERIAL}13101{DEFAULT_CARD_EXPIRY}").as_bytes());
     let mut common = Df::app(&COMMON_AID)
         .pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3))
         .ef(Ef::records(0x0001, Some(0x01), vec![record]));
     // A face-authentication card (顔認証マイナンバーカード) has no PINs and no signature
-    // certificate (services.md §2); 照合番号A/B still open the card-face data.
+    // certificate (docs/spec/services.md §2); 照合番号A/B still open the card-face data.
     if face_auth {
         jpki.pins.clear();
         jpki.efs
@@ -536,7 +539,7 @@ fn mynumber(
         juki.pins.clear();
         common.pins.clear();
     }
-    // A smartphone token holds only the JPKI-AP (mynumber-card.md §2, §7).
+    // A smartphone token holds only the JPKI-AP (docs/spec/mynumber-card.md §2, §7).
     let apps = if label == spec::TOKEN_MYNUMBER_CARD {
         vec![jpki, text, surface, juki, common]
     } else {

@@ -29,7 +29,7 @@ pub const DEFAULT_BIRTH_KEY: &str = "020101";
 /// in any fact sheet; this one is jpid's own, not a real card's.
 pub(crate) const ATR_CONTACTLESS_GENERIC: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
 /// ATR of the simulated My Number card: a contact ATR listed by OpenSC's driver
-/// (mynumber-card.md §6, OSC `jpki_atrs`), so that pcsc_scan names it.
+/// (docs/spec/mynumber-card.md §6, OSC `jpki_atrs`), so that pcsc_scan names it.
 pub(crate) const ATR_MYNUMBER_CONTACT: [u8; 9] =
     [0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14];
 

@@ -1,6 +1,6 @@
 //! The residence-card applet on top of the generic card OS: GET CHALLENGE, MUTUAL AUTHENTICATE
 //! and VERIFY keyed by the card number, secure messaging on DF1, plain reads of DF2/DF3 after
-//! authentication (residence-card.md §1, §2, §5).
+//! authentication (docs/spec/residence-card.md §1, §2, §5).
 //!
 //! Status words: `63 00` for a MAC or card number that does not match (§5); `69 82` for reads
 //! before authentication; `68 82` for an SM read of a file that is not under SM; `69 88` for

@@ -1,8 +1,8 @@
 //! The contents of the simulated residence cards: a synthetic holder, real-format images (TIFF
 //! G4, JPEG 2000), the check code signed with the test PKI, and deliberate tampering.
 //!
-//! Layouts follow residence-card.md §3–4 and, for generation 2, the field lengths ERG transcribed
-//! from the generation-2 spec (docs/residence.md). Every holder value is synthetic.
+//! Layouts follow docs/spec/residence-card.md §3–4 and, for generation 2, the field lengths ERG
+//! transcribed from the generation-2 spec (docs/residence.md). Every holder value is synthetic.
 
 use jpid_apdu::tlv::{self, Tag, Writer};
 use jpid_testpki::TestPki;
@@ -183,7 +183,7 @@ fn gen1(
         files.push((2, 0x03, obj(0xD6, b"")));
         files.push((2, 0x04, obj(0xD7, b"0")));
     }
-    // DF3/EF01: DA (256) ‖ DB (certificate zero-padded to 1200), residence-card.md §3.
+    // DF3/EF01: DA (256) ‖ DB (certificate zero-padded to 1200), docs/spec/residence-card.md §3.
     let mut sig = obj(0xDA, &check_code);
     sig.extend(obj(0xDB, &padded(&cert, 1200)));
     files.push((3, 0x02, sig));

@@ -1,4 +1,4 @@
-//! The files of the simulated card-face AP (券面事項確認AP, mynumber-card.md §4), signed with
+//! The files of the simulated card-face AP (券面事項確認AP, docs/spec/mynumber-card.md §4), signed with
 //! the test PKI: the AP's CVC under the TEST issuer key `9000023`, and the three data records
 //! under the key that CVC certifies. Every value and image is synthetic (the images are the
 //! jpid-image fixtures, drawn by jpid's own code).
@@ -83,7 +83,7 @@ impl SurfaceTamper {
 }
 
 /// The subject key id of the simulated card-face AP key: jpid's own id (a real one names the
-/// municipality, e.g. `1322121/000`, mynumber-card.md §8).
+/// municipality, e.g. `1322121/000`, docs/spec/mynumber-card.md §8).
 const SUBJECT_ID: &[u8; 16] = b"9999002\x08\x05000\x00\x00\x00\x00";
 
 fn key_id(id7: &str, version: &str) -> Vec<u8> {

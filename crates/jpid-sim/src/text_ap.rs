@@ -1,5 +1,5 @@
-//! The files of the simulated card-face entry auxiliary AP (mynumber-card.md §3), signed with
-//! the test PKI: the AP's CVC under the TEST issuer key `9000033`, and the integrity record
+//! The files of the simulated card-face entry auxiliary AP (docs/spec/mynumber-card.md §3), signed
+//! with the test PKI: the AP's CVC under the TEST issuer key `9000033`, and the integrity record
 //! under the AP's own key. Every value is synthetic.
 
 use jpid_apdu::tlv::{self, Tag, Writer};
@@ -45,7 +45,7 @@ pub enum TextTamper {
 }
 
 /// The subject key id of the simulated AP key: jpid's own (a real one reads like
-/// `"1322121" 08 05 "000" …`, mynumber-card.md §3).
+/// `"1322121" 08 05 "000" …`, docs/spec/mynumber-card.md §3).
 const SUBJECT_ID: &[u8; 16] = b"9999001\x08\x05000\x00\x00\x00\x00";
 
 fn key_id(id7: &str, version: &str) -> Vec<u8> {

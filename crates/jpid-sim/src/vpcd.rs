@@ -2,7 +2,7 @@
 //! so that every PC/SC client — OpenSC, `pcsc_scan`, our own `jpid_card::pcsc` transport — talks
 //! through pcscd to the simulated card as it would to a real one. The bridge takes the *vicc* (virtual card) role.
 //!
-//! # Protocol (ecosystem.md §5.3)
+//! # Protocol (docs/spec/ecosystem.md §5.3)
 //!
 //! vpcd listens on TCP (port 35963 + slot by default); the card connects. Both directions carry
 //! frames: a 2-byte big-endian length, then that many bytes. vpcd always speaks first and the card
@@ -19,7 +19,7 @@
 //! A length-1 frame with another value is not defined by vpcd; it is logged and gets no reply.
 //! Closing the socket is how a card is removed; connecting again inserts it.
 //!
-//! # The 43 ms trap (ecosystem.md §5.4)
+//! # The 43 ms trap (docs/spec/ecosystem.md §5.4)
 //!
 //! The vpcd shipped in Debian bookworm (upstream 0.8) sends the length and the body in two
 //! `send()` calls with Nagle on. With delayed ACK on our side, each APDU then waits ~40 ms. The

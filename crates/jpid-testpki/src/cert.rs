@@ -6,7 +6,7 @@
 //!   `hazmat` feature, which the workspace does not enable;
 //! - the builder takes the signature AlgorithmIdentifier from the signer, and a P-384
 //!   `ecdsa::SigningKey` announces ecdsa-with-SHA384, while the second-generation residence card
-//!   CA uses ecdsa-with-SHA256 over P-384 (residence-card.md §4);
+//!   CA uses ecdsa-with-SHA256 over P-384 (docs/spec/residence-card.md §4);
 //! - every byte of the output is visible here, which is what a fixture generator whose output
 //!   must never drift needs.
 

@@ -1,6 +1,6 @@
 //! TEST stand-ins for the J-LIS card-verifiable-certificate (CVC) issuer keys.
 //!
-//! mynumber-card.md §3 (EF 0004): each My Number card AP carries a CVC whose body names a
+//! docs/spec/mynumber-card.md §3 (EF 0004): each My Number card AP carries a CVC whose body names a
 //! 16-byte issuer key id (`"5000033" 08 05 "001" 00 00 00 xx` in production). The issuer public
 //! keys are not on the card; a verifier must ship them. The production issuer ids are
 //! `5000033` (券面事項入力補助AP), `5000023` (券面事項確認AP) and `5000020` (MF chain); J-LIS

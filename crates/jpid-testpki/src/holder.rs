@@ -1,6 +1,6 @@
 //! Synthetic JPKI certificate holders and their SubjectAltName attributes.
 //!
-//! mynumber-card.md §2 ("Keys and certificates"): the signature certificate carries the
+//! docs/spec/mynumber-card.md §2 ("Keys and certificates"): the signature certificate carries the
 //! holder's basic four attributes as SubjectAltName `otherName` entries
 //! `[0] { OID, [0] EXPLICIT UTF8String }` under `1.2.392.200149.8.5.5`; the user-authentication
 //! certificate carries no personal data (`CN=<opaque id>, C=JP`).
@@ -35,7 +35,8 @@ pub enum Gender {
     /// `"2"`.
     Female,
     /// `"3"`. The exact meaning of code 3 in the JPKI profile is UNCONFIRMED (the residence card
-    /// uses 1/2/3 as well, residence-card.md §3); it is here so simulated holders can exercise it.
+    /// uses 1/2/3 as well, docs/spec/residence-card.md §3); it is here so simulated holders can
+    /// exercise it.
     Other,
 }
 
@@ -120,9 +121,9 @@ impl BirthDate {
     /// The value carried under `1.2.392.200149.8.5.5.4`: era digit followed by the Gregorian
     /// `YYYYMMDD`, e.g. 1990-01-02 → `"419900102"`.
     ///
-    /// **UNCONFIRMED** (mynumber-card.md §2: a single project states this form, citing the J-LIS
-    /// certificate profile §3.2). The era digit is taken to be the JIS X 0301 code of the era
-    /// the date falls in; that reading matches the one published example.
+    /// **UNCONFIRMED** (docs/spec/mynumber-card.md §2: a single project states this form, citing
+    /// the J-LIS certificate profile §3.2). The era digit is taken to be the JIS X 0301 code of the
+    /// era the date falls in; that reading matches the one published example.
     pub fn jpki_encoding(self) -> String {
         format!(
             "{}{:04}{:02}{:02}",
@@ -274,7 +275,7 @@ mod tests {
 
     #[test]
     fn dob_encoding_matches_spec_example() {
-        // mynumber-card.md §2: "e.g. 419900102".
+        // docs/spec/mynumber-card.md §2: "e.g. 419900102".
         assert_eq!(
             BirthDate::new(1990, 1, 2).unwrap().jpki_encoding(),
             "419900102"

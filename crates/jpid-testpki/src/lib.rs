@@ -68,7 +68,8 @@ pub use x509_cert::ext::pkix::CrlReason;
 /// The seed the committed fixtures were generated from.
 pub const DEFAULT_SEED: &[u8] = b"jpid test pki v1";
 
-/// RSA modulus size for every RSA key (residence-card.md §4, mynumber-card.md §2).
+/// RSA modulus size for every RSA key (docs/spec/residence-card.md §4,
+/// docs/spec/mynumber-card.md §2).
 pub const RSA_BITS: usize = 2048;
 
 const ROOT_VALIDITY: (Day, Day) = (Day(2024, 1, 1), Day(2040, 1, 1));
@@ -235,14 +236,15 @@ impl JpkiHolderCredentials {
     }
 
     /// 利用者証明用電子証明書 (JPKI-AP EF 000A) and the key behind EF 0017: subject
-    /// `C=JP, CN=<cert_id>`, keyUsage digitalSignature, no personal data (mynumber-card.md §2).
+    /// `C=JP, CN=<cert_id>`, keyUsage digitalSignature, no personal data
+    /// (docs/spec/mynumber-card.md §2).
     pub fn auth(&self) -> &RsaCredential {
         &self.auth
     }
 
     /// 署名用電子証明書 (JPKI-AP EF 0001) and the key behind EF 001A: keyUsage
     /// digitalSignature + nonRepudiation, holder attributes in SubjectAltName otherNames
-    /// (mynumber-card.md §2).
+    /// (docs/spec/mynumber-card.md §2).
     pub fn sign(&self) -> &RsaCredential {
         &self.sign
     }
@@ -389,13 +391,14 @@ fn rsa_root(
 }
 
 /// SubjectAltName DirName `C=JP, O=公的個人認証サービス TEST (jpid)`, mirroring the real JPKI
-/// roots' DirName `C=JP, O=公的個人認証サービス` (mynumber-card.md §2).
+/// roots' DirName `C=JP, O=公的個人認証サービス` (docs/spec/mynumber-card.md §2).
 fn jpki_ca_san() -> Result<x509_cert::ext::Extension, PkiError> {
     let dir = cert::name(&[Attr::C("JP"), Attr::O(JPKI_CA_DIRNAME_O)])?;
     cert::ext_san(&SubjectAltName(vec![GeneralName::DirectoryName(dir)]))
 }
 
-/// Issues a holder's JPKI authentication and signature certificates (mynumber-card.md §2).
+/// Issues a holder's JPKI authentication and signature certificates
+/// (docs/spec/mynumber-card.md §2).
 fn issue_holder(
     seed: &[u8],
     auth_ca: &RsaCredential,
@@ -468,7 +471,7 @@ impl TestPki {
     /// `Cargo.lock`; a change to `rsa`'s prime search would change the keys, which the fixture
     /// regeneration test would report.
     pub fn generate(seed: &[u8]) -> Result<Self, PkiError> {
-        // Residence card, first generation (residence-card.md §4): RSA-2048 root
+        // Residence card, first generation (docs/spec/residence-card.md §4): RSA-2048 root
         // "ZairyuCard CA", sha256WithRSAEncryption, CA:TRUE pathlen 0, keyCertSign + cRLSign.
         let zairyu_ca = rsa_root(
             seed,
@@ -494,7 +497,7 @@ impl TestPki {
             RsaCredential { cert_der, key }
         };
 
-        // Residence card, second generation (residence-card.md §4): P-384 root
+        // Residence card, second generation (docs/spec/residence-card.md §4): P-384 root
         // "ZairyuCard CA2", ecdsa-with-SHA256 (no parameters).
         let zairyu2_ca = {
             let label = "zairyu2/ca";
@@ -522,14 +525,14 @@ impl TestPki {
                 ZAIRYU_EE_VALIDITY,
                 cert::ee_key_usage(),
                 // No subjectKeyIdentifier: the card stores this certificate in DF3/EF01 `DD`,
-                // zero-padded to 602 bytes (residence-card.md §3), and the extra 31 bytes would
-                // overflow it. Real second-generation card certificates are 598-599 bytes.
+                // zero-padded to 602 bytes (docs/spec/residence-card.md §3), and the extra 31 bytes
+                // would overflow it. Real second-generation card certificates are 598-599 bytes.
                 vec![],
             )?;
             EcCredential { cert_der, key }
         };
 
-        // JPKI roots (mynumber-card.md §2 "Issuer DNs"): RSA-2048, self-signed.
+        // JPKI roots (docs/spec/mynumber-card.md §2 "Issuer DNs"): RSA-2048, self-signed.
         let jpki_auth_ca = rsa_root(
             seed,
             "jpki/auth-ca",
@@ -607,9 +610,9 @@ impl TestPki {
         &self.card_ap_keys[1]
     }
 
-    /// The simulated card's own challenge key of its card-face AP (EF 001A, mynumber-card.md
-    /// §4): its public half is what the card-face records carry (`DF12`, `DF24`, `DF42`). It is
-    /// not certified by anyone; it signs no record.
+    /// The simulated card's own challenge key of its card-face AP (EF 001A,
+    /// docs/spec/mynumber-card.md §4): its public half is what the card-face records carry (`DF12`,
+    /// `DF24`, `DF42`). It is not certified by anyone; it signs no record.
     pub fn mynumber_surface_card_key(&self) -> &RsaPrivateKey {
         &self.card_ap_keys[2]
     }
@@ -633,21 +636,21 @@ impl TestPki {
         &self.seed
     }
 
-    /// First-generation residence card root, `CN=ZairyuCard CA TEST` (residence-card.md §4
-    /// step 4). RSA-2048, self-signed, valid 2024-01-01 → 2040-01-01.
+    /// First-generation residence card root, `CN=ZairyuCard CA TEST` (docs/spec/residence-card.md
+    /// §4 step 4). RSA-2048, self-signed, valid 2024-01-01 → 2040-01-01.
     pub fn zairyu_ca(&self) -> &RsaCredential {
         &self.zairyu_ca
     }
 
     /// First-generation card-signing certificate (the DF3/EF01 `DB` object) and the key that
-    /// signs each card's check code (`DA`, RSASSA-PKCS1-v1_5 with SHA-256; residence-card.md §4).
-    /// Valid 2024-01-01 → 2034-01-01.
+    /// signs each card's check code (`DA`, RSASSA-PKCS1-v1_5 with SHA-256;
+    /// docs/spec/residence-card.md §4). Valid 2024-01-01 → 2034-01-01.
     pub fn zairyu_signer(&self) -> &RsaCredential {
         &self.zairyu_signer
     }
 
     /// Second-generation residence card root, `CN=ZairyuCard CA2 TEST`: P-384,
-    /// ecdsa-with-SHA256 (residence-card.md §4, second generation).
+    /// ecdsa-with-SHA256 (docs/spec/residence-card.md §4, second generation).
     pub fn zairyu2_ca(&self) -> &EcCredential {
         &self.zairyu2_ca
     }

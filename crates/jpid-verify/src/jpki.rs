@@ -1,5 +1,5 @@
 //! JPKI certificates: the chain to a JPKI root and the holder attributes of a signature
-//! certificate (mynumber-card.md §2; services.md §2).
+//! certificate (docs/spec/mynumber-card.md §2; docs/spec/services.md §2).
 //!
 //! The JPKI roots issue end-entity certificates directly, so a chain is one signature: the
 //! certificate's, under a root of the right purpose (user authentication or digital signature).
@@ -18,7 +18,7 @@ use crate::UnixTime;
 use const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME as SAN;
 
 /// Holder attributes carried as SubjectAltName otherName entries under 1.2.392.200149.8.5.5
-/// (MYNA Go and three more sources; mynumber-card.md §2).
+/// (MYNA Go and three more sources; docs/spec/mynumber-card.md §2).
 pub const HOLDER_ATTRIBUTES: [(&str, &str, &str, &str); 6] = [
     ("1.2.392.200149.8.5.5.1", "name", "Name", "氏名"),
     (

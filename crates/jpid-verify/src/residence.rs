@@ -1,5 +1,5 @@
 //! Residence Card / Special Permanent Resident Certificate: parsing the raw files a read
-//! produced, and proving them genuine (residence-card.md §3, §4).
+//! produced, and proving them genuine (docs/spec/residence-card.md §3, §4).
 //!
 //! Generation 1: the check code (`DA`) is RSA PKCS#1 v1.5 with SHA-256 over the front-image
 //! value padded with `00` to 7000 bytes ‖ the face-image value padded to 3000 bytes, made with the
@@ -108,7 +108,8 @@ fn value_of(objs: &[(Tag, Vec<u8>)], tag: u32) -> Option<&[u8]> {
 }
 
 /// Text of a generation-1 field: UTF-8 when it is valid UTF-8, else Shift_JIS (ERG decodes
-/// Shift_JIS; the encoding is UNCONFIRMED, residence-card.md §3). Trailing NULs and spaces go.
+/// Shift_JIS; the encoding is UNCONFIRMED, docs/spec/residence-card.md §3). Trailing NULs and
+/// spaces go.
 fn text_gen1(bytes: &[u8]) -> String {
     let trimmed = trim_padding(bytes);
     match std::str::from_utf8(trimmed) {
@@ -117,7 +118,7 @@ fn text_gen1(bytes: &[u8]) -> String {
     }
 }
 
-/// Generation-2 text is UTF-8 without BOM (residence-card.md §3); invalid bytes are shown as U+FFFD.
+/// Generation-2 text is UTF-8 without BOM (docs/spec/residence-card.md §3); invalid bytes are shown as U+FFFD.
 fn text_gen2(bytes: &[u8]) -> String {
     String::from_utf8_lossy(trim_padding(bytes)).into_owned()
 }
@@ -235,7 +236,7 @@ impl Gen2Layout {
     pub const NAME_LEN: usize = 2500;
 }
 
-/// Signed lengths of generation 1 (residence-card.md §4).
+/// Signed lengths of generation 1 (docs/spec/residence-card.md §4).
 const GEN1_FRONT_LEN: usize = 7000;
 const GEN1_FACE_LEN: usize = 3000;
 
@@ -266,7 +267,7 @@ pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
     Ok(p)
 }
 
-/// An image value no longer than the spec's maximum (residence-card.md §3).
+/// An image value no longer than the spec's maximum (docs/spec/residence-card.md §3).
 fn bounded_image(
     objs: &Objects,
     tag: u32,
@@ -773,7 +774,8 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
         );
     }
     // The root must have been valid when it issued the card certificate: a card verifies
-    // against the root that was current at its issuance (residence-card.md §4, "keep all four").
+    // against the root that was current at its issuance (docs/spec/residence-card.md §4,
+    // "keep all four").
     let mut root_valid = true;
     if let Some((name, root)) = &chained {
         root_valid = root.valid_at(nb);

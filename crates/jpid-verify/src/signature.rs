@@ -161,6 +161,12 @@ pub fn verify_raw(
 }
 
 /// Checks a detached CMS SignedData over content whose SHA-256 is `content_sha256`.
+///
+/// The structure is decoded by the `cms` crate (strict DER); what jpid adds is the profile:
+/// SignedData version 1, digestAlgorithms naming SHA-256, id-data without content (detached),
+/// the signer certificate inside, exactly one signerInfo (version 1, issuer and serial), signed
+/// attributes with contentType id-data and the messageDigest, RSA PKCS#1 v1.5, and an ESS
+/// signingCertificateV2, when present, that names the signer's certificate.
 pub fn verify_cms(
     content_sha256: &[u8; 32],
     p7s: &[u8],
@@ -168,145 +174,102 @@ pub fn verify_cms(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
-    let seq = Tag::new(0x30);
-    let set = Tag::new(0x31);
-    let ctx0 = Tag::new(0xA0);
-    let info = tlv::expect_single(p7s, seq).map_err(cms)?;
-    let info_parts = strict(&info)?;
-    let mut parts = info_parts.iter();
-    let oid = parts.next().ok_or_else(|| cms("empty ContentInfo"))?;
-    if oid.raw() != oid_der(ID_SIGNED_DATA).as_slice() {
+    use cms::cert::CertificateChoices;
+    use cms::content_info::{CmsVersion, ContentInfo};
+    use cms::signed_data::{SignedData, SignerIdentifier};
+    use der::Decode;
+
+    let info = ContentInfo::from_der(p7s).map_err(cms)?;
+    if info.content_type != ID_SIGNED_DATA {
         return Err(cms("the content type is not signedData"));
     }
-    let wrapped = parts.next().ok_or_else(|| cms("no content"))?;
-    if parts.next().is_some() {
-        return Err(cms("data after the SignedData"));
-    }
-    if wrapped.tag() != ctx0 {
-        return Err(cms("content is not [0] EXPLICIT"));
-    }
-    let signed = tlv::expect_single(wrapped.value(), seq).map_err(cms)?;
-    // SignedData, strictly in order (RFC 5652 §5.1): version 1, digestAlgorithms {sha256},
-    // encapContentInfo {id-data} with no content (detached), [0] certificates, optional [1]
-    // CRLs, signerInfos. Nothing may be malleable: every field is checked.
-    let fields: Vec<_> = strict(&signed)?;
-    let mut f = fields.iter();
-    let mut next = |what: &str| {
-        f.next()
-            .ok_or_else(|| cms(format!("SignedData has no {what}")))
-    };
-    let version = next("version")?;
-    if version.tag() != Tag::new(0x02) || version.value() != [1] {
+    let signed: SignedData = info.content.decode_as().map_err(cms)?;
+    if signed.version != CmsVersion::V1 {
         return Err(cms("SignedData version is not 1"));
     }
-    let digest_algs = next("digestAlgorithms")?;
-    if digest_algs.tag() != set || !strict(digest_algs)?.iter().any(|a| is_alg(a, ID_SHA256)) {
+    if !signed
+        .digest_algorithms
+        .iter()
+        .any(|a| is_alg(a, ID_SHA256))
+    {
         return Err(cms("digestAlgorithms does not name SHA-256"));
     }
-    let encap = next("encapContentInfo")?;
-    let encap_fields: Vec<_> = strict(encap)?;
-    match encap_fields.as_slice() {
-        [oid] if encap.tag() == seq && oid.raw() == oid_der(ID_DATA).as_slice() => {}
-        [_] => return Err(cms("the encapsulated content type is not id-data")),
-        _ => {
-            return Err(cms(
-                "the signature embeds its content or is malformed; jpid checks detached signatures",
-            ))
-        }
+    let encap = &signed.encap_content_info;
+    if encap.econtent.is_some() {
+        return Err(cms(
+            "the signature embeds its content; jpid checks detached signatures",
+        ));
     }
-    let certs = next("certificates")?;
-    if certs.tag() != ctx0 {
-        return Err(cms("no signer certificate in the signature"));
+    if encap.econtent_type != ID_DATA {
+        return Err(cms("the encapsulated content type is not id-data"));
     }
-    let mut signer_infos = next("signerInfos")?;
-    if signer_infos.tag() == Tag::new(0xA1) {
-        signer_infos = next("signerInfos")?;
-    }
-    if signer_infos.tag() != set || f.next().is_some() {
-        return Err(cms("signerInfos is malformed"));
-    }
-    let si_list = strict(signer_infos)?;
-    let si = match si_list.as_slice() {
-        [one] => *one,
+    let certs = signed
+        .certificates
+        .as_ref()
+        .ok_or_else(|| cms("no signer certificate in the signature"))?;
+    let si = match signed.signer_infos.0.as_slice() {
+        [one] => one,
         [] => return Err(cms("no signerInfo")),
         _ => return Err(cms("more than one signer")),
     };
-    if si.tag() != seq {
-        return Err(cms("signerInfo is not a SEQUENCE"));
-    }
-    // SignerInfo (§5.3): version 1, sid IssuerAndSerialNumber, digestAlgorithm sha256,
-    // [0] signedAttrs, signatureAlgorithm, signature, optional [1] unsignedAttrs.
-    let si_fields: Vec<_> = strict(&si)?;
-    let (si_version, sid, digest_alg, attrs, sig_alg, signature) = match si_fields.as_slice() {
-        [v, s, d, a, g, sig] | [v, s, d, a, g, sig, _] => (v, s, d, a, g, sig),
-        _ => return Err(cms("signerInfo does not have the fields of RFC 5652 §5.3")),
+    let SignerIdentifier::IssuerAndSerialNumber(sid) = &si.sid else {
+        return Err(cms(
+            "signerInfo version or signer identifier is not version 1 issuer-and-serial",
+        ));
     };
-    if si_fields.get(6).is_some_and(|u| u.tag() != Tag::new(0xA1)) {
-        return Err(cms("signerInfo has an unexpected trailing field"));
-    }
-    if si_version.tag() != Tag::new(0x02) || si_version.value() != [1] || sid.tag() != seq {
+    if si.version != CmsVersion::V1 {
         return Err(cms(
             "signerInfo version or signer identifier is not version 1 issuer-and-serial",
         ));
     }
-    if !is_alg(digest_alg, ID_SHA256) {
+    if !is_alg(&si.digest_alg, ID_SHA256) {
         return Err(cms("digest algorithm is not SHA-256"));
     }
-    if attrs.tag() != ctx0 {
-        return Err(cms("no signed attributes"));
-    }
-    if !is_alg(sig_alg, RSA_ENCRYPTION) && !is_alg(sig_alg, SHA256_WITH_RSA) {
+    let attrs = si
+        .signed_attrs
+        .as_ref()
+        .ok_or_else(|| cms("no signed attributes"))?;
+    if !is_alg(&si.signature_algorithm, RSA_ENCRYPTION)
+        && !is_alg(&si.signature_algorithm, SHA256_WITH_RSA)
+    {
         return Err(cms("signature algorithm is not RSA PKCS#1 v1.5"));
     }
-    if signature.tag() != Tag::new(0x04) {
-        return Err(cms("no signature value"));
-    }
-    let first_oid = |t: &tlv::Tlv<'_>| {
-        strict(t)
-            .ok()
-            .and_then(|c| c.first().map(|o| o.raw().to_vec()))
-    };
     // The signer certificate: the one the signer identifier (issuer and serial) names.
-    let mut signer = None;
-    for c in strict(certs)? {
-        let Ok(pc) = ParsedCert::parse(c.raw()) else {
-            continue;
-        };
-        let (Ok(issuer), Ok(serial)) = (
-            pc.cert.tbs_certificate.issuer.to_der(),
-            pc.cert.tbs_certificate.serial_number.to_der(),
-        ) else {
-            continue;
-        };
-        if sid.value() == [issuer, serial].concat().as_slice() {
-            signer = Some(pc);
-            break;
-        }
-    }
-    let signer = signer
+    let signer = certs
+        .0
+        .iter()
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => Some(c),
+            CertificateChoices::Other(_) => None,
+        })
+        .find(|c| {
+            c.tbs_certificate.issuer == sid.issuer
+                && c.tbs_certificate.serial_number == sid.serial_number
+        })
         .ok_or_else(|| cms("no certificate in the signature matches its signer identifier"))?;
+    let signer = ParsedCert::parse(&signer.to_der().map_err(cms)?)
+        .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     // Signed attributes: contentType id-data and messageDigest = SHA-256 of the content.
     let mut digest = None;
     let mut content_type = false;
     let mut signing_cert_hash = None;
-    for a in strict(attrs)? {
-        let kind = first_oid(&a);
-        let parts = strict(&a)?;
-        let values = match parts.get(1) {
-            Some(v) if v.tag() == set && parts.len() == 2 => strict(v)?,
-            _ => return Err(cms("a signed attribute is not an OID and a value set")),
+    for a in attrs.iter() {
+        let value = match a.values.as_slice() {
+            [one] => one,
+            _ => return Err(cms("a signed attribute has more or fewer than one value")),
         };
-        if values.len() != 1 {
-            return Err(cms("a signed attribute has more or fewer than one value"));
-        }
-        let value = values.first().copied();
-        if kind == Some(oid_der(ID_MESSAGE_DIGEST)) {
-            digest = value.map(|v| v.value().to_vec());
-        } else if kind == Some(oid_der(ID_CONTENT_TYPE)) {
+        if a.oid == ID_MESSAGE_DIGEST {
+            let octets = value
+                .decode_as::<der::asn1::OctetString>()
+                .map_err(|_| cms("the messageDigest attribute is not an OCTET STRING"))?;
+            digest = Some(octets.as_bytes().to_vec());
+        } else if a.oid == ID_CONTENT_TYPE {
             // Must equal the encapsulated content type (RFC 5652 §11.1).
-            content_type = value.is_some_and(|v| v.raw() == oid_der(ID_DATA).as_slice());
-        } else if kind == Some(oid_der(ID_SIGNING_CERTIFICATE_V2)) {
-            signing_cert_hash = value.as_ref().map(ess_cert_hash).transpose()?;
+            content_type = value.decode_as::<ObjectIdentifier>().ok() == Some(ID_DATA);
+        } else if a.oid == ID_SIGNING_CERTIFICATE_V2 {
+            let der = value.to_der().map_err(cms)?;
+            let tlv = tlv::expect_single(&der, Tag::new(0x30)).map_err(cms)?;
+            signing_cert_hash = Some(ess_cert_hash(&tlv)?);
         }
     }
     if !content_type {
@@ -327,13 +290,14 @@ pub fn verify_cms(
     if digest != content_sha256 {
         reasons.push(("content_altered", "the content is not what was signed (its SHA-256 differs from the signed messageDigest)".to_string()));
     }
-    // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4).
-    let to_be_signed = tlv::encode(set, attrs.value());
+    // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4): their DER,
+    // which decoding checked the message holds.
+    let to_be_signed = attrs.to_der().map_err(cms)?;
     let spki = signer
         .spki_der()
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let tbs_digest: [u8; 32] = Sha256::digest(&to_be_signed).into();
-    let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, signature.value()).is_ok()
+    let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, si.signature.as_bytes()).is_ok()
         && reasons.is_empty();
     finish(&signer.der, ok, reasons, trust, at, revocation)
 }
@@ -372,7 +336,7 @@ fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<(EssHash, Vec<u8>), SignatureEr
                 (ID_SHA512, EssHash::Sha512),
             ]
             .into_iter()
-            .find(|(oid, _)| is_alg(alg, *oid))
+            .find(|(oid, _)| is_alg_tlv(alg, *oid))
             .map(|(_, k)| k)
             .ok_or_else(|| {
                 cms("the signingCertificateV2 attribute hashes the certificate with an algorithm other than SHA-256, SHA-384 or SHA-512")
@@ -397,8 +361,16 @@ fn ess_cert_hash(value: &tlv::Tlv<'_>) -> Result<(EssHash, Vec<u8>), SignatureEr
     Ok((kind, hash.value().to_vec()))
 }
 
+/// An algorithm identifier of `oid` with absent or NULL parameters.
+fn is_alg(a: &spki::AlgorithmIdentifierOwned, oid: ObjectIdentifier) -> bool {
+    a.oid == oid
+        && a.parameters
+            .as_ref()
+            .is_none_or(|p| der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty())
+}
+
 /// `SEQUENCE { oid, [NULL] }` and nothing else.
-fn is_alg(t: &tlv::Tlv<'_>, oid: ObjectIdentifier) -> bool {
+fn is_alg_tlv(t: &tlv::Tlv<'_>, oid: ObjectIdentifier) -> bool {
     if t.tag() != Tag::new(0x30) {
         return false;
     }

@@ -130,9 +130,9 @@ impl Pin {
     }
 }
 
-/// Published Residence Card roots, residence-card.md §4 (ERG `manifest.json`; single source,
-/// UNCONFIRMED independently). The CA2 and test-root fingerprints are published only in part
-/// there; they match on prefix and suffix (64 bits) and say so.
+/// Published Residence Card roots, docs/spec/residence-card.md §4 (ERG `manifest.json`; single
+/// source, UNCONFIRMED independently). The CA2 and test-root fingerprints are published only in
+/// part there; they match on prefix and suffix (64 bits) and say so.
 pub const RESIDENCE_PINS: &[Pin] = &[
     Pin {
         name: "ZairyuCard CA (serial 2A, 2015-06-05 to 2025-09-05)",
@@ -460,7 +460,7 @@ mod tests {
             .iter()
             .map(|a| hex::encode(a.sha256()))
             .collect();
-        // mynumber-card.md §2 gives the fingerprints' ends; anchors/SOURCES.md the whole.
+        // docs/spec/mynumber-card.md §2 gives the fingerprints' ends; anchors/SOURCES.md the whole.
         assert!(fps
             .iter()
             .any(|f| f.starts_with("4dcfc4ca") && f.ends_with("1d58ca7d")));

@@ -3,14 +3,23 @@
 //! signingTime and the ESS signingCertificateV2 (RFC 5035), which binds the signature to the
 //! signer's certificate (the attributes a CAdES-BES signature carries).
 //!
-//! Built by hand with the TLV writer so that the card, not a software key, signs: the caller gets
-//! the bytes to sign ([`SignedAttributes::to_be_signed`]) and hands back the signature.
+//! Built with the `cms` crate's types so that the card, not a software key, signs: the caller
+//! gets the bytes to sign ([`SignedAttributes::to_be_signed`]) and hands back the signature.
+//! Only the ESS signingCertificateV2 value, for which no kept library has a type, is written with
+//! jpid's TLV writer (it names the issuer exactly as the certificate holds it).
 
-use der::asn1::ObjectIdentifier;
-use der::Encode;
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec};
+use der::{Decode, Encode};
 use jpid_apdu::tlv::{self, Tag};
 use jpid_verify::x509::ParsedCert;
 use sha2::{Digest, Sha256};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::{Attribute, Attributes};
 
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
 use const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2 as ID_SIGNING_CERTIFICATE_V2;
@@ -23,30 +32,21 @@ use const_oid::db::rfc5912::ID_SHA_256 as ID_SHA256;
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
 
 const SEQUENCE: Tag = Tag::new(0x30);
-const SET: Tag = Tag::new(0x31);
-const CTX0: Tag = Tag::new(0xA0);
-
-fn oid(o: ObjectIdentifier) -> Vec<u8> {
-    // An OID's DER never fails to encode.
-    o.to_der().unwrap_or_default()
-}
 
 fn seq(parts: &[&[u8]]) -> Vec<u8> {
     tlv::encode(SEQUENCE, &parts.concat())
 }
 
-fn alg(o: ObjectIdentifier, null_params: bool) -> Vec<u8> {
-    if null_params {
-        seq(&[&oid(o), &[0x05, 0x00]])
-    } else {
-        seq(&[&oid(o)])
-    }
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, der::Error> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
 }
 
 /// The signed attributes over a content digest.
 pub struct SignedAttributes {
-    /// The attributes, each a DER `Attribute`, in DER SET OF order.
-    attrs: Vec<u8>,
+    attrs: Attributes,
 }
 
 impl SignedAttributes {
@@ -58,11 +58,12 @@ impl SignedAttributes {
         signer: &ParsedCert,
         at: jpid_verify::UnixTime,
     ) -> Result<Self, der::Error> {
-        let attribute =
-            |kind: ObjectIdentifier, value: &[u8]| seq(&[&oid(kind), &tlv::encode(SET, value)]);
-        let content_type = attribute(ID_CONTENT_TYPE, &oid(ID_DATA));
-        let message_digest = attribute(ID_MESSAGE_DIGEST, &tlv::encode(Tag::new(0x04), digest));
-        let signing_time = attribute(ID_SIGNING_TIME, &utc_time(at)?);
+        let content_type = attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?;
+        let message_digest = attribute(
+            ID_MESSAGE_DIGEST,
+            Any::encode_from(&OctetString::new(digest)?)?,
+        )?;
+        let signing_time = attribute(ID_SIGNING_TIME, Any::from_der(&signing_time(at)?)?)?;
         // ESSCertIDv2 { certHash } with the default hash (SHA-256, so hashAlgorithm is left
         // out, as DER requires) and issuerSerial { GeneralNames { directoryName [4] Name }, serial }.
         // The issuer exactly as the certificate holds it: a re-encoding could differ.
@@ -73,34 +74,40 @@ impl SignedAttributes {
         ]);
         let cert_hash = tlv::encode(Tag::new(0x04), &Sha256::digest(&signer.der));
         let ess_cert_id = seq(&[&cert_hash, &issuer_serial]);
-        let signing_certificate =
-            attribute(ID_SIGNING_CERTIFICATE_V2, &seq(&[&seq(&[&ess_cert_id])]));
-        // DER orders SET OF members by their encodings.
-        let mut members = [
+        let signing_certificate = attribute(
+            ID_SIGNING_CERTIFICATE_V2,
+            Any::from_der(&seq(&[&seq(&[&ess_cert_id])]))?,
+        )?;
+        // A SET OF: the crate orders the members by their encodings, as DER requires.
+        let attrs = SetOfVec::try_from(vec![
             content_type,
             message_digest,
             signing_time,
             signing_certificate,
-        ];
-        members.sort();
-        Ok(Self {
-            attrs: members.concat(),
-        })
+        ])?;
+        Ok(Self { attrs })
     }
 
     /// The bytes the signature covers: the attributes encoded as a SET (RFC 5652 §5.4).
-    pub fn to_be_signed(&self) -> Vec<u8> {
-        tlv::encode(SET, &self.attrs)
+    pub fn to_be_signed(&self) -> Result<Vec<u8>, der::Error> {
+        self.attrs.to_der()
     }
 }
 
 /// `at` as a DER UTCTime (RFC 5652 §11.3: UTCTime for 1950 to 2049, GeneralizedTime after).
-fn utc_time(at: jpid_verify::UnixTime) -> Result<Vec<u8>, der::Error> {
+fn signing_time(at: jpid_verify::UnixTime) -> Result<Vec<u8>, der::Error> {
     let t = der::DateTime::from_unix_duration(std::time::Duration::from_secs(at.0))?;
     if t.year() >= 2050 {
         return der::asn1::GeneralizedTime::from_date_time(t).to_der();
     }
     der::asn1::UtcTime::from_date_time(t)?.to_der()
+}
+
+fn algorithm(oid: ObjectIdentifier, null_params: bool) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: null_params.then_some(Any::null()),
+    }
 }
 
 /// The DER ContentInfo of a detached SignedData.
@@ -109,23 +116,37 @@ pub fn signed_data(
     attrs: &SignedAttributes,
     signature: &[u8],
 ) -> Result<Vec<u8>, der::Error> {
-    let serial = signer.cert.tbs_certificate.serial_number.to_der()?;
-    let signer_info = seq(&[
-        &[0x02, 0x01, 0x01],
-        &seq(&[signer.issuer_der(), &serial]),
-        &alg(ID_SHA256, false),
-        &tlv::encode(CTX0, &attrs.attrs),
-        &alg(RSA_ENCRYPTION, true),
-        &tlv::encode(Tag::new(0x04), signature),
-    ]);
-    let signed = seq(&[
-        &[0x02, 0x01, 0x01],
-        &tlv::encode(SET, &alg(ID_SHA256, false)),
-        &seq(&[&oid(ID_DATA)]),
-        &tlv::encode(CTX0, &signer.der),
-        &tlv::encode(SET, &signer_info),
-    ]);
-    Ok(seq(&[&oid(ID_SIGNED_DATA), &tlv::encode(CTX0, &signed)]))
+    let tbs = &signer.cert.tbs_certificate;
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer.clone(),
+            serial_number: tbs.serial_number.clone(),
+        }),
+        digest_alg: algorithm(ID_SHA256, false),
+        signed_attrs: Some(attrs.attrs.clone()),
+        signature_algorithm: algorithm(RSA_ENCRYPTION, true),
+        signature: OctetString::new(signature)?,
+        unsigned_attrs: None,
+    };
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![algorithm(ID_SHA256, false)])?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(vec![
+            CertificateChoices::Certificate(signer.cert.clone()),
+        ])?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    };
+    ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed)?,
+    }
+    .to_der()
 }
 
 #[cfg(test)]
@@ -149,7 +170,7 @@ mod tests {
             .private_key()
             .sign(
                 Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(attrs.to_be_signed()),
+                &Sha256::digest(attrs.to_be_signed().unwrap()),
             )
             .unwrap();
         let p7s = signed_data(&signer, &attrs, &signature).unwrap();
@@ -185,7 +206,7 @@ mod tests {
 
     #[test]
     fn signing_time_is_utc_time_before_2050_and_generalized_after() {
-        let t = |s: &str| utc_time(UnixTime::parse(s).unwrap()).unwrap();
+        let t = |s: &str| signing_time(UnixTime::parse(s).unwrap()).unwrap();
         assert_eq!(t("2026-11-23T10:20:30Z"), b"\x17\x0d261123102030Z".to_vec());
         assert_eq!(
             t("2050-01-01T00:00:00Z"),

@@ -1,5 +1,5 @@
 //! Residence-card access control and secure messaging cryptography, both chip generations
-//! (residence-card.md §2, all CONFIRMED by the spec's worked examples in §7).
+//! (docs/spec/residence-card.md §2, all CONFIRMED by the spec's worked examples in §7).
 //!
 //! - Base key: the first 16 bytes of SHA-1 over the 12 ASCII characters of the card number.
 //! - Generation 1: 2-key 3DES-CBC (IV 0) and the ISO/IEC 9797-1 MAC algorithm 3 ("retail MAC",
@@ -85,7 +85,7 @@ pub enum CryptoError {
     },
 }
 
-/// Kenc = Kmac = SHA-1(card number)[0..16] (residence-card.md §2).
+/// Kenc = Kmac = SHA-1(card number)[0..16] (docs/spec/residence-card.md §2).
 pub fn base_key(card_number: &str) -> Key16 {
     let digest = Sha1::digest(card_number.as_bytes());
     let mut k = [0u8; 16];
@@ -93,7 +93,7 @@ pub fn base_key(card_number: &str) -> Key16 {
     Key16::new(k)
 }
 
-/// KSenc = SHA-1((K.IFD ⊕ K.ICC) ‖ 00 00 00 01)[0..16] (residence-card.md §2).
+/// KSenc = SHA-1((K.IFD ⊕ K.ICC) ‖ 00 00 00 01)[0..16] (docs/spec/residence-card.md §2).
 pub fn session_key(k_ifd: &[u8; 16], k_icc: &[u8; 16]) -> Key16 {
     let mut x = Zeroizing::new([0u8; 20]);
     for (i, (a, b)) in k_ifd.iter().zip(k_icc).enumerate() {
@@ -282,7 +282,7 @@ pub fn check_icc_cryptogram(
 
 #[cfg(test)]
 mod tests {
-    //! residence-card.md §7: the spec's worked examples, every intermediate value.
+    //! docs/spec/residence-card.md §7: the spec's worked examples, every intermediate value.
     use super::*;
 
     fn h(s: &str) -> Vec<u8> {
@@ -362,8 +362,9 @@ mod tests {
 
     #[test]
     fn retail_mac_iso_example() {
-        // ISO/IEC 9797-1 MAC algorithm 3 example quoted by ecosystem.md §6 (padding method 1:
-        // the message is already whole blocks): key 0123…3210, "Now is the time for all ".
+        // ISO/IEC 9797-1 MAC algorithm 3 example quoted by docs/spec/ecosystem.md §6 (padding
+        // method 1: the message is already whole blocks): key 0123…3210,
+        // "Now is the time for all ".
         let k = Key16::new(a16("0123456789ABCDEFFEDCBA9876543210"));
         assert_eq!(
             retail_mac_blocks(&k, b"Now is the time for all "),

@@ -1,6 +1,6 @@
 //! A whole residence-card read: the card type first (it decides the protocol), then
 //! authentication with the card number, then every file of the generation
-//! (residence-card.md §0, §1).
+//! (docs/spec/residence-card.md §0, §1).
 
 use jpid_apdu::Command;
 use jpid_model::residence::{Dir, SFI_CARD_TYPE, SFI_COMMON};
@@ -33,7 +33,7 @@ pub struct ResidenceRead {
 }
 
 /// The card type from MF/EF02 (`C1`), read in full so a two-character generation-2 value is
-/// never cut (residence-card.md §0).
+/// never cut (docs/spec/residence-card.md §0).
 fn card_type<T: CardTransport>(
     ch: &mut Channel<T>,
 ) -> Result<(Vec<u8>, ResidenceCardType), ResidenceError> {

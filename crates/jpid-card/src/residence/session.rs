@@ -1,5 +1,6 @@
 //! Opening a residence card: GET CHALLENGE, MUTUAL AUTHENTICATE and VERIFY keyed by the card
-//! number, then reads under the encryption-only secure messaging (residence-card.md §1, §2).
+//! number, then reads under the encryption-only secure messaging
+//! (docs/spec/residence-card.md §1, §2).
 
 use jpid_apdu::{tlv, Command, Sensitive, StatusWord, Tag};
 use zeroize::Zeroizing;
@@ -16,8 +17,8 @@ pub const SM_CHUNK: u16 = 224;
 /// A source of randomness: fills the buffer, or says why it cannot.
 pub type Rng<'a> = dyn FnMut(&mut [u8]) -> Result<(), String> + 'a;
 
-/// A residence card number: 2 letters, 8 digits, 2 letters (residence-card.md §5). It is the
-/// access key of the chip, so `Debug` masks its middle.
+/// A residence card number: 2 letters, 8 digits, 2 letters (docs/spec/residence-card.md §5). It is
+/// the access key of the chip, so `Debug` masks its middle.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CardNumber(String);
 
@@ -204,8 +205,8 @@ pub fn unwrap_sm(
 }
 
 /// Reads an EF under SM: one extended `08 B0 P1 00 00 00 04 96 02 00 00 00 00` for the whole
-/// file (residence-card.md §1), or [`SM_CHUNK`]-byte pieces with `96 02 LL LL` and moving offsets
-/// when the reader cannot carry extended APDUs (that form is UNCONFIRMED on real cards).
+/// file (docs/spec/residence-card.md §1), or [`SM_CHUNK`]-byte pieces with `96 02 LL LL` and moving
+/// offsets when the reader cannot carry extended APDUs (that form is UNCONFIRMED on real cards).
 pub fn read_sm<T: CardTransport>(
     ch: &mut Channel<T>,
     session: &Session,

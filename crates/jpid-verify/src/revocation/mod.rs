@@ -1,8 +1,9 @@
-//! Revocation checking behind the [`RevocationSource`] trait (ARCHITECTURE.md; services.md §2
-//! "Revocation"), and [`CrlStore`], a source backed by CRL files (RFC 5280 §5).
+//! Revocation checking behind the [`RevocationSource`] trait (ARCHITECTURE.md;
+//! docs/spec/services.md §2 "Revocation"), and [`CrlStore`], a source backed by CRL files
+//! (RFC 5280 §5).
 //!
-//! J-LIS publishes JPKI revocation information only to registered verifiers (services.md §2): jpid
-//! cannot fetch it, so the CRLs are handed in as files. What the store guarantees:
+//! J-LIS publishes JPKI revocation information only to registered verifiers (docs/spec/services.md
+//! §2): jpid cannot fetch it, so the CRLs are handed in as files. What the store guarantees:
 //! - each CRL is parsed strictly when loaded (DER, or one PEM `X509 CRL` block): any error names
 //!   the file and what was wrong; the size is bounded; hostile bytes never panic;
 //! - CRL features that would change the meaning of "not listed" are refused at load time rather

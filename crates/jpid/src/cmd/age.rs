@@ -19,7 +19,7 @@ use crate::pin;
 
 /// `jpid age --over N`: yes or no, and nothing else about the holder.
 ///
-/// `--method text`: the birth date of the text AP (mynumber-card.md §3) with 照合番号B or the
+/// `--method text`: the birth date of the text AP (docs/spec/mynumber-card.md §3) with 照合番号B or the
 /// PIN. `--method surface-dob`: the card-face AP's birth record (EF 0001, §4) with the
 /// birth-date key.
 #[allow(clippy::too_many_arguments)]
@@ -131,9 +131,9 @@ pub fn age(
 }
 
 /// `jpid age --method jpki`: the birth date in the JPKI signature certificate (SubjectAltName
-/// otherName `1.2.392.200149.8.5.5.4`, era digit + YYYYMMDD, UNCONFIRMED; mynumber-card.md §2),
-/// read after the signature password; the certificate must chain to a JPKI signature root and
-/// be valid now. Revocation is not checked (there is no CRL source here).
+/// otherName `1.2.392.200149.8.5.5.4`, era digit + YYYYMMDD, UNCONFIRMED;
+/// docs/spec/mynumber-card.md §2), read after the signature password; the certificate must chain to
+/// a JPKI signature root and be valid now. Revocation is not checked (there is no CRL source here).
 fn age_jpki(
     ctx: &Ctx,
     over: u32,

@@ -9,7 +9,8 @@
 //! - each frame carries about 4 bytes of protocol (PCB, optional CID, 2 CRC bytes); frames hold at
 //!   most `fsc` bytes (the reader/card frame size, 256 by default), so long APDUs are chained;
 //! - `overhead` is a fixed cost per APDU for card processing and the reader's turnaround (default
-//!   5 ms, an assumption: no published timing for these chips exists, residence-card.md §6).
+//!   5 ms, an assumption: no published timing for these chips exists,
+//!   docs/spec/residence-card.md §6).
 //!
 //! The in-process wall time of the host code is printed too; it is what jpid itself adds.
 

@@ -311,7 +311,13 @@ pub fn sign(
         };
         let signed_digest: [u8; 32] = match &attrs {
             None => content_digest,
-            Some(a) => Sha256::digest(a.to_be_signed()).into(),
+            Some(a) => Sha256::digest(a.to_be_signed().map_err(|e| {
+                CliError::new(
+                    Kind::Internal,
+                    format!("cannot encode the signed attributes: {e}"),
+                )
+            })?)
+            .into(),
         };
         let di = Hash::Sha256
             .digest_info(&signed_digest)

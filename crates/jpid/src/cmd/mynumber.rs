@@ -364,7 +364,7 @@ fn export(dir: &Path, images: &[(&str, &[u8])]) -> Result<Value, CliError> {
 }
 
 /// `jpid mynumber face`: the card face (EF 0002) with 照合番号A or B, proven through the CVC;
-/// with A and `--show-my-number` also the My Number image (EF 0005). mynumber-card.md §4.
+/// with A and `--show-my-number` also the My Number image (EF 0005). docs/spec/mynumber-card.md §4.
 pub fn face(
     ctx: &Ctx,
     with: FaceKeyArg,
