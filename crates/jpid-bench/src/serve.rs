@@ -438,14 +438,14 @@ fn openssl_verify_rate(seconds: u64) -> Option<f64> {
     data.split_whitespace().nth(col + 3)?.parse().ok()
 }
 
-/// jpid's RSA-2048 PKCS#1 v1.5 verification (`jpid_verify::x509::verify_rsa_pkcs1`, on the
-/// build's backend, the prepared key remembered as in the service) on one thread, for `seconds`.
+/// jpid's RSA-2048 PKCS#1 v1.5 verification (`ParsedCert::verify_rsa_pkcs1`, on the build's
+/// backend, the prepared key remembered by the certificate as in the service) on one thread, for
+/// `seconds`.
 fn jpid_verify_rate(seconds: f64) -> Result<f64, CliError> {
     use rsa::Pkcs1v15Sign;
     let pki = jpid_testpki::load_default().map_err(internal)?;
     let holder = pki.jpki_holder().auth();
     let cert = jpid_verify::x509::ParsedCert::parse(holder.cert_der()).map_err(internal)?;
-    let spki = cert.spki_der().map_err(internal)?;
     let digest = Sha256::digest(b"bench");
     let sig = holder
         .private_key()
@@ -455,13 +455,8 @@ fn jpid_verify_rate(seconds: f64) -> Result<f64, CliError> {
     let mut n = 0u64;
     while start.elapsed().as_secs_f64() < seconds {
         for _ in 0..100 {
-            jpid_verify::x509::verify_rsa_pkcs1(
-                &spki,
-                jpid_verify::x509::HashAlg::Sha256,
-                &digest,
-                &sig,
-            )
-            .map_err(internal)?;
+            cert.verify_rsa_pkcs1(jpid_verify::x509::HashAlg::Sha256, &digest, &sig)
+                .map_err(internal)?;
         }
         n += 100;
     }
@@ -884,7 +879,7 @@ pub fn serve(
             }
         }
         s.push_str(
-            "JPKI logins all use the one test holder: its certificate's parse, key and chain signature come from the memo, as for a returning user; a first login costs one more RSA verification\n",
+            "JPKI logins all use the one test holder: its certificate's parse, key and chain signature are remembered by the service's trust store, as for a returning user; a first login costs one more RSA verification\n",
         );
         if let Some(r) = openssl {
             s.push_str(&format!(

@@ -158,7 +158,7 @@ pub fn verify_certificate(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<CertVerdict, crate::x509::X509Error> {
-    let cert = ParsedCert::parse_shared(der)?;
+    let cert = trust.parsed(der)?;
     let mut reasons = Vec::new();
     // A root handed in as the signer's certificate "chains" to itself: refuse it outright.
     if trust

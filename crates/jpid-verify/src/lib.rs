@@ -12,7 +12,6 @@
 pub mod card_face;
 pub mod cvc;
 pub mod jpki;
-mod memo;
 pub mod proof;
 pub mod residence;
 pub mod revocation;

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::proof::Verified;
 use crate::trust::{Purpose, TrustMode, TrustStore};
-use crate::x509::{self, HashAlg, ParsedCert, SigForm};
+use crate::x509::{self, HashAlg, SigForm};
 use crate::UnixTime;
 
 pub use jpid_model::residence::{ResidenceCardType, ResidenceFile, ResidenceFiles};
@@ -627,7 +627,7 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
         proof,
     };
 
-    let cert = match ParsedCert::parse_shared(&card.certificate) {
+    let cert = match trust.parsed(&card.certificate) {
         Ok(c) => c,
         Err(e) => {
             checks.push(Check {
@@ -646,18 +646,17 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
 
     // 1. The check code over the images (and printed entries).
     let data_sha256 = card.signed_data_sha256();
-    let sig_result = cert.spki_der().and_then(|spki| {
-        if card.generation == 1 {
-            x509::verify_rsa_pkcs1(&spki, HashAlg::Sha256, &data_sha256, &card.check_code)
+    let sig_result = if card.generation == 1 {
+        cert.verify_rsa_pkcs1(HashAlg::Sha256, &data_sha256, &card.check_code)
+    } else {
+        let form = if card.check_code.len() == 96 {
+            SigForm::Raw
         } else {
-            let form = if card.check_code.len() == 96 {
-                SigForm::Raw
-            } else {
-                SigForm::Der
-            };
-            x509::verify_p384_prehash(&spki, &data_sha256, &card.check_code, form)
-        }
-    });
+            SigForm::Der
+        };
+        cert.spki_der()
+            .and_then(|spki| x509::verify_p384_prehash(&spki, &data_sha256, &card.check_code, form))
+    };
     let signature_ok = sig_result.is_ok();
     checks.push(Check {
         name: "check_code",

@@ -12,7 +12,7 @@ use crate::jpki::{holder_attributes, verify_certificate, Attribute, CertVerdict}
 use crate::proof::Verified;
 use crate::revocation::{RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
-use crate::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
+use crate::x509::HashAlg;
 use crate::UnixTime;
 
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
@@ -121,7 +121,8 @@ fn finish(
         );
     }
     reasons.extend(cert.reasons.iter().cloned());
-    let parsed = ParsedCert::parse_shared(cert_der)
+    let parsed = trust
+        .parsed(cert_der)
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let proof = (signature_ok && cert.valid()).then(|| {
         Verified::new(SignatureProof {
@@ -151,12 +152,12 @@ pub fn verify_raw(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
-    let cert = ParsedCert::parse_shared(cert_der)
+    let cert = trust
+        .parsed(cert_der)
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;
-    let spki = cert
-        .spki_der()
-        .map_err(|e| SignatureError::Certificate(e.to_string()))?;
-    let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, content_sha256, signature).is_ok();
+    let ok = cert
+        .verify_rsa_pkcs1(HashAlg::Sha256, content_sha256, signature)
+        .is_ok();
     finish(&cert.der, ok, Vec::new(), trust, at, revocation)
 }
 
@@ -247,7 +248,8 @@ pub fn verify_cms(
                 && c.tbs_certificate.serial_number == sid.serial_number
         })
         .ok_or_else(|| cms("no certificate in the signature matches its signer identifier"))?;
-    let signer = ParsedCert::parse(&signer.to_der().map_err(cms)?)
+    let signer = trust
+        .parsed(&signer.to_der().map_err(cms)?)
         .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     // Signed attributes: contentType id-data and messageDigest = SHA-256 of the content.
     let mut digest = None;
@@ -293,11 +295,10 @@ pub fn verify_cms(
     // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4): their DER,
     // which decoding checked the message holds.
     let to_be_signed = attrs.to_der().map_err(cms)?;
-    let spki = signer
-        .spki_der()
-        .map_err(|e| SignatureError::Certificate(e.to_string()))?;
     let tbs_digest: [u8; 32] = Sha256::digest(&to_be_signed).into();
-    let ok = verify_rsa_pkcs1(&spki, HashAlg::Sha256, &tbs_digest, si.signature.as_bytes()).is_ok()
+    let ok = signer
+        .verify_rsa_pkcs1(HashAlg::Sha256, &tbs_digest, si.signature.as_bytes())
+        .is_ok()
         && reasons.is_empty();
     finish(&signer.der, ok, reasons, trust, at, revocation)
 }

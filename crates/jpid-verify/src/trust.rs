@@ -11,6 +11,8 @@ use der::{Decode, DecodePem, Encode};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
+use crate::x509::{ParsedCert, X509Error};
+
 /// What a root is trusted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -249,12 +251,41 @@ impl TrustMode {
     }
 }
 
-/// The set of roots a verification may end in.
+/// The set of roots a verification may end in, and the certificates verifications through it
+/// have parsed (shared by the store's clones).
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<Anchor>,
     cvc_keys: Vec<crate::cvc::CvcIssuerKey>,
     mode: TrustMode,
+    certs: CertCache,
+}
+
+/// Certificates parsed through a store, by their bytes: a verification service sees the
+/// residence-card signer certificate on every card, and a JPKI login looks at its certificate
+/// four times. `quick_cache` bounds it and keeps what is used often when a flood of distinct
+/// certificates passes through. Only certificates that parsed and are at most
+/// [`CertCache::MAX_BYTES`] long are kept.
+#[derive(Clone)]
+struct CertCache(std::sync::Arc<quick_cache::sync::Cache<Vec<u8>, std::sync::Arc<ParsedCert>>>);
+
+impl CertCache {
+    /// Longer inputs are parsed but never kept (real certificates are 1–2 KiB).
+    const MAX_BYTES: usize = 8 * 1024;
+    /// Certificates kept at most.
+    const CAPACITY: usize = 512;
+
+    fn new() -> Self {
+        Self(std::sync::Arc::new(quick_cache::sync::Cache::new(
+            Self::CAPACITY,
+        )))
+    }
+}
+
+impl fmt::Debug for CertCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CertCache({} certificates)", self.0.len())
+    }
 }
 
 fn digest(der: &[u8]) -> [u8; 32] {
@@ -299,6 +330,7 @@ impl TrustStore {
             anchors,
             cvc_keys,
             mode: TrustMode::Production,
+            certs: CertCache::new(),
         }
     }
 
@@ -308,7 +340,22 @@ impl TrustStore {
             anchors: Vec::new(),
             cvc_keys: Vec::new(),
             mode: TrustMode::Production,
+            certs: CertCache::new(),
         }
+    }
+
+    /// `bytes` parsed as a certificate ([`ParsedCert::parse`]), shared: the same bytes parse
+    /// once per store, and later calls get the same certificate with what it remembered.
+    pub fn parsed(&self, bytes: &[u8]) -> Result<std::sync::Arc<ParsedCert>, X509Error> {
+        if bytes.len() > CertCache::MAX_BYTES {
+            return ParsedCert::parse(bytes).map(std::sync::Arc::new);
+        }
+        if let Some(c) = self.certs.0.get(bytes) {
+            return Ok(c);
+        }
+        let c = std::sync::Arc::new(ParsedCert::parse(bytes)?);
+        self.certs.0.insert(bytes.to_vec(), c.clone());
+        Ok(c)
     }
 
     /// Adds test roots. The store is marked [`TrustMode::Test`] from then on.

@@ -2,7 +2,7 @@
 //! a signature made with an issuer's key (RSA PKCS#1 v1.5 or ECDSA P-384), validity at a given
 //! time. Certificates are hostile input: every failure is a typed error.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use der::{Decode, Encode};
 use jpid_apdu::tlv;
@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256, Sha384};
 use spki::ObjectIdentifier;
 use x509_cert::Certificate;
 
-use crate::memo::Memo;
 use crate::UnixTime;
 
 use const_oid::db::rfc5912::ECDSA_WITH_SHA_256 as ECDSA_WITH_SHA256;
@@ -39,7 +38,13 @@ pub enum X509Error {
 }
 
 /// A parsed certificate with the exact bytes its issuer signed.
-#[derive(Debug, Clone)]
+///
+/// It remembers what it computed about itself, so that a certificate shared through
+/// [`crate::TrustStore::parsed`] (the residence-card signer certificate, a returning holder's
+/// JPKI certificate, the roots) is worked on once: its names as text, its prepared RSA key (by
+/// the exact SubjectPublicKeyInfo it was prepared from) and the issuer keys its signature
+/// verified under (by the exact bytes that check read). Only successes are kept, never verdicts.
+#[derive(Debug)]
 pub struct ParsedCert {
     /// The certificate's DER.
     pub der: Vec<u8>,
@@ -50,6 +55,34 @@ pub struct ParsedCert {
     /// The issuer and subject names' DER exactly as in `tbs`.
     issuer_der: Vec<u8>,
     subject_der: Vec<u8>,
+    /// Subject and issuer as text.
+    names: OnceLock<(String, String)>,
+    /// The prepared RSA key and the SPKI it was prepared from.
+    key: Mutex<Option<(Vec<u8>, Arc<crate::rsa_public::PublicKey>)>>,
+    /// [`signed_by_key`]s of signature checks that passed (a few issuers at most).
+    signed_by: Mutex<Vec<[u8; 64]>>,
+}
+
+/// Most issuer keys one certificate remembers verifying under.
+const MAX_SIGNED_BY: usize = 8;
+
+impl Clone for ParsedCert {
+    fn clone(&self) -> Self {
+        Self {
+            der: self.der.clone(),
+            tbs: self.tbs.clone(),
+            cert: self.cert.clone(),
+            issuer_der: self.issuer_der.clone(),
+            subject_der: self.subject_der.clone(),
+            names: OnceLock::new(),
+            key: Mutex::new(None),
+            signed_by: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The raw issuer and subject of a `tbsCertificate`: `[0] version` (optional),
@@ -74,25 +107,6 @@ fn raw_names(tbs: &[u8]) -> Result<(Vec<u8>, Vec<u8>), X509Error> {
     }
 }
 
-/// Parsed certificates, by their bytes ([`ParsedCert::parse_shared`]).
-static PARSED: Memo<Arc<ParsedCert>> = Memo::new(256);
-/// Names as text, by their DER ([`name_text`]).
-static NAME_TEXT: Memo<String> = Memo::new(1024);
-/// Certificate signatures that verified, by SHA-256 of the certificate and of the issuer's key
-/// ([`ParsedCert::verify_signed_by`]).
-static SIGNED_BY: Memo<()> = Memo::new(4096);
-/// Prepared RSA keys, by their SubjectPublicKeyInfo ([`rsa_key`]).
-static RSA_KEYS: Memo<Arc<crate::rsa_public::PublicKey>> = Memo::new(512);
-
-/// A name as RFC 4514 text (x509-cert's formatting), remembered by the name's DER: the
-/// formatting looks every attribute type up in a long table of OIDs, which cost a verification
-/// service about a fifth of its time, and the same few issuer names come back all day.
-fn name_text(der: &[u8], name: &x509_cert::name::Name) -> String {
-    let text: Result<String, std::convert::Infallible> =
-        NAME_TEXT.get_or_try(der, || Ok(name.to_string()));
-    text.unwrap_or_else(|never| match never {})
-}
-
 impl ParsedCert {
     /// Parses one DER certificate; trailing `00` padding (as the residence card stores it) is
     /// allowed, anything else after the certificate is not.
@@ -114,15 +128,10 @@ impl ParsedCert {
             cert,
             issuer_der,
             subject_der,
+            names: OnceLock::new(),
+            key: Mutex::new(None),
+            signed_by: Mutex::new(Vec::new()),
         })
-    }
-
-    /// As [`ParsedCert::parse`], shared: the same bytes parse once and later calls get the
-    /// same certificate (a service sees the residence-card signer certificate on every card,
-    /// and a JPKI login looks at its certificate four times). Only certificates that parsed
-    /// and are at most 8 KiB are kept.
-    pub fn parse_shared(bytes: &[u8]) -> Result<Arc<Self>, X509Error> {
-        PARSED.get_or_try(bytes, || Self::parse(bytes).map(Arc::new))
     }
 
     /// The DER of the subject public key info.
@@ -139,14 +148,52 @@ impl ParsedCert {
         &self.issuer_der
     }
 
+    /// Subject and issuer as RFC 4514 text (x509-cert's formatting), worked out once: the
+    /// formatting looks every attribute type up in a long table of OIDs, which cost a
+    /// verification service about a fifth of its time.
+    fn names(&self) -> &(String, String) {
+        self.names.get_or_init(|| {
+            let tbs = &self.cert.tbs_certificate;
+            (tbs.subject.to_string(), tbs.issuer.to_string())
+        })
+    }
+
     /// Subject as text.
     pub fn subject(&self) -> String {
-        name_text(&self.subject_der, &self.cert.tbs_certificate.subject)
+        self.names().0.clone()
     }
 
     /// Issuer as text.
     pub fn issuer(&self) -> String {
-        name_text(&self.issuer_der, &self.cert.tbs_certificate.issuer)
+        self.names().1.clone()
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification of a precomputed digest with this certificate's key,
+    /// prepared once (parsing and preparing cost about as much as a verification).
+    pub fn verify_rsa_pkcs1(
+        &self,
+        hash: HashAlg,
+        digest: &[u8],
+        sig: &[u8],
+    ) -> Result<(), X509Error> {
+        let spki = self.spki_der()?;
+        let cached = lock(&self.key)
+            .as_ref()
+            .filter(|(s, _)| *s == spki)
+            .map(|(_, k)| k.clone());
+        let key = match cached {
+            Some(k) => k,
+            None => {
+                let k = Arc::new(parse_rsa_key(&spki)?);
+                *lock(&self.key) = Some((spki, k.clone()));
+                k
+            }
+        };
+        if verify_digest(&key, hash, digest, sig) {
+            Ok(())
+        } else {
+            Err(X509Error::BadSignature)
+        }
     }
 
     /// Whether `issuer`'s subject is this certificate's issuer (compared as DER).
@@ -186,9 +233,17 @@ impl ParsedCert {
             X509Error::Malformed("signature is not a whole number of bytes".into())
         })?;
         let spki = issuer.spki_der()?;
-        SIGNED_BY.get_or_try(&signed_by_key(&self.tbs, alg, sig, &spki), || {
-            verify_signature(&spki, alg, &self.tbs, sig)
-        })
+        let key = signed_by_key(&self.tbs, alg, sig, &spki);
+        if lock(&self.signed_by).contains(&key) {
+            return Ok(());
+        }
+        verify_signature(&spki, alg, &self.tbs, sig)?;
+        let mut seen = lock(&self.signed_by);
+        if seen.len() >= MAX_SIGNED_BY {
+            seen.remove(0);
+        }
+        seen.push(key);
+        Ok(())
     }
 }
 
@@ -276,20 +331,15 @@ fn parse_rsa_key(spki_der: &[u8]) -> Result<crate::rsa_public::PublicKey, X509Er
         .map_err(|e| X509Error::BadKey(format!("{e:?}")))
 }
 
-/// The RSA key in a SubjectPublicKeyInfo, parsed and prepared once per distinct SPKI: parsing
-/// and preparing (OpenSSL's Montgomery context) cost about as much as a verification.
-pub(crate) fn rsa_key(spki_der: &[u8]) -> Result<Arc<crate::rsa_public::PublicKey>, X509Error> {
-    RSA_KEYS.get_or_try(spki_der, || parse_rsa_key(spki_der).map(Arc::new))
-}
-
-/// RSASSA-PKCS1-v1_5 verification of a precomputed digest.
+/// RSASSA-PKCS1-v1_5 verification of a precomputed digest with the key of a
+/// SubjectPublicKeyInfo (prepared afresh; [`ParsedCert::verify_rsa_pkcs1`] keeps it).
 pub fn verify_rsa_pkcs1(
     spki_der: &[u8],
     hash: HashAlg,
     digest: &[u8],
     sig: &[u8],
 ) -> Result<(), X509Error> {
-    if verify_digest(&*rsa_key(spki_der)?, hash, digest, sig) {
+    if verify_digest(&parse_rsa_key(spki_der)?, hash, digest, sig) {
         Ok(())
     } else {
         Err(X509Error::BadSignature)
@@ -347,14 +397,15 @@ mod tests {
         let ca = ParsedCert::parse(pki.zairyu_ca().cert_der()).unwrap();
         let other_ca = ParsedCert::parse(pki.jpki_auth_ca().cert_der()).unwrap();
         let signer = ParsedCert::parse(pki.zairyu_signer().cert_der()).unwrap();
-        // Twice: the second answer comes from the memo and must be the same.
+        // Twice: the second answer comes from what the certificate remembers, and is the same.
         signer.verify_signed_by(&ca).unwrap();
         signer.verify_signed_by(&ca).unwrap();
         // The same certificate under another key: still refused.
         assert!(signer.verify_signed_by(&other_ca).is_err());
-        // The same `der` with other signed bytes (the fields are public): refused, the memo is
-        // keyed on what the check reads.
-        let mut edited = signer.clone();
+        // The same object with other signed bytes (the fields are public): refused, what it
+        // remembers is keyed on what the check reads.
+        let mut edited = ParsedCert::parse(pki.zairyu_signer().cert_der()).unwrap();
+        edited.verify_signed_by(&ca).unwrap();
         let last = edited.tbs.len() - 1;
         edited.tbs[last] ^= 0x01;
         assert!(edited.verify_signed_by(&ca).is_err());
@@ -389,7 +440,7 @@ mod tests {
             let tbs = &c.cert.tbs_certificate;
             assert_eq!(c.issuer_der, tbs.issuer.to_der().unwrap());
             assert_eq!(c.subject_der, tbs.subject.to_der().unwrap());
-            // Twice: the second comes from the memo.
+            // Twice: the second is remembered.
             for _ in 0..2 {
                 assert_eq!(c.subject(), tbs.subject.to_string());
                 assert_eq!(c.issuer(), tbs.issuer.to_string());
@@ -404,44 +455,75 @@ mod tests {
     }
 
     #[test]
-    fn shared_parses_are_per_byte_string_and_bounded() {
+    fn shared_parses_are_per_byte_string_per_store_and_bounded() {
         let pki = jpid_testpki::load_default().unwrap();
+        let store = crate::TrustStore::empty();
         let der = pki.zairyu_signer().cert_der();
-        let a = ParsedCert::parse_shared(der).unwrap();
-        let b = ParsedCert::parse_shared(der).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
+        let a = store.parsed(der).unwrap();
+        let b = store.clone().parsed(der).unwrap();
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "clones of a store share its certificates"
+        );
         assert_eq!(a.der, der);
-        let other = ParsedCert::parse_shared(pki.zairyu_ca().cert_der()).unwrap();
+        let elsewhere = crate::TrustStore::empty().parsed(der).unwrap();
+        assert!(!Arc::ptr_eq(&a, &elsewhere), "another store has its own");
+        let other = store.parsed(pki.zairyu_ca().cert_der()).unwrap();
         assert_ne!(other.der, a.der);
         // Trailing zero padding parses (as `parse`), but is another byte string.
         let padded = [der, &[0u8; 4][..]].concat();
-        let c = ParsedCert::parse_shared(&padded).unwrap();
+        let c = store.parsed(&padded).unwrap();
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.der, der);
         // Over the size bound: parsed, never kept.
-        let big = [der, &vec![0u8; crate::memo::MAX_KEY_BYTES][..]].concat();
-        let d = ParsedCert::parse_shared(&big).unwrap();
-        let e = ParsedCert::parse_shared(&big).unwrap();
+        let big = [der, &vec![0u8; 8 * 1024][..]].concat();
+        let d = store.parsed(&big).unwrap();
+        let e = store.parsed(&big).unwrap();
         assert!(!Arc::ptr_eq(&d, &e));
         // Errors are errors every time.
         let mut broken = der.to_vec();
         broken.truncate(der.len() - 1);
-        assert!(ParsedCert::parse_shared(&broken).is_err());
-        assert!(ParsedCert::parse_shared(&broken).is_err());
+        assert!(store.parsed(&broken).is_err());
+        assert!(store.parsed(&broken).is_err());
     }
 
     #[test]
-    fn prepared_keys_are_shared_per_spki_and_bad_keys_stay_errors() {
+    fn a_prepared_key_serves_only_the_key_it_was_prepared_from() {
+        use rsa::Pkcs1v15Sign;
         let pki = jpid_testpki::load_default().unwrap();
-        let ca = ParsedCert::parse(pki.zairyu_ca().cert_der()).unwrap();
-        let spki = ca.spki_der().unwrap();
-        let a = rsa_key(&spki).unwrap();
-        let b = rsa_key(&spki).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
-        let mut bad = spki.clone();
+        let holder = pki.jpki_holder().auth();
+        let cert = ParsedCert::parse(holder.cert_der()).unwrap();
+        let digest = Sha256::digest(b"a login");
+        let sig = holder
+            .private_key()
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+            .unwrap();
+        cert.verify_rsa_pkcs1(HashAlg::Sha256, &digest, &sig)
+            .unwrap();
+        let first = lock(&cert.key).as_ref().map(|(_, k)| k.clone()).unwrap();
+        cert.verify_rsa_pkcs1(HashAlg::Sha256, &digest, &sig)
+            .unwrap();
+        let second = lock(&cert.key).as_ref().map(|(_, k)| k.clone()).unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "prepared once");
+        assert!(cert
+            .verify_rsa_pkcs1(HashAlg::Sha256, &Sha256::digest(b"other"), &sig)
+            .is_err());
+        // The key swapped after preparing (the fields are public): the other key is used, and
+        // the signature no longer verifies.
+        let mut swapped = ParsedCert::parse(holder.cert_der()).unwrap();
+        swapped
+            .verify_rsa_pkcs1(HashAlg::Sha256, &digest, &sig)
+            .unwrap();
+        let other = ParsedCert::parse(pki.jpki_auth_ca().cert_der()).unwrap();
+        swapped.cert.tbs_certificate.subject_public_key_info =
+            other.cert.tbs_certificate.subject_public_key_info.clone();
+        assert!(swapped
+            .verify_rsa_pkcs1(HashAlg::Sha256, &digest, &sig)
+            .is_err());
+        // A bad key stays an error.
+        let mut bad = cert.spki_der().unwrap();
         let last = bad.len() - 1;
         bad[last] ^= 0x01; // the exponent becomes even
-        assert!(rsa_key(&bad).is_err());
-        assert!(rsa_key(&bad).is_err());
+        assert!(verify_rsa_pkcs1(&bad, HashAlg::Sha256, &digest, &sig).is_err());
     }
 }

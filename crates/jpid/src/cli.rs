@@ -90,10 +90,11 @@ pub enum Command {
     /// Run every built-in simulated card through jpid: detection and every check jpid has
     /// (no reader needed)
     Demo,
-    /// List PC/SC readers and whether each holds a card
+    /// List PC/SC readers and whether each holds a card (ATRs: docs/spec/mynumber-card.md §6)
     Readers,
     /// Identify the card in the reader (residence card gen 1/2, SPR certificate, My Number card,
-    /// smartphone JPKI token) without touching any PIN
+    /// smartphone JPKI token) without touching any PIN (docs/spec/residence-card.md §0,
+    /// docs/spec/mynumber-card.md §2, §6)
     Detect,
     /// Residence Card / Special Permanent Resident Certificate: read the chip and prove it genuine
     #[command(subcommand)]
@@ -117,7 +118,7 @@ pub enum Command {
     #[command(subcommand)]
     Mynumber(MynumberCommand),
     /// Is the holder at least N years old? Prints only yes or no, how it was proven and that the
-    /// data was genuine: no name, no My Number, no birth date.
+    /// data was genuine: no name, no My Number, no birth date (docs/spec/services.md §3).
     ///
     /// Method `text` reads the birth date from the card-face entry auxiliary AP with 照合番号B
     /// (or the PIN); method `surface-dob` reads the card-face AP's birth record with the 6-digit
@@ -179,7 +180,7 @@ pub enum BenchCommand {
 #[derive(Debug, Subcommand)]
 pub enum ResidenceCommand {
     /// Read every file of the chip, verify the issuer's signature and certificate, and export
-    /// the images.
+    /// the images (docs/spec/residence-card.md §0–§4).
     ///
     /// The card number (2 letters, 8 digits, 2 letters, printed at the top right of the card)
     /// opens the chip; without --card-number jpid asks for it. Exit status 0 only when the card
@@ -198,7 +199,8 @@ pub enum ResidenceCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Verify a dump written by `jpid residence read --out DIR` again, offline.
+    /// Verify a dump written by `jpid residence read --out DIR` again, offline
+    /// (docs/spec/residence-card.md §3, §4).
     ///
     /// Validity is checked now, unless --at says otherwise. Nothing in the dump is trusted: a
     /// dump from a simulated card needs --trust test, like any use of the test roots.
@@ -241,7 +243,7 @@ spend the last try unless --force is given.";
 
 #[derive(Debug, Subcommand)]
 pub enum JpkiCommand {
-    /// Change the user-authentication PIN or the signature password
+    /// Change the user-authentication PIN or the signature password (docs/spec/mynumber-card.md §2)
     ///
     /// Asks for the current and the new PIN (twice) at the terminal; with --pin-stdin reads the
     /// current PIN and the new one from two lines of stdin.
@@ -260,6 +262,7 @@ pub enum JpkiCommand {
     /// Verify a JPKI signature offline: the signature over the file, the certificate's chain to a
     /// JPKI root (built in, --trust-anchor, or --trust test), its validity, and with --crl or
     /// --crl-dir its revocation status (RFC 5280 CRLs of the root)
+    /// (docs/spec/services.md §2)
     ///
     /// Examples:
     ///   jpid jpki verify --in contract.pdf --sig contract.pdf.p7s
@@ -268,8 +271,10 @@ pub enum JpkiCommand {
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
     /// Show the token kind and both PINs' remaining tries, without spending any
+    /// (docs/spec/mynumber-card.md §2)
     Status,
     /// Read the certificates and check their chains to the JPKI roots (revocation not checked)
+    /// (docs/spec/mynumber-card.md §2)
     ///
     /// The user-authentication certificate needs no PIN; --sign also reads the signature
     /// certificate (it needs the signature password) and shows the holder's attributes.
@@ -290,6 +295,7 @@ pub enum JpkiCommand {
     },
     /// Sign a file with the card: a detached CMS signature (.p7s) carrying the signer
     /// certificate, or with --raw the bare RSA PKCS#1 v1.5 signature; SHA-256
+    /// (docs/spec/mynumber-card.md §2)
     ///
     /// Examples:
     ///   jpid jpki sign --key sign --in contract.pdf --out contract.pdf.p7s
@@ -383,13 +389,14 @@ pub struct VerifyArgs {
 #[derive(Debug, Subcommand)]
 pub enum MynumberCommand {
     /// Every key of every application (JPKI, card-face entry auxiliary, card-face, Juki) with its
-    /// remaining tries, read without spending any
+    /// remaining tries, read without spending any (docs/spec/mynumber-card.md §2–§5)
     Status,
     /// The card record of the common AP: serial, municipality code, expiry (no PIN; the layout
-    /// comes from one public source and is UNCONFIRMED)
+    /// comes from one public source and is UNCONFIRMED) (docs/spec/mynumber-card.md §5)
     CardInfo,
     /// Read the card-face entry auxiliary AP (券面事項入力補助AP): My Number, name, address, birth
     /// date, sex, and prove them signed by J-LIS (integrity record and CVC chain)
+    /// (docs/spec/mynumber-card.md §3)
     ///
     /// The My Number is masked unless --show-my-number; it is never logged.
     ///
@@ -417,6 +424,7 @@ pub enum MynumberCommand {
     },
     /// Read the card-face AP (券面事項確認AP): photo, name and address images, birth date, sex,
     /// expiry and security-code image, and prove them signed by J-LIS (DF28 and the CVC chain)
+    /// (docs/spec/mynumber-card.md §4)
     ///
     /// The expiry and the security-code image are NOT covered by the card's signature; the
     /// output says so. With --with a and --show-my-number the My Number image is read too and
@@ -446,7 +454,7 @@ pub enum MynumberCommand {
         force: bool,
     },
     /// Read the card-face AP's birth record with the 6-digit birth-date key (era YYMMDD) and
-    /// prove it signed by J-LIS
+    /// prove it signed by J-LIS (docs/spec/mynumber-card.md §4)
     ///
     /// The key comes from the prompt, one line of stdin (--pin-stdin) or JPID_BIRTH_DATE_KEY.
     ///
@@ -467,10 +475,12 @@ pub enum MynumberCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
-    /// List the simulated card kinds with their defaults
+    /// List the simulated card kinds with their defaults (docs/spec/residence-card.md §5,
+    /// docs/spec/mynumber-card.md §8)
     List,
     /// Connect a simulated card to pcscd's vpcd driver, so every PC/SC program sees a reader
-    /// holding it. Runs until interrupted or until pcscd closes the connection.
+    /// holding it (docs/spec/ecosystem.md §5.3, §5.4). Runs until interrupted or until pcscd
+    /// closes the connection.
     ///
     /// Needs pcscd and vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd).
     /// Example: jpid sim attach --card residence,card-number=AB12345678CD
