@@ -6,7 +6,8 @@
 //!
 //! Checks, beyond "no panic":
 //! - the one dump parser decides the same on the text and on a JSON value of it
-//!   (`from_json` and `from_value`), with the same dump or message;
+//!   (`from_json` and `from_value`), with the same dump, except that only the text can hold a
+//!   field twice (refused there; a JSON value keeps the last one);
 //! - every accepted dump writes back (`to_json`) to JSON that parses to the same dump;
 //! - a text dump written without the My Number has no `my_number` file, and a face dump
 //!   written without the image has no `my_number_image`;
@@ -46,6 +47,9 @@ fuzz_target!(|data: &[u8]| {
                 // Positions in serde's messages differ between the text and the re-encoded
                 // value; the decision may not.
                 (Err(_), Err(_)) => {}
+                // A JSON value cannot hold a field twice (the last one wins), so only the text
+                // can be refused for it.
+                (Err(e), Ok(_)) if e.to_string().contains("given twice") => {}
                 (a, b) => panic!("one form accepted, the other refused: {a:?} / {b:?}"),
             }
         }
