@@ -3,7 +3,7 @@
 
 use jpid_apdu::{Command, Sensitive, StatusWord};
 
-use jpid_model::{CardFaceFiles, TextFiles};
+use jpid_model::{CardFaceFiles, ChipAnswer, TextFiles};
 
 use crate::jpki::PinState;
 use crate::spec::{CARD_FACE_AID, JPKI_AID, JUKI_AID, TEXT_AID};
@@ -396,7 +396,127 @@ pub fn read_text<T: CardTransport>(
     }
     out.integrity = read_ef(ch, 0x0003)?;
     out.cvc = read_ef(ch, 0x0004)?;
+    // EF 0007, the card key its challenges are checked with (every key of the AP opens it,
+    // docs/spec/mynumber-card.md §3; MC only, UNCONFIRMED): a card that refuses it still gives
+    // its other files, and its verdict then says the chip could not be authenticated.
+    out.card_key = match ch.select_ef(0x0007)? {
+        StatusWord::Success => match ch.read_file(crate::FileRef::Current, 4096) {
+            Ok(v) => Some(v),
+            Err(CardError::Status { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
     Ok(out)
+}
+
+/// INTERNAL AUTHENTICATE in the selected text or card-face AP: the chip signs
+/// DigestInfo(SHA-256(`challenge`)) with its own key, no PIN needed (`80 2A 00 00 Lc … 00`;
+/// docs/spec/mynumber-card.md §3 "Proving the card is live", §4; MC and P8N, UNCONFIRMED on
+/// hardware). The answer proves the chip is present only when the verifier chose the challenge
+/// fresh for this read.
+pub fn internal_authenticate<T: CardTransport>(
+    ch: &mut Channel<T>,
+    challenge: &[u8],
+) -> Result<ChipAnswer, CardError> {
+    let digest_info = crate::jpki::Hash::Sha256
+        .digest_info(&sha2_256(challenge))
+        .ok_or(CardError::Malformed {
+            what: "challenge digest",
+            detail: "not 32 bytes".into(),
+        })?;
+    let resp = ch.transmit(
+        &Command::new(0x80, 0x2A, 0x00, 0x00)
+            .with_data(digest_info)
+            .with_le(256),
+    )?;
+    if resp.sw() != StatusWord::Success {
+        return Err(CardError::Status {
+            op: "INTERNAL AUTHENTICATE",
+            sw: resp.sw(),
+        });
+    }
+    Ok(ChipAnswer {
+        challenge: challenge.to_vec(),
+        signature: resp.data().to_vec(),
+    })
+}
+
+/// [`internal_authenticate`], with a chip that refuses (a status word) answering without a
+/// signature: that answer then does not verify, and the verdict says the chip was not
+/// authenticated (transport failures stay errors).
+pub fn chip_answer<T: CardTransport>(
+    ch: &mut Channel<T>,
+    challenge: &[u8],
+) -> Result<ChipAnswer, CardError> {
+    match internal_authenticate(ch, challenge) {
+        Ok(a) => Ok(a),
+        Err(CardError::Status { sw, .. }) => {
+            log::warn!("the chip refused INTERNAL AUTHENTICATE ({sw})");
+            Ok(ChipAnswer {
+                challenge: challenge.to_vec(),
+                signature: Vec::new(),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What the PIN-less counter check reads ([`read_check`]).
+#[derive(Debug, Clone)]
+pub struct CheckFiles {
+    /// The text AP (basic four, never the My Number).
+    pub text: TextFiles,
+    /// The text AP chip's answer to its challenge.
+    pub text_answer: ChipAnswer,
+    /// The card-face AP (the card face, never the My Number image).
+    pub face: CardFaceFiles,
+    /// The card-face AP chip's answer to its challenge.
+    pub face_answer: ChipAnswer,
+    /// The JPKI user-authentication certificate (readable without a PIN).
+    pub auth_certificate: Vec<u8>,
+}
+
+/// The PIN-less counter check (docs/spec/services.md §3, face-to-face use without a PIN): with
+/// 照合番号B, the text AP's basic four and the card-face AP's card face, each followed by the
+/// chip signing its own fresh challenge, then the JPKI user-authentication certificate, which
+/// needs no PIN. Each AP's counter is read first and the last try kept unless `force`; a wrong
+/// 照合番号B stops the read at the first AP, so one wrong entry costs one try.
+pub fn read_check<T: CardTransport>(
+    ch: &mut Channel<T>,
+    keys: (&TextKey, &CardFaceKey),
+    force: bool,
+    challenges: (&[u8], &[u8]),
+) -> Result<CheckFiles, KeyError> {
+    let text = read_text(ch, keys.0, force, MyNumber::Leave)?;
+    let text_answer = chip_answer(ch, challenges.0)?;
+    let mut face = read_card_face(ch, keys.1, force, MyNumber::Leave)?;
+    face.info = None;
+    let face_answer = chip_answer(ch, challenges.1)?;
+    let auth_certificate = (|| {
+        crate::jpki::select(ch)?;
+        crate::jpki::certificate(ch, crate::jpki::KeyKind::Auth)
+    })()
+    .map_err(|e| match e {
+        crate::jpki::JpkiError::Card(c) => KeyError::Card(c),
+        crate::jpki::JpkiError::NoJpki => KeyError::NoApplication("JPKI (公的個人認証)"),
+        other => KeyError::Card(CardError::Malformed {
+            what: "JPKI user-authentication certificate",
+            detail: other.to_string(),
+        }),
+    })?;
+    Ok(CheckFiles {
+        text,
+        text_answer,
+        face,
+        face_answer,
+        auth_certificate,
+    })
+}
+
+fn sha2_256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 /// How the card-face AP (券面事項確認AP) is opened (docs/spec/mynumber-card.md §4): the birth-date key

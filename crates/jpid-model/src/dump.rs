@@ -305,7 +305,7 @@ impl std::fmt::Debug for TextDump {
     }
 }
 
-const TEXT_FILES: [&str; 4] = ["my_number", "basic", "integrity", "cvc"];
+const TEXT_FILES: [&str; 5] = ["my_number", "basic", "integrity", "cvc", "card_key"];
 
 impl TextDump {
     /// Parses dump text.
@@ -338,6 +338,7 @@ impl TextDump {
             .ok_or_else(|| field("files.cvc (EF 0004) missing"))?;
         let basic = f.remove("basic");
         let my_number = f.remove("my_number");
+        let card_key = f.remove("card_key");
         if basic.is_none() && my_number.is_none() {
             return Err(field(
                 "neither files.basic nor files.my_number: nothing to verify",
@@ -351,6 +352,7 @@ impl TextDump {
                 basic,
                 integrity,
                 cvc,
+                card_key,
             },
         })
     }
@@ -364,6 +366,7 @@ impl TextDump {
             ("basic", f.basic.as_deref()),
             ("integrity", Some(f.integrity.as_slice())),
             ("cvc", Some(f.cvc.as_slice())),
+            ("card_key", f.card_key.as_deref()),
         ];
         json!({
             "schema": TEXT_SCHEMA,
@@ -605,6 +608,7 @@ mod tests {
                 basic: Some(vec![0xFF, 0x20, 0x00]),
                 integrity: vec![0xFF, 0x30, 0x00],
                 cvc: vec![0x7F, 0x21, 0x00],
+                card_key: None,
             },
         };
         let without = d.to_json(false).to_string();

@@ -24,5 +24,5 @@ pub mod mynumber;
 pub mod residence;
 
 pub use date::{age_on, CardDate, UnixTime};
-pub use mynumber::{CardFaceFiles, TextFiles};
+pub use mynumber::{CardFaceFiles, ChipAnswer, TextFiles};
 pub use residence::{ResidenceCardType, ResidenceFile, ResidenceFiles};

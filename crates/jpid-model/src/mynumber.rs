@@ -15,6 +15,33 @@ pub struct TextFiles {
     pub integrity: Vec<u8>,
     /// EF 0004 (the AP's card-verifiable certificate).
     pub cvc: Vec<u8>,
+    /// EF 0007, the card's own public key signed by the AP's key (`FF50 { DF51, DF52 }`), when
+    /// the key that opened the AP opens it: what the chip's answer to a challenge is checked
+    /// with (docs/spec/mynumber-card.md §3, UNCONFIRMED).
+    pub card_key: Option<Vec<u8>>,
+}
+
+/// A chip's answer to a challenge: INTERNAL AUTHENTICATE (`80 2A 00 00`) with
+/// DigestInfo(SHA-256(challenge)), which the chip signs with its own key without any PIN
+/// (docs/spec/mynumber-card.md §3 "Proving the card is live", §4; single source, UNCONFIRMED).
+/// Only a fresh challenge, chosen by the verifier for this read, proves anything.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChipAnswer {
+    /// The challenge the verifier chose.
+    pub challenge: Vec<u8>,
+    /// The chip's signature over it.
+    pub signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for ChipAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ChipAnswer({} byte challenge, {} byte signature)",
+            self.challenge.len(),
+            self.signature.len()
+        )
+    }
 }
 
 impl std::fmt::Debug for TextFiles {
@@ -24,6 +51,7 @@ impl std::fmt::Debug for TextFiles {
             .field("basic", &self.basic.as_ref().map(Vec::len))
             .field("integrity", &"REDACTED")
             .field("cvc", &self.cvc.len())
+            .field("card_key", &self.card_key.as_ref().map(Vec::len))
             .finish()
     }
 }

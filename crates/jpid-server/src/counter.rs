@@ -8,7 +8,7 @@
 //! anything is sent to the card, reads the retry counter first, and never spends the last try
 //! unless `force` is set.
 
-use jpid_model::{CardFaceFiles, ResidenceFiles, TextFiles};
+use jpid_model::{CardFaceFiles, ChipAnswer, ResidenceFiles, TextFiles};
 use zeroize::Zeroizing;
 
 /// The card reader behind the counter page.
@@ -17,17 +17,57 @@ pub trait CounterReader: Send + Sync {
     /// generation (docs/spec/residence-card.md §1, §3).
     fn read_residence(&self, card_number: &Zeroizing<String>) -> Result<ResidenceFiles, ReadError>;
 
-    /// Reads the My Number card's text AP with its 4-digit PIN: the basic four, the integrity
-    /// record and the CVC, never the My Number (docs/spec/mynumber-card.md §3).
-    fn read_text(&self, pin: &Zeroizing<String>, force: bool) -> Result<TextFiles, ReadError>;
+    /// Reads the My Number card's text AP with its 4-digit PIN or 照合番号B (`key`): the basic
+    /// four, the integrity record, the CVC and the card key, never the My Number, then has the
+    /// chip sign `challenge` (docs/spec/mynumber-card.md §3). A chip that refuses to sign
+    /// answers with an empty signature, which then does not verify.
+    fn read_text(
+        &self,
+        key: TextKeyKind,
+        secret: &Zeroizing<String>,
+        force: bool,
+        challenge: &[u8],
+    ) -> Result<(TextFiles, ChipAnswer), ReadError>;
 
     /// Reads the My Number card's card-face AP with 照合番号B: the card face and the CVC, never
-    /// the My Number image (docs/spec/mynumber-card.md §4).
+    /// the My Number image, then has the chip sign `challenge` (docs/spec/mynumber-card.md §4).
     fn read_card_face(
         &self,
         key_b: &Zeroizing<String>,
         force: bool,
-    ) -> Result<CardFaceFiles, ReadError>;
+        challenge: &[u8],
+    ) -> Result<(CardFaceFiles, ChipAnswer), ReadError>;
+
+    /// The PIN-less counter check with 照合番号B: the text AP (basic four) and the card-face AP
+    /// (photo), each with the chip signing its challenge, and the JPKI user-authentication
+    /// certificate, which needs no PIN. Stops after the first AP that refuses the number, so
+    /// a wrong entry costs one try (docs/spec/services.md §3, 対面 without a PIN).
+    fn check(
+        &self,
+        key_b: &Zeroizing<String>,
+        force: bool,
+        challenges: (&[u8], &[u8]),
+    ) -> Result<CheckRead, ReadError>;
+}
+
+/// Which key opens the text AP at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKeyKind {
+    /// The 4-digit PIN.
+    Pin,
+    /// 照合番号B (14 digits).
+    B,
+}
+
+/// What the PIN-less counter check reads.
+#[derive(Debug, Clone)]
+pub struct CheckRead {
+    /// The text AP, with the chip's answer.
+    pub text: (TextFiles, ChipAnswer),
+    /// The card-face AP, with the chip's answer.
+    pub face: (CardFaceFiles, ChipAnswer),
+    /// The JPKI user-authentication certificate (DER).
+    pub auth_certificate: Vec<u8>,
 }
 
 /// Why a counter read failed, in kinds the page and the audit record tell apart.

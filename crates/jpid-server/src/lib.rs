@@ -37,7 +37,7 @@ use jpid_verify::TrustStore;
 
 pub use audit::AuditLog;
 pub use auth::{Caller, KeyCheck, Scope};
-pub use counter::{CounterReader, ReadError, ReadErrorKind};
+pub use counter::{CheckRead, CounterReader, ReadError, ReadErrorKind, TextKeyKind};
 pub use error::ApiError;
 pub use store::{AuditRecord, DbTls, Store, StoreError};
 
@@ -178,6 +178,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/residence/verify", post(api::residence))
         .route("/v1/mynumber/text/verify", post(api::mynumber_text))
         .route("/v1/mynumber/face/verify", post(api::mynumber_face))
+        .route("/v1/mynumber/check/verify", post(api::mynumber_check))
         .route(
             "/v1/jpki/challenges",
             post(api::challenge).layer(DefaultBodyLimit::max(64)),

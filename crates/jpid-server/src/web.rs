@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{record, residence_json, residence_outcome, text_json, text_outcome};
 use crate::auth::Caller;
+use crate::counter::TextKeyKind;
 use crate::error::ApiError;
 use crate::{lock, need, AppState, CounterReader, ReadError, Scope};
 
@@ -355,9 +356,10 @@ pub(crate) async fn read(
         "residence" => "residence",
         "mynumber-text" => "mynumber-text",
         "mynumber-face" => "mynumber-face",
+        "mynumber-check" => "mynumber-check",
         other => {
             return Err(ApiError::bad(format!(
-                "unknown card kind {other:?}: residence, mynumber-text or mynumber-face"
+                "unknown card kind {other:?}: residence, mynumber-text, mynumber-face or mynumber-check"
             )))
         }
     };
@@ -422,18 +424,50 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let pin = req
                 .secret
                 .ok_or_else(|| ApiError::bad("the 4-digit PIN is needed"))?;
+            let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
                 // The counter never reads the My Number: it has no use for it.
-                let files = reader.read_text(&pin, force)?;
+                let (files, answer) =
+                    reader.read_text(TextKeyKind::Pin, &pin, force, &challenge)?;
                 let digest = files_digest([
                     ("basic", files.basic.as_deref().unwrap_or_default()),
                     ("integrity", files.integrity.as_slice()),
                     ("cvc", files.cvc.as_slice()),
                 ]);
-                let v = jpid_verify::text::verify_text(&files, &trust)
+                let v = jpid_verify::text::verify_text(&files, &trust, now, Some(&answer))
                     .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = text_json(&v, false, &trust);
                 Ok((answer, text_outcome("mynumber-text", &v), digest))
+            })
+            .await
+        }
+        "mynumber-check" => {
+            let b = req
+                .secret
+                .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
+            let challenges = (fresh_challenge()?, fresh_challenge()?);
+            let crls = s.crl_store();
+            with_reader(s, move |reader| {
+                let read = reader.check(&b, force, (&challenges.0, &challenges.1))?;
+                let digest = files_digest([
+                    ("basic", read.text.0.basic.as_deref().unwrap_or_default()),
+                    ("face", read.face.0.face.as_deref().unwrap_or_default()),
+                    ("auth_certificate", read.auth_certificate.as_slice()),
+                ]);
+                let v = jpid_verify::check::verify_check(
+                    &read.text.0,
+                    &read.face.0,
+                    &read.auth_certificate,
+                    Some((&read.text.1, &read.face.1)),
+                    &trust,
+                    now,
+                    crate::api::policy(crls.as_deref()),
+                )
+                .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
+                let answer = crate::api::check_json(&v, &trust);
+                let mut o = crate::api::verdict_outcome("mynumber-check", &v.verdict);
+                o.cert = Some((v.certificate.serial.clone(), v.certificate.issuer.clone()));
+                Ok((answer, o, digest))
             })
             .await
         }
@@ -441,18 +475,28 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let b = req
                 .secret
                 .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
+            let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
-                let files = reader.read_card_face(&b, force)?;
+                let (files, answer) = reader.read_card_face(&b, force, &challenge)?;
                 let digest = files_digest([
                     ("face", files.face.as_deref().unwrap_or_default()),
                     ("cvc", files.cvc.as_slice()),
                 ]);
-                let v = jpid_verify::card_face::verify_card_face(&files, &trust)
-                    .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
+                let v =
+                    jpid_verify::card_face::verify_card_face(&files, &trust, now, Some(&answer))
+                        .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::face_json(&v, false, &trust);
                 Ok((answer, crate::api::face_outcome(&v), digest))
             })
             .await
         }
     }
+}
+
+/// A fresh challenge for the chip to sign: only one the verifier chose for this read proves
+/// the chip answered (a replayed answer would do for an old challenge).
+fn fresh_challenge() -> Result<[u8; 32], Failed> {
+    let mut c = [0u8; 32];
+    getrandom::getrandom(&mut c).map_err(|e| Failed::other(ApiError::internal(e)))?;
+    Ok(c)
 }

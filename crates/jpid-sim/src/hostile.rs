@@ -243,10 +243,12 @@ impl<C: SmartCard> HostileCard<C> {
         match self.hostile.mode {
             HostileMode::Endless if ins == Some(0xB0) => self.endless(cmd, data),
             // Any other answer with data: as if the end never came (61 00 is not needed: the
-            // data is padded to 256 with 90 00).
+            // data is padded to 256 with 90 00). An answer that is already 256 bytes long (a
+            // signature) overflows by a few bytes instead, so that it is never the honest one.
             HostileMode::Endless => {
                 let mut out = data.to_vec();
-                out.extend(r.bytes(256usize.saturating_sub(data.len())));
+                let fill = 256usize.saturating_sub(data.len()).max(1 + r.below(16));
+                out.extend(r.bytes(fill));
                 out.extend_from_slice(&sw);
                 out
             }

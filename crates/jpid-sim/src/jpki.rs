@@ -7,9 +7,14 @@
 //!   bytes); the hash choice is the host's.
 //! - The key's PIN (`0018` / `001B`) must be verified in this card session, else `69 82`.
 //! - P1 other than `00` (schemes seen only by MC, UNCONFIRMED) answers `6A 86`.
+//!
+//! In the text AP and the card-face AP, `80 2A 00 00 Lc <DigestInfo> 00` is INTERNAL
+//! AUTHENTICATE: the chip signs with its own key, no PIN needed, which is how a reader proves
+//! the chip itself answered (docs/spec/mynumber-card.md §3 "Proving the card is live", §4; MC,
+//! P8N; UNCONFIRMED on hardware). P2 other than `00` (the AP's default key) answers `6A 86`.
 
 use jpid_apdu::{Command, Response, StatusWord};
-use jpid_card::spec::JPKI_AID;
+use jpid_card::spec::{CARD_FACE_AID, JPKI_AID, TEXT_AID};
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
 use crate::fs::{Extension, Os, Selected};
@@ -27,20 +32,43 @@ const MAX_INPUT: usize = 245;
 pub struct JpkiApplet {
     auth: Option<RsaPrivateKey>,
     sign: Option<RsaPrivateKey>,
+    /// The chip's own key (text and card-face APs).
+    chip: RsaPrivateKey,
 }
 
 impl JpkiApplet {
     /// An applet with the auth key and, unless the card has none (face-authentication cards,
     /// holders under 15), the signature key.
-    pub fn new(auth: RsaPrivateKey, sign: Option<RsaPrivateKey>) -> Self {
+    /// `chip` signs challenges in the text and card-face APs.
+    pub fn new(auth: RsaPrivateKey, sign: Option<RsaPrivateKey>, chip: RsaPrivateKey) -> Self {
         Self {
             auth: Some(auth),
             sign,
+            chip,
+        }
+    }
+
+    /// INTERNAL AUTHENTICATE in the text or card-face AP: the chip's own key, no PIN.
+    fn internal_authenticate(&self, cmd: &Command) -> Response {
+        if cmd.p1() != 0x00 || cmd.p2() != 0x00 {
+            return Response::status(StatusWord::IncorrectP1P2);
+        }
+        let data = cmd.data();
+        if data.is_empty() || data.len() > MAX_INPUT {
+            return Response::status(StatusWord::WrongLength);
+        }
+        match self.chip.sign(Pkcs1v15Sign::new_unprefixed(), data) {
+            Ok(sig) => Response::ok(sig),
+            Err(_) => Response::status(StatusWord::ExecutionError),
         }
     }
 
     fn compute_signature(&self, os: &Os, cmd: &Command) -> Response {
-        if os.df().aid.as_deref() != Some(&JPKI_AID[..]) {
+        let aid = os.df().aid.as_deref();
+        if aid == Some(&TEXT_AID[..]) || aid == Some(&CARD_FACE_AID[..]) {
+            return self.internal_authenticate(cmd);
+        }
+        if aid != Some(&JPKI_AID[..]) {
             return Response::status(StatusWord::ConditionsNotSatisfied);
         }
         if cmd.p1() != 0x00 {

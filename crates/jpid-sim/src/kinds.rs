@@ -90,6 +90,13 @@ pub struct SimSpec {
     pub face_auth: bool,
     /// A hostile card: its answers corrupted on purpose (`hostile=SEED`, `hostile-mode=NAME`).
     pub hostile: Option<Hostile>,
+    /// A clone (`tamper=clone`, My Number card): every file copied from the genuine card, on a
+    /// chip holding another key, so that its answer to a challenge does not verify.
+    pub clone: bool,
+    /// The card's expiry (`expiry=YYYY-MM-DD`): the signed card expiry and end of the period
+    /// of stay of a generation-2 residence card or SPR certificate, and the card-face AP's
+    /// (unsigned) DF29 of a My Number card.
+    pub expiry: Option<jpid_model::CardDate>,
 }
 
 /// Starting PIN counters of a simulated My Number card (`None`: full).
@@ -117,6 +124,8 @@ impl SimSpec {
             tries: Tries::default(),
             face_auth: false,
             hostile: None,
+            clone: false,
+            expiry: None,
         }
     }
 
@@ -193,7 +202,23 @@ impl SimSpec {
                         }
                     }
                 }
+                "expiry"
+                    if matches!(
+                        kind,
+                        SimKind::ResidenceGen2 | SimKind::SprGen2 | SimKind::MyNumber
+                    ) =>
+                {
+                    spec.expiry = Some(
+                        jpid_model::CardDate::parse(value.trim())
+                            .filter(|_| value.trim().len() == 10)
+                            .ok_or_else(|| SpecError::BadValue {
+                                key: "expiry",
+                                reason: format!("{value:?} is not a date YYYY-MM-DD"),
+                            })?,
+                    );
+                }
                 "tamper" if kind == SimKind::MyNumber => match value {
+                    "clone" => spec.clone = true,
                     "basic" => spec.text_tamper = Some(TextTamper::Basic),
                     "mynumber" => spec.text_tamper = Some(TextTamper::MyNumber),
                     "cvc" => spec.text_tamper = Some(TextTamper::Cvc),
@@ -203,7 +228,7 @@ impl SimSpec {
                             Some(SurfaceTamper::parse(v).ok_or_else(|| SpecError::BadValue {
                                 key: "tamper",
                                 reason: format!(
-                                    "{v:?} is not one of basic, mynumber, cvc, {} (My Number card)",
+                                    "{v:?} is not one of clone, basic, mynumber, cvc, {} (My Number card)",
                                     SurfaceTamper::ALL.map(|(n, _)| n).join(", ")
                                 ),
                             })?)
@@ -294,15 +319,18 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, ResidenceCardType::Residence2)?,
             SimKind::Spr => residence(self, ResidenceCardType::Spr1)?,
             SimKind::SprGen2 => residence(self, ResidenceCardType::Spr2)?,
-            SimKind::MyNumber => mynumber(
-                spec::TOKEN_MYNUMBER_CARD,
-                (self.text_tamper, self.surface_tamper),
-                self.tries,
-                self.face_auth,
+            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self)?,
+            SimKind::JpkiSmartphone => mynumber(
+                spec::TOKEN_ANDROID,
+                &SimSpec {
+                    text_tamper: None,
+                    surface_tamper: None,
+                    face_auth: false,
+                    clone: false,
+                    expiry: None,
+                    ..self.clone()
+                },
             )?,
-            SimKind::JpkiSmartphone => {
-                mynumber(spec::TOKEN_ANDROID, (None, None), self.tries, false)?
-            }
         })
     }
 
@@ -368,6 +396,7 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
         ));
     let holder = Holder {
         photo: sim.photo,
+        expiry: sim.expiry,
         ..Holder::default()
     };
     let content =
@@ -431,12 +460,13 @@ fn token_info(label: &str) -> Vec<u8> {
     v
 }
 
-fn mynumber(
-    label: &str,
-    (text_tamper, surface_tamper): (Option<TextTamper>, Option<SurfaceTamper>),
-    tries: Tries,
-    face_auth: bool,
-) -> Result<SimCard, SpecError> {
+fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
+    let (text_tamper, surface_tamper, tries, face_auth) = (
+        sim.text_tamper,
+        sim.surface_tamper,
+        sim.tries,
+        sim.face_auth,
+    );
     let counted = |pin: Pin, n: Option<u8>| match n {
         Some(n) => pin.with_remaining(n),
         None => pin,
@@ -498,7 +528,7 @@ fn mynumber(
         let rule = match fid {
             0x0001 => Access::AnyKey(vec![0x0011, 0x0014]),
             0x0002 => Access::AnyKey(vec![0x0011, 0x0015]),
-            0x0003 => Access::AnyKey(vec![0x0011, 0x0014, 0x0015]),
+            0x0003 | 0x0007 => Access::AnyKey(vec![0x0011, 0x0014, 0x0015]),
             _ => Access::Free,
         };
         let sfi = u8::try_from(fid).ok();
@@ -511,7 +541,10 @@ fn mynumber(
     // Who opens what in the card-face AP (§4, MC measured): the birth-date key EF 0001 only;
     // 照合番号A 0002–0006, 照合番号B the same without 0005; 0003 and 0004 are free. EF 0006
     // (content unknown) is not simulated.
-    for (fid, data) in surface_ap::files(pki, surface_tamper).map_err(SpecError::Build)? {
+    let expiry = sim.expiry.map(|d| d.compact());
+    for (fid, data) in
+        surface_ap::files(pki, surface_tamper, expiry.as_deref()).map_err(SpecError::Build)?
+    {
         let rule = match fid {
             0x0001 => Access::Key(0x0011),
             0x0002 => Access::AnyKey(vec![0x0012, 0x0013]),
@@ -551,9 +584,18 @@ fn mynumber(
     } else {
         "jpki-smartphone"
     };
+    // The chip's own key, which signs challenges in the text and card-face APs. One key for
+    // both APs (whether a real card uses one or two is not established). A clone holds another
+    // key: the data it copied certifies the genuine card's key, not its own.
+    let chip_key = if sim.clone {
+        pki.mynumber_text_ap_key().clone()
+    } else {
+        pki.mynumber_surface_card_key().clone()
+    };
     let applet = JpkiApplet::new(
         holder.auth().private_key().clone(),
         (!face_auth).then(|| holder.sign().private_key().clone()),
+        chip_key,
     );
     Ok(SimCard::new(
         kind,

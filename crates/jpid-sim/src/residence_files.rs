@@ -62,6 +62,8 @@ pub struct Holder {
     pub address: &'static str,
     /// Whether the card carries a face photo (cards of holders under 16 may not).
     pub photo: bool,
+    /// Generation 2: the card's expiry and the end of the period of stay (default 2031-01-01).
+    pub expiry: Option<jpid_model::CardDate>,
 }
 
 impl Default for Holder {
@@ -69,6 +71,7 @@ impl Default for Holder {
         Self {
             address: "東京都千代田区霞が関１丁目１番１号　試験住宅１０１",
             photo: true,
+            expiry: None,
         }
     }
 }
@@ -198,8 +201,11 @@ fn gen2(
     pki: &TestPki,
 ) -> Result<CardFiles, String> {
     // Printed entries in file order with their fixed lengths (jpid_verify Gen2Layout).
+    let expiry = holder
+        .expiry
+        .map_or_else(|| "20310101".to_string(), |d| d.compact());
     let mut entries: Vec<(u32, &[u8])> = vec![
-        (0xC5, b"20310101"),
+        (0xC5, expiry.as_bytes()),
         (0xC6, b"19950505"),
         (0xC7, b"2"),
         (0xC8, b"XXX"),
@@ -211,7 +217,7 @@ fn gen2(
             (0xCA, &b"01"[..]),
             (0xCB, b"20260401"),
             (0xCC, b"1"),
-            (0xCD, b"20310101"),
+            (0xCD, expiry.as_bytes()),
         ]);
     }
     let mut printed = Writer::new();

@@ -140,7 +140,11 @@ fn card_face(objects: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// EF 0001 … EF 0005 as `(fid, bytes)`.
-pub fn files(pki: &TestPki, tamper: Option<SurfaceTamper>) -> Result<Vec<(u16, Vec<u8>)>, String> {
+pub fn files(
+    pki: &TestPki,
+    tamper: Option<SurfaceTamper>,
+    expiry: Option<&str>,
+) -> Result<Vec<(u16, Vec<u8>)>, String> {
     let ap_key = pki.mynumber_surface_ap_key();
     let card_key = public_key_value(&pki.mynumber_surface_card_key().to_public_key());
     let t = |x: u32, v: &[u8]| tlv::encode(Tag::new(x), v);
@@ -220,7 +224,7 @@ pub fn files(pki: &TestPki, tamper: Option<SurfaceTamper>) -> Result<Vec<(u16, V
     let expiry = if tamper == Some(SurfaceTamper::FaceExpiry) {
         "20450101"
     } else {
-        DEFAULT_CARD_EXPIRY
+        expiry.unwrap_or(DEFAULT_CARD_EXPIRY)
     };
     let ef2 = card_face(&[
         t(0xDF22, dob2.as_bytes()),

@@ -56,7 +56,7 @@ fn key_id(id7: &str, version: &str) -> Vec<u8> {
     v
 }
 
-/// EF 0001 … EF 0005 as `(fid, bytes)`.
+/// EF 0001 … EF 0005 and EF 0007 as `(fid, bytes)`.
 pub fn files(pki: &TestPki, tamper: Option<TextTamper>) -> Result<Vec<(u16, Vec<u8>)>, String> {
     let ap_key = pki.mynumber_text_ap_key();
     // EF 0004: the CVC.
@@ -150,11 +150,26 @@ pub fn files(pki: &TestPki, tamper: Option<TextTamper>) -> Result<Vec<(u16, Vec<
         w.primitive(Tag::new(0xDF41), &[0x01, 0x03, 0x0E, 0x01])
             .primitive(Tag::new(0xDF42), SUBJECT_ID);
     });
+    // EF 0007: FF50 { DF51 the chip's own public key, DF52 the AP key's signature over the
+    // DF51 object } (docs/spec/mynumber-card.md §3, MC only, UNCONFIRMED). The chip signs
+    // challenges with the private half (`80 2A 00 00`, no PIN; crate::jpki).
+    let card_key = pki.mynumber_surface_card_key().to_public_key();
+    let mut key_value = tlv::encode(Tag::new(0x90), &card_key.e().to_bytes_be());
+    key_value.extend(tlv::encode(Tag::new(0x91), &card_key.n().to_bytes_be()));
+    let d51 = tlv::encode(Tag::new(0xDF51), &key_value);
+    let d52 = ap_key
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&d51))
+        .map_err(|e| e.to_string())?;
+    let signed_key = tlv::encode(
+        Tag::new(0xFF50),
+        &[d51, tlv::encode(Tag::new(0xDF52), &d52)].concat(),
+    );
     Ok(vec![
         (0x0001, my_number),
         (0x0002, basic),
         (0x0003, integrity),
         (0x0004, cvc),
         (0x0005, info.finish()),
+        (0x0007, signed_key),
     ])
 }

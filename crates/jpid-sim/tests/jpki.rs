@@ -182,7 +182,9 @@ fn text_ap_keys_open_what_they_should_and_the_data_proves_genuine() {
         })
         .collect();
     let trust = jpid_verify::TrustStore::production().with_test_cvc_keys(keys);
-    let verify = |r: TextFiles, t: &jpid_verify::TrustStore| verify_text(&r, t).unwrap();
+    let verify = |r: TextFiles, t: &jpid_verify::TrustStore| {
+        verify_text(&r, t, jpid_verify::UnixTime(1_800_000_000), None).unwrap()
+    };
     // The PIN opens both; A only the My Number; B only the basic four.
     let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
     let v = verify(
@@ -308,4 +310,57 @@ fn pin_change_needs_the_old_pin_and_takes_effect() {
     ch.reset().unwrap();
     jpki::select(&mut ch).unwrap();
     jpki::verify_pin(&mut ch, &pin(KeyKind::Sign, "NEWPASS9"), false).unwrap();
+}
+
+/// The chip proves it holds the card key EF 0007 certifies (INTERNAL AUTHENTICATE, no PIN); a
+/// clone (the same files on a chip with another key) does not, and a replayed answer to another
+/// challenge does not either (docs/spec/mynumber-card.md §3 "Proving the card is live").
+#[test]
+fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
+    use jpid_card::mynumber::{chip_answer, read_text, MyNumber, TextKey};
+    use jpid_verify::text::verify_text;
+    use jpid_verify::verdict::{ChipAuth, Outcome};
+    let trust = jpid_sim::trust::test_store(jpid_verify::TrustStore::production());
+    let at = jpid_verify::UnixTime(1_800_000_000);
+    let read = |spec: &str, challenge: &[u8]| {
+        let mut ch = Channel::new(SimSpec::parse(spec).unwrap().transport().unwrap());
+        let key = TextKey::b("02010120351234").unwrap();
+        let files = read_text(&mut ch, &key, false, MyNumber::Leave).unwrap();
+        assert!(files.card_key.is_some(), "照合番号B opens EF 0007");
+        (files, chip_answer(&mut ch, challenge).unwrap())
+    };
+    let (files, answer) = read("mynumber", b"a fresh challenge, 32 bytes long");
+    let v = verify_text(&files, &trust, at, Some(&answer)).unwrap();
+    assert!(
+        matches!(v.chip, ChipAuth::Authenticated { .. }),
+        "{:?}",
+        v.chip
+    );
+    assert_eq!(v.outcome(), Outcome::Genuine, "{:?}", v.reasons);
+    // The same files, no chip: not applicable, still genuine data.
+    let offline = verify_text(&files, &trust, at, None).unwrap();
+    assert_eq!(offline.chip.id(), "not_applicable");
+    assert!(offline.genuine());
+    // A replay: the genuine chip's answer to another challenge.
+    let mut replay = answer.clone();
+    replay.challenge = b"the challenge of this read......".to_vec();
+    let v = verify_text(&files, &trust, at, Some(&replay)).unwrap();
+    assert_eq!(v.outcome(), Outcome::NotGenuine);
+    assert!(v.reasons.iter().any(|r| r.code == "chip_not_authenticated"));
+    // A clone: every file the genuine card's, the chip another.
+    let (files, answer) = read("mynumber,tamper=clone", b"a fresh challenge, 32 bytes long");
+    let v = verify_text(&files, &trust, at, Some(&answer)).unwrap();
+    assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
+    assert_eq!(v.outcome(), Outcome::NotGenuine);
+    assert!(v.reasons.iter().any(|r| r.code == "chip_not_authenticated"));
+    assert!(v.proof().is_none());
+    // EF 0007 with its key swapped for the clone's (so the answer would verify) is not signed
+    // by the AP key: still no.
+    let mut forged = files.clone();
+    if let Some(k) = forged.card_key.as_mut() {
+        let last = k.len() - 1;
+        k[last] ^= 0x01;
+    }
+    let v = verify_text(&forged, &trust, at, Some(&answer)).unwrap();
+    assert!(!v.genuine());
 }

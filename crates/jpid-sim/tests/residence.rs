@@ -188,7 +188,14 @@ fn tampering_is_detected_and_named() {
         let (r, _) = read(&format!("{kind},tamper=address"), "AB12345678CD");
         let v = verdict(&r.unwrap());
         assert!(v.genuine());
-        assert!(v.not_covered.iter().any(|n| n.starts_with("address")));
+        assert_eq!(v.outcome(), jpid_verify::verdict::Outcome::Genuine);
+        let address = v.unsigned.iter().find(|u| u.item.starts_with("address"));
+        assert!(address.is_some(), "{:?}", v.unsigned);
+        // The value shown is marked as unsigned wherever it is a field.
+        let card = parsed(&r_ok(&format!("{kind},tamper=address")));
+        for f in card.fields.iter().filter(|f| f.key == "address") {
+            assert!(!f.signed && f.unsigned_why.is_some(), "{f:?}");
+        }
     }
 }
 
@@ -311,4 +318,34 @@ fn secure_messaging_exactly_where_the_spec_puts_it() {
         what: "x",
         limit: 0,
     };
+}
+
+fn r_ok(spec: &str) -> ResidenceRead {
+    read(spec, "AB12345678CD").0.unwrap()
+}
+
+/// A generation-2 card whose (signed) expiry has passed is genuine but expired, never plain
+/// genuine; generation 1 records no expiry and says so (the date is printed on the card).
+#[test]
+fn expired_cards_are_never_plain_genuine() {
+    use jpid_verify::verdict::{Outcome, ValidityState};
+    for kind in ["residence-gen2", "spr-gen2"] {
+        let r = r_ok(&format!("{kind},expiry=2026-01-31"));
+        let v = verdict(&r);
+        assert_eq!(
+            v.outcome(),
+            Outcome::GenuineExpired,
+            "{kind}: {:?}",
+            v.validity
+        );
+        assert_eq!(v.validity.state, ValidityState::Expired);
+        assert!(v.validity.dates.iter().all(|d| d.signed));
+        let v = verdict(&r_ok(kind));
+        assert_eq!(v.outcome(), Outcome::Genuine, "{kind}");
+        assert_eq!(v.validity.state, ValidityState::Valid);
+    }
+    let v = verdict(&r_ok("residence"));
+    assert_eq!(v.validity.state, ValidityState::NotRecorded);
+    assert!(v.validity.note.is_some());
+    assert_eq!(v.chip.id(), "not_possible");
 }

@@ -37,7 +37,7 @@ fn files(r: CardFaceFiles) -> CardFaceFiles {
 
 fn read(spec: &str, key: &CardFaceKey, trust: &TrustStore) -> CardFaceVerdict {
     let r = read_card_face(&mut card(spec), key, false, MyNumber::Read).unwrap();
-    verify_card_face(&files(r), trust).unwrap()
+    verify_card_face(&files(r), trust, jpid_verify::UnixTime(1_800_000_000), None).unwrap()
 }
 
 fn a() -> CardFaceKey {
@@ -59,7 +59,10 @@ fn each_key_opens_its_records_and_they_prove_genuine() {
     let p = v.proof().unwrap().get();
     assert_eq!(p.issuer, "9000023");
     assert_eq!(p.covered, ["card_face", "my_number_image"]);
-    assert_eq!(p.unsigned, ["expiry", "security_code_image"]);
+    assert_eq!(
+        p.unsigned,
+        ["expiry", "security_code_image", "municipality_code"]
+    );
     let face = v.face.as_ref().unwrap();
     assert_eq!(face.birth_date.compact(), "19900101");
     assert_eq!(face.sex.as_str(), "2");
@@ -85,11 +88,14 @@ fn each_key_opens_its_records_and_they_prove_genuine() {
     assert!(v.genuine(), "{:?}", v.reasons);
     assert_eq!(v.proof().unwrap().get().covered, ["birth_record"]);
     assert_eq!(v.birth.as_ref().unwrap().birth_date.compact(), "19900101");
-    assert!(v.face.is_none() && v.unsigned.is_empty());
+    assert!(v.face.is_none());
+    // EF 0003 is read under every key and is not signed: its municipality code says so.
+    let unsigned: Vec<_> = v.unsigned.iter().map(|u| u.item).collect();
+    assert_eq!(unsigned, ["municipality_code"]);
     // Production trust has no TEST key: never genuine.
     let v = read("mynumber", &a(), &TrustStore::production());
     assert!(!v.genuine());
-    assert_eq!(v.reasons[0].0, "unknown_issuer");
+    assert_eq!(v.reasons[0].code, "unknown_issuer");
 }
 
 #[test]
@@ -130,7 +136,7 @@ fn every_tamper_option_is_caught_with_its_reason() {
     ] {
         let v = read(&format!("mynumber,tamper={tamper}"), &key, &trust);
         assert!(!v.genuine(), "{tamper}");
-        assert_eq!(v.reasons[0].0, code, "{tamper}: {:?}", v.reasons);
+        assert_eq!(v.reasons[0].code, code, "{tamper}: {:?}", v.reasons);
         assert!(
             v.checks.iter().any(|c| c.name == check && !c.passed),
             "{tamper}"
@@ -140,7 +146,7 @@ fn every_tamper_option_is_caught_with_its_reason() {
     let v = read("mynumber,tamper=face-expiry", &b(), &trust);
     assert!(v.genuine());
     assert_eq!(v.face.as_ref().unwrap().expiry.compact(), "20450101");
-    assert!(v.unsigned.contains(&"expiry"));
+    assert!(v.unsigned.iter().any(|u| u.item == "expiry"));
     // The text AP is untouched by card-face tampering.
     assert!(SimSpec::parse("mynumber,tamper=nonsense").is_err());
 }
@@ -191,7 +197,13 @@ fn short_apdus_read_the_same_card_face() {
     let trust = trust();
     let mut ch = card("mynumber,ext=off");
     let r = read_card_face(&mut ch, &a(), false, MyNumber::Read).unwrap();
-    let v = verify_card_face(&files(r), &trust).unwrap();
+    let v = verify_card_face(
+        &files(r),
+        &trust,
+        jpid_verify::UnixTime(1_800_000_000),
+        None,
+    )
+    .unwrap();
     assert!(v.genuine(), "{:?}", v.reasons);
     assert!(v.face.unwrap().photo.len() > 2000);
 }
@@ -257,4 +269,42 @@ fn openssl_recovers_the_df28_digest_info() {
     assert_eq!(recovered.len(), 19 + 96);
     assert_eq!(recovered.get(19..).unwrap(), &want[..]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The card-face AP's chip signs a fresh challenge with the card key its signed records carry
+/// (DF24); a clone's chip does not (docs/spec/mynumber-card.md §4, MC only, UNCONFIRMED). The
+/// expiry DF29 is compared with the time of the check, marked unsigned.
+#[test]
+fn the_card_face_chip_answers_a_challenge_and_expiry_is_unsigned() {
+    use jpid_card::mynumber::chip_answer;
+    use jpid_verify::verdict::{ChipAuth, Outcome, ValidityState};
+    let trust = trust();
+    let challenge = b"another fresh challenge, 32 byte";
+    let read = |spec: &str| {
+        let mut ch = card(spec);
+        let files = read_card_face(&mut ch, &b(), false, MyNumber::Leave).unwrap();
+        (files, chip_answer(&mut ch, challenge).unwrap())
+    };
+    let at = jpid_verify::UnixTime(1_800_000_000); // 2027-01-15
+    let (files, answer) = read("mynumber");
+    let v = verify_card_face(&files, &trust, at, Some(&answer)).unwrap();
+    assert!(
+        matches!(v.chip, ChipAuth::Authenticated { .. }),
+        "{:?}",
+        v.chip
+    );
+    assert_eq!(v.outcome(), Outcome::Genuine);
+    let d = &v.validity.dates[0];
+    assert_eq!((d.what, d.signed, d.in_force), ("card_expiry", false, true));
+    assert!(v.unsigned.iter().any(|u| u.item == "expiry"));
+    // Expired: the (unsigned) expiry has passed, so never plain genuine.
+    let (files, answer) = read("mynumber,expiry=2026-12-31");
+    let v = verify_card_face(&files, &trust, at, Some(&answer)).unwrap();
+    assert_eq!(v.validity.state, ValidityState::Expired);
+    assert_eq!(v.outcome(), Outcome::GenuineExpired);
+    // A clone.
+    let (files, answer) = read("mynumber,tamper=clone");
+    let v = verify_card_face(&files, &trust, at, Some(&answer)).unwrap();
+    assert_eq!(v.outcome(), Outcome::NotGenuine);
+    assert!(v.reasons.iter().any(|r| r.code == "chip_not_authenticated"));
 }

@@ -27,10 +27,13 @@ use sha2::{Digest, Sha256};
 
 pub use jpid_model::{CardDate, CardFaceFiles};
 
+pub use crate::cvc::CardKey;
 use crate::cvc::{rsa_key, sha256, verify_sha256, Cvc};
-use crate::proof::Verified;
-use crate::text::Check;
 use crate::trust::{TrustMode, TrustStore};
+use crate::verdict::{Check, Reason};
+use crate::verdict::{ChipAuth, Unsigned, Validity, Verdict};
+use crate::UnixTime;
+pub use jpid_model::ChipAnswer;
 
 /// Parse errors of the card-face AP's files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,44 +83,6 @@ impl TryFrom<&[u8]> for Sex {
             [d] if d.is_ascii_digit() => Ok(Self(char::from(*d).to_string())),
             _ => Err("sex is one ASCII digit"),
         }
-    }
-}
-
-/// The card's own RSA-2048 public key as the records carry it: `90 03 <e> 91 82 0100 <n>`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CardKey {
-    modulus: Vec<u8>,
-    exponent: Vec<u8>,
-}
-
-impl CardKey {
-    /// Modulus, big-endian.
-    pub fn modulus(&self) -> &[u8] {
-        &self.modulus
-    }
-    /// SHA-256 of the modulus, hex: a short name for the key in output.
-    pub fn fingerprint(&self) -> String {
-        hex::encode(sha256(&self.modulus))
-    }
-}
-
-impl std::fmt::Debug for CardKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CardKey(sha256:{})", self.fingerprint())
-    }
-}
-
-impl TryFrom<&[u8]> for CardKey {
-    type Error = &'static str;
-    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
-        let e = tlv::require(v, Tag::new(0x90)).map_err(|_| "no exponent (90)")?;
-        let n = tlv::require(v, Tag::new(0x91)).map_err(|_| "no modulus (91)")?;
-        rsa_key(n.value(), e.value()).ok_or("not an RSA-2048 key with e = 65537")?;
-        let modulus = n.value();
-        Ok(Self {
-            modulus: modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus).to_vec(),
-            exponent: e.value().to_vec(),
-        })
     }
 }
 
@@ -350,7 +315,8 @@ pub struct CardFaceProof {
     pub trust_mode: TrustMode,
 }
 
-/// The outcome of [`verify_card_face`].
+/// The outcome of [`verify_card_face`]: the records read and the one [`Verdict`] (it derefs
+/// to it).
 #[derive(Clone, Debug)]
 pub struct CardFaceVerdict {
     /// EF 0001, parsed.
@@ -361,25 +327,21 @@ pub struct CardFaceVerdict {
     pub my_number_image: Option<MyNumberImage>,
     /// EF 0003, parsed (not signed).
     pub info: Option<ApBasicInfo>,
-    /// Every check.
-    pub checks: Vec<Check>,
-    /// Why not genuine: `(code, message)`.
-    pub reasons: Vec<(&'static str, String)>,
-    /// Fields read that no signature covers.
-    pub unsigned: Vec<&'static str>,
-    proof: Option<Verified<CardFaceProof>>,
+    /// The verdict.
+    pub verdict: Verdict<CardFaceProof>,
 }
 
-impl CardFaceVerdict {
-    /// True only with a proof.
-    pub fn genuine(&self) -> bool {
-        self.proof.is_some()
-    }
-    /// The proof.
-    pub fn proof(&self) -> Option<&Verified<CardFaceProof>> {
-        self.proof.as_ref()
+impl std::ops::Deref for CardFaceVerdict {
+    type Target = Verdict<CardFaceProof>;
+    fn deref(&self) -> &Self::Target {
+        &self.verdict
     }
 }
+
+/// Why DF29 and DF2A are not signed (docs/spec/mynumber-card.md §4 "DF28 signature").
+const WHY_AFTER_DF28: &str = "stored after the signature DF28, which does not cover it (the expiry changes when the card is renewed)";
+/// Why EF 0003 is not signed.
+const WHY_INFO: &str = "EF 0003 (AP basic info) is readable by anyone and carries no signature";
 
 /// The DER DigestInfo DF28 signs: SHA-256's AlgorithmIdentifier (RFC 8017 §9.2 note 1) with a
 /// 96-byte OCTET STRING, `30 71 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 60 <96>`.
@@ -394,28 +356,31 @@ fn df28_digest_info(digests: &[u8; 96]) -> Vec<u8> {
 
 fn push_check(
     checks: &mut Vec<Check>,
-    reasons: &mut Vec<(&'static str, String)>,
+    reasons: &mut Vec<Reason>,
     name: &'static str,
     passed: bool,
     ok: &str,
     failed: (&'static str, &str),
 ) {
-    checks.push(Check {
-        name,
-        passed,
-        detail: if passed { ok.into() } else { failed.1.into() },
-    });
+    checks.push(Check::new(name, passed, if passed { ok } else { failed.1 }));
     if !passed {
-        reasons.push((failed.0, failed.1.into()));
+        reasons.push(Reason::new(failed.0, failed.1));
     }
 }
 
 /// Parses and proves the card-face AP's files: the CVC chains to the trusted card-face issuer
 /// key, each record read verifies under the key that CVC certifies, and the card keys the
 /// records carry agree.
+///
+/// With the chip's `answer` to a fresh challenge (a live read), the chip must prove it holds the
+/// card key the signed records carry (DF12, DF24 or DF42: INTERNAL AUTHENTICATE `80 2A`, no
+/// key needed; docs/spec/mynumber-card.md §4, MC only, UNCONFIRMED); without one (a dump), chip
+/// authentication is not applicable. The expiry (DF29) is compared with `at`, marked unsigned.
 pub fn verify_card_face(
     files: &CardFaceFiles,
     trust: &TrustStore,
+    at: UnixTime,
+    answer: Option<&ChipAnswer>,
 ) -> Result<CardFaceVerdict, CardFaceError> {
     let birth = files
         .birth
@@ -439,7 +404,7 @@ pub fn verify_card_face(
     })?;
 
     let mut checks = Vec::new();
-    let mut reasons: Vec<(&'static str, String)> = Vec::new();
+    let mut reasons: Vec<Reason> = Vec::new();
 
     // Only the card-face AP's issuer key may certify this AP; a TEST id counts only as a key
     // the store was given as a test key.
@@ -465,8 +430,7 @@ pub fn verify_card_face(
         },
     });
     if trusted.is_none() {
-        reasons.push((
-            "unknown_issuer",
+        reasons.push(Reason::new("unknown_issuer",
             format!("the card-face AP's certificate is not signed by a trusted J-LIS card-face key (issuer id {issuer:?})"),
         ));
     }
@@ -514,7 +478,16 @@ pub fn verify_card_face(
         if ok {
             covered.push("card_face");
         }
-        unsigned.extend(["expiry", "security_code_image"]);
+        unsigned.extend([
+            Unsigned {
+                item: "expiry",
+                why: WHY_AFTER_DF28,
+            },
+            Unsigned {
+                item: "security_code_image",
+                why: WHY_AFTER_DF28,
+            },
+        ]);
     }
     if let Some(m) = &my_number_image {
         let ok = pkcs1(&m.signed, &m.signature);
@@ -557,29 +530,91 @@ pub fn verify_card_face(
         );
     }
     if covered.is_empty() && reasons.is_empty() {
-        reasons.push((
+        reasons.push(Reason::new(
             "nothing_covered",
-            "no data file was read, so nothing is proven".into(),
+            "no data file was read, so nothing is proven",
         ));
     }
-    let proof = match trusted {
-        Some(k) if reasons.is_empty() => Some(Verified::new(CardFaceProof {
-            issuer: k.id.clone(),
-            covered,
-            unsigned: unsigned.clone(),
-            trust_mode: trust.mode(),
-        })),
-        _ => None,
+    if info.is_some() {
+        unsigned.push(Unsigned {
+            item: "municipality_code",
+            why: WHY_INFO,
+        });
+    }
+    let chip = match (answer, keys.first()) {
+        (None, _) => ChipAuth::offline(),
+        (Some(_), None) => ChipAuth::Failed {
+            detail: "no record carrying the card key was read".into(),
+        },
+        (Some(a), Some(key)) if key.signed_challenge(&a.challenge, &a.signature) => {
+            ChipAuth::Authenticated {
+                card_key_sha256: key.fingerprint(),
+            }
+        }
+        (Some(_), Some(_)) => ChipAuth::Failed {
+            detail: "the chip's answer to the challenge does not verify under the card key its signed records carry".into(),
+        },
     };
+    checks.push(Check::new(
+        "chip_authentication",
+        !matches!(chip, ChipAuth::Failed { .. }),
+        chip.describe(),
+    ));
+    let validity = match &face {
+        Some(f) => Validity::from_dates(
+            at,
+            vec![Validity::date("card_expiry", f.expiry, false, at)],
+            Some("the expiry (DF29) is not covered by the signature: compare it with the date printed on the card"),
+        ),
+        None => Validity::from_dates(
+            at,
+            Vec::new(),
+            Some("the birth record carries no expiry: the card's expiry is printed on its face"),
+        ),
+    };
+    // The items each record's signature covers, as they are shown.
+    let signed: Vec<&'static str> = covered
+        .iter()
+        .flat_map(|record| match *record {
+            "birth_record" => &["birth_date"][..],
+            "card_face" => &[
+                "birth_date",
+                "sex",
+                "card_key",
+                "name_image",
+                "address_image",
+                "photo",
+            ][..],
+            _ => &["my_number_image"][..],
+        })
+        .fold(Vec::new(), |mut all, item| {
+            if !all.contains(item) {
+                all.push(*item);
+            }
+            all
+        });
+    let proof = trusted.map(|k| CardFaceProof {
+        issuer: k.id.clone(),
+        covered,
+        unsigned: unsigned.iter().map(|u| u.item).collect(),
+        trust_mode: trust.mode(),
+    });
+    let verdict = Verdict::new(
+        checks,
+        reasons,
+        signed,
+        unsigned,
+        validity,
+        chip,
+        trust.mode(),
+        proof,
+    );
     Ok(CardFaceVerdict {
         birth,
         face,
         my_number_image,
         info,
-        checks,
-        reasons,
-        unsigned,
-        proof,
+        verdict,
     })
 }
 

@@ -126,3 +126,49 @@ impl Cvc {
         verify_sha256(&k, &sha256(&self.body), &self.signature)
     }
 }
+
+/// The card's own RSA-2048 public key as the records carry it: `90 03 <e> 91 82 0100 <n>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CardKey {
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+}
+
+impl CardKey {
+    /// Whether `signature` is this key's RSASSA-PKCS1-v1_5 SHA-256 signature over `challenge`:
+    /// the answer a chip gives to INTERNAL AUTHENTICATE (`80 2A`) with its own key
+    /// (docs/spec/mynumber-card.md §3 "Proving the card is live", §4; UNCONFIRMED).
+    pub fn signed_challenge(&self, challenge: &[u8], signature: &[u8]) -> bool {
+        rsa_key(&self.modulus, &self.exponent)
+            .is_some_and(|k| verify_sha256(&k, &sha256(challenge), signature))
+    }
+
+    /// Modulus, big-endian.
+    pub fn modulus(&self) -> &[u8] {
+        &self.modulus
+    }
+    /// SHA-256 of the modulus, hex: a short name for the key in output.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(sha256(&self.modulus))
+    }
+}
+
+impl std::fmt::Debug for CardKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CardKey(sha256:{})", self.fingerprint())
+    }
+}
+
+impl TryFrom<&[u8]> for CardKey {
+    type Error = &'static str;
+    fn try_from(v: &[u8]) -> Result<Self, Self::Error> {
+        let e = tlv::require(v, Tag::new(0x90)).map_err(|_| "no exponent (90)")?;
+        let n = tlv::require(v, Tag::new(0x91)).map_err(|_| "no modulus (91)")?;
+        rsa_key(n.value(), e.value()).ok_or("not an RSA-2048 key with e = 65537")?;
+        let modulus = n.value();
+        Ok(Self {
+            modulus: modulus.strip_prefix(&[0u8][..]).unwrap_or(modulus).to_vec(),
+            exponent: e.value().to_vec(),
+        })
+    }
+}

@@ -12,6 +12,7 @@ use x509_cert::ext::pkix::SubjectAltName;
 use crate::proof::Verified;
 use crate::revocation::{self, RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
+use crate::verdict::Reason;
 use crate::x509::ParsedCert;
 use crate::UnixTime;
 
@@ -127,10 +128,10 @@ pub struct CertVerdict {
     /// Why not valid (empty when valid): `not_end_entity`, `unknown_issuer`,
     /// `certificate_expired`, `certificate_not_yet_valid`, `certificate_revoked`,
     /// `revocation_unknown` (only under [`RevocationPolicy::Required`]).
-    pub reasons: Vec<(&'static str, String)>,
+    pub reasons: Vec<Reason>,
     /// What does not make it invalid but should be said: `revocation_unknown` under
     /// [`RevocationPolicy::BestEffort`].
-    pub warnings: Vec<(&'static str, String)>,
+    pub warnings: Vec<Reason>,
     /// True when a revocation source answered (good or revoked).
     pub revocation_checked: bool,
     /// The revocation status found.
@@ -166,7 +167,7 @@ pub fn verify_certificate(
         .iter()
         .any(|a| a.der() == cert.der.as_slice())
     {
-        reasons.push((
+        reasons.push(Reason::new(
             "not_end_entity",
             "the certificate is a root, not a holder's certificate".to_string(),
         ));
@@ -184,7 +185,7 @@ pub fn verify_certificate(
         }
     }
     if anchor.is_none() {
-        reasons.push((
+        reasons.push(Reason::new(
             "unknown_issuer",
             format!(
                 "not issued by a JPKI {} root jpid trusts (issuer {})",
@@ -195,12 +196,12 @@ pub fn verify_certificate(
     }
     let (nb, na) = cert.validity();
     if at > na {
-        reasons.push((
+        reasons.push(Reason::new(
             "certificate_expired",
             format!("expired on {}", na.to_rfc3339()),
         ));
     } else if at < nb {
-        reasons.push((
+        reasons.push(Reason::new(
             "certificate_not_yet_valid",
             format!("valid only from {}", nb.to_rfc3339()),
         ));
@@ -270,7 +271,7 @@ mod tests {
         )
         .unwrap();
         assert!(!v.valid());
-        assert_eq!(v.reasons[0].0, "unknown_issuer");
+        assert_eq!(v.reasons[0].code, "unknown_issuer");
         // Production roots alone do not know the test CA.
         let v = verify_certificate(
             sign,
@@ -290,7 +291,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            v.reasons.iter().map(|r| r.0).collect::<Vec<_>>(),
+            v.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
             ["certificate_expired"]
         );
         let attrs = holder_attributes(&ParsedCert::parse(sign).unwrap());
@@ -330,7 +331,7 @@ mod tests {
             let v = verify_certificate(revoked, Purpose::JpkiSign, &trust, at, policy).unwrap();
             assert!(!v.valid());
             assert_eq!(
-                v.reasons.iter().map(|r| r.0).collect::<Vec<_>>(),
+                v.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
                 ["certificate_revoked"]
             );
         }
@@ -357,7 +358,7 @@ mod tests {
         )
         .unwrap();
         assert!(v.valid());
-        assert_eq!(v.warnings[0].0, "revocation_unknown");
+        assert_eq!(v.warnings[0].code, "revocation_unknown");
         assert_eq!(v.proof().unwrap().get().revocation.code(), "unknown");
         let v = verify_certificate(
             auth,
@@ -368,6 +369,6 @@ mod tests {
         )
         .unwrap();
         assert!(!v.valid());
-        assert_eq!(v.reasons[0].0, "revocation_unknown");
+        assert_eq!(v.reasons[0].code, "revocation_unknown");
     }
 }

@@ -10,6 +10,7 @@
 )]
 
 pub mod card_face;
+pub mod check;
 pub mod cvc;
 pub mod jpki;
 pub mod proof;
@@ -19,6 +20,7 @@ pub mod rsa_public;
 pub mod signature;
 pub mod text;
 pub mod trust;
+pub mod verdict;
 pub mod x509;
 
 pub use jpid_model::UnixTime;

@@ -14,8 +14,8 @@ use jpid_apdu::tlv::{self, Tag};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::proof::Verified;
 use crate::trust::{Purpose, TrustMode, TrustStore};
+use crate::verdict::{ChipAuth, Unsigned, Validity, Verdict};
 use crate::x509::{self, HashAlg, SigForm};
 use crate::UnixTime;
 
@@ -55,9 +55,25 @@ pub struct Field {
     pub label: &'static str,
     /// Japanese label.
     pub label_ja: &'static str,
-    /// The value as text.
+    /// Whether the issuer's signature covers it.
+    pub signed: bool,
+    /// Why not, when it is not.
+    pub unsigned_why: Option<&'static str>,
+    /// The value as text (declared last: the fields are in alphabetical order, as the
+    /// service's answers print them).
     pub value: String,
 }
+
+/// Why the generation-1 address fields are not signed.
+const WHY_ADDRESS: &str = "written on the chip by the municipality when the holder moves; the check code covers only the front image and the face photo";
+/// Why the permission and renewal entries are not signed.
+const WHY_IMMIGRATION: &str = "written on the chip after issuance (permissions, renewal applications); the signature does not cover it";
+/// Why the generation-2 card number file is not signed.
+const WHY_CARD_NUMBER: &str = "the card-number file is outside the signed data (the number that opened the chip is the one typed)";
+/// Why the generation-2 address image is not signed.
+const WHY_ADDRESS_IMAGE: &str = "the address image is rewritten when the holder moves; the signature covers the printed entries, the face photo and the name image only";
+/// Why the card type is not signed.
+const WHY_CARD_TYPE: &str = "MF/EF02 is readable by anyone and not part of the signed data; the card type shown comes from it";
 
 /// The parsed contents of a residence card.
 #[derive(Debug, Clone)]
@@ -144,6 +160,22 @@ fn field(key: &'static str, label: &'static str, label_ja: &'static str, value: 
         label,
         label_ja,
         value,
+        signed: true,
+        unsigned_why: None,
+    }
+}
+
+fn unsigned_field(
+    key: &'static str,
+    label: &'static str,
+    label_ja: &'static str,
+    value: String,
+    why: &'static str,
+) -> Field {
+    Field {
+        signed: false,
+        unsigned_why: Some(why),
+        ..field(key, label, label_ja, value)
     }
 }
 
@@ -306,7 +338,8 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
         (0xD4, "address", "Address", "住居地"),
     ] {
         if let Some(v) = value_of(&addr, tag) {
-            p.fields.push(field(key, label, ja, text_gen1(v)));
+            p.fields
+                .push(unsigned_field(key, label, ja, text_gen1(v), WHY_ADDRESS));
         }
     }
     if p.is_residence_card {
@@ -335,7 +368,13 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
         ] {
             let objs = objects(files, file)?;
             if let Some(v) = value_of(&objs, tag) {
-                p.fields.push(field(key, label, ja, text_gen1(v)));
+                p.fields.push(unsigned_field(
+                    key,
+                    label,
+                    ja,
+                    text_gen1(v),
+                    WHY_IMMIGRATION,
+                ));
             }
         }
     }
@@ -358,11 +397,12 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
 fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), ParseError> {
     let number = objects(files, F::CardNumber)?;
     if let Some(v) = value_of(&number, 0xC2) {
-        p.fields.push(field(
+        p.fields.push(unsigned_field(
             "card_number",
             "Card number",
             "在留カード等番号",
             text_gen2(v),
+            WHY_CARD_NUMBER,
         ));
     }
     let printed = objects(files, F::PrintedEntries)?;
@@ -439,7 +479,13 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             (0xDE, "reserved_text", "Other", "その他"),
         ] {
             if let Some(v) = value_of(objs, tag) {
-                p.fields.push(field(key, label, ja, text_gen2(v)));
+                p.fields.push(unsigned_field(
+                    key,
+                    label,
+                    ja,
+                    text_gen2(v),
+                    WHY_IMMIGRATION,
+                ));
             }
         }
     }
@@ -524,27 +570,7 @@ impl ParsedResidence {
     }
 }
 
-/// Why a card is not proven genuine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    /// Stable code: `image_altered`, `data_altered`, `signature_malformed`,
-    /// `certificate_malformed`, `unknown_issuer`, `no_trust_anchor`, `certificate_expired`,
-    /// `certificate_not_yet_valid`, `root_not_valid`.
-    pub code: &'static str,
-    /// A sentence for people.
-    pub message: String,
-}
-
-/// One check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// What was checked.
-    pub name: &'static str,
-    /// Whether it passed.
-    pub passed: bool,
-    /// Details.
-    pub detail: String,
-}
+pub use crate::verdict::{Check, Reason};
 
 /// What a genuine residence card proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -563,34 +589,73 @@ pub struct ResidenceProof {
     pub trust_mode: TrustMode,
 }
 
-/// The outcome of [`verify`].
+/// The outcome of [`verify`]: the one [`Verdict`] (it derefs to it), and the card
+/// certificate's subject, issuer and serial when it parsed.
 #[derive(Debug, Clone)]
 pub struct ResidenceVerdict {
-    /// Every check made, in order.
-    pub checks: Vec<Check>,
-    /// Why not genuine (empty when genuine).
-    pub reasons: Vec<Reason>,
-    /// What the signature covers.
-    pub covered: Vec<&'static str>,
-    /// What the chip holds that no signature covers.
-    pub not_covered: Vec<&'static str>,
-    /// Whether test anchors were in the store.
-    pub trust_mode: TrustMode,
-    /// Subject and serial of the card certificate, when it parsed.
+    /// The verdict.
+    pub verdict: Verdict<ResidenceProof>,
+    /// Subject, issuer and serial of the card certificate, when it parsed.
     pub certificate: Option<(String, String, String)>,
-    proof: Option<Verified<ResidenceProof>>,
 }
 
-impl ResidenceVerdict {
-    /// True only with a proof.
-    pub fn genuine(&self) -> bool {
-        self.proof.is_some()
+impl std::ops::Deref for ResidenceVerdict {
+    type Target = Verdict<ResidenceProof>;
+    fn deref(&self) -> &Self::Target {
+        &self.verdict
     }
+}
 
-    /// The proof, when genuine.
-    pub fn proof(&self) -> Option<&Verified<ResidenceProof>> {
-        self.proof.as_ref()
+/// The residence card offers no chip authentication jpid can use.
+const NO_CHIP_AUTH: &str = "not possible: the Residence Card and SPR certificate offer no chip authentication jpid can use (the card-number authentication proves only that the reader knew the number printed on the card, which a copy on another chip would know too)";
+
+/// What the signature covers, and what is shown without it.
+fn coverage(card: &ParsedResidence) -> (Vec<&'static str>, Vec<Unsigned>) {
+    let mut unsigned = vec![Unsigned {
+        item: "card_type",
+        why: WHY_CARD_TYPE,
+    }];
+    unsigned.extend(
+        card.fields
+            .iter()
+            .filter_map(|f| f.unsigned_why.map(|why| Unsigned { item: f.key, why })),
+    );
+    let signed = if card.generation == 1 {
+        vec!["front_image", "face_image"]
+    } else {
+        unsigned.push(Unsigned {
+            item: "address_image",
+            why: WHY_ADDRESS_IMAGE,
+        });
+        let mut s: Vec<&'static str> = card
+            .fields
+            .iter()
+            .filter(|f| f.signed)
+            .map(|f| f.key)
+            .collect();
+        s.extend(["face_image", "name_image"]);
+        s
+    };
+    (signed, unsigned)
+}
+
+/// The card's own dates at `at`: generation 2 records the card's expiry and (residence card)
+/// the end of the period of stay in the signed printed entries; generation 1 records neither as
+/// data.
+fn validity(card: &ParsedResidence, at: UnixTime) -> Validity {
+    let mut dates = Vec::new();
+    for (key, what) in [
+        ("card_expiry", "card_expiry"),
+        ("stay_expiry", "stay_expiry"),
+    ] {
+        if let Some(d) = card.field(key).and_then(jpid_model::CardDate::parse) {
+            dates.push(Validity::date(what, d, true, at));
+        }
     }
+    let note = (card.generation == 1).then_some(
+        "a generation-1 chip records no expiry as data: the card's expiry and period of stay are printed on the card and in the signed front image; compare them by eye",
+    );
+    Validity::from_dates(at, dates, note)
 }
 
 /// Proves a parsed card genuine, or says why not: the check code over exactly the signed bytes,
@@ -599,42 +664,29 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     let mut checks = Vec::new();
     let mut reasons = Vec::new();
     let mut reason = |code: &'static str, message: String| reasons.push(Reason { code, message });
-    let (covered, not_covered): (Vec<&'static str>, Vec<&'static str>) = if card.generation == 1 {
-        (
-            vec!["front_image", "face_image"],
-            vec!["card_type", "address", "permissions", "renewal_application"],
-        )
-    } else {
-        (
-            vec!["printed_entries", "face_image", "name_image"],
-            vec![
-                "card_type",
-                "card_number",
-                "address_image",
-                "permissions",
-                "update_status",
-                "other",
-            ],
-        )
-    };
-    let verdict = |checks, reasons, certificate, proof| ResidenceVerdict {
-        checks,
-        reasons,
-        covered: covered.clone(),
-        not_covered: not_covered.clone(),
-        trust_mode: trust.mode(),
-        certificate,
-        proof,
+    let verdict = |checks, reasons, certificate, proof| {
+        let (signed, unsigned) = coverage(card);
+        ResidenceVerdict {
+            verdict: Verdict::new(
+                checks,
+                reasons,
+                signed,
+                unsigned,
+                validity(card, at),
+                ChipAuth::NotPossible {
+                    detail: NO_CHIP_AUTH,
+                },
+                trust.mode(),
+                proof,
+            ),
+            certificate,
+        }
     };
 
     let cert = match trust.parsed(&card.certificate) {
         Ok(c) => c,
         Err(e) => {
-            checks.push(Check {
-                name: "certificate",
-                passed: false,
-                detail: e.to_string(),
-            });
+            checks.push(Check::new("certificate", false, e.to_string()));
             reason(
                 "certificate_malformed",
                 format!("the card certificate cannot be read: {e}"),
@@ -801,16 +853,14 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
     }
 
     let proof = match chained {
-        Some((anchor, _)) if signature_ok && valid && root_valid => {
-            Some(Verified::new(ResidenceProof {
-                card_type: card.card_type,
-                certificate_serial: cert.serial_hex(),
-                anchor,
-                at,
-                signed_data_sha256: data_sha256,
-                trust_mode: trust.mode(),
-            }))
-        }
+        Some((anchor, _)) if signature_ok && valid && root_valid => Some(ResidenceProof {
+            card_type: card.card_type,
+            certificate_serial: cert.serial_hex(),
+            anchor,
+            at,
+            signed_data_sha256: data_sha256,
+            trust_mode: trust.mode(),
+        }),
         _ => None,
     };
     verdict(checks, reasons, cert_info, proof)

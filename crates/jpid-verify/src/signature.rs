@@ -12,6 +12,7 @@ use crate::jpki::{holder_attributes, verify_certificate, Attribute, CertVerdict}
 use crate::proof::Verified;
 use crate::revocation::{RevocationPolicy, RevocationStatus};
 use crate::trust::{Purpose, TrustMode, TrustStore};
+use crate::verdict::Reason;
 use crate::x509::HashAlg;
 use crate::UnixTime;
 
@@ -72,7 +73,7 @@ pub struct SignatureVerdict {
     /// Holder attributes (signature certificates only).
     pub holder: Vec<Attribute>,
     /// Why not valid.
-    pub reasons: Vec<(&'static str, String)>,
+    pub reasons: Vec<Reason>,
     proof: Option<Verified<SignatureProof>>,
 }
 
@@ -90,7 +91,7 @@ impl SignatureVerdict {
 fn finish(
     cert_der: &[u8],
     signature_ok: bool,
-    mut reasons: Vec<(&'static str, String)>,
+    mut reasons: Vec<Reason>,
     trust: &TrustStore,
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
@@ -100,7 +101,7 @@ fn finish(
     for purpose in [Purpose::JpkiSign, Purpose::JpkiAuth] {
         let v = verify_certificate(cert_der, purpose, trust, at, revocation)
             .map_err(|e| SignatureError::Certificate(e.to_string()))?;
-        let chains = !v.reasons.iter().any(|(c, _)| *c == "unknown_issuer");
+        let chains = !v.reasons.iter().any(|r| r.code == "unknown_issuer");
         if chains || best.is_none() {
             best = Some((purpose, v, chains));
         }
@@ -114,9 +115,9 @@ fn finish(
     if !signature_ok && reasons.is_empty() {
         reasons.insert(
             0,
-            (
+            Reason::new(
                 "signature_invalid",
-                "the signature does not match the content and the certificate's key".into(),
+                "the signature does not match the content and the certificate's key",
             ),
         );
     }
@@ -286,11 +287,11 @@ pub fn verify_cms(
             EssHash::Sha512 => sha2::Sha512::digest(&signer.der).to_vec(),
         };
         if hash != ours {
-            reasons.push(("signer_certificate_mismatch", "the signed signingCertificateV2 attribute names another certificate than the one that signed (certificate substitution)".to_string()));
+            reasons.push(Reason::new("signer_certificate_mismatch", "the signed signingCertificateV2 attribute names another certificate than the one that signed (certificate substitution)".to_string()));
         }
     }
     if digest != content_sha256 {
-        reasons.push(("content_altered", "the content is not what was signed (its SHA-256 differs from the signed messageDigest)".to_string()));
+        reasons.push(Reason::new("content_altered", "the content is not what was signed (its SHA-256 differs from the signed messageDigest)".to_string()));
     }
     // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4): their DER,
     // which decoding checked the message holds.

@@ -9,15 +9,22 @@
 //! - EF 0003: `FF30 { DF31 32, DF32 32, DF33 256 }`; DF33 = RSA PKCS#1 v1.5 SHA-256 over the
 //!   DF31 and DF32 TLVs, with the key the CVC certifies.
 //! - EF 0004: the AP's CVC ([`crate::cvc`]).
+//! - EF 0007: `FF50 { DF51 card key, DF52 signature }`; DF52 = RSA PKCS#1 v1.5 SHA-256 over the
+//!   DF51 TLV with the key the CVC certifies. A fresh challenge the chip signs with the DF51 key
+//!   (INTERNAL AUTHENTICATE, `80 2A`, no PIN) proves the chip holds the card key
+//!   (docs/spec/mynumber-card.md §3 "Proving the card is live": MC, and P8N's 内部認証;
+//!   UNCONFIRMED on hardware).
 
 use jpid_apdu::tlv::{self, Tag};
 pub use jpid_model::TextFiles;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
-use crate::cvc::{rsa_key, sha256, verify_sha256, Cvc};
-use crate::proof::Verified;
+use crate::cvc::{rsa_key, sha256, verify_sha256, CardKey, Cvc};
 use crate::trust::{TrustMode, TrustStore};
+use crate::verdict::{ChipAuth, Validity, Verdict};
+use crate::UnixTime;
+pub use jpid_model::ChipAnswer;
 
 /// Parse errors of the text AP's files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,16 +63,7 @@ pub struct BasicFour {
     pub sex: String,
 }
 
-/// A check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// Name.
-    pub name: &'static str,
-    /// Passed?
-    pub passed: bool,
-    /// Details.
-    pub detail: String,
-}
+pub use crate::verdict::{Check, Reason};
 
 /// What a genuine text-AP read proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,28 +76,64 @@ pub struct TextProof {
     pub trust_mode: TrustMode,
 }
 
-/// The outcome of [`verify_text`]. `Debug` never shows the My Number.
+/// The outcome of [`verify_text`]: the card data and the one [`Verdict`] (it derefs to it).
+/// `Debug` never shows the My Number.
 #[derive(Clone)]
 pub struct TextVerdict {
     /// The My Number (12 digits), when EF 0001 was read.
     pub my_number: Option<String>,
     /// The basic four, when EF 0002 was read.
     pub basic: Option<BasicFour>,
-    /// Every check.
-    pub checks: Vec<Check>,
-    /// Why not genuine: `(code, message)`.
-    pub reasons: Vec<(&'static str, String)>,
-    proof: Option<Verified<TextProof>>,
+    /// The verdict.
+    pub verdict: Verdict<TextProof>,
 }
 
-impl TextVerdict {
-    /// True only with a proof.
-    pub fn genuine(&self) -> bool {
-        self.proof.is_some()
+impl std::ops::Deref for TextVerdict {
+    type Target = Verdict<TextProof>;
+    fn deref(&self) -> &Self::Target {
+        &self.verdict
     }
-    /// The proof.
-    pub fn proof(&self) -> Option<&Verified<TextProof>> {
-        self.proof.as_ref()
+}
+
+/// The text AP records no expiry.
+const NO_EXPIRY: &str = "the text AP records no expiry: the card's expiry is printed on its face (and in the card-face AP, unsigned)";
+
+/// EF 0007 checked against the AP's key, then the chip's answer against the key it certifies.
+fn chip_auth(
+    files: &TextFiles,
+    ap_key: Option<&crate::rsa_public::PublicKey>,
+    answer: Option<&ChipAnswer>,
+) -> ChipAuth {
+    let Some(answer) = answer else {
+        return ChipAuth::offline();
+    };
+    let failed = |detail: &str| ChipAuth::Failed {
+        detail: detail.to_string(),
+    };
+    let Some(ef7) = files.card_key.as_deref() else {
+        return failed("the card key (EF 0007) was not read");
+    };
+    let Ok(outer) = tlv::expect_single(ef7, Tag::new(0xFF50)) else {
+        return failed("EF 0007 is not FF50 { DF51, DF52 }");
+    };
+    let (Ok(d51), Ok(d52)) = (
+        outer.require_child(Tag::new(0xDF51)),
+        outer.require_child(Tag::new(0xDF52)),
+    ) else {
+        return failed("EF 0007 lacks DF51 or DF52");
+    };
+    let Ok(key) = CardKey::try_from(d51.value()) else {
+        return failed("EF 0007's DF51 is not an RSA-2048 key");
+    };
+    let certified = ap_key.is_some_and(|k| verify_sha256(k, &sha256(d51.raw()), d52.value()));
+    if !certified {
+        return failed("the card key in EF 0007 is not signed by the AP's certified key");
+    }
+    if !key.signed_challenge(&answer.challenge, &answer.signature) {
+        return failed("the chip's answer to the challenge does not verify under the card key");
+    }
+    ChipAuth::Authenticated {
+        card_key_sha256: key.fingerprint(),
     }
 }
 
@@ -108,9 +142,17 @@ const TEXT_AP_ISSUERS: [&str; 2] = ["5000033", "9000033"];
 
 /// Parses and proves the text AP's files: the CVC chains to a trusted issuer key, the integrity
 /// record's signature verifies under the CVC's key, and each file read matches its digest.
-pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict, TextError> {
+/// With the chip's `answer` to a fresh challenge (a live read), the chip must prove it holds
+/// the card key of EF 0007; without one (a dump), chip authentication is not applicable. `at`
+/// is when the check is made.
+pub fn verify_text(
+    files: &TextFiles,
+    trust: &TrustStore,
+    at: UnixTime,
+    answer: Option<&ChipAnswer>,
+) -> Result<TextVerdict, TextError> {
     let mut checks = Vec::new();
-    let mut reasons: Vec<(&'static str, String)> = Vec::new();
+    let mut reasons: Vec<Reason> = Vec::new();
 
     // EF 0003.
     let rec = tlv::expect_single(&files.integrity, Tag::new(0xFF30)).map_err(bad("integrity"))?;
@@ -151,10 +193,12 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         },
     });
     if trusted.is_none() {
-        reasons.push(("unknown_issuer", format!("the card's text-AP certificate is not signed by a trusted J-LIS key (issuer id {issuer:?})")));
+        reasons.push(Reason::new("unknown_issuer", format!("the card's text-AP certificate is not signed by a trusted J-LIS key (issuer id {issuer:?})")));
     }
     let ap_key = rsa_key(&cvc.modulus, &cvc.exponent);
-    let record_ok = ap_key.is_some_and(|k| verify_sha256(&k, &sha256(&signed), d33.value()));
+    let record_ok = ap_key
+        .as_ref()
+        .is_some_and(|k| verify_sha256(k, &sha256(&signed), d33.value()));
     checks.push(Check {
         name: "integrity_record",
         passed: record_ok,
@@ -165,9 +209,9 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         },
     });
     if !record_ok {
-        reasons.push((
+        reasons.push(Reason::new(
             "signature_invalid",
-            "the card's integrity record is not signed by its certified key".into(),
+            "the card's integrity record is not signed by its certified key",
         ));
     }
 
@@ -183,9 +227,9 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         if ok {
             covered.push("my_number");
         } else {
-            reasons.push((
+            reasons.push(Reason::new(
                 "data_altered",
-                "the My Number does not match the card's integrity record".into(),
+                "the My Number does not match the card's integrity record",
             ));
         }
         let v = tlv::expect_single(ef1, Tag::new(0xFF10)).map_err(bad("my_number"))?;
@@ -227,34 +271,44 @@ pub fn verify_text(files: &TextFiles, trust: &TrustStore) -> Result<TextVerdict,
         if ok {
             covered.push("basic_four");
         } else {
-            reasons.push((
+            reasons.push(Reason::new(
                 "data_altered",
-                "the name, address, birth date or sex does not match the card's integrity record"
-                    .into(),
+                "the name, address, birth date or sex does not match the card's integrity record",
             ));
         }
         basic = Some(four);
     }
     if covered.is_empty() && reasons.is_empty() {
-        reasons.push((
+        reasons.push(Reason::new(
             "nothing_covered",
-            "no data file was read, so nothing is proven".into(),
+            "no data file was read, so nothing is proven",
         ));
     }
-    let proof = match trusted {
-        Some(k) if reasons.is_empty() => Some(Verified::new(TextProof {
-            issuer: k.id.clone(),
-            covered,
-            trust_mode: trust.mode(),
-        })),
-        _ => None,
-    };
+    let chip = chip_auth(files, ap_key.as_ref(), answer);
+    checks.push(Check::new(
+        "chip_authentication",
+        !matches!(chip, ChipAuth::Failed { .. }),
+        chip.describe(),
+    ));
+    let proof = trusted.map(|k| TextProof {
+        issuer: k.id.clone(),
+        covered: covered.clone(),
+        trust_mode: trust.mode(),
+    });
+    let verdict = Verdict::new(
+        checks,
+        reasons,
+        covered,
+        Vec::new(),
+        Validity::from_dates(at, Vec::new(), Some(NO_EXPIRY)),
+        chip,
+        trust.mode(),
+        proof,
+    );
     Ok(TextVerdict {
         my_number,
         basic,
-        checks,
-        reasons,
-        proof,
+        verdict,
     })
 }
 
@@ -263,8 +317,8 @@ impl std::fmt::Debug for TextVerdict {
         f.debug_struct("TextVerdict")
             .field("my_number", &self.my_number.as_ref().map(|_| "REDACTED"))
             .field("basic", &self.basic)
-            .field("checks", &self.checks)
-            .field("reasons", &self.reasons)
+            .field("checks", &self.verdict.checks)
+            .field("reasons", &self.verdict.reasons)
             .field("genuine", &self.genuine())
             .finish()
     }

@@ -91,8 +91,9 @@ proptest! {
         ef4 in prop::collection::vec(any::<u8>(), 0..700),
     ) {
         let _ = Cvc::parse(&ef4);
-        let files = TextFiles { my_number: Some(ef1), basic: Some(ef2), integrity: ef3, cvc: ef4 };
-        if let Ok(v) = verify_text(&files, &trust()) {
+        let answer = jpid_verify::text::ChipAnswer { challenge: ef1.clone(), signature: ef3.clone() };
+        let files = TextFiles { my_number: Some(ef1), basic: Some(ef2), card_key: Some(ef3.clone()), integrity: ef3, cvc: ef4 };
+        if let Ok(v) = verify_text(&files, &trust(), UnixTime(1_800_000_000), Some(&answer)) {
             prop_assert!(!v.genuine());
         }
     }
@@ -105,7 +106,7 @@ proptest! {
         ef5 in prop::collection::vec(any::<u8>(), 0..600),
     ) {
         let files = CardFaceFiles { birth: Some(ef1.clone()), face: Some(ef2), info: Some(ef1), cvc: ef4, my_number_image: Some(ef5) };
-        if let Ok(v) = verify_card_face(&files, &surface_trust()) {
+        if let Ok(v) = verify_card_face(&files, &surface_trust(), UnixTime(1_800_000_000), None) {
             prop_assert!(!v.genuine());
         }
     }
@@ -132,7 +133,7 @@ proptest! {
         let info = tlv(0xFF30, &[tlv(0xDF32, &v(7)), tlv(0xDF33, &v(8)), tlv(0xDF34, &v(9))].concat());
         let _ = ApBasicInfo::try_from(&info[..cut.index(info.len() + 1).min(info.len())]);
         let files = CardFaceFiles { birth: Some(birth), face: Some(face), info: Some(info), cvc: v(6), my_number_image: Some(image) };
-        if let Ok(v) = verify_card_face(&files, &surface_trust()) {
+        if let Ok(v) = verify_card_face(&files, &surface_trust(), UnixTime(1_800_000_000), None) {
             prop_assert!(!v.genuine());
         }
     }

@@ -370,8 +370,18 @@ pub struct VerifyArgs {
     /// The signer certificate (DER or PEM), for --raw
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// A CRL (DER or PEM) of the signer certificate's root to check revocation against;
-    /// repeatable. Without --crl or --crl-dir revocation is not checked, and the result says so
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+    /// Check validity at this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default now)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// Where revocation comes from.
+#[derive(Debug, Args)]
+pub struct RevocationArgs {
+    /// A CRL (DER or PEM) of the certificate's root to check revocation against; repeatable.
+    /// Without --crl or --crl-dir revocation is not checked, and the result says so
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
     /// Every *.crl, *.der and *.pem file in DIR is a CRL to check revocation against
@@ -381,9 +391,22 @@ pub struct VerifyArgs {
     /// unknown status, e.g. no current CRL of that root, is valid with a warning)
     #[arg(long)]
     pub require_revocation: bool,
-    /// Check validity at this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default now)
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+}
+
+/// `jpid mynumber check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Read 照合番号B from one line of stdin
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// Allow spending the last remaining try of 照合番号B
+    #[arg(long)]
+    pub force: bool,
+    /// Write the face photo (face.png) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -471,6 +494,19 @@ pub enum MynumberCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// The PIN-less counter check (docs/spec/services.md §3; JPKI FAQ Q3-6): with 照合番号B typed
+    /// from the card face, the basic four and the face photo, each proven and with the chip
+    /// authenticated, and the JPKI user-authentication certificate checked (chain, validity,
+    /// revocation with --crl/--crl-dir). No PIN try is spent.
+    ///
+    /// 照合番号B is 14 digits: the birth date as era YYMMDD, the card's expiry year, and the
+    /// 4-digit security code printed on the front. Exit status 0 when genuine and valid, 9 when
+    /// genuine but expired, 7 when not genuine (a copy on another chip, a revoked certificate).
+    ///
+    /// Example:
+    ///   echo 02010120351234 | jpid --reader sim:mynumber mynumber check --pin-stdin
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]

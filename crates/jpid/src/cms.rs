@@ -198,7 +198,7 @@ mod tests {
             swapped
                 .reasons
                 .iter()
-                .any(|(code, _)| *code == "signer_certificate_mismatch"),
+                .any(|r| r.code == "signer_certificate_mismatch"),
             "{:?}",
             swapped.reasons
         );

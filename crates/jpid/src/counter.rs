@@ -2,11 +2,11 @@
 //! reader `jpid serve --reader` names (PC/SC or a simulated card). The service crate itself never
 //! links the card stack.
 
-use jpid_card::mynumber::{CardFaceKey, KeyError, MyNumber, TextKey};
+use jpid_card::mynumber::{self, CardFaceKey, KeyError, MyNumber, TextKey};
 use jpid_card::residence::{read_card, CardNumber, ResidenceError};
 use jpid_card::{CardError, CardTransport, Channel, TransportError};
-use jpid_model::{CardFaceFiles, ResidenceFiles, TextFiles};
-use jpid_server::{CounterReader, ReadError, ReadErrorKind};
+use jpid_model::{CardFaceFiles, ChipAnswer, ResidenceFiles, TextFiles};
+use jpid_server::{CheckRead, CounterReader, ReadError, ReadErrorKind, TextKeyKind};
 use zeroize::Zeroizing;
 
 use crate::error::Kind;
@@ -92,26 +92,60 @@ impl CounterReader for CardReader {
         Ok(read.files)
     }
 
-    fn read_text(&self, pin: &Zeroizing<String>, force: bool) -> Result<TextFiles, ReadError> {
-        let key = TextKey::pin(pin.trim()).map_err(bad_input)?;
+    fn read_text(
+        &self,
+        key: TextKeyKind,
+        secret: &Zeroizing<String>,
+        force: bool,
+        challenge: &[u8],
+    ) -> Result<(TextFiles, ChipAnswer), ReadError> {
+        let key = match key {
+            TextKeyKind::Pin => TextKey::pin(secret.trim()),
+            _ => TextKey::b(secret.trim()),
+        }
+        .map_err(bad_input)?;
         let mut ch = self.channel()?;
         let mut ex = ch.exclusive().map_err(card_error)?;
         // The counter never reads the My Number: it has no use for it.
-        jpid_card::mynumber::read_text(&mut ex, &key, force, MyNumber::Leave).map_err(key_error)
+        let files =
+            mynumber::read_text(&mut ex, &key, force, MyNumber::Leave).map_err(key_error)?;
+        let answer = mynumber::chip_answer(&mut ex, challenge).map_err(card_error)?;
+        Ok((files, answer))
     }
 
     fn read_card_face(
         &self,
         key_b: &Zeroizing<String>,
         force: bool,
-    ) -> Result<CardFaceFiles, ReadError> {
+        challenge: &[u8],
+    ) -> Result<(CardFaceFiles, ChipAnswer), ReadError> {
         let key = CardFaceKey::b(key_b.trim()).map_err(bad_input)?;
         let mut ch = self.channel()?;
         let mut ex = ch.exclusive().map_err(card_error)?;
-        let mut files = jpid_card::mynumber::read_card_face(&mut ex, &key, force, MyNumber::Leave)
-            .map_err(key_error)?;
+        let mut files =
+            mynumber::read_card_face(&mut ex, &key, force, MyNumber::Leave).map_err(key_error)?;
         // The counter shows the card face; the unsigned AP information is not part of it.
         files.info = None;
-        Ok(files)
+        let answer = mynumber::chip_answer(&mut ex, challenge).map_err(card_error)?;
+        Ok((files, answer))
+    }
+
+    fn check(
+        &self,
+        key_b: &Zeroizing<String>,
+        force: bool,
+        challenges: (&[u8], &[u8]),
+    ) -> Result<CheckRead, ReadError> {
+        let text_key = TextKey::b(key_b.trim()).map_err(bad_input)?;
+        let face_key = CardFaceKey::b(key_b.trim()).map_err(bad_input)?;
+        let mut ch = self.channel()?;
+        let mut ex = ch.exclusive().map_err(card_error)?;
+        let read = mynumber::read_check(&mut ex, (&text_key, &face_key), force, challenges)
+            .map_err(key_error)?;
+        Ok(CheckRead {
+            text: (read.text, read.text_answer),
+            face: (read.face, read.face_answer),
+            auth_certificate: read.auth_certificate,
+        })
     }
 }

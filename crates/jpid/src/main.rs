@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
         Command::Mynumber(MynumberCommand::Status) => cmd::mynumber::status(&ctx),
         Command::Mynumber(MynumberCommand::CardInfo) => cmd::mynumber::card_info(&ctx),
+        Command::Mynumber(MynumberCommand::Check(args)) => cmd::mynumber::check(&ctx, args),
         Command::Age {
             over,
             method,

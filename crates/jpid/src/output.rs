@@ -7,8 +7,10 @@ use jpid_verify::{TrustMode, TrustStore};
 
 use crate::error::CliError;
 
-/// The version of the JSON output schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON output schema; bumped on any incompatible change. Version 2: every
+/// card verdict has the three facets (`signed`/`unsigned`, `validity`, `chip_authenticated`) and
+/// an `outcome` (docs/json.md, "The verdict").
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub struct Output {
     pub json: bool,
@@ -79,6 +81,45 @@ pub fn trust_line(store: &TrustStore) -> String {
         }
         TrustMode::Production => format!("trust: production ({} roots)\n", store.anchors().len()),
     }
+}
+
+/// The exit status of a card verdict, after its full result was printed: 0 genuine, 9 genuine
+/// but expired, 7 not genuine (docs/json.md, "Exit codes").
+pub fn verdict_exit(outcome: jpid_verify::verdict::Outcome, what: &str) -> Result<(), CliError> {
+    use jpid_verify::verdict::Outcome;
+    match outcome {
+        Outcome::Genuine => Ok(()),
+        Outcome::GenuineExpired => Err(CliError::new(
+            crate::error::Kind::GenuineExpired,
+            format!("{what} is genuine but EXPIRED"),
+        )
+        .reported()),
+        Outcome::NotGenuine => Err(CliError::new(
+            crate::error::Kind::NotGenuine,
+            format!("{what} is NOT proven genuine"),
+        )
+        .reported()),
+    }
+}
+
+/// A field for people, marked when no signature covers it.
+pub fn field_line(label: &str, label_ja: &str, value: &str, unsigned_why: Option<&str>) -> String {
+    match unsigned_why {
+        None => format!("  {label_ja} / {label}: {value}\n"),
+        Some(why) => {
+            format!("  {label_ja} / {label}: {value}\n      ^ 署名対象外 / NOT SIGNED: {why}\n")
+        }
+    }
+}
+
+/// The verdict's headline and facets, for people.
+pub fn verdict_text<P>(v: &jpid_verify::verdict::Verdict<P>) -> String {
+    let mut t = v.facets_text();
+    t.push_str(&format!("\n{}\n", v.outcome().headline()));
+    for r in &v.reasons {
+        t.push_str(&format!("  - {} ({})\n", r.message, r.code));
+    }
+    t
 }
 
 /// Hex with a space every byte, for ATRs.

@@ -65,7 +65,7 @@ fn detect_simulated_cards_as_json() {
             String::from_utf8_lossy(&out.stderr)
         );
         let v = json(&out);
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
         assert_eq!(v["command"], "detect");
         assert_eq!(v["card"]["kind"], kind);
         assert_eq!(v["trust"]["mode"], "test", "sim readers say test trust");
@@ -312,16 +312,32 @@ fn demo_runs_every_simulated_card() {
     );
     let v = json(&out);
     let cards = v["cards"].as_array().unwrap();
-    assert_eq!(cards.len(), 10);
+    assert_eq!(cards.len(), 13);
     assert!(cards.iter().all(|c| c["as_expected"] == true), "{cards:?}");
-    let verdicts: Vec<_> = cards
+    let outcomes: Vec<_> = cards
         .iter()
-        .map(|c| (c["sim"].as_str().unwrap(), c["genuine"].clone()))
+        .map(|c| (c["sim"].as_str().unwrap(), c["outcome"].as_str().unwrap()))
         .collect();
-    assert!(verdicts.contains(&("residence", Value::Bool(true))));
-    assert!(verdicts.contains(&("residence,tamper=face", Value::Bool(false))));
-    assert!(verdicts.contains(&("mynumber", Value::Bool(true))));
-    assert!(verdicts.contains(&("mynumber,tamper=face-photo", Value::Bool(false))));
+    for expected in [
+        ("residence", "genuine"),
+        ("residence,tamper=address", "genuine"),
+        ("residence,tamper=face", "not_genuine"),
+        ("residence-gen2,expiry=2025-03-31", "genuine_expired"),
+        ("mynumber", "genuine"),
+        ("mynumber,tamper=face-photo", "not_genuine"),
+        ("mynumber,tamper=clone", "not_genuine"),
+    ] {
+        assert!(outcomes.contains(&expected), "{expected:?} in {outcomes:?}");
+    }
+    let clone = cards
+        .iter()
+        .find(|c| c["sim"] == "mynumber,tamper=clone")
+        .unwrap();
+    assert!(clone["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "chip_not_authenticated"));
 }
 
 #[test]
@@ -1618,10 +1634,18 @@ fn mynumber_face_exports_decodable_images_and_names_the_unsigned_fields() {
     assert_eq!(v["birth_date"], "19900101");
     assert_eq!(v["sex"], "2");
     assert_eq!(v["expiry"], "20350101");
+    let unsigned: Vec<_> = v["verification"]["unsigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["item"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        v["verification"]["unsigned"],
-        serde_json::json!(["expiry", "security_code_image"])
+        unsigned,
+        ["expiry", "security_code_image", "municipality_code"]
     );
+    assert_eq!(v["verification"]["chip_authenticated"]["state"], "yes");
+    assert_eq!(v["verification"]["outcome"], "genuine");
     assert_eq!(
         v["verification"]["covered"],
         serde_json::json!(["card_face"])
@@ -1748,7 +1772,8 @@ fn mynumber_face_tampering_and_wrong_keys() {
     assert!(v["verification"]["unsigned"]
         .as_array()
         .unwrap()
-        .contains(&Value::from("expiry")));
+        .iter()
+        .any(|u| u["item"] == "expiry"));
     // A wrong 照合番号B: exit 8 with the tries left; malformed keys never reach the card.
     let out = jpid_stdin(
         &[

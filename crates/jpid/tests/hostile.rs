@@ -273,7 +273,8 @@ fn hostile_mynumber_text() {
             kind: "mynumber",
             args: &["mynumber", "text", "--pin-stdin"],
             stdin: "1234\n",
-            count: 4,
+            // EF 0001-0004, EF 0007 and the answer to the challenge.
+            count: 6,
         },
         &ALL_MODES[..12],
         &[],
@@ -287,7 +288,8 @@ fn hostile_mynumber_face() {
             kind: "mynumber",
             args: &["mynumber", "face", "--with", "a", "--pin-stdin"],
             stdin: "999900000001\n",
-            count: 3,
+            // EF 0002-0004 and the answer to the challenge.
+            count: 4,
         },
         &ALL_MODES[..12],
         &[],

@@ -51,14 +51,14 @@ pub(crate) fn age_check(
         (Some(d), None) => {
             let dump =
                 TextDump::from_value(&d).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
-            let v = verify_text(&dump.files, trust)
+            let v = verify_text(&dump.files, trust, now, None)
                 .map_err(|e| ApiError::bad(format!("text_dump's card data is malformed: {e}")))?;
             let birth = v
                 .basic
                 .as_ref()
                 .filter(|_| v.genuine())
                 .and_then(|b| CardDate::parse(&b.birth_date));
-            let r = v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())).collect();
+            let r = v.reasons.iter().map(|r| (r.code.to_string(), r.message.clone())).collect();
             ("text", v.genuine(), birth, r)
         }
         (None, Some(d)) => {
@@ -77,14 +77,14 @@ pub(crate) fn age_check(
                 cvc: dump.files.cvc,
                 my_number_image: None,
             };
-            let v = verify_card_face(&files, trust)
+            let v = verify_card_face(&files, trust, now, None)
                 .map_err(|e| ApiError::bad(format!("face_dump's card data is malformed: {e}")))?;
             let birth = v
                 .birth
                 .as_ref()
                 .filter(|_| v.genuine())
                 .map(|b| b.birth_date);
-            let r = v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())).collect();
+            let r = v.reasons.iter().map(|r| (r.code.to_string(), r.message.clone())).collect();
             ("surface-dob", v.genuine(), birth, r)
         }
         _ => {

@@ -91,7 +91,11 @@ pub(crate) fn login_verdict(
         policy,
     ) {
         Ok(v) => {
-            reasons.extend(v.reasons.iter().map(|(c, m)| (c.to_string(), m.clone())));
+            reasons.extend(
+                v.reasons
+                    .iter()
+                    .map(|r| (r.code.to_string(), r.message.clone())),
+            );
             if v.valid() && v.purpose != Some(Purpose::JpkiAuth) {
                 reasons.push((
                     "not_auth_certificate".into(),
@@ -119,7 +123,7 @@ fn cert_json(v: &SignatureVerdict) -> Value {
 
 /// With CRLs configured, revocation is required: an unknown status (no CRL for the issuer, an
 /// expired CRL, a bad CRL signature) makes the answer negative, never silently positive.
-fn policy(crls: Option<&jpid_verify::CrlStore>) -> RevocationPolicy<'_> {
+pub(crate) fn policy(crls: Option<&jpid_verify::CrlStore>) -> RevocationPolicy<'_> {
     match crls {
         Some(c) => RevocationPolicy::Required(c),
         None => RevocationPolicy::NotChecked,
@@ -293,7 +297,7 @@ pub(crate) async fn signature(
             detail: json!({"checked_at": at.to_rfc3339()}),
             method: "jpki-signature",
             result: if v.valid() { "valid" } else { "invalid" },
-            reasons: v.reasons.iter().map(|(c, _)| c.to_string()).collect(),
+            reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
             cert: Some((v.certificate.serial.clone(), v.certificate.issuer.clone())),
         },
     )
@@ -303,7 +307,7 @@ pub(crate) async fn signature(
         "valid": v.valid(),
         "signature_ok": v.signature_ok,
         "key": v.purpose.map(|p| p.id()),
-        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        "reasons": v.reasons,
         "certificate": cert_json(&v),
         "holder": if v.valid() { json!(v.holder) } else { json!([]) },
         "revocation": revocation_json(Some(&v), s.crls.is_some()),

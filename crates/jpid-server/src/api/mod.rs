@@ -20,9 +20,11 @@ use base64::Engine;
 use jpid_model::dump::{DumpError, FaceDump, ResidenceDump, TextDump};
 use jpid_model::{age_on, CardDate};
 use jpid_verify::card_face::{verify_card_face, CardFaceVerdict};
+use jpid_verify::check::{verify_check, CheckVerdict};
 use jpid_verify::signature::{verify_cms, verify_raw, SignatureVerdict};
 use jpid_verify::text::{verify_text, TextVerdict};
 use jpid_verify::trust::{Purpose, TrustMode};
+use jpid_verify::verdict::Verdict;
 use jpid_verify::{RevocationPolicy, TrustStore, UnixTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -229,17 +231,14 @@ fn trust_json(t: &TrustStore) -> Value {
     json!({"mode": mode, "note": note})
 }
 
-/// The audit outcome of a verdict about card data.
-pub(crate) fn verdict_outcome<'a>(
-    method: &'static str,
-    genuine: bool,
-    reasons: impl IntoIterator<Item = &'a str>,
-) -> Outcome {
+/// The audit outcome of a verdict about card data: `genuine`, `genuine_expired` or
+/// `not_genuine`, with the reason codes.
+pub(crate) fn verdict_outcome<P>(method: &'static str, v: &Verdict<P>) -> Outcome {
     Outcome {
         detail: Value::Null,
         method,
-        result: if genuine { "genuine" } else { "not_genuine" },
-        reasons: reasons.into_iter().map(str::to_string).collect(),
+        result: v.outcome().id(),
+        reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
         cert: None,
     }
 }

@@ -1,5 +1,6 @@
-//! `POST /v1/mynumber/text/verify` and `/v1/mynumber/face/verify`: the My Number card's text
-//! AP and card-face AP dumps (docs/spec/mynumber-card.md §3, §4).
+//! `POST /v1/mynumber/text/verify`, `/v1/mynumber/face/verify` and `/v1/mynumber/check/verify`:
+//! the My Number card's text AP and card-face AP dumps (docs/spec/mynumber-card.md §3, §4), and
+//! the PIN-less counter check (docs/spec/services.md §3).
 
 #[allow(unused_imports)]
 use super::*;
@@ -11,28 +12,41 @@ pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Valu
         (Some(_), false) => json!("************"),
         (None, _) => Value::Null,
     };
-    json!({
-        "genuine": v.genuine(),
-        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
-        "checks": v.checks,
-        "basic_four": if v.genuine() { json!(v.basic) } else { Value::Null },
-        "my_number": if v.genuine() { my_number } else { Value::Null },
-        "my_number_shown": show && v.genuine() && v.my_number.is_some(),
-        "issuer": v.proof().map(|p| p.get().issuer.clone()),
-        "trust": trust_json(trust),
-    })
+    let mut answer = v.verdict.to_json();
+    set(
+        &mut answer,
+        "basic_four",
+        if v.genuine() {
+            json!(v.basic)
+        } else {
+            Value::Null
+        },
+    );
+    set(
+        &mut answer,
+        "my_number",
+        if v.genuine() { my_number } else { Value::Null },
+    );
+    set(
+        &mut answer,
+        "my_number_shown",
+        json!(show && v.genuine() && v.my_number.is_some()),
+    );
+    set(
+        &mut answer,
+        "issuer",
+        json!(v.proof().map(|p| p.get().issuer.clone())),
+    );
+    set(&mut answer, "trust", trust_json(trust));
+    answer
 }
 
 pub(crate) fn text_outcome(method: &'static str, v: &TextVerdict) -> Outcome {
-    verdict_outcome(method, v.genuine(), v.reasons.iter().map(|(c, _)| *c))
+    verdict_outcome(method, &v.verdict)
 }
 
 pub(crate) fn face_outcome(v: &CardFaceVerdict) -> Outcome {
-    verdict_outcome(
-        "mynumber-face",
-        v.genuine(),
-        v.reasons.iter().map(|(c, _)| *c),
-    )
+    verdict_outcome("mynumber-face", &v.verdict)
 }
 
 #[derive(Deserialize)]
@@ -58,7 +72,7 @@ pub(crate) fn text_check(
     trust: &TrustStore,
 ) -> Result<(TextVerdict, Value), ApiError> {
     let dump = dump_body(body, "My Number text-AP", TextDump::from_slice)?;
-    let v = verify_text(&dump.files, trust)
+    let v = verify_text(&dump.files, trust, server_now(), None)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
     let answer = text_json(&v, show, trust);
     Ok((v, answer))
@@ -89,15 +103,12 @@ pub(crate) fn face_json(v: &CardFaceVerdict, show: bool, trust: &TrustStore) -> 
         Ok(i) => json!(B64.encode(i.png)),
         Err(e) => json!({"error": e.to_string()}),
     };
-    json!({
-        "genuine": g,
-        "reasons": v.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
-        "checks": v.checks,
+    let mut answer = v.verdict.to_json();
+    let fields = json!({
         "birth_date": face.map(|f| f.birth_date.compact())
             .or_else(|| v.birth.as_ref().filter(|_| g).map(|b| b.birth_date.compact())),
         "sex": face.map(|f| f.sex.as_str().to_string()),
         "expiry": face.map(|f| f.expiry.compact()),
-        "not_covered_by_signature": v.unsigned,
         "images_png_base64": face.map(|f| json!({
             "face": png(&f.photo),
             "name": png(&f.name_image),
@@ -109,7 +120,11 @@ pub(crate) fn face_json(v: &CardFaceVerdict, show: bool, trust: &TrustStore) -> 
             _ => Value::Null,
         },
         "trust": trust_json(trust),
-    })
+    });
+    if let (Value::Object(a), Value::Object(f)) = (&mut answer, fields) {
+        a.extend(f);
+    }
+    answer
 }
 
 /// What `POST /v1/mynumber/face` does with its body, without HTTP and audit.
@@ -119,7 +134,7 @@ pub(crate) fn face_check(
     trust: &TrustStore,
 ) -> Result<(CardFaceVerdict, Value), ApiError> {
     let dump = dump_body(body, "My Number card-face", FaceDump::from_slice)?;
-    let v = verify_card_face(&dump.files, trust)
+    let v = verify_card_face(&dump.files, trust, server_now(), None)
         .map_err(|e| ApiError::bad(format!("the dump's card data is malformed: {e}")))?;
     let answer = face_json(&v, show, trust);
     Ok((v, answer))
@@ -142,5 +157,94 @@ pub(crate) async fn mynumber_face(
         .map_err(ApiError::internal)??;
     let id = record(&s, &who.key_id, &body, face_outcome(&v)).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
+    Ok(Json(answer).into_response())
+}
+
+/// The PIN-less counter check's answer (docs/service.md): the verdict, the basic four and the
+/// photo when genuine (the expiry marked unsigned), and the user-authentication certificate.
+pub(crate) fn check_json(v: &CheckVerdict, trust: &TrustStore) -> Value {
+    let g = v.genuine();
+    let mut answer = v.verdict.to_json();
+    let photo = v
+        .face
+        .face
+        .as_ref()
+        .filter(|_| g)
+        .map(|f| match jpid_image::to_png(&f.photo) {
+            Ok(i) => json!(B64.encode(i.png)),
+            Err(e) => json!({"error": e.to_string()}),
+        });
+    let c = &v.certificate;
+    let fields = json!({
+        "basic_four": if g { json!(v.text.basic) } else { Value::Null },
+        "expiry": v.face.face.as_ref().filter(|_| g).map(|f| f.expiry.compact()),
+        "photo_png_base64": photo,
+        "auth_certificate": {
+            "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
+            "not_before": c.validity.0.to_rfc3339(), "not_after": c.validity.1.to_rfc3339(),
+            "revocation": {"checked": c.revocation.checked(), "status": c.revocation.code(), "detail": c.revocation.to_string()},
+        },
+        "trust": trust_json(trust),
+    });
+    if let (Value::Object(a), Value::Object(f)) = (&mut answer, fields) {
+        a.extend(f);
+    }
+    answer
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckRequest {
+    text_dump: Value,
+    face_dump: Value,
+    /// The JPKI user-authentication certificate, base64 DER.
+    auth_certificate: String,
+}
+
+/// What `POST /v1/mynumber/check/verify` does with its body, without HTTP and audit.
+pub(crate) fn check_check(
+    body: &[u8],
+    trust: &TrustStore,
+    crls: Option<&jpid_verify::CrlStore>,
+) -> Result<(CheckVerdict, Value), ApiError> {
+    let req: CheckRequest = typed(body)?;
+    let text = TextDump::from_value(&req.text_dump)
+        .map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
+    let face = FaceDump::from_value(&req.face_dump)
+        .map_err(|e| ApiError::bad(format!("face_dump: {e}")))?;
+    let cert = b64("auth_certificate", &req.auth_certificate, 16 * 1024)?;
+    let v = verify_check(
+        &text.files,
+        &face.files,
+        &cert,
+        None,
+        trust,
+        server_now(),
+        super::jpki::policy(crls),
+    )
+    .map_err(|e| ApiError::bad(format!("the dumps' card data is malformed: {e}")))?;
+    let answer = check_json(&v, trust);
+    Ok((v, answer))
+}
+
+pub(crate) async fn mynumber_check(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Mynumber)?;
+    let st = s.clone();
+    let input = body.clone();
+    // Off the async threads: the answer decodes the photo.
+    let (v, mut answer) = tokio::task::spawn_blocking(move || {
+        let crls = st.crl_store();
+        check_check(&input, &st.trust, crls.as_deref())
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let mut o = verdict_outcome("mynumber-check", &v.verdict);
+    o.cert = Some((v.certificate.serial.clone(), v.certificate.issuer.clone()));
+    let id = record(&s, &who.key_id, &body, o).await?;
+    set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }

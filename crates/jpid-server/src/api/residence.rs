@@ -4,6 +4,7 @@
 #[allow(unused_imports)]
 use super::*;
 use jpid_verify::residence::{self, ResidenceVerdict};
+use jpid_verify::verdict::{ChipAuth, Unsigned, Validity};
 
 /// The residence answer, written straight to JSON by the API (no `Value` tree on the request
 /// path) and turned into a `Value` by [`residence_json`] for the counter page and the fuzz
@@ -21,14 +22,18 @@ pub(crate) struct ResidenceAnswer<'a> {
     checked_at: String,
     #[serde(serialize_with = "checks_sorted")]
     checks: &'a [residence::Check],
+    chip_authenticated: &'a ChipAuth,
     /// Empty unless genuine.
     fields: &'a [residence::Field],
     genuine: bool,
-    not_covered_by_signature: &'a [&'static str],
+    headline: &'static str,
+    outcome: &'static str,
     reasons: &'a [residence::Reason],
-    signature_covers: &'a [&'static str],
+    signed: &'a [&'static str],
     time_source: &'a str,
     trust: TrustSummary,
+    unsigned: &'a [Unsigned],
+    validity: &'a Validity,
 }
 
 #[derive(Serialize)]
@@ -108,13 +113,17 @@ pub(crate) fn residence_answer<'a>(
             }),
         checked_at: at.to_rfc3339(),
         checks: &v.checks,
+        chip_authenticated: &v.chip,
         fields: if v.genuine() { &card.fields } else { &[] },
         genuine: v.genuine(),
-        not_covered_by_signature: &v.not_covered,
+        headline: v.outcome().headline(),
+        outcome: v.outcome().id(),
         reasons: &v.reasons,
-        signature_covers: &v.covered,
+        signed: &v.signed,
         time_source,
         trust: trust_summary(trust),
+        unsigned: &v.unsigned,
+        validity: &v.validity,
     }
 }
 
@@ -134,11 +143,7 @@ pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     Outcome {
         detail: Value::Null,
         method: "residence",
-        result: if v.genuine() {
-            "genuine"
-        } else {
-            "not_genuine"
-        },
+        result: v.outcome().id(),
         reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
         cert: v
             .certificate

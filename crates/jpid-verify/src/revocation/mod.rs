@@ -25,6 +25,7 @@
 //! turns a status into a verdict; [`crl`] parses one CRL file; [`files`] loads CRL files and
 //! answers from them.
 
+use crate::verdict::Reason;
 use crate::x509::{verify_p384_prehash, verify_rsa_pkcs1, HashAlg, ParsedCert, SigForm};
 use crate::UnixTime;
 use der::{Decode, Encode};
@@ -212,7 +213,7 @@ impl fmt::Debug for RevocationPolicy<'_> {
 }
 
 /// A reason or warning: (code, message).
-pub type Finding = (&'static str, String);
+pub type Finding = crate::verdict::Reason;
 
 /// Applies `policy` to `cert` issued by `issuer` (None when the chain failed): the status, a
 /// reason that makes the certificate not valid, and a warning that does not.
@@ -237,18 +238,18 @@ pub(crate) fn apply(
         RevocationStatus::Revoked { .. } => {
             return (
                 status.clone(),
-                Some((
+                Some(Reason::new(
                     "certificate_revoked",
                     format!("the certificate is {status}"),
                 )),
                 None,
             )
         }
-        RevocationStatus::Unknown { why } => Some((
+        RevocationStatus::Unknown { why } => Some(Reason::new(
             "revocation_unknown",
             format!("revocation status unknown: {why}"),
         )),
-        _ => Some((
+        _ => Some(Reason::new(
             "revocation_unknown",
             "the revocation source did not check".to_string(),
         )),
@@ -518,7 +519,7 @@ mod tests {
             Some(&sign_ca),
             t,
         );
-        assert_eq!(r.unwrap().0, "certificate_revoked");
+        assert_eq!(r.unwrap().code, "certificate_revoked");
         let (st, r, w) = apply(RevocationPolicy::Required(&s), &good, Some(&sign_ca), t);
         assert_eq!((st.code(), r, w), ("good", None, None));
         let (_, r, w) = apply(
@@ -527,16 +528,16 @@ mod tests {
             Some(&sign_ca),
             t,
         );
-        assert_eq!((r, w.unwrap().0), (None, "revocation_unknown"));
+        assert_eq!((r, w.unwrap().code), (None, "revocation_unknown"));
         let (_, r, w) = apply(RevocationPolicy::Required(&empty), &good, Some(&sign_ca), t);
-        assert_eq!((r.unwrap().0, w), ("revocation_unknown", None));
+        assert_eq!((r.unwrap().code, w), ("revocation_unknown", None));
         let (_, r, _) = apply(
             RevocationPolicy::Required(&NoRevocation),
             &good,
             Some(&sign_ca),
             t,
         );
-        assert_eq!(r.unwrap().0, "revocation_unknown");
+        assert_eq!(r.unwrap().code, "revocation_unknown");
         // Usable from threads, as a trait object.
         fn shared<T: Send + Sync + ?Sized>(_: &T) {}
         let dynamic: &dyn RevocationSource = &s;

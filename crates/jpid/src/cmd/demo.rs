@@ -7,9 +7,11 @@ use jpid_card::{detect, Channel};
 use jpid_sim::kinds::DEFAULT_CARD_NUMBER;
 use jpid_sim::{SimKind, SimSpec};
 use jpid_verify::residence;
+use jpid_verify::verdict::{Outcome, Reason};
 use serde_json::{json, Value};
 
 use crate::cmd::detect::card_json;
+use crate::cmd::mynumber::{authenticate, fresh_challenge};
 use crate::cmd::residence::read_files;
 use crate::context::Ctx;
 use crate::error::{CliError, Kind};
@@ -18,54 +20,31 @@ use crate::output::{trust_json, trust_line};
 /// One simulated card to run, and what a correct jpid must conclude about it.
 struct Case {
     spec: &'static str,
-    expect_genuine: Option<bool>,
+    expect: Outcome,
+}
+
+const fn case(spec: &'static str, expect: Outcome) -> Case {
+    Case { spec, expect }
 }
 
 const CASES: &[Case] = &[
-    Case {
-        spec: "residence",
-        expect_genuine: Some(true),
-    },
-    Case {
-        spec: "residence-gen2",
-        expect_genuine: Some(true),
-    },
-    Case {
-        spec: "spr",
-        expect_genuine: Some(true),
-    },
-    Case {
-        spec: "spr-gen2",
-        expect_genuine: Some(true),
-    },
-    Case {
-        spec: "residence,tamper=face",
-        expect_genuine: Some(false),
-    },
-    Case {
-        spec: "residence-gen2,tamper=front",
-        expect_genuine: Some(false),
-    },
-    Case {
-        spec: "mynumber",
-        expect_genuine: Some(true),
-    },
-    Case {
-        spec: "mynumber,tamper=basic",
-        expect_genuine: Some(false),
-    },
-    Case {
-        spec: "mynumber,tamper=face-photo",
-        expect_genuine: Some(false),
-    },
-    Case {
-        spec: "jpki-smartphone",
-        expect_genuine: Some(true),
-    },
+    case("residence", Outcome::Genuine),
+    case("residence-gen2", Outcome::Genuine),
+    case("spr", Outcome::Genuine),
+    case("spr-gen2", Outcome::Genuine),
+    // The address is written by the municipality and not signed: still genuine, the address
+    // shown marked as unsigned.
+    case("residence,tamper=address", Outcome::Genuine),
+    case("residence,tamper=face", Outcome::NotGenuine),
+    case("residence-gen2,tamper=front", Outcome::NotGenuine),
+    case("residence-gen2,expiry=2025-03-31", Outcome::GenuineExpired),
+    case("mynumber", Outcome::Genuine),
+    case("mynumber,tamper=basic", Outcome::NotGenuine),
+    case("mynumber,tamper=face-photo", Outcome::NotGenuine),
+    // A genuine card's data copied onto another chip: only the chip's answer tells.
+    case("mynumber,tamper=clone", Outcome::NotGenuine),
+    case("jpki-smartphone", Outcome::Genuine),
 ];
-
-/// Why not genuine: `(code, message)`.
-type Reasons = Vec<(&'static str, String)>;
 
 /// The My Number kinds: the text AP with the default PIN and the card-face AP with the default
 /// 照合番号B (the card), or the JPKI user-authentication certificate's chain (the smartphone
@@ -75,7 +54,7 @@ fn mynumber_verdict(
     kind: SimKind,
     trust: &jpid_verify::TrustStore,
     now: jpid_verify::UnixTime,
-) -> Result<(bool, Reasons), CliError> {
+) -> Result<(Outcome, Vec<Reason>), CliError> {
     if kind == SimKind::JpkiSmartphone {
         jpid_card::jpki::select(channel)?;
         let cert = jpid_card::jpki::certificate(channel, jpid_card::jpki::KeyKind::Auth)?;
@@ -87,24 +66,45 @@ fn mynumber_verdict(
             jpid_verify::RevocationPolicy::NotChecked,
         )
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-        return Ok((v.valid(), v.reasons));
+        let outcome = if v.valid() {
+            Outcome::Genuine
+        } else {
+            Outcome::NotGenuine
+        };
+        return Ok((outcome, v.reasons));
     }
     let key = jpid_card::mynumber::TextKey::pin(jpid_sim::kinds::DEFAULT_TEXT_PIN)
         .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
     let files = jpid_card::mynumber::read_text(channel, &key, false, MyNumber::Leave)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let v = jpid_verify::text::verify_text(&files, trust)
+    let answer = authenticate(channel, &fresh_challenge()?)?;
+    let v = jpid_verify::text::verify_text(&files, trust, now, Some(&answer))
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
     let key = jpid_card::mynumber::CardFaceKey::b(jpid_sim::kinds::DEFAULT_KEY_B)
         .map_err(|e| CliError::new(Kind::Internal, e.to_string()))?;
     let files = jpid_card::mynumber::read_card_face(channel, &key, false, MyNumber::Leave)
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let s = jpid_verify::card_face::verify_card_face(&files, trust)
+    let answer = authenticate(channel, &fresh_challenge()?)?;
+    let s = jpid_verify::card_face::verify_card_face(&files, trust, now, Some(&answer))
         .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    let genuine = v.genuine() && s.genuine();
-    let mut reasons = v.reasons;
-    reasons.extend(s.reasons);
-    Ok((genuine, reasons))
+    let outcome = worst(v.outcome(), s.outcome());
+    let mut reasons = v.verdict.reasons.clone();
+    reasons.extend(s.verdict.reasons.iter().cloned());
+    Ok((outcome, reasons))
+}
+
+/// The worse of two outcomes.
+fn worst(a: Outcome, b: Outcome) -> Outcome {
+    let rank = |o: Outcome| match o {
+        Outcome::Genuine => 0,
+        Outcome::GenuineExpired => 1,
+        Outcome::NotGenuine => 2,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
+    }
 }
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
@@ -126,48 +126,39 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
         let mut row = json!({"sim": case.spec, "detected": card_json(&found)});
         let (result, ok) = if spec.kind == SimKind::MyNumber || spec.kind == SimKind::JpkiSmartphone
         {
-            let (genuine, reasons) = mynumber_verdict(&mut channel, spec.kind, &trust, now)?;
+            let (outcome, reasons) = mynumber_verdict(&mut channel, spec.kind, &trust, now)?;
             if let Value::Object(m) = &mut row {
-                m.insert("genuine".into(), json!(genuine));
-                let reasons: Vec<Value> = reasons
-                    .iter()
-                    .map(|(c, m)| json!({"code": c, "message": m}))
-                    .collect();
+                m.insert("outcome".into(), json!(outcome.id()));
+                m.insert("genuine".into(), json!(outcome != Outcome::NotGenuine));
                 m.insert("reasons".into(), json!(reasons));
             }
             let what = if spec.kind == SimKind::JpkiSmartphone {
                 "certificate chain"
             } else {
-                "text AP + card-face AP"
+                "text AP + card-face AP, chip authenticated"
             };
-            let shown = if genuine {
-                format!("GENUINE ({what})")
-            } else {
-                format!(
-                    "NOT GENUINE: {}",
-                    reasons.first().map(|r| r.0).unwrap_or("?")
-                )
-            };
-            (shown, Some(genuine) == case.expect_genuine)
+            (shown(outcome, what, &reasons), outcome == case.expect)
         } else {
             let read = read_files(&mut channel, &number, &mut |_| {})?;
             let parsed = residence::parse(&read.files)
                 .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
             let verdict = residence::verify(&parsed, &trust, now);
-            let genuine = verdict.genuine();
+            let outcome = verdict.outcome();
             if let Value::Object(m) = &mut row {
-                m.insert("genuine".into(), json!(genuine));
+                m.insert("outcome".into(), json!(outcome.id()));
+                m.insert("genuine".into(), json!(verdict.genuine()));
                 m.insert("reasons".into(), json!(verdict.reasons));
+                m.insert("unsigned".into(), json!(verdict.unsigned));
             }
-            let shown = if genuine {
-                "GENUINE".to_string()
+            let what = if spec.tamper.is_some() {
+                "the address shown is NOT SIGNED"
             } else {
-                format!(
-                    "NOT GENUINE: {}",
-                    verdict.reasons.first().map(|r| r.code).unwrap_or("?")
-                )
+                "chip authentication not possible on this card"
             };
-            (shown, Some(genuine) == case.expect_genuine)
+            (
+                shown(outcome, what, &verdict.reasons),
+                outcome == case.expect,
+            )
         };
         if !ok {
             wrong += 1;
@@ -186,7 +177,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
         ));
         rows.push(row);
     }
-    text.push_str("\nThe tampered cards must come out NOT GENUINE: catching them is the point.\n");
+    text.push_str("\nThe tampered and cloned cards must come out NOT GENUINE and the expired one GENUINE BUT\nEXPIRED: catching them is the point.\n");
     text.push_str(&format!("Try one yourself: jpid --reader sim:residence residence read --card-number {DEFAULT_CARD_NUMBER} --out card1\n"));
     text.push_str(
         "               or: echo 1234 | jpid --reader sim:mynumber mynumber text --pin-stdin\n",
@@ -212,4 +203,13 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
         .reported());
     }
     Ok(())
+}
+
+/// One line of the result column.
+fn shown(outcome: Outcome, what: &str, reasons: &[Reason]) -> String {
+    match outcome {
+        Outcome::NotGenuine => format!("NOT GENUINE: {}", reasons.first().map_or("?", |r| r.code)),
+        Outcome::GenuineExpired => "GENUINE BUT EXPIRED".to_string(),
+        Outcome::Genuine => format!("GENUINE ({what})"),
+    }
 }

@@ -80,7 +80,7 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
 }
 
 /// The `revocation` object of the JSON output (docs/json.md).
-fn revocation_json(status: &RevocationStatus) -> Value {
+pub(crate) fn revocation_json(status: &RevocationStatus) -> Value {
     match status {
         RevocationStatus::Good {
             crl_number,
@@ -99,14 +99,23 @@ fn revocation_json(status: &RevocationStatus) -> Value {
     }
 }
 
-fn findings_json(list: &[(&'static str, String)]) -> Vec<Value> {
+fn findings_json(list: &[jpid_verify::verdict::Reason]) -> Vec<Value> {
     list.iter()
-        .map(|(c, m)| json!({"code": c, "message": m}))
+        .map(|r| json!({"code": r.code, "message": r.message}))
         .collect()
 }
 
+/// The revocation policy of `--crl`, `--crl-dir` and `--require-revocation`.
+pub(crate) fn revocation_policy(crls: Option<&CrlStore>, required: bool) -> RevocationPolicy<'_> {
+    match crls {
+        None => RevocationPolicy::NotChecked,
+        Some(s) if required => RevocationPolicy::Required(s),
+        Some(s) => RevocationPolicy::BestEffort(s),
+    }
+}
+
 /// The CRLs named by `--crl` and `--crl-dir` (None when there are none).
-fn load_crls(args: &crate::cli::VerifyArgs) -> Result<Option<CrlStore>, CliError> {
+pub(crate) fn load_crls(args: &crate::cli::RevocationArgs) -> Result<Option<CrlStore>, CliError> {
     if args.crl.is_empty() && args.crl_dir.is_none() {
         if args.require_revocation {
             return Err(CliError::new(
@@ -155,7 +164,7 @@ fn cert_json(
     let reasons: Vec<Value> = v
         .reasons
         .iter()
-        .map(|(c, m)| json!({"code": c, "message": m}))
+        .map(|r| json!({"code": r.code, "message": r.message}))
         .collect();
     let value = json!({
         "subject": v.subject, "issuer": v.issuer, "serial": v.serial,
@@ -187,8 +196,8 @@ fn cert_json(
     if v.valid() {
         text.push_str("  chain: VALID (signature and validity checked; revocation NOT checked: no CRL source)\n");
     } else {
-        for (code, m) in &v.reasons {
-            text.push_str(&format!("  chain: NOT VALID: {m} ({code})\n"));
+        for r in &v.reasons {
+            text.push_str(&format!("  chain: NOT VALID: {} ({})\n", r.message, r.code));
         }
     }
     Ok((value, text, v.valid()))
@@ -395,12 +404,8 @@ fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
 /// `jpid jpki verify`: a JPKI signature made elsewhere, checked offline.
 pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> {
     use jpid_verify::signature::{verify_cms, verify_raw};
-    let crls = load_crls(args)?;
-    let policy = match &crls {
-        None => RevocationPolicy::NotChecked,
-        Some(s) if args.require_revocation => RevocationPolicy::Required(s),
-        Some(s) => RevocationPolicy::BestEffort(s),
-    };
+    let crls = load_crls(&args.revocation)?;
+    let policy = revocation_policy(crls.as_ref(), args.revocation.require_revocation);
     let trust = ctx.trust(false)?;
     let at = match &args.at {
         Some(t) => UnixTime::parse(t)
@@ -439,7 +444,7 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
     let reasons: Vec<Value> = v
         .reasons
         .iter()
-        .map(|(c, m)| json!({"code": c, "message": m}))
+        .map(|r| json!({"code": r.code, "message": r.message}))
         .collect();
     let purpose = v.purpose.map(|p| p.id());
     ctx.out.emit(
@@ -464,8 +469,8 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
                 other => other.to_string(),
             };
             t.push_str(&format!("revocation: {revocation}\n"));
-            for (_, m) in &v.certificate.warnings {
-                t.push_str(&format!("WARNING: {m}\n"));
+            for w in &v.certificate.warnings {
+                t.push_str(&format!("WARNING: {}\n", w.message));
             }
             if v.valid() {
                 let rev = match &v.certificate.revocation {
@@ -476,8 +481,8 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
                 t.push_str(&format!("VALID: signed with a JPKI {} key; certificate chains and is valid at {}; {rev}\n", purpose.map(|p| if p == "jpki-sign" { "signature" } else { "user-authentication" }).unwrap_or("?"), at.to_rfc3339()));
             } else {
                 t.push_str("NOT VALID:\n");
-                for (c, m) in &v.reasons {
-                    t.push_str(&format!("  - {m} ({c})\n"));
+                for r in &v.reasons {
+                    t.push_str(&format!("  - {} ({})\n", r.message, r.code));
                 }
             }
             t

@@ -126,11 +126,14 @@ pub fn text(
             "*".repeat(n.len())
         }
     });
-    let reasons: Vec<Value> = v
-        .reasons
-        .iter()
-        .map(|(c, m)| json!({"code": c, "message": m}))
-        .collect();
+    let mut verification = v.verdict.to_json();
+    if let Value::Object(m) = &mut verification {
+        m.insert(
+            "covered".into(),
+            json!(v.proof().map(|p| p.get().covered.clone())),
+        );
+        m.insert("trust".into(), trust_json(&trust));
+    }
     let body = json!({
         "my_number": shown,
         "my_number_masked": !show_my_number,
@@ -139,13 +142,7 @@ pub fn text(
         "address": v.basic.as_ref().map(|b| &b.address),
         "birth_date": v.basic.as_ref().map(|b| &b.birth_date),
         "sex": v.basic.as_ref().map(|b| &b.sex),
-        "verification": {
-            "genuine": v.genuine(),
-            "reasons": reasons,
-            "checks": v.checks,
-            "covered": v.proof().map(|p| p.get().covered.clone()),
-            "trust": trust_json(&trust),
-        },
+        "verification": verification,
     });
     ctx.out.emit("mynumber text", body, || {
         let mut t = String::new();
@@ -160,25 +157,34 @@ pub fn text(
         }
         t.push_str(&trust_line(&trust));
         if v.genuine() {
-            let by = if trust.mode() == jpid_verify::TrustMode::Test {
-                "a jpid TEST issuer key (simulated card)"
-            } else {
-                "J-LIS"
-            };
-            t.push_str(&format!("GENUINE: signed through the card's certified AP key by {by}.\n"));
-        } else {
-            t.push_str("NOT GENUINE:\n");
-            for (c, m) in &v.reasons {
-                t.push_str(&format!("  - {m} ({c})\n"));
-            }
+            t.push_str(&format!("signed through the card's certified AP key by {}.\n", signer(&trust)));
         }
+        t.push_str(&crate::output::verdict_text(&v.verdict));
         t
     });
-    if v.genuine() {
-        Ok(())
-    } else {
-        Err(CliError::new(Kind::NotGenuine, "the card's data is not proven genuine").reported())
-    }
+    crate::output::verdict_exit(v.outcome(), "the card's data")
+}
+
+/// A fresh challenge for the chip to sign (the operating system's CSPRNG): only one chosen for
+/// this read proves the chip answered.
+pub(crate) fn fresh_challenge() -> Result<[u8; 32], CliError> {
+    let mut c = [0u8; 32];
+    getrandom::getrandom(&mut c).map_err(|e| {
+        CliError::new(
+            Kind::Internal,
+            format!("no randomness for a challenge: {e}"),
+        )
+    })?;
+    Ok(c)
+}
+
+/// Has the selected text or card-face AP sign `challenge` (INTERNAL AUTHENTICATE); a chip that
+/// refuses answers without a signature, and the verdict then says it was not authenticated.
+pub(crate) fn authenticate<T: jpid_card::CardTransport>(
+    ch: &mut Channel<T>,
+    challenge: &[u8],
+) -> Result<jpid_model::ChipAnswer, CliError> {
+    Ok(mynumber::chip_answer(ch, challenge)?)
 }
 
 /// Opens the text AP with the chosen key, reads it, and verifies it.
@@ -216,11 +222,13 @@ pub(crate) fn read_text_verified(
     let spec = ctx.reader()?;
     let trust = ctx.trust(spec.is_sim())?;
     let mut ch = Channel::new(spec.open()?);
-    let files = {
+    let challenge = fresh_challenge()?;
+    let (files, answer) = {
         let mut ex = ch.exclusive()?;
-        mynumber::read_text(&mut ex, &key, force, MyNumber::read_if(want_my_number))?
+        let files = mynumber::read_text(&mut ex, &key, force, MyNumber::read_if(want_my_number))?;
+        (files, authenticate(&mut ex, &challenge)?)
     };
-    let v = verify_text(&files, &trust)
+    let v = verify_text(&files, &trust, crate::output::now(), Some(&answer))
         .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
     Ok((v, trust, files))
 }
@@ -250,16 +258,19 @@ pub(crate) fn read_card_face_verified(
     let spec = ctx.reader()?;
     let trust = ctx.trust(spec.is_sim())?;
     let mut ch = Channel::new(spec.open()?);
-    let mut files = {
+    let challenge = fresh_challenge()?;
+    let (mut files, answer) = {
         let mut ex = ch.exclusive()?;
-        mynumber::read_card_face(&mut ex, key, force, MyNumber::read_if(want_my_number_image))?
+        let files =
+            mynumber::read_card_face(&mut ex, key, force, MyNumber::read_if(want_my_number_image))?;
+        (files, authenticate(&mut ex, &challenge)?)
     };
     // EF 0003 is unsigned and informational: kept for the card face only, so an age check
     // never depends on it.
     if matches!(key, CardFaceKey::BirthDate(_)) {
         files.info = None;
     }
-    let v = verify_card_face(&files, &trust)
+    let v = verify_card_face(&files, &trust, crate::output::now(), Some(&answer))
         .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
     Ok((v, trust, files))
 }
@@ -273,19 +284,15 @@ fn signer(trust: &TrustStore) -> &'static str {
 }
 
 fn verification_json(v: &CardFaceVerdict, trust: &TrustStore) -> Value {
-    let reasons: Vec<Value> = v
-        .reasons
-        .iter()
-        .map(|(c, m)| json!({"code": c, "message": m}))
-        .collect();
-    json!({
-        "genuine": v.genuine(),
-        "reasons": reasons,
-        "checks": v.checks,
-        "covered": v.proof().map(|p| p.get().covered.clone()),
-        "unsigned": v.unsigned,
-        "trust": trust_json(trust),
-    })
+    let mut j = v.verdict.to_json();
+    if let Value::Object(m) = &mut j {
+        m.insert(
+            "covered".into(),
+            json!(v.proof().map(|p| p.get().covered.clone())),
+        );
+        m.insert("trust".into(), trust_json(trust));
+    }
+    j
 }
 
 fn verdict_text(v: &CardFaceVerdict, trust: &TrustStore) -> String {
@@ -301,15 +308,11 @@ fn verdict_text(v: &CardFaceVerdict, trust: &TrustStore) -> String {
     t.push_str(&trust_line(trust));
     if v.genuine() {
         t.push_str(&format!(
-            "GENUINE: signed through the card-face AP's certified key by {}.\n",
+            "signed through the card-face AP's certified key by {}.\n",
             signer(trust)
         ));
-    } else {
-        t.push_str("NOT GENUINE:\n");
-        for (c, m) in &v.reasons {
-            t.push_str(&format!("  - {m} ({c})\n"));
-        }
     }
+    t.push_str(&crate::output::verdict_text(&v.verdict));
     t
 }
 
@@ -451,11 +454,7 @@ pub fn face(
         t.push_str(&verdict_text(&v, &trust));
         t
     });
-    if v.genuine() {
-        Ok(())
-    } else {
-        Err(CliError::new(Kind::NotGenuine, "the card face is not proven genuine").reported())
-    }
+    crate::output::verdict_exit(v.outcome(), "the card face")
 }
 
 /// `jpid mynumber birth-date`: the birth record (EF 0001) with the birth-date key, proven
@@ -485,9 +484,128 @@ pub fn birth_date(
             verdict_text(&v, &trust)
         )
     });
-    if v.genuine() {
-        Ok(())
-    } else {
-        Err(CliError::new(Kind::NotGenuine, "the birth record is not proven genuine").reported())
+    crate::output::verdict_exit(v.outcome(), "the birth record")
+}
+
+/// `jpid mynumber check`: the PIN-less counter check (docs/spec/services.md §3; JPKI FAQ Q3-6:
+/// face-to-face use without a PIN needs the card confirmed genuine and the user-authentication
+/// certificate confirmed valid). With 照合番号B typed from the card face: the basic four (text
+/// AP) and the face photo (card-face AP), each proven through its CVC and with the chip signing
+/// a fresh challenge, and the JPKI user-authentication certificate (no PIN) checked for chain,
+/// validity and, with --crl/--crl-dir, revocation. No PIN try is spent; a wrong 照合番号B costs one
+/// try of one AP.
+pub fn check(ctx: &Ctx, args: &crate::cli::CheckArgs) -> Result<(), CliError> {
+    use jpid_card::mynumber::TextKey;
+    let secret = pin::read_secret("照合番号B (14 digits)", None, args.pin_stdin)?;
+    let usage = |e: jpid_card::mynumber::BadKey| {
+        CliError::new(Kind::Usage, e.to_string()).hint("nothing was sent to the card")
+    };
+    let text_key = TextKey::b(&secret).map_err(usage)?;
+    let face_key = CardFaceKey::b(&secret).map_err(usage)?;
+    drop(secret);
+    let crls = crate::cmd::jpki::load_crls(&args.revocation)?;
+    let policy =
+        crate::cmd::jpki::revocation_policy(crls.as_ref(), args.revocation.require_revocation);
+    let spec = ctx.reader()?;
+    let trust = ctx.trust(spec.is_sim())?;
+    let mut ch = Channel::new(spec.open()?);
+    let challenges = (fresh_challenge()?, fresh_challenge()?);
+    let read = {
+        let mut ex = ch.exclusive()?;
+        mynumber::read_check(
+            &mut ex,
+            (&text_key, &face_key),
+            args.force,
+            (&challenges.0, &challenges.1),
+        )?
+    };
+    let at = crate::output::now();
+    let v = jpid_verify::check::verify_check(
+        &read.text,
+        &read.face,
+        &read.auth_certificate,
+        Some((&read.text_answer, &read.face_answer)),
+        &trust,
+        at,
+        policy,
+    )
+    .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
+    let photo = match (&args.out, v.face.face.as_ref()) {
+        (Some(dir), Some(f)) if v.genuine() => export(dir, &[("face", &f.photo)])?,
+        _ => Value::Null,
+    };
+    let c = &v.certificate;
+    let g = v.genuine();
+    let basic = v.text.basic.as_ref().filter(|_| g);
+    let mut verification = v.verdict.to_json();
+    if let Value::Object(m) = &mut verification {
+        m.insert("trust".into(), trust_json(&trust));
     }
+    let body = json!({
+        "name": basic.map(|b| &b.name),
+        "address": basic.map(|b| &b.address),
+        "birth_date": basic.map(|b| &b.birth_date),
+        "sex": basic.map(|b| &b.sex),
+        "expiry": v.face.face.as_ref().filter(|_| g).map(|f| f.expiry),
+        "images": photo,
+        "auth_certificate": {
+            "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
+            "not_before": c.validity.0.to_rfc3339(), "not_after": c.validity.1.to_rfc3339(),
+            "revocation": crate::cmd::jpki::revocation_json(&c.revocation),
+        },
+        "verification": verification,
+    });
+    ctx.out.emit("mynumber check", body, || {
+        let mut t = String::from("PIN-less counter check (照合番号B; no PIN try spent)\n");
+        if let Some(b) = basic {
+            t.push_str(&crate::output::field_line("Name", "氏名", &b.name, None));
+            t.push_str(&crate::output::field_line(
+                "Address", "住所", &b.address, None,
+            ));
+            t.push_str(&crate::output::field_line(
+                "Date of birth",
+                "生年月日",
+                &b.birth_date,
+                None,
+            ));
+            t.push_str(&crate::output::field_line("Sex", "性別", &b.sex, None));
+        }
+        if let Some(f) = v.face.face.as_ref().filter(|_| g) {
+            t.push_str(&crate::output::field_line(
+                "Expiry",
+                "有効期限",
+                &f.expiry.iso(),
+                Some("stored after the card-face signature; compare it with the card"),
+            ));
+            t.push_str(&format!(
+                "  photo: {} bytes JPEG 2000 (signed){}\n",
+                f.photo.len(),
+                args.out
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(", written to {}", d.display()))
+            ));
+        }
+        t.push_str(&format!(
+            "  JPKI user-authentication certificate: serial {}, valid {} to {}, revocation: {}\n",
+            c.serial,
+            c.validity.0.to_rfc3339(),
+            c.validity.1.to_rfc3339(),
+            c.revocation
+        ));
+        for ch in &v.checks {
+            t.push_str(&format!(
+                "  [{}] {}: {}\n",
+                if ch.passed { "ok" } else { "FAIL" },
+                ch.name,
+                ch.detail
+            ));
+        }
+        t.push_str(&trust_line(&trust));
+        t.push_str(&crate::output::verdict_text(&v.verdict));
+        if g {
+            t.push_str("Compare the face photo with the person in front of you.\n");
+        }
+        t
+    });
+    crate::output::verdict_exit(v.outcome(), "the card")
 }

@@ -201,12 +201,7 @@ fn report(
     }
     ctx.out
         .emit(command, body, || human(&card, &verdict, trust, at, out));
-    if verdict.genuine() {
-        Ok(())
-    } else {
-        let why: Vec<String> = verdict.reasons.iter().map(|r| r.message.clone()).collect();
-        Err(CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {}", why.join("; "))).reported())
-    }
+    crate::output::verdict_exit(verdict.outcome(), "the card")
 }
 
 fn describe(card: &ParsedResidence) -> String {
@@ -214,17 +209,23 @@ fn describe(card: &ParsedResidence) -> String {
 }
 
 fn verification_json(v: &ResidenceVerdict, at: UnixTime, trust: &TrustStore) -> Value {
-    json!({
-        "genuine": v.genuine(),
-        "reasons": v.reasons,
-        "checks": v.checks,
-        "signature_covers": v.covered,
-        "not_covered_by_signature": v.not_covered,
-        "certificate": v.certificate.as_ref().map(|(s, i, n)| json!({"subject": s, "issuer": i, "serial": n})),
-        "anchor": v.proof().map(|p| p.get().anchor.clone()),
-        "checked_at": at.to_rfc3339(),
-        "trust": trust_json(trust),
-    })
+    let mut j = v.verdict.to_json();
+    if let Value::Object(m) = &mut j {
+        m.insert(
+            "certificate".into(),
+            json!(v
+                .certificate
+                .as_ref()
+                .map(|(s, i, n)| json!({"subject": s, "issuer": i, "serial": n}))),
+        );
+        m.insert(
+            "anchor".into(),
+            json!(v.proof().map(|p| p.get().anchor.clone())),
+        );
+        m.insert("checked_at".into(), json!(at.to_rfc3339()));
+        m.insert("trust".into(), trust_json(trust));
+    }
+    j
 }
 
 fn human(
@@ -235,12 +236,17 @@ fn human(
     out: Option<&Path>,
 ) -> String {
     let mut s = format!(
-        "{}\ncard type: {}\n",
+        "{}\ncard type: {} (MF/EF02, not signed)\n",
         describe(card),
         card.card_type.value()
     );
     for f in &card.fields {
-        s.push_str(&format!("  {} / {}: {}\n", f.label, f.label_ja, f.value));
+        s.push_str(&crate::output::field_line(
+            f.label,
+            f.label_ja,
+            &f.value,
+            f.unsigned_why,
+        ));
     }
     if card.face_image.is_none() {
         s.push_str("  face photo: none on this card\n");
@@ -260,21 +266,11 @@ fn human(
             c.detail
         ));
     }
-    s.push_str(&format!(
-        "  the signature covers {}; not covered: {}\n",
-        v.covered.join(", "),
-        v.not_covered.join(", ")
-    ));
     s.push_str(&format!("  checked at {}\n", at.to_rfc3339()));
     s.push_str(&trust_line(trust));
+    s.push_str(&crate::output::verdict_text(&v.verdict));
     if v.genuine() {
-        s.push_str("\nGENUINE: the chip data was signed by the issuer and has not been altered.\n");
         s.push_str("Compare the face photo with the person in front of you: that is not something a chip can prove.\n");
-    } else {
-        s.push_str("\nNOT GENUINE:\n");
-        for r in &v.reasons {
-            s.push_str(&format!("  - {} ({})\n", r.message, r.code));
-        }
     }
     s
 }
