@@ -79,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
             };
             assert_eq!(card.generation, generation);
             assert_eq!(card.is_residence_card, is_residence);
-            let v = residence::verify(&card, trust(), d.read_at);
+            let v = residence::verify(&card, trust(), d.read_at, residence::ReadFrom::Dump);
             assert_eq!(v.genuine(), v.proof().is_some());
             if let Some(p) = v.proof() {
                 assert!(v.reasons.is_empty(), "genuine with reasons");

@@ -488,7 +488,9 @@ fn verify_only_us(
     let residence = time(&mut || {
         let d = ResidenceDump::from_slice(dump).map_err(internal)?;
         let card = jpid_verify::residence::parse(&d.files).map_err(internal)?;
-        if jpid_verify::residence::verify(&card, trust, now).genuine() {
+        if jpid_verify::residence::verify(&card, trust, now, jpid_verify::residence::ReadFrom::Dump)
+            .genuine()
+        {
             Ok(())
         } else {
             Err(internal("the benchmark's residence dump did not verify"))

@@ -400,7 +400,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 let digest = files_digest(files.iter().map(|(k, v)| (k.name(), v)));
                 let card = residence::parse(&files)
                     .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
-                let v = residence::verify(&card, &trust, now);
+                let v = residence::verify(&card, &trust, now, residence::ReadFrom::Chip);
                 let mut answer = residence_json(&card, &v, now, "server_clock", &trust);
                 if v.genuine() {
                     crate::api::set(

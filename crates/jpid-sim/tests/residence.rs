@@ -77,7 +77,7 @@ fn parsed(read: &ResidenceRead) -> ParsedResidence {
 }
 
 fn verdict(read: &ResidenceRead) -> ResidenceVerdict {
-    residence::verify(&parsed(read), &trust(), at())
+    residence::verify(&parsed(read), &trust(), at(), residence::ReadFrom::Chip)
 }
 
 #[test]
@@ -204,11 +204,21 @@ fn expired_and_untrusted() {
     let (r, _) = read("residence", "AB12345678CD");
     let r = r.unwrap();
     let p = parsed(&r);
-    let late = residence::verify(&p, &trust(), UnixTime::parse("2035-01-01").unwrap());
+    let late = residence::verify(
+        &p,
+        &trust(),
+        UnixTime::parse("2035-01-01").unwrap(),
+        residence::ReadFrom::Chip,
+    );
     assert!(!late.genuine());
     assert!(late.reasons.iter().any(|r| r.code == "certificate_expired"));
     // Production trust has no ZairyuCard root: never genuine, and it says what to do.
-    let prod = residence::verify(&p, &TrustStore::production(), at());
+    let prod = residence::verify(
+        &p,
+        &TrustStore::production(),
+        at(),
+        residence::ReadFrom::Chip,
+    );
     assert!(!prod.genuine());
     assert!(prod
         .reasons
@@ -261,7 +271,10 @@ fn photo_less_holder() {
         let r = r.unwrap();
         let p = parsed(&r);
         assert!(p.face_image.is_none());
-        assert!(residence::verify(&p, &trust(), at()).genuine(), "{kind}");
+        assert!(
+            residence::verify(&p, &trust(), at(), residence::ReadFrom::Chip).genuine(),
+            "{kind}"
+        );
     }
 }
 

@@ -658,9 +658,24 @@ fn validity(card: &ParsedResidence, at: UnixTime) -> Validity {
     Validity::from_dates(at, dates, note)
 }
 
+/// Where the files being verified came from: it decides what the chip facet can say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// Read from the chip just now: the card offers no chip authentication
+    /// ([`ChipAuth::NotPossible`]).
+    Chip,
+    /// A dump checked offline: no chip answered ([`ChipAuth::NotApplicable`]).
+    Dump,
+}
+
 /// Proves a parsed card genuine, or says why not: the check code over exactly the signed bytes,
 /// the card certificate chained to a ZairyuCard root in `trust`, both valid at `at`.
-pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> ResidenceVerdict {
+pub fn verify(
+    card: &ParsedResidence,
+    trust: &TrustStore,
+    at: UnixTime,
+    from: ReadFrom,
+) -> ResidenceVerdict {
     let mut checks = Vec::new();
     let mut reasons = Vec::new();
     let mut reason = |code: &'static str, message: String| reasons.push(Reason { code, message });
@@ -673,8 +688,11 @@ pub fn verify(card: &ParsedResidence, trust: &TrustStore, at: UnixTime) -> Resid
                 signed,
                 unsigned,
                 validity(card, at),
-                ChipAuth::NotPossible {
-                    detail: NO_CHIP_AUTH,
+                match from {
+                    ReadFrom::Chip => ChipAuth::NotPossible {
+                        detail: NO_CHIP_AUTH,
+                    },
+                    ReadFrom::Dump => ChipAuth::offline(),
                 },
                 trust.mode(),
                 proof,

@@ -68,7 +68,7 @@ proptest! {
         }
         map.insert(ResidenceFile::UpdateStatus, vec![0xD8, 0x01, b'0']);
         if let Ok(parsed) = residence::parse(&map) {
-            let v = residence::verify(&parsed, &trust(), UnixTime(1_800_000_000));
+            let v = residence::verify(&parsed, &trust(), UnixTime(1_800_000_000), residence::ReadFrom::Dump);
             prop_assert!(!v.genuine());
         }
     }

@@ -1926,3 +1926,169 @@ fn card_face_traces_show_neither_keys_nor_personal_data() {
         }
     }
 }
+
+#[test]
+fn residence_verify_after_the_card_expired_is_not_plain_genuine() {
+    // The simulated generation-2 card expires (card and period of stay) on 2031-01-01.
+    let dir = tmpdir("expired-dump");
+    let d = dir.to_str().unwrap();
+    let out = jpid(&[
+        "--reader",
+        "sim:residence-gen2",
+        "--json",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = dir.join("card.json");
+    let verify = |at: &str| {
+        let out = jpid(&[
+            "--trust",
+            "test",
+            "--json",
+            "residence",
+            "verify",
+            dump.to_str().unwrap(),
+            "--at",
+            at,
+        ]);
+        (out.status.code(), json(&out))
+    };
+    let (code, v) = verify("2026-12-01");
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["verification"]["outcome"], "genuine");
+    assert_eq!(v["verification"]["validity"]["state"], "valid");
+    // After the expiry: its own outcome and exit status, never 0.
+    let (code, v) = verify("2032-06-01");
+    assert_eq!(code, Some(9), "{v}");
+    let verdict = &v["verification"];
+    assert_eq!(verdict["outcome"], "genuine_expired");
+    assert_eq!(
+        verdict["headline"],
+        "真正・有効期限切れ / GENUINE BUT EXPIRED"
+    );
+    assert_eq!(verdict["validity"]["state"], "expired");
+    let dates = verdict["validity"]["dates"].as_array().unwrap();
+    for what in ["card_expiry", "stay_expiry"] {
+        let d = dates.iter().find(|d| d["what"] == what).expect(what);
+        assert_eq!(d["date"], "2031-01-01");
+        assert_eq!(d["in_force"], false);
+        assert_eq!(d["signed"], true);
+    }
+    // An offline dump never claims the chip answered.
+    assert_eq!(verdict["chip_authenticated"]["state"], "not_applicable");
+    // The text form says it in words, and marks the unsigned fields where they are shown.
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "residence",
+        "verify",
+        dump.to_str().unwrap(),
+        "--at",
+        "2032-06-01",
+    ]);
+    assert_eq!(out.status.code(), Some(9));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("GENUINE BUT EXPIRED"), "{text}");
+    assert!(!text.contains("\n真正 / GENUINE\n"), "{text}");
+    assert!(text.contains("署名対象外 / NOT SIGNED"), "{text}");
+}
+
+/// A CRL of the JPKI user-authentication CA that revokes the simulated card's own certificate.
+fn crl_revoking_the_sim_card(path: &Path) {
+    let pki = jpid_testpki::load_default().unwrap();
+    let holder = pki.jpki_holder().auth().certificate().unwrap();
+    let ca = pki.jpki_auth_ca();
+    let crl = jpid_testpki::issue_crl(
+        ca.cert_der(),
+        ca.private_key(),
+        &jpid_testpki::CrlSpec {
+            number: 7,
+            this_update: jpid_testpki::Day(2026, 1, 1),
+            next_update: jpid_testpki::Day(2028, 1, 1),
+            revoked: vec![jpid_testpki::CrlEntry {
+                serial: holder.tbs_certificate.serial_number.as_bytes().to_vec(),
+                revoked_on: jpid_testpki::Day(2026, 6, 1),
+                reason: Some(jpid_testpki::CrlReason::KeyCompromise),
+            }],
+        },
+    )
+    .unwrap();
+    std::fs::write(path, crl).unwrap();
+}
+
+#[test]
+fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
+    let dir = tmpdir("pinless-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let crl = dir.join("auth.crl");
+    crl_revoking_the_sim_card(&crl);
+    let good_crl = dir.join("auth-good.crl");
+    std::fs::write(
+        &good_crl,
+        jpid_testpki::load_default().unwrap().jpki_auth_crl(),
+    )
+    .unwrap();
+    let check = |card: &str, extra: &[&str]| {
+        let reader = format!("sim:{card}");
+        let mut args = vec!["--reader", reader.as_str(), "--json", "mynumber", "check"];
+        args.push("--pin-stdin");
+        args.extend(extra);
+        let out = jpid_stdin(&args, "02010120351234\n");
+        (out.status.code(), json(&out))
+    };
+    // Genuine: both APs' chips answered, the certificate chains, its CRL says good.
+    let (code, v) = check("mynumber", &["--crl", good_crl.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{v}");
+    let verdict = &v["verification"];
+    assert_eq!(verdict["outcome"], "genuine");
+    assert_eq!(verdict["chip_authenticated"]["state"], "yes");
+    assert_eq!(v["auth_certificate"]["revocation"]["status"], "good");
+    assert_eq!(v["birth_date"], "19900101");
+    let chip_checks = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "chip_authentication" && c["passed"] == true)
+        .count();
+    assert_eq!(chip_checks, 2, "text AP and card-face AP: {verdict}");
+    // No key was spent beyond the one entry of 照合番号B, and no PIN at all.
+    let out = jpid(&["--reader", "sim:mynumber", "--json", "mynumber", "status"]);
+    let status = json(&out);
+    for k in status["keys"].as_array().unwrap() {
+        if k["state"] != "absent" {
+            assert_eq!(k["remaining"], k["max_tries"], "{k}");
+        }
+    }
+    // The clone: signed data copied onto a chip with another key.
+    let (code, v) = check("mynumber,tamper=clone", &[]);
+    assert_eq!(code, Some(7), "{v}");
+    let verdict = &v["verification"];
+    assert_eq!(verdict["outcome"], "not_genuine");
+    assert_eq!(verdict["chip_authenticated"]["state"], "no");
+    assert!(verdict["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "chip_not_authenticated"));
+    // Nothing from a clone is shown as the holder's.
+    assert_eq!(v["name"], Value::Null);
+    // A revoked user-authentication certificate: not genuine, and says why.
+    let (code, v) = check("mynumber", &["--crl", crl.to_str().unwrap()]);
+    assert_eq!(code, Some(7), "{v}");
+    assert_eq!(v["verification"]["outcome"], "not_genuine");
+    assert_eq!(v["auth_certificate"]["revocation"]["status"], "revoked");
+    assert!(v["verification"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "certificate_revoked"));
+}

@@ -180,7 +180,7 @@ pub(crate) fn residence_check(
     trust: &TrustStore,
 ) -> Result<ResidenceChecked, ApiError> {
     let (card, at, time_source) = residence_parse(body, at)?;
-    let verdict = residence::verify(&card, trust, at);
+    let verdict = residence::verify(&card, trust, at, residence::ReadFrom::Dump);
     Ok(ResidenceChecked {
         card,
         verdict,
@@ -215,12 +215,12 @@ pub(crate) async fn residence(
     // bodies. Generation 2 is ECDSA P-384 in pure Rust under keys the client chooses, about a
     // millisecond per check, so it always goes to the blocking pool.
     let (card, verdict) = if card.generation == 1 && body.len() <= INLINE_VERIFY_MAX {
-        let v = residence::verify(&card, &s.trust, at);
+        let v = residence::verify(&card, &s.trust, at, residence::ReadFrom::Dump);
         (card, v)
     } else {
         let st = s.clone();
         tokio::task::spawn_blocking(move || {
-            let v = residence::verify(&card, &st.trust, at);
+            let v = residence::verify(&card, &st.trust, at, residence::ReadFrom::Dump);
             (card, v)
         })
         .await

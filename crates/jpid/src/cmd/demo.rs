@@ -142,7 +142,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
             let read = read_files(&mut channel, &number, &mut |_| {})?;
             let parsed = residence::parse(&read.files)
                 .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-            let verdict = residence::verify(&parsed, &trust, now);
+            let verdict = residence::verify(&parsed, &trust, now, residence::ReadFrom::Chip);
             let outcome = verdict.outcome();
             if let Value::Object(m) = &mut row {
                 m.insert("outcome".into(), json!(outcome.id()));

@@ -178,7 +178,12 @@ fn report(
         ),
         None => CliError::new(Kind::BadDump, format!("the dump's data is malformed: {e}")),
     })?;
-    let verdict = residence::verify(&card, trust, at);
+    // A live read has a dump to write; a dump file being verified has none.
+    let from = match dump {
+        Some(_) => residence::ReadFrom::Chip,
+        None => residence::ReadFrom::Dump,
+    };
+    let verdict = residence::verify(&card, trust, at, from);
     let images = match out {
         Some(dir) => export(dir, &card, dump)?,
         None => Value::Null,
