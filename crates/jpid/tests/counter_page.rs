@@ -183,6 +183,13 @@ impl Driver {
     }
 }
 
+/// Switches the page to the PIN-less counter check and submits 照合番号B.
+fn check_mode(d: &Driver, key_b: &str) {
+    d.js("const k = document.getElementById('kind'); k.value = 'mynumber-check'; k.dispatchEvent(new Event('change')); return true");
+    d.type_into("#pin", key_b);
+    d.click("#read");
+}
+
 #[test]
 fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     let dir = tmpdir("browser");
@@ -219,13 +226,32 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     d.click("#read");
     let verdict = d
         .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
-    assert_eq!(verdict, "GENUINE / 真正");
+    let verdict = verdict.as_str().unwrap();
+    assert!(verdict.starts_with("真正 / GENUINE"), "{verdict}");
+    // The address is written by the municipality and not signed: the banner says unsigned
+    // fields follow, and the address row carries the mark where it is shown.
+    assert!(verdict.contains("NOT SIGNED"), "{verdict}");
     let face = d.until(
         "const i = document.getElementById('img-face'); return i && i.complete && i.naturalWidth",
     );
     assert!(face.as_u64().unwrap() > 0, "the face photo did not render");
     let rows = d.js("return document.querySelectorAll('#fields tr').length");
     assert!(rows.as_u64().unwrap() >= 1, "no fields shown");
+    let address = d.js(
+        "const r = [...document.querySelectorAll('#fields tr')].find(r => r.textContent.includes('住居地')); \
+         return r ? r.className + '|' + r.textContent : ''",
+    );
+    let address = address.as_str().unwrap();
+    assert!(
+        address.starts_with("unsigned|") && address.contains("署名対象外 / NOT SIGNED"),
+        "{address}"
+    );
+    let facets = d.js("return document.getElementById('facets').textContent");
+    let facets = facets.as_str().unwrap();
+    assert!(
+        facets.contains("Chip authenticated / チップ認証: not possible for this card"),
+        "{facets}"
+    );
     d.screenshot("counter-genuine.png");
     // Nothing typed reaches a URL.
     let url = d.cmd("GET", "/url", json!(null));
@@ -277,19 +303,112 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     d.click("#read");
     let verdict = d
         .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
-    assert_eq!(verdict, "GENUINE / 真正");
+    let verdict = verdict.as_str().unwrap();
+    assert!(verdict.starts_with("真正 / GENUINE"), "{verdict}");
     let face = d.until(
         "const i = document.getElementById('img-face'); return i && i.complete && i.naturalWidth",
     );
     assert!(face.as_u64().unwrap() > 0);
     let table = d.js("return document.getElementById('fields').textContent");
     assert!(table.as_str().unwrap().contains("1990"), "{table}");
+    // The card-face expiry (DF29) is not signed: marked where it is shown.
+    let expiry = d.js(
+        "const r = [...document.querySelectorAll('#fields tr')].find(r => r.textContent.includes('有効期限')); \
+         return r ? r.className + '|' + r.textContent : ''",
+    );
+    assert!(
+        expiry.as_str().unwrap().starts_with("unsigned|"),
+        "{expiry}"
+    );
+    let facets = d.js("return document.getElementById('facets').textContent");
+    assert!(
+        facets.as_str().unwrap().contains("チップ認証: yes"),
+        "{facets}"
+    );
     assert_eq!(
         d.js("return document.getElementById('pin').value"),
         "",
         "the key is cleared"
     );
     d.screenshot("counter-mynumber.png");
+    // The PIN-less counter check: chip answered, certificate valid, photo shown.
+    check_mode(&d, "02010120351234");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.className + '|' + v.textContent");
+    let verdict = verdict.as_str().unwrap();
+    assert!(verdict.starts_with("genuine|真正 / GENUINE"), "{verdict}");
+    let face = d.until(
+        "const i = document.getElementById('img-face'); return i && i.complete && i.naturalWidth",
+    );
+    assert!(face.as_u64().unwrap() > 0);
+    d.screenshot("counter-mynumber-check.png");
+    drop(d);
+    drop(server);
+
+    // A clone (signed data copied onto a chip with another key): NOT GENUINE on the page, the
+    // chip facet says no, and nothing from it is shown as the holder's.
+    let server = serve(
+        &db,
+        &["--trust", "test", "--reader", "sim:mynumber,tamper=clone"],
+    );
+    let d = Driver::start(&dir.join("profile3"));
+    d.goto(&format!("http://{}/", server.addr));
+    d.type_into("#key", &key);
+    d.click("#signin");
+    d.wait_for("#kind");
+    check_mode(&d, "02010120351234");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.className + '|' + v.textContent");
+    let verdict = verdict.as_str().unwrap();
+    assert!(verdict.starts_with("fake|"), "{verdict}");
+    assert!(verdict.contains("NOT GENUINE"), "{verdict}");
+    let reasons = d.js("return document.getElementById('reasons').textContent");
+    assert!(
+        reasons.as_str().unwrap().contains("chip_not_authenticated"),
+        "{reasons}"
+    );
+    let facets = d.js("return document.getElementById('facets').textContent");
+    assert!(
+        facets.as_str().unwrap().contains("チップ認証: NO"),
+        "{facets}"
+    );
+    assert_eq!(
+        d.js("return document.querySelectorAll('#photo img').length"),
+        0
+    );
+    d.screenshot("counter-clone.png");
+    drop(d);
+    drop(server);
+
+    // An expired residence card: its own colour and words, never the green GENUINE.
+    let server = serve(
+        &db,
+        &[
+            "--trust",
+            "test",
+            "--reader",
+            "sim:residence-gen2,expiry=2025-03-31,card-number=AB12345678CD",
+        ],
+    );
+    let d = Driver::start(&dir.join("profile4"));
+    d.goto(&format!("http://{}/", server.addr));
+    d.type_into("#key", &key);
+    d.click("#signin");
+    d.type_into("#card-number", "AB12345678CD");
+    d.click("#read");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.className + '|' + v.textContent");
+    let verdict = verdict.as_str().unwrap();
+    assert!(
+        verdict.starts_with("expired|真正・有効期限切れ / GENUINE BUT EXPIRED"),
+        "{verdict}"
+    );
+    let facets = d.js("return document.getElementById('facets').textContent");
+    assert!(
+        facets.as_str().unwrap().contains("EXPIRED / 期限切れ"),
+        "{facets}"
+    );
+    d.screenshot("counter-expired.png");
     drop(d);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
