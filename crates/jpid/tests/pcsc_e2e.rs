@@ -166,7 +166,61 @@ fn detect_and_read_through_pcscd() {
         );
         assert_eq!(json(&out)["card"]["kind"], "mynumber");
         opensc_reads_and_signs(&harness);
+        // The PIN-less counter check through PC/SC: short APDUs, the INTERNAL AUTHENTICATE
+        // answer (256 bytes) arrives whole.
+        let (code, v) = pinless_check(&env);
+        assert_eq!(code, Some(0), "{v}");
+        assert_eq!(v["verification"]["outcome"], "genuine");
+        assert_eq!(v["verification"]["chip_authenticated"]["state"], "yes");
     }
+    // The clone has the same ATR: wait until pcscd has seen the first card leave.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let out = jpid(&env, &["readers", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let present = v["readers"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["card_present"] == true));
+        if !present {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    {
+        let _card = attach(&harness, "mynumber,tamper=clone", "3BE000FF8131FE4514");
+        let (code, v) = pinless_check(&env);
+        assert_eq!(code, Some(7), "{v}");
+        assert_eq!(v["verification"]["outcome"], "not_genuine");
+        assert_eq!(v["verification"]["chip_authenticated"]["state"], "no");
+    }
+}
+
+/// `jpid mynumber check` through pcscd with the simulated holder's 照合番号B on stdin (test
+/// trust by name: the card is behind PC/SC, not a `sim:` reader).
+fn pinless_check(env: &[(&'static str, std::path::PathBuf)]) -> (Option<i32>, Value) {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jpid"));
+    c.args([
+        "--reader",
+        "pcsc",
+        "--trust",
+        "test",
+        "--json",
+        "mynumber",
+        "check",
+        "--pin-stdin",
+    ])
+    .env_remove("JPID_READER")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().expect("run jpid");
+    let _ = child.stdin.take().unwrap().write_all(b"02010120351234\n");
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), json(&out))
 }
 
 fn run(env: &[(&'static str, std::path::PathBuf)], program: &str, args: &[&str]) -> Output {

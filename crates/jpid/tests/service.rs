@@ -744,6 +744,37 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
     assert_eq!(v["genuine"], false, "{v}");
     assert_eq!(v["images_png_base64"], Value::Null);
 
+    // The PIN-less check from what a reader sent: the basic four, the card face and the JPKI
+    // user-authentication certificate, each checked; offline, so the chip facet does not apply.
+    let pki = jpid_testpki::load_default().unwrap();
+    let check = |text: &[u8], face: &[u8], cert: &[u8]| {
+        let body = json!({
+            "text_dump": serde_json::from_slice::<Value>(text).unwrap(),
+            "face_dump": serde_json::from_slice::<Value>(face).unwrap(),
+            "auth_certificate": B64.encode(cert),
+        });
+        let a = call(
+            addr,
+            "POST",
+            "/v1/mynumber/check/verify",
+            &basic,
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        a.json()
+    };
+    let v = check(&plain, &face, pki.jpki_holder().auth().cert_der());
+    assert_eq!(v["outcome"], "genuine", "{v}");
+    assert_eq!(v["chip_authenticated"]["state"], "not_applicable");
+    assert_eq!(v["auth_certificate"]["revocation"]["status"], "not_checked");
+    assert!(v["basic_four"]["name"].is_string());
+    let v = check(&plain, &forged, pki.jpki_holder().auth().cert_der());
+    assert_eq!(v["outcome"], "not_genuine", "{v}");
+    assert_eq!(v["basic_four"], Value::Null, "no data from a forgery");
+    // A signature certificate in place of the authentication one is refused.
+    let v = check(&plain, &face, pki.jpki_holder().sign().cert_der());
+    assert_eq!(v["outcome"], "not_genuine", "{v}");
+
     // Age: over or not, nothing else, from the text AP or from the birth record.
     let birth = mynumber_dump("sim:mynumber", "birth-date", "020101", &[], &dir.join("b1"));
     for (field, dump, method) in [
