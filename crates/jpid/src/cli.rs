@@ -13,8 +13,9 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
                         keys: card-number=AB12345678CD, tamper=face|front|address|
                         signature|certificate, photo=no (residence kinds);
                         tamper=basic|mynumber|cvc|face-photo|face-dob|face-expiry|
-                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer,
-                        auth-tries=N, sign-tries=N, text-tries=N (mynumber); ext=on|off
+                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer|clone,
+                        auth-tries=N, sign-tries=N, text-tries=N (mynumber);
+                        expiry=YYYY-MM-DD (residence-gen2, spr-gen2, mynumber); ext=on|off
 
 Trust:
   Production roots (JPKI 2015 and 2023) are built in. Add roots with --trust-anchor FILE
@@ -31,10 +32,20 @@ Examples:
   jpid detect --json                        identify the card on the first reader, as JSON
   jpid --reader pcsc:sony detect            use the reader whose name contains \"sony\"
   jpid sim attach --card mynumber           put a simulated card behind pcscd (vsmartcard-vpcd)
+  jpid mynumber check                       PIN-less counter check: asks for 照合番号B, authenticates
+                                            the chip, checks the JPKI authentication certificate
 
-Exit status: 0 success; 2 usage or bad input file; 3 reader or PC/SC service problem; 4 no
-card or card removed; 5 unsupported card; 6 the card refused (e.g. wrong card number) or
-answered wrongly; 7 the card is NOT proven genuine; 1 anything else.
+Verdict: 真正 / GENUINE (exit 0), 真正・有効期限切れ / GENUINE BUT EXPIRED (exit 9: the
+signed data is genuine but the card, its period of stay or a certificate has expired), or NOT
+GENUINE (exit 7). Beside it, three facets: which fields the issuer signed (every field shown
+that is not signed is marked 署名対象外 / NOT SIGNED), whether the card is valid on the day (or
+at --at), and whether the chip itself proved it holds the card's key (yes, no, not possible
+for this card type, not applicable to an offline dump). docs/json.md has the details.
+
+Exit status: 0 success (genuine and valid); 2 usage or bad input file; 3 reader or PC/SC
+service problem; 4 no card or card removed; 5 unsupported card; 6 the card refused (e.g.
+wrong card number) or answered wrongly; 7 the card is NOT proven genuine; 8 a PIN or key
+problem; 9 genuine but expired; 1 anything else.
 Under --json, errors are printed on stdout as {\"error\":{\"kind\":...,\"message\":...}}.";
 
 /// jpid reads the IC chips of Japan's Residence Card, Special Permanent Resident Certificate and

@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     let mut rows = Vec::new();
     let mut text = String::from("jpid demo: the built-in simulated cards, no reader needed\n\n");
     text.push_str(&format!(
-        "{:<32} {:<16} {:>5}  {}\n",
+        "{:<37} {:<16} {:>5}  {}\n",
         "simulated card", "detected as", "APDUs", "result"
     ));
     let mut wrong = 0;
@@ -168,7 +168,7 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
             m.insert("as_expected".into(), json!(ok));
         }
         text.push_str(&format!(
-            "{:<32} {:<16} {:>5}  {}{}\n",
+            "{:<37} {:<16} {:>5}  {}{}\n",
             format!("sim:{}", case.spec),
             found.kind.id(),
             channel.stats().apdus,
