@@ -339,7 +339,7 @@ impl std::ops::Deref for CardFaceVerdict {
 }
 
 /// Why DF29 and DF2A are not signed (docs/spec/mynumber-card.md §4 "DF28 signature").
-const WHY_AFTER_DF28: &str = "stored after the signature DF28, which does not cover it (the expiry changes when the card is renewed)";
+const WHY_AFTER_DF28: &str = "stored after the signature DF28, which does not cover it";
 /// Why EF 0003 is not signed.
 const WHY_INFO: &str = "EF 0003 (AP basic info) is readable by anyone and carries no signature";
 

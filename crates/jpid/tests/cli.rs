@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// jpid with no PC/SC service reachable (tests never touch a real reader by accident) and none
 /// of the caller's `JPID_*` settings.
@@ -2068,6 +2068,23 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
             assert_eq!(k["remaining"], k["max_tries"], "{k}");
         }
     }
+    // A card whose printed expiry (DF29, not signed) has passed: never plain genuine, and the
+    // date is marked as unsigned.
+    let (code, v) = check("mynumber,expiry=2025-01-01", &[]);
+    assert_eq!(code, Some(9), "{v}");
+    let verdict = &v["verification"];
+    assert_eq!(verdict["outcome"], "genuine_expired");
+    let date = verdict["validity"]["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["what"] == "card_expiry")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (date["in_force"].clone(), date["signed"].clone()),
+        (json!(false), json!(false))
+    );
     // The clone: signed data copied onto a chip with another key.
     let (code, v) = check("mynumber,tamper=clone", &[]);
     assert_eq!(code, Some(7), "{v}");
