@@ -190,6 +190,64 @@ fn tampered_cards_are_not_genuine_and_say_why() {
 }
 
 #[test]
+fn an_altered_unsigned_address_is_shown_marked_never_as_proven() {
+    // The address is written by the municipality and not signed: altering it leaves the card
+    // genuine, so the value must carry its mark wherever it is shown.
+    let args = |json: bool| {
+        let mut a = vec![
+            "--reader",
+            "sim:residence,tamper=address",
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+        ];
+        if json {
+            a.push("--json");
+        }
+        jpid(&a)
+    };
+    let out = args(true);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["verification"]["outcome"], "genuine");
+    let address = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "address")
+        .cloned()
+        .unwrap();
+    assert_eq!(address["signed"], false, "{address}");
+    assert!(address["unsigned_why"]
+        .as_str()
+        .is_some_and(|w| w.contains("municipality")));
+    assert!(v["verification"]["unsigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["item"] == "address"));
+    assert!(!v["verification"]["signed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "address"));
+    // In the text, the line after the address is its mark.
+    let out = args(false);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("住居地 / Address"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines[at + 1].contains("署名対象外 / NOT SIGNED"),
+        "{}",
+        lines[at + 1]
+    );
+}
+
+#[test]
 fn dumps_get_no_trust_from_their_content() {
     let dir = tmpdir("dump-trust");
     let out = jpid(&[
