@@ -184,6 +184,19 @@ impl StatusWord {
         self == Self::Success
     }
 
+    /// Whether a VERIFY answer says the key is blocked: `63 C0` (no try left), `69 84`
+    /// (referenced data blocked) and `69 83` (authentication method blocked). `69 83` has one
+    /// public source (docs/spec/next-wave.md §7, UNCONFIRMED); it is mapped too, because taking a
+    /// blocked key for one with tries left could only spend more tries.
+    pub fn is_key_blocked(self) -> bool {
+        matches!(
+            self,
+            Self::WrongPin { remaining: 0 }
+                | Self::ReferenceDataBlocked
+                | Self::AuthenticationMethodBlocked
+        )
+    }
+
     /// True for `90 00` and `62 82` (end of file reached before Le bytes): the answers whose data
     /// is whole and usable. `62 81` (data may be corrupted) is not.
     pub fn is_success_or_warning(self) -> bool {

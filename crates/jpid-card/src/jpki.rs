@@ -275,9 +275,7 @@ pub fn pin_state<T: CardTransport>(
     let p2 = 0x80 | (kind.pin_ef() & 0x1F) as u8;
     let sw = ch.transmit(&Command::new(0x00, 0x20, 0x00, p2))?.sw();
     match sw {
-        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
-            Ok(PinState::Blocked)
-        }
+        sw if sw.is_key_blocked() => Ok(PinState::Blocked),
         StatusWord::WrongPin { remaining } => Ok(PinState::Remaining(remaining)),
         StatusWord::Success => Ok(PinState::Verified),
         // No such key: a face-authentication card has no PINs at all.
@@ -312,9 +310,7 @@ pub fn verify_pin<T: CardTransport>(
         .sw();
     match sw {
         StatusWord::Success => Ok(()),
-        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
-            Err(JpkiError::Blocked(kind))
-        }
+        sw if sw.is_key_blocked() => Err(JpkiError::Blocked(kind)),
         StatusWord::WrongPin { remaining } => Err(JpkiError::WrongPin { kind, remaining }),
         sw => Err(CardError::Status { op: "VERIFY", sw }.into()),
     }
@@ -439,7 +435,7 @@ pub fn change_pin<T: CardTransport>(
     match sw {
         StatusWord::Success => Ok(()),
         StatusWord::SecurityStatusNotSatisfied => Err(JpkiError::PinRequired(kind)),
-        StatusWord::ReferenceDataBlocked => Err(JpkiError::Blocked(kind)),
+        sw if sw.is_key_blocked() => Err(JpkiError::Blocked(kind)),
         sw => Err(CardError::Status {
             op: "CHANGE REFERENCE DATA",
             sw,

@@ -173,9 +173,7 @@ pub fn status<T: CardTransport>(
             .transmit(&Command::new(0x00, 0x20, 0x00, 0x80 | key.id))?
             .sw();
         let state = match sw {
-            StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
-                KeyStatus::State(PinState::Blocked)
-            }
+            sw if sw.is_key_blocked() => KeyStatus::State(PinState::Blocked),
             StatusWord::WrongPin { remaining } => KeyStatus::State(PinState::Remaining(remaining)),
             StatusWord::Success => KeyStatus::State(PinState::Verified),
             StatusWord::ReferencedDataNotFound | StatusWord::FileNotFound => KeyStatus::Absent,
@@ -295,9 +293,7 @@ pub fn verify_key<T: CardTransport>(
         // Already verified in this session (not by us: every PIN flow starts from a reset): the
         // typed key is still checked; the counter is full after a success.
         StatusWord::Success => {}
-        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
-            return Err(KeyError::Blocked(key.label))
-        }
+        sw if sw.is_key_blocked() => return Err(KeyError::Blocked(key.label)),
         StatusWord::WrongPin { remaining: 1 } if !force => {
             return Err(KeyError::LastTry(key.label))
         }
@@ -315,9 +311,7 @@ pub fn verify_key<T: CardTransport>(
         .sw()
     {
         StatusWord::Success => Ok(()),
-        StatusWord::WrongPin { remaining: 0 } | StatusWord::ReferenceDataBlocked => {
-            Err(KeyError::Blocked(key.label))
-        }
+        sw if sw.is_key_blocked() => Err(KeyError::Blocked(key.label)),
         StatusWord::WrongPin { remaining } => Err(KeyError::Wrong {
             label: key.label,
             remaining,
