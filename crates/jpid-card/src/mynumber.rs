@@ -147,6 +147,9 @@ pub enum KeyStatus {
     State(PinState),
     /// The application or the key does not exist on this card (e.g. a smartphone token).
     Absent,
+    /// The key answered a status word jpid does not know for an empty VERIFY: reported for this
+    /// key alone, so that one odd key does not hide the others' states.
+    Unexpected(StatusWord),
 }
 
 /// Reads the state of every key in [`KEYS`]; no try is spent.
@@ -177,12 +180,7 @@ pub fn status<T: CardTransport>(
             StatusWord::WrongPin { remaining } => KeyStatus::State(PinState::Remaining(remaining)),
             StatusWord::Success => KeyStatus::State(PinState::Verified),
             StatusWord::ReferencedDataNotFound | StatusWord::FileNotFound => KeyStatus::Absent,
-            sw => {
-                return Err(CardError::Status {
-                    op: "VERIFY (status)",
-                    sw,
-                })
-            }
+            sw => KeyStatus::Unexpected(sw),
         };
         out.push((key, state));
     }

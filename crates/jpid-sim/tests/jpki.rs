@@ -364,3 +364,57 @@ fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
     let v = verify_text(&forged, &trust, at, Some(&answer)).unwrap();
     assert!(!v.genuine());
 }
+
+/// The simulated card, except that the empty VERIFY of one key answers `6F 00` (no precise
+/// diagnosis), as a card in a bad state might.
+struct OddKey {
+    card: SimTransport,
+    p2: u8,
+}
+
+impl jpid_card::CardTransport for OddKey {
+    fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, jpid_card::TransportError> {
+        if c.len() == 4 && c[1] == 0x20 && c[3] == self.p2 {
+            return Ok(vec![0x6F, 0x00]);
+        }
+        self.card.transmit(c)
+    }
+    fn supports_extended_length(&self) -> bool {
+        self.card.supports_extended_length()
+    }
+    fn atr(&self) -> &[u8] {
+        self.card.atr()
+    }
+    fn reader_name(&self) -> &str {
+        self.card.reader_name()
+    }
+    fn reset(&mut self) -> Result<(), jpid_card::TransportError> {
+        self.card.reset()
+    }
+}
+
+#[test]
+fn one_key_answering_oddly_does_not_sink_the_status_of_the_others() {
+    use jpid_card::mynumber::{status, KeyStatus};
+    let card = SimSpec::parse("mynumber").unwrap().transport().unwrap();
+    // 0x9B: the JPKI signature password (EF 001B).
+    let mut ch = Channel::new(OddKey { card, p2: 0x9B });
+    let keys = status(&mut ch).unwrap();
+    let odd: Vec<_> = keys
+        .iter()
+        .filter(|(_, s)| matches!(s, KeyStatus::Unexpected(_)))
+        .map(|(k, s)| (k.key, s.clone()))
+        .collect();
+    assert_eq!(
+        odd,
+        [(
+            "sign_password",
+            KeyStatus::Unexpected(jpid_apdu::StatusWord::from_u16(0x6F00))
+        )]
+    );
+    // Every other key is reported as usual.
+    assert!(keys
+        .iter()
+        .filter(|(k, _)| k.key != "sign_password")
+        .all(|(_, s)| matches!(s, KeyStatus::State(PinState::Remaining(_)))));
+}

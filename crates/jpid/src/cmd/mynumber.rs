@@ -38,6 +38,11 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
             let mut v = match s {
                 KeyStatus::State(st) => state_json(*st),
                 KeyStatus::Absent => json!({"state": "absent"}),
+                KeyStatus::Unexpected(sw) => json!({
+                    "state": "unexpected",
+                    "status_word": format!("{:04X}", sw.to_u16()),
+                    "detail": sw.describe(),
+                }),
             };
             if let Value::Object(m) = &mut v {
                 m.insert("app".into(), json!(k.app));
@@ -58,6 +63,11 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
                 KeyStatus::State(PinState::Verified) => "verified in this session".into(),
                 KeyStatus::State(PinState::Blocked) => "BLOCKED (municipal office)".into(),
                 KeyStatus::Absent => "not on this card".into(),
+                KeyStatus::Unexpected(sw) => format!(
+                    "UNREADABLE: the card answered {:04X} ({}) to the status query",
+                    sw.to_u16(),
+                    sw.describe()
+                ),
             };
             t.push_str(&format!("  {:<8} {:<60} {state}\n", k.app, k.label));
         }
