@@ -403,7 +403,7 @@ fn one_key_answering_oddly_does_not_sink_the_status_of_the_others() {
     let odd: Vec<_> = keys
         .iter()
         .filter(|(_, s)| matches!(s, KeyStatus::Unexpected(_)))
-        .map(|(k, s)| (k.key, s.clone()))
+        .map(|(k, s)| (k.key, *s))
         .collect();
     assert_eq!(
         odd,
