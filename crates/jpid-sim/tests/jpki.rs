@@ -363,6 +363,12 @@ fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
     }
     let v = verify_text(&forged, &trust, at, Some(&answer)).unwrap();
     assert!(!v.genuine());
+    // A genuine chip under a corrupted CVC (no trusted issuer signed it): the chip's key is
+    // certified by nobody the verifier trusts, so the facet says no, never yes.
+    let (files, answer) = read("mynumber,tamper=cvc", b"a fresh challenge, 32 bytes long");
+    let v = verify_text(&files, &trust, at, Some(&answer)).unwrap();
+    assert_eq!(v.outcome(), Outcome::NotGenuine);
+    assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
 }
 
 /// The simulated card, except that the empty VERIFY of one key answers `6F 00` (no precise

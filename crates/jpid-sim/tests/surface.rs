@@ -307,4 +307,10 @@ fn the_card_face_chip_answers_a_challenge_and_expiry_is_unsigned() {
     let v = verify_card_face(&files, &trust, at, Some(&answer)).unwrap();
     assert_eq!(v.outcome(), Outcome::NotGenuine);
     assert!(v.reasons.iter().any(|r| r.code == "chip_not_authenticated"));
+    // Under a CVC no trusted issuer signed, the chip's answer proves nothing: the key it
+    // answers with is certified by no one the verifier trusts, so the facet never says yes.
+    let (files, answer) = read("mynumber,tamper=surface-cvc");
+    let v = verify_card_face(&files, &trust, at, Some(&answer)).unwrap();
+    assert_eq!(v.outcome(), Outcome::NotGenuine);
+    assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
 }

@@ -541,10 +541,23 @@ pub fn verify_card_face(
             why: WHY_INFO,
         });
     }
-    let chip = match (answer, keys.first()) {
+    // The chip must answer with a card key that a record proven under a trusted CVC carries:
+    // a key from a record whose signature failed, or under a forger's CVC, proves nothing.
+    let certified_key = [
+        ("birth_record", birth.as_ref().map(|b| &b.card_key)),
+        ("card_face", face.as_ref().map(|c| &c.card_key)),
+        (
+            "my_number_image",
+            my_number_image.as_ref().map(|m| &m.card_key),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(record, key)| key.filter(|_| trusted.is_some() && covered.contains(&record)));
+    let chip = match (answer, certified_key) {
         (None, _) => ChipAuth::offline(),
         (Some(_), None) => ChipAuth::Failed {
-            detail: "no record carrying the card key was read".into(),
+            detail: "no record carrying the card key was proven, so no key can be challenged"
+                .into(),
         },
         (Some(a), Some(key)) if key.signed_challenge(&a.challenge, &a.signature) => {
             ChipAuth::Authenticated {

@@ -284,7 +284,9 @@ pub fn verify_text(
             "no data file was read, so nothing is proven",
         ));
     }
-    let chip = chip_auth(files, ap_key.as_ref(), answer);
+    // The card key counts only when certified by an AP key that a trusted issuer certified:
+    // under a forger's CVC, a chip that answers with the forger's key proves nothing.
+    let chip = chip_auth(files, ap_key.as_ref().filter(|_| trusted.is_some()), answer);
     checks.push(Check::new(
         "chip_authentication",
         !matches!(chip, ChipAuth::Failed { .. }),
