@@ -427,8 +427,11 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
                 // The counter never reads the My Number: it has no use for it.
-                let (files, answer) =
+                let (files, mut answer) =
                     reader.read_text(TextKeyKind::Pin, &pin, force, &challenge)?;
+                // The answer is checked against the challenge this server chose, whatever the
+                // reader says it asked.
+                answer.challenge = challenge.to_vec();
                 let digest = files_digest([
                     ("basic", files.basic.as_deref().unwrap_or_default()),
                     ("integrity", files.integrity.as_slice()),
@@ -448,7 +451,9 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             let challenges = (fresh_challenge()?, fresh_challenge()?);
             let crls = s.crl_store();
             with_reader(s, move |reader| {
-                let read = reader.check(&b, force, (&challenges.0, &challenges.1))?;
+                let mut read = reader.check(&b, force, (&challenges.0, &challenges.1))?;
+                read.text.1.challenge = challenges.0.to_vec();
+                read.face.1.challenge = challenges.1.to_vec();
                 let digest = files_digest([
                     ("basic", read.text.0.basic.as_deref().unwrap_or_default()),
                     ("face", read.face.0.face.as_deref().unwrap_or_default()),
@@ -477,7 +482,8 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
             let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
-                let (files, answer) = reader.read_card_face(&b, force, &challenge)?;
+                let (files, mut answer) = reader.read_card_face(&b, force, &challenge)?;
+                answer.challenge = challenge.to_vec();
                 let digest = files_digest([
                     ("face", files.face.as_deref().unwrap_or_default()),
                     ("cvc", files.cvc.as_slice()),

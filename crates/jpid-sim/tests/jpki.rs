@@ -368,6 +368,9 @@ fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
     let (files, answer) = read("mynumber,tamper=cvc", b"a fresh challenge, 32 bytes long");
     let v = verify_text(&files, &trust, at, Some(&answer)).unwrap();
     assert_eq!(v.outcome(), Outcome::NotGenuine);
+    // Nothing is listed as signed beside a failed check.
+    assert!(v.signed.is_empty(), "{:?}", v.signed);
+    assert_eq!(v.to_json()["signed"].as_array().map(Vec::len), Some(0));
     assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
 }
 

@@ -75,7 +75,8 @@ fn both(a: &ChipAuth, b: &ChipAuth) -> ChipAuth {
                 card_key_sha256: card_key_sha256.clone(),
             }
         }
-        (other, _) => other.clone(),
+        // Yes only when both chips answered: otherwise the weaker of the two.
+        (ChipAuth::Authenticated { .. }, other) | (other, _) => other.clone(),
     }
 }
 
@@ -207,4 +208,22 @@ pub fn verify_check(
         certificate: cert,
         verdict,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_chips_must_answer_for_yes() {
+        let yes = ChipAuth::Authenticated {
+            card_key_sha256: "00".into(),
+        };
+        let no = ChipAuth::Failed { detail: "x".into() };
+        assert_eq!(both(&yes, &yes).id(), "yes");
+        assert_eq!(both(&yes, &ChipAuth::offline()).id(), "not_applicable");
+        assert_eq!(both(&ChipAuth::offline(), &yes).id(), "not_applicable");
+        assert_eq!(both(&yes, &no).id(), "no");
+        assert_eq!(both(&no, &yes).id(), "no");
+    }
 }

@@ -271,7 +271,8 @@ pub struct Verdict<P> {
     pub checks: Vec<Check>,
     /// Why not genuine (empty when genuine).
     pub reasons: Vec<Reason>,
-    /// What the issuer's signature covers (item keys).
+    /// What the issuer's signature was proven to cover (item keys); empty unless genuine, so
+    /// that nothing is ever listed as signed beside a failed check.
     pub signed: Vec<&'static str>,
     /// What is shown but not covered, with why.
     pub unsigned: Vec<Unsigned>,
@@ -304,6 +305,7 @@ impl<P> Verdict<P> {
             ));
         }
         let proof = proof.filter(|_| reasons.is_empty()).map(Verified::new);
+        let signed = if proof.is_some() { signed } else { Vec::new() };
         Self {
             checks,
             reasons,
