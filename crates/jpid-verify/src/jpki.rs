@@ -65,7 +65,7 @@ pub fn holder_attributes(cert: &ParsedCert) -> Vec<Attribute> {
         return out;
     };
     for ext in exts.iter().filter(|e| e.extn_id == SAN) {
-        let Ok(san) = SubjectAltName::from_der(ext.extn_value.as_bytes()) else {
+        let Ok(san) = crate::der_input::decode::<SubjectAltName>(ext.extn_value.as_bytes()) else {
             continue;
         };
         for name in san.0 {

@@ -12,6 +12,7 @@
 pub mod card_face;
 pub mod check;
 pub mod cvc;
+pub mod der_input;
 pub mod jpki;
 pub mod proof;
 pub mod residence;

@@ -179,9 +179,8 @@ pub fn verify_cms(
     use cms::cert::CertificateChoices;
     use cms::content_info::{CmsVersion, ContentInfo};
     use cms::signed_data::{SignedData, SignerIdentifier};
-    use der::Decode;
 
-    let info = ContentInfo::from_der(p7s).map_err(cms)?;
+    let info = crate::der_input::decode::<ContentInfo>(p7s).map_err(cms)?;
     if info.content_type != ID_SIGNED_DATA {
         return Err(cms("the content type is not signedData"));
     }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use der::{Decode, DecodePem, Encode};
+use der::{DecodePem, Encode};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
@@ -293,7 +293,7 @@ fn digest(der: &[u8]) -> [u8; 32] {
 }
 
 fn subject_of(der: &[u8]) -> Result<String, der::Error> {
-    Ok(Certificate::from_der(der)?
+    Ok(crate::der_input::decode::<Certificate>(der)?
         .tbs_certificate
         .subject
         .to_string())
@@ -395,7 +395,8 @@ impl TrustStore {
                 .map(|c| c.to_der().map_err(|e| not_cert(e.to_string())))
                 .collect::<Result<_, _>>()?
         } else {
-            let cert = Certificate::from_der(bytes).map_err(|e| not_cert(e.to_string()))?;
+            let cert = crate::der_input::decode::<Certificate>(bytes)
+                .map_err(|e| not_cert(e.to_string()))?;
             vec![cert.to_der().map_err(|e| not_cert(e.to_string()))?]
         };
         if ders.is_empty() {

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use der::{Decode, Encode};
+use der::Encode;
 use jpid_apdu::tlv;
 use p384::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::pkcs8::DecodePublicKey;
@@ -120,7 +120,8 @@ impl ParsedCert {
         let (tbs, _) =
             tlv::parse_one(outer.value()).map_err(|e| X509Error::Malformed(e.to_string()))?;
         let tbs = tbs.raw().to_vec();
-        let cert = Certificate::from_der(&der).map_err(|e| X509Error::Malformed(e.to_string()))?;
+        let cert = crate::der_input::decode::<Certificate>(&der)
+            .map_err(|e| X509Error::Malformed(e.to_string()))?;
         let (issuer_der, subject_der) = raw_names(&tbs)?;
         Ok(Self {
             der,

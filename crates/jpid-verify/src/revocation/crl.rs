@@ -142,7 +142,8 @@ impl LoadedCrl {
             return Err(bad("data after the CRL".into()));
         }
         let (tbs, _) = tlv::parse_one(outer.value()).map_err(|e| bad(e.to_string()))?;
-        let list = CertificateList::from_der(outer.raw()).map_err(|e| bad(e.to_string()))?;
+        let list = crate::der_input::decode::<CertificateList>(outer.raw())
+            .map_err(|e| bad(e.to_string()))?;
         // The DER decoder above accepted exactly these bytes; re-encoding must give them back
         // (no BER leniency that would make the signed bytes differ from what was parsed).
         if list.to_der().map_err(|e| bad(e.to_string()))? != outer.raw() {
@@ -186,7 +187,7 @@ impl LoadedCrl {
         for e in exts {
             match e.extn_id {
                 CRL_NUMBER => {
-                    let n = CrlNumber::from_der(e.extn_value.as_bytes())
+                    let n = crate::der_input::decode::<CrlNumber>(e.extn_value.as_bytes())
                         .map_err(|err| bad(format!("cRLNumber: {err}")))?;
                     number = Some(hex::encode_upper(n.0.as_bytes()));
                 }
@@ -217,7 +218,8 @@ impl LoadedCrl {
             for e in exts {
                 match e.extn_id {
                     REASON_CODE => {
-                        let code = CrlReason::from_der(e.extn_value.as_bytes()).map_err(|err| {
+                        let code = crate::der_input::decode::<CrlReason>(e.extn_value.as_bytes())
+                            .map_err(|err| {
                             bad(format!(
                                 "reasonCode of entry {}: {err}",
                                 hex::encode_upper(&serial)
@@ -308,7 +310,7 @@ pub(super) fn may_sign_crls(issuer: &ParsedCert) -> bool {
     };
     match exts.iter().find(|e| e.extn_id == KEY_USAGE) {
         None => true,
-        Some(e) => KeyUsage::from_der(e.extn_value.as_bytes())
+        Some(e) => crate::der_input::decode::<KeyUsage>(e.extn_value.as_bytes())
             .is_ok_and(|ku| ku.0.contains(KeyUsages::CRLSign)),
     }
 }

@@ -28,7 +28,7 @@
 use crate::verdict::Reason;
 use crate::x509::{verify_p384_prehash, verify_rsa_pkcs1, HashAlg, ParsedCert, SigForm};
 use crate::UnixTime;
-use der::{Decode, Encode};
+use der::Encode;
 use jpid_apdu::tlv;
 use sha2::{Digest, Sha256, Sha384};
 use spki::ObjectIdentifier;
