@@ -81,7 +81,7 @@ pub struct SimSpec {
     /// What to alter in the My Number card's text AP (`tamper=basic|mynumber|cvc`).
     pub text_tamper: Option<TextTamper>,
     /// What to alter in the My Number card's card-face AP (`tamper=face-photo|face-dob|
-    /// face-expiry|birth-record|my-number-image|surface-cvc|surface-cvc-issuer`).
+    /// face-expiry|birth-record|my-number-image|surface-cvc|surface-cvc-issuer|other-card`).
     pub surface_tamper: Option<SurfaceTamper>,
     /// PIN counters to start from (`auth-tries=N`, `sign-tries=N`, `text-tries=N`; 0 = blocked),
     /// to simulate a card that was misused before.

@@ -62,11 +62,19 @@ pub enum SurfaceTamper {
     /// `surface-cvc-issuer`: certify the AP with the text AP's issuer key (9000033): trusted,
     /// but not for this AP.
     WrongIssuer,
+    /// `other-card`: the card-face AP of another card, every signature in it intact: another
+    /// holder's birth date and sex in EF 0001 and EF 0002, signed by the AP key, beside this
+    /// card's text AP. Only the comparison of the two APs can tell (the chip still answers with
+    /// its key, so that nothing else fails).
+    OtherCard,
 }
+
+/// The holder of the card that `tamper=other-card` takes the card-face AP from.
+const OTHER_HOLDER: (&str, &str) = ("19750315", "1");
 
 impl SurfaceTamper {
     /// Every option with its `tamper=` name.
-    pub const ALL: [(&'static str, Self); 7] = [
+    pub const ALL: [(&'static str, Self); 8] = [
         ("face-photo", Self::FacePhoto),
         ("face-dob", Self::FaceDob),
         ("face-expiry", Self::FaceExpiry),
@@ -74,6 +82,7 @@ impl SurfaceTamper {
         ("my-number-image", Self::MyNumberImage),
         ("surface-cvc", Self::Cvc),
         ("surface-cvc-issuer", Self::WrongIssuer),
+        ("other-card", Self::OtherCard),
     ];
 
     /// Parses a `tamper=` value.
@@ -148,6 +157,11 @@ pub fn files(
     let ap_key = pki.mynumber_surface_ap_key();
     let card_key = public_key_value(&pki.mynumber_surface_card_key().to_public_key());
     let t = |x: u32, v: &[u8]| tlv::encode(Tag::new(x), v);
+    let (birth_date, sex) = if tamper == Some(SurfaceTamper::OtherCard) {
+        OTHER_HOLDER
+    } else {
+        (HOLDER.birth_date, HOLDER.sex)
+    };
 
     // EF 0004: the CVC under the card-face AP's issuer key.
     let issuer = if tamper == Some(SurfaceTamper::WrongIssuer) {
@@ -182,23 +196,19 @@ pub fn files(
         v.extend(t(0xDF13, sig));
         t(0xFF10, &v)
     };
-    let signed1 = [
-        t(0xDF11, HOLDER.birth_date.as_bytes()),
-        t(0xDF12, &card_key),
-    ]
-    .concat();
+    let signed1 = [t(0xDF11, birth_date.as_bytes()), t(0xDF12, &card_key)].concat();
     let sig1 = sign(ap_key, &signed1)?;
     let dob1 = if tamper == Some(SurfaceTamper::BirthRecord) {
         "19800101"
     } else {
-        HOLDER.birth_date
+        birth_date
     };
     let ef1 = birth_record(dob1, &sig1);
 
     // EF 0002: the card face; DF28 over three digests.
     let group1 = [
-        t(0xDF22, HOLDER.birth_date.as_bytes()),
-        t(0xDF23, HOLDER.sex.as_bytes()),
+        t(0xDF22, birth_date.as_bytes()),
+        t(0xDF23, sex.as_bytes()),
         t(0xDF24, &card_key),
     ]
     .concat();
@@ -214,7 +224,7 @@ pub fn files(
     let dob2 = if tamper == Some(SurfaceTamper::FaceDob) {
         "19800101"
     } else {
-        HOLDER.birth_date
+        birth_date
     };
     let photo = if tamper == Some(SurfaceTamper::FacePhoto) {
         images::OTHER_FACE_JP2
@@ -228,7 +238,7 @@ pub fn files(
     };
     let ef2 = card_face(&[
         t(0xDF22, dob2.as_bytes()),
-        t(0xDF23, HOLDER.sex.as_bytes()),
+        t(0xDF23, sex.as_bytes()),
         t(0xDF24, &card_key),
         t(0xDF25, images::NAME_PNG),
         t(0xDF26, images::ADDRESS_PNG),

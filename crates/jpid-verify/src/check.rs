@@ -16,7 +16,7 @@ use crate::text::{verify_text, TextError, TextFiles, TextVerdict};
 use crate::trust::{Purpose, TrustMode, TrustStore};
 use crate::verdict::{Check, ChipAuth, DateCheck, Reason, Unsigned, Validity, Verdict};
 use crate::UnixTime;
-use jpid_model::ChipAnswer;
+use jpid_model::{CardDate, ChipAnswer};
 
 /// What a passed counter check proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,36 @@ fn both(a: &ChipAuth, b: &ChipAuth) -> ChipAuth {
     }
 }
 
+/// Whether the two APs describe one card: both sign the holder's birth date and sex, which
+/// must be equal (each part alone can be a genuine record of another card). The card keys are
+/// compared and reported, not required: whether one card certifies one key in both APs is not
+/// confirmed (docs/spec/mynumber-card.md, "Proving the card is live", UNCONFIRMED).
+fn same_card(text: &TextVerdict, face: &CardFaceVerdict) -> Option<Check> {
+    let (basic, card_face) = (text.basic.as_ref()?, face.face.as_ref()?);
+    let birth = CardDate::parse(&basic.birth_date) == Some(card_face.birth_date);
+    let sex = basic.sex == card_face.sex.as_str();
+    let keys = match (
+        text.verdict.chip.card_key_sha256(),
+        face.verdict.chip.card_key_sha256(),
+    ) {
+        (Some(a), Some(b)) if a == b => "; both chips answered with one card key",
+        (Some(_), Some(_)) => {
+            "; the two APs answered with different card keys (one key per card is not \
+             confirmed, so this is not held against the card)"
+        }
+        _ => "",
+    };
+    let detail = match (birth, sex) {
+        (true, true) => format!("the text AP's birth date and sex equal the card face's{keys}"),
+        (false, true) => format!("the birth dates of the text AP and the card face differ{keys}"),
+        (true, false) => format!("the sexes of the text AP and the card face differ{keys}"),
+        (false, false) => {
+            format!("the birth dates and sexes of the text AP and the card face differ{keys}")
+        }
+    };
+    Some(Check::new("same_card", birth && sex, detail))
+}
+
 /// Makes the counter check from what was read. `answers` are the chips' answers to fresh
 /// challenges (text AP, card-face AP) in a live read, `None` for a dump.
 #[allow(clippy::too_many_arguments)]
@@ -128,6 +158,16 @@ pub fn verify_check(
             "nothing_covered",
             "the card face (photo) was not read",
         ));
+    }
+    if let Some(binding) = same_card(&text_v, &face_v) {
+        if !binding.passed {
+            reasons.push(Reason::new(
+                "cards_differ",
+                "the text AP and the card-face AP hold different birth dates or sexes: \
+                 their data does not come from one card",
+            ));
+        }
+        checks.push(binding);
     }
     // An expired certificate makes the card expired, not forged: the validity facet says so.
     let (nb, na) = cert.validity;

@@ -220,10 +220,7 @@ pub enum ChipAuth {
 impl Serialize for ChipAuth {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let key = match self {
-            Self::Authenticated { card_key_sha256 } => Some(card_key_sha256),
-            _ => None,
-        };
+        let key = self.card_key_sha256();
         let mut st = s.serialize_struct("ChipAuth", 2 + usize::from(key.is_some()))?;
         if let Some(k) = key {
             st.serialize_field("card_key_sha256", k)?;
@@ -235,6 +232,14 @@ impl Serialize for ChipAuth {
 }
 
 impl ChipAuth {
+    /// The SHA-256 of the card key the chip proved it holds, when it did.
+    pub fn card_key_sha256(&self) -> Option<&str> {
+        match self {
+            Self::Authenticated { card_key_sha256 } => Some(card_key_sha256),
+            _ => None,
+        }
+    }
+
     /// Stable id: `yes`, `no`, `not_possible`, `not_applicable`.
     pub fn id(&self) -> &'static str {
         match self {

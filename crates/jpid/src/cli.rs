@@ -13,7 +13,7 @@ Readers (--reader SPEC, or the JPID_READER environment variable):
                         keys: card-number=AB12345678CD, tamper=face|front|address|
                         signature|certificate, photo=no (residence kinds);
                         tamper=basic|mynumber|cvc|face-photo|face-dob|face-expiry|
-                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer|clone,
+                        birth-record|my-number-image|surface-cvc|surface-cvc-issuer|other-card|clone,
                         auth-tries=N, sign-tries=N, text-tries=N (mynumber);
                         expiry=YYYY-MM-DD (residence-gen2, spr-gen2, mynumber); ext=on|off
 

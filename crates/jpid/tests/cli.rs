@@ -2118,6 +2118,15 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
         .filter(|c| c["name"] == "chip_authentication" && c["passed"] == true)
         .count();
     assert_eq!(chip_checks, 2, "text AP and card-face AP: {verdict}");
+    let same_card = |verdict: &Value| {
+        verdict["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "same_card")
+            .map(|c| c["passed"].clone())
+    };
+    assert_eq!(same_card(verdict), Some(json!(true)), "{verdict}");
     // No key was spent beyond the one entry of 照合番号B, and no PIN at all.
     let out = jpid(&["--reader", "sim:mynumber", "--json", "mynumber", "status"]);
     let status = json(&out);
@@ -2155,6 +2164,19 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
         .iter()
         .any(|r| r["code"] == "chip_not_authenticated"));
     // Nothing from a clone is shown as the holder's.
+    assert_eq!(v["name"], Value::Null);
+    // Two genuine records of two cards: another card's card-face AP beside this card's text
+    // AP, every signature intact and the chip answering. Only their disagreement tells.
+    let (code, v) = check("mynumber,tamper=other-card", &[]);
+    assert_eq!(code, Some(7), "{v}");
+    let verdict = &v["verification"];
+    assert_eq!(verdict["outcome"], "not_genuine");
+    assert_eq!(same_card(verdict), Some(json!(false)), "{verdict}");
+    assert!(verdict["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "cards_differ"));
     assert_eq!(v["name"], Value::Null);
     // A revoked user-authentication certificate: not genuine, and says why.
     let (code, v) = check("mynumber", &["--crl", crl.to_str().unwrap()]);

@@ -771,6 +771,27 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
     let v = check(&plain, &forged, pki.jpki_holder().auth().cert_der());
     assert_eq!(v["outcome"], "not_genuine", "{v}");
     assert_eq!(v["basic_four"], Value::Null, "no data from a forgery");
+    // Each dump genuine, but of two cards: the card face of another holder is refused.
+    let other = mynumber_dump(
+        "sim:mynumber,tamper=other-card",
+        "face",
+        "02010120351234",
+        &[],
+        &dir.join("f3"),
+    );
+    let v = call(addr, "POST", "/v1/mynumber/face/verify", &basic, &other).json();
+    assert_eq!(
+        v["genuine"], true,
+        "another card's face alone is genuine: {v}"
+    );
+    let v = check(&plain, &other, pki.jpki_holder().auth().cert_der());
+    assert_eq!(v["outcome"], "not_genuine", "{v}");
+    assert!(v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "cards_differ"));
+    assert_eq!(v["basic_four"], Value::Null, "no data from a mismatch");
     // A signature certificate in place of the authentication one is refused.
     let v = check(&plain, &face, pki.jpki_holder().sign().cert_der());
     assert_eq!(v["outcome"], "not_genuine", "{v}");
