@@ -109,6 +109,16 @@ fn check_head(found: &str, version: u64, schema: &str) -> Result<(), DumpError> 
     Ok(())
 }
 
+/// serde_json's message for any failed parse of outside JSON, without the value it quotes (a
+/// service answer must never echo what a client sent): the category, a field name jpid
+/// defines, and the position.
+pub fn json_error_text(e: &serde_json::Error) -> String {
+    match parse_error(e) {
+        DumpError::NotJson(m) | DumpError::Field(m) => m,
+        other => other.to_string(),
+    }
+}
+
 /// serde's message for a failed parse, without the value it quotes: the category, the field
 /// names jpid defines, and the position.
 fn parse_error(e: &serde_json::Error) -> DumpError {
@@ -126,7 +136,14 @@ fn parse_error(e: &serde_json::Error) -> DumpError {
                     rest.split('`').next().unwrap_or_default()
                 )
             } else if m.starts_with("unknown field") {
-                "an unknown field".to_string()
+                // serde names the field sent (not shown) and then the fields jpid defines.
+                match m.split_once(", expected ") {
+                    Some((_, names)) => format!(
+                        "an unknown field (expected {})",
+                        names.split(" at line ").next().unwrap_or_default()
+                    ),
+                    None => "an unknown field".to_string(),
+                }
             } else if m.starts_with("duplicate field") {
                 "a field given twice".to_string()
             } else {

@@ -154,7 +154,12 @@ fn typed<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad("the request body is empty; send JSON"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("invalid request: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad(format!(
+            "invalid request: {}",
+            jpid_model::dump::json_error_text(&e)
+        ))
+    })
 }
 
 fn b64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, ApiError> {
@@ -240,5 +245,39 @@ pub(crate) fn verdict_outcome<P>(method: &'static str, v: &Verdict<P>) -> Outcom
         result: v.outcome().id(),
         reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
         cert: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        over: u8,
+    }
+
+    #[test]
+    fn request_errors_never_echo_what_the_client_sent() {
+        for body in [
+            r#"{"over":"SECRET-VALUE"}"#,
+            r#"{"SECRET-KEY":1,"over":1}"#,
+            r#"{"over":999999}"#,
+            r#"SECRET-VALUE"#,
+            r#"{"over":1,"over":2,"SECRET":"x"}"#,
+        ] {
+            let e = typed::<Body>(body.as_bytes()).unwrap_err();
+            assert!(
+                !e.message.contains("SECRET") && !e.message.contains("999999"),
+                "{body}: {}",
+                e.message
+            );
+            assert!(e.message.contains("line 1 column"), "{}", e.message);
+        }
+        // A field jpid defines may be named.
+        let e = typed::<Body>(b"{}").unwrap_err();
+        assert!(e.message.contains("over"), "{}", e.message);
     }
 }
