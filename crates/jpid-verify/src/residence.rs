@@ -641,21 +641,35 @@ fn coverage(card: &ParsedResidence) -> (Vec<&'static str>, Vec<Unsigned>) {
 
 /// The card's own dates at `at`: generation 2 records the card's expiry and (residence card)
 /// the end of the period of stay in the signed printed entries; generation 1 records neither as
-/// data.
-fn validity(card: &ParsedResidence, at: UnixTime) -> Validity {
+/// data. A blank entry is no date (a permanent resident's period of stay has no end; how the
+/// chip writes that is UNCONFIRMED); a signed entry that is neither blank nor a date is a
+/// reason, never silently dropped: the issuer signed a date jpid cannot compare.
+fn validity(card: &ParsedResidence, at: UnixTime) -> (Validity, Vec<Reason>) {
     let mut dates = Vec::new();
+    let mut reasons = Vec::new();
     for (key, what) in [
         ("card_expiry", "card_expiry"),
         ("stay_expiry", "stay_expiry"),
     ] {
-        if let Some(d) = card.field(key).and_then(jpid_model::CardDate::parse) {
-            dates.push(Validity::date(what, d, true, at));
+        let Some(text) = card.field(key) else {
+            continue;
+        };
+        let blank = text
+            .trim_matches(|c: char| c == ' ' || c == '0' || c == '\0')
+            .is_empty();
+        match jpid_model::CardDate::parse(text) {
+            Some(d) => dates.push(Validity::date(what, d, true, at)),
+            None if blank => {}
+            None => reasons.push(Reason::new(
+                "date_unreadable",
+                format!("the signed {what} is not a date ({text:?}): validity cannot be decided"),
+            )),
         }
     }
     let note = (card.generation == 1).then_some(
         "a generation-1 chip records no expiry as data: the card's expiry and period of stay are printed on the card and in the signed front image; compare them by eye",
     );
-    Validity::from_dates(at, dates, note)
+    (Validity::from_dates(at, dates, note), reasons)
 }
 
 /// Where the files being verified came from: it decides what the chip facet can say.
@@ -679,15 +693,17 @@ pub fn verify(
     let mut checks = Vec::new();
     let mut reasons = Vec::new();
     let mut reason = |code: &'static str, message: String| reasons.push(Reason { code, message });
-    let verdict = |checks, reasons, certificate, proof| {
+    let verdict = |checks, mut reasons: Vec<Reason>, certificate, proof| {
         let (signed, unsigned) = coverage(card);
+        let (validity, unreadable) = validity(card, at);
+        reasons.extend(unreadable);
         ResidenceVerdict {
             verdict: Verdict::new(
                 checks,
                 reasons,
                 signed,
                 unsigned,
-                validity(card, at),
+                validity,
                 match from {
                     ReadFrom::Chip => ChipAuth::NotPossible {
                         detail: NO_CHIP_AUTH,
@@ -882,4 +898,47 @@ pub fn verify(
         _ => None,
     };
     verdict(checks, reasons, cert_info, proof)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen2_with(card_expiry: &str, stay_expiry: &str) -> ParsedResidence {
+        ParsedResidence {
+            generation: 2,
+            card_type: ResidenceCardType::Residence2,
+            is_residence_card: true,
+            fields: vec![
+                field("card_expiry", "", "", card_expiry.into()),
+                field("stay_expiry", "", "", stay_expiry.into()),
+            ],
+            front_image: None,
+            face_image: None,
+            name_image: None,
+            address_image: None,
+            check_code: Vec::new(),
+            certificate: Vec::new(),
+            printed_signed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_signed_date_that_is_not_a_date_is_a_reason_and_a_blank_one_is_no_date() {
+        let at = UnixTime::parse("2027-01-01").unwrap();
+        let (v, reasons) = validity(&gen2_with("20310101", "20300101"), at);
+        assert_eq!((v.dates.len(), reasons.len()), (2, 0));
+        // A permanent resident's period of stay has no end: blank, not a date, not a fault.
+        let (v, reasons) = validity(&gen2_with("20310101", ""), at);
+        assert_eq!((v.dates.len(), reasons.len()), (1, 0));
+        // Signed, but no date: jpid cannot compare it, and says so instead of dropping it.
+        let (v, reasons) = validity(&gen2_with("20310101", "2030/1/1"), at);
+        assert_eq!(v.dates.len(), 1);
+        assert_eq!(
+            reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+            ["date_unreadable"]
+        );
+        let (_, reasons) = validity(&gen2_with("20311301", "20300101"), at);
+        assert_eq!(reasons.len(), 1, "month 13");
+    }
 }
