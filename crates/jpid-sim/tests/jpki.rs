@@ -350,9 +350,26 @@ fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
     // A clone: every file the genuine card's, the chip another.
     let (files, answer) = read("mynumber,tamper=clone", b"a fresh challenge, 32 bytes long");
     let v = verify_text(&files, &trust, at, Some(&answer)).unwrap();
-    assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
+    assert!(
+        matches!(
+            v.chip,
+            ChipAuth::Failed {
+                key_certified: true,
+                ..
+            }
+        ),
+        "{:?}",
+        v.chip
+    );
     assert_eq!(v.outcome(), Outcome::NotGenuine);
-    assert!(v.reasons.iter().any(|r| r.code == "chip_not_authenticated"));
+    let chip_reason = |v: &jpid_verify::text::TextVerdict| {
+        v.reasons
+            .iter()
+            .find(|r| r.code == "chip_not_authenticated")
+            .map(|r| r.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(chip_reason(&v).contains("copy"), "a clone is named as one");
     assert!(v.proof().is_none());
     // EF 0007 with its key swapped for the clone's (so the answer would verify) is not signed
     // by the AP key: still no.
@@ -371,7 +388,23 @@ fn the_text_ap_chip_answers_a_challenge_and_a_clone_does_not() {
     // Nothing is listed as signed beside a failed check.
     assert!(v.signed.is_empty(), "{:?}", v.signed);
     assert_eq!(v.to_json()["signed"].as_array().map(Vec::len), Some(0));
-    assert!(matches!(v.chip, ChipAuth::Failed { .. }), "{:?}", v.chip);
+    assert!(
+        matches!(
+            v.chip,
+            ChipAuth::Failed {
+                key_certified: false,
+                ..
+            }
+        ),
+        "{:?}",
+        v.chip
+    );
+    // The chip's answer was never held against a certified key: not called a clone.
+    let why = chip_reason(&v);
+    assert!(
+        why.contains("could not be checked") && !why.contains("copy"),
+        "{why}"
+    );
 }
 
 /// The simulated card, except that the empty VERIFY of one key answers `6F 00` (no precise

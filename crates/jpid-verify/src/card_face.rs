@@ -558,6 +558,7 @@ pub fn verify_card_face(
         (Some(_), None) => ChipAuth::Failed {
             detail: "no record carrying the card key was proven, so no key can be challenged"
                 .into(),
+            key_certified: false,
         },
         (Some(a), Some(key)) if key.signed_challenge(&a.challenge, &a.signature) => {
             ChipAuth::Authenticated {
@@ -566,6 +567,7 @@ pub fn verify_card_face(
         }
         (Some(_), Some(_)) => ChipAuth::Failed {
             detail: "the chip's answer to the challenge does not verify under the card key its signed records carry".into(),
+            key_certified: true,
         },
     };
     checks.push(Check::new(

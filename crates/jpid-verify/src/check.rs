@@ -67,9 +67,7 @@ pub enum CheckError {
 /// The chip facets of the two APs as one: authenticated only when both chips' answers held.
 fn both(a: &ChipAuth, b: &ChipAuth) -> ChipAuth {
     match (a, b) {
-        (ChipAuth::Failed { detail }, _) | (_, ChipAuth::Failed { detail }) => ChipAuth::Failed {
-            detail: detail.clone(),
-        },
+        (f @ ChipAuth::Failed { .. }, _) | (_, f @ ChipAuth::Failed { .. }) => f.clone(),
         (ChipAuth::Authenticated { card_key_sha256 }, ChipAuth::Authenticated { .. }) => {
             ChipAuth::Authenticated {
                 card_key_sha256: card_key_sha256.clone(),
@@ -259,7 +257,10 @@ mod tests {
         let yes = ChipAuth::Authenticated {
             card_key_sha256: "00".into(),
         };
-        let no = ChipAuth::Failed { detail: "x".into() };
+        let no = ChipAuth::Failed {
+            detail: "x".into(),
+            key_certified: true,
+        };
         assert_eq!(both(&yes, &yes).id(), "yes");
         assert_eq!(both(&yes, &ChipAuth::offline()).id(), "not_applicable");
         assert_eq!(both(&ChipAuth::offline(), &yes).id(), "not_applicable");

@@ -109,6 +109,7 @@ fn chip_auth(
     };
     let failed = |detail: &str| ChipAuth::Failed {
         detail: detail.to_string(),
+        key_certified: false,
     };
     let Some(ef7) = files.card_key.as_deref() else {
         return failed("the card key (EF 0007) was not read");
@@ -130,7 +131,10 @@ fn chip_auth(
         return failed("the card key in EF 0007 is not signed by the AP's certified key");
     }
     if !key.signed_challenge(&answer.challenge, &answer.signature) {
-        return failed("the chip's answer to the challenge does not verify under the card key");
+        return ChipAuth::Failed {
+            detail: "the chip's answer to the challenge does not verify under the card key".into(),
+            key_certified: true,
+        };
     }
     ChipAuth::Authenticated {
         card_key_sha256: key.fingerprint(),
