@@ -56,6 +56,11 @@ impl Outcome {
     }
 }
 
+/// The headline of a genuine verdict whose validity is not proven by the chip: no date is
+/// recorded there, or the dates that hold are unsigned and no chip answered for them.
+pub const HEADLINE_CHECK_EXPIRY: &str =
+    "真正・有効期限は券面で確認 / GENUINE: CHECK THE EXPIRY ON THE CARD";
+
 /// Why a verification failed: a stable code and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
@@ -204,6 +209,10 @@ pub enum ChipAuth {
     Failed {
         /// Why.
         detail: String,
+        /// True when a card key certified by the signed data was at hand and the chip's answer
+        /// failed against it (what a clone looks like); false when the data read certified no
+        /// key to hold the answer against (its own failure is among the reasons).
+        key_certified: bool,
     },
     /// This card offers no chip authentication jpid can use.
     NotPossible {
@@ -263,7 +272,7 @@ impl ChipAuth {
             Self::Authenticated { .. } => {
                 "the chip proved it holds the card key its signed data certifies (a fresh challenge, signed by the chip)".into()
             }
-            Self::Failed { detail } => format!("the chip did NOT prove it holds the card key: {detail}"),
+            Self::Failed { detail, .. } => format!("the chip did NOT prove it holds the card key: {detail}"),
             Self::NotPossible { detail } | Self::NotApplicable { detail } => (*detail).into(),
         }
     }
@@ -303,10 +312,18 @@ impl<P> Verdict<P> {
         trust_mode: TrustMode,
         proof: Option<P>,
     ) -> Self {
-        if let ChipAuth::Failed { detail } = &chip {
+        if let ChipAuth::Failed {
+            detail,
+            key_certified,
+        } = &chip
+        {
             reasons.push(Reason::new(
                 "chip_not_authenticated",
-                format!("the chip did not prove it holds the card key: {detail} (a copy of a genuine card's data on another chip reads like this)"),
+                if *key_certified {
+                    format!("the chip did not prove it holds the card key: {detail} (a copy of a genuine card's data on another chip reads like this)")
+                } else {
+                    format!("the chip could not be checked: {detail}")
+                },
             ));
         }
         let proof = proof.filter(|_| reasons.is_empty()).map(Verified::new);
@@ -329,6 +346,30 @@ impl<P> Verdict<P> {
             (None, _) => Outcome::NotGenuine,
             (Some(_), ValidityState::Expired) => Outcome::GenuineExpired,
             (Some(_), _) => Outcome::Genuine,
+        }
+    }
+
+    /// The headline a person reads: [`Outcome::headline`], except that a genuine verdict whose
+    /// validity the chip does not prove says so ([`HEADLINE_CHECK_EXPIRY`]): the chip records
+    /// no expiry (the text AP, the birth record, a generation-1 residence card), or the only
+    /// dates are unsigned and no chip answered (a card-face dump: its DF29 could be edited).
+    pub fn headline(&self) -> &'static str {
+        match self.outcome() {
+            Outcome::Genuine if !self.validity_proven() => HEADLINE_CHECK_EXPIRY,
+            o => o.headline(),
+        }
+    }
+
+    /// Whether the chip proves the card valid today: a date recorded, and every date either
+    /// signed or read from a chip that proved itself in this read.
+    pub fn validity_proven(&self) -> bool {
+        match self.validity.state {
+            ValidityState::NotRecorded => false,
+            ValidityState::Expired => true,
+            ValidityState::Valid => {
+                matches!(self.chip, ChipAuth::Authenticated { .. })
+                    || self.validity.dates.iter().all(|d| d.signed)
+            }
         }
     }
 
@@ -365,11 +406,12 @@ impl<P> Verdict<P> {
         let outcome = self.outcome();
         json!({
             "outcome": outcome.id(),
-            "headline": outcome.headline(),
+            "headline": self.headline(),
             "genuine": self.genuine(),
             "signed": self.signed,
             "unsigned": self.unsigned,
             "validity": self.validity,
+            "validity_proven": self.validity_proven(),
             "chip_authenticated": self.chip,
         })
     }
@@ -416,5 +458,66 @@ impl<P> Verdict<P> {
             self.chip.describe()
         ));
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn genuine(dates: Vec<DateCheck>, chip: ChipAuth) -> Verdict<()> {
+        let at = UnixTime::parse("2027-01-01").unwrap();
+        Verdict::new(
+            Vec::new(),
+            Vec::new(),
+            vec!["x"],
+            Vec::new(),
+            Validity::from_dates(at, dates, None),
+            chip,
+            TrustMode::Test,
+            Some(()),
+        )
+    }
+
+    fn date(signed: bool, in_force: bool) -> DateCheck {
+        DateCheck {
+            date: "2030-01-01".into(),
+            in_force,
+            signed,
+            what: "card_expiry",
+        }
+    }
+
+    #[test]
+    fn the_headline_says_genuine_plainly_only_when_the_chip_proves_the_card_valid() {
+        let yes = || ChipAuth::Authenticated {
+            card_key_sha256: "00".into(),
+        };
+        let plain = Outcome::Genuine.headline();
+        // A signed date in force: plain, whatever the chip.
+        assert_eq!(
+            genuine(vec![date(true, true)], ChipAuth::offline()).headline(),
+            plain
+        );
+        // No date on the chip: check the card.
+        let v = genuine(Vec::new(), yes());
+        assert_eq!(
+            (v.outcome(), v.headline()),
+            (Outcome::Genuine, HEADLINE_CHECK_EXPIRY)
+        );
+        assert!(!v.validity_proven());
+        // An unsigned date from a dump: could be edited, so check the card.
+        let v = genuine(
+            vec![date(true, true), date(false, true)],
+            ChipAuth::offline(),
+        );
+        assert_eq!(v.headline(), HEADLINE_CHECK_EXPIRY);
+        assert_eq!(v.to_json()["validity_proven"], false);
+        // The same date read from a chip that proved itself: plain.
+        let v = genuine(vec![date(false, true)], yes());
+        assert_eq!(v.headline(), plain);
+        // Expired stays expired.
+        let v = genuine(vec![date(false, false)], ChipAuth::offline());
+        assert_eq!(v.headline(), Outcome::GenuineExpired.headline());
     }
 }

@@ -37,7 +37,9 @@ Examples:
 
 Verdict: 真正 / GENUINE (exit 0), 真正・有効期限切れ / GENUINE BUT EXPIRED (exit 9: the
 signed data is genuine but the card, its period of stay or a certificate has expired), or NOT
-GENUINE (exit 7). Beside it, three facets: which fields the issuer signed (every field shown
+GENUINE (exit 7). When the chip does not prove the card valid today (it records no expiry, or
+only an unsigned one no chip vouched for), GENUINE reads 真正・有効期限は券面で確認 / GENUINE:
+CHECK THE EXPIRY ON THE CARD (still exit 0; in JSON validity_proven is false). Beside it, three facets: which fields the issuer signed (every field shown
 that is not signed is marked 署名対象外 / NOT SIGNED), whether the card is valid on the day (or
 at --at), and whether the chip itself proved it holds the card's key (yes, no, not possible
 for this card type, not applicable to an offline dump). docs/json.md has the details.

@@ -115,7 +115,7 @@ pub fn field_line(label: &str, label_ja: &str, value: &str, unsigned_why: Option
 /// The verdict's headline and facets, for people.
 pub fn verdict_text<P>(v: &jpid_verify::verdict::Verdict<P>) -> String {
     let mut t = v.facets_text();
-    t.push_str(&format!("\n{}\n", v.outcome().headline()));
+    t.push_str(&format!("\n{}\n", v.headline()));
     for r in &v.reasons {
         t.push_str(&format!("  - {} ({})\n", r.message, r.code));
     }

@@ -887,8 +887,29 @@ fn mynumber_text_is_genuine_masked_and_catches_tampering() {
             "1234\n",
         );
         assert_eq!(out.status.code(), Some(7), "{tamper}");
-        assert_eq!(json(&out)["verification"]["genuine"], false);
+        let v = json(&out);
+        assert_eq!(v["verification"]["genuine"], false);
+        // Nothing unproven is shown as the holder's.
+        for k in ["name", "address", "birth_date", "sex", "my_number"] {
+            assert_eq!(v[k], Value::Null, "{tamper}: {k}");
+        }
     }
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=basic",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+        ],
+        "1234\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Holder data withheld"), "{text}");
+    assert!(
+        !text.contains("住所:") && !text.contains("東京都"),
+        "{text}"
+    );
     let out = jpid_stdin(
         &[
             "--reader",

@@ -227,7 +227,11 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     let verdict = d
         .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
     let verdict = verdict.as_str().unwrap();
-    assert!(verdict.starts_with("真正 / GENUINE"), "{verdict}");
+    // A generation-1 chip records no expiry: genuine, but the clerk is sent to the card for it.
+    assert!(
+        verdict.starts_with("真正・有効期限は券面で確認 / GENUINE: CHECK THE EXPIRY ON THE CARD"),
+        "{verdict}"
+    );
     // The address is written by the municipality and not signed: the banner says unsigned
     // fields follow, and the address row carries the mark where it is shown.
     assert!(verdict.contains("NOT SIGNED"), "{verdict}");
@@ -320,6 +324,20 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
         expiry.as_str().unwrap().starts_with("unsigned|"),
         "{expiry}"
     );
+    // Images are marked like fields: the security-code image is outside DF28, the photo is not.
+    let figure = |id: &str| {
+        d.js(&format!(
+            "const f = document.getElementById('fig-{id}'); return f ? f.className + '|' + f.textContent : 'missing'"
+        ))
+    };
+    let code = figure("security_code");
+    assert!(
+        code.as_str()
+            .unwrap()
+            .starts_with("unsigned|署名対象外 / NOT SIGNED"),
+        "{code}"
+    );
+    assert_eq!(figure("face"), "|", "the signed photo carries no mark");
     let facets = d.js("return document.getElementById('facets').textContent");
     assert!(
         facets.as_str().unwrap().contains("チップ認証: yes"),
@@ -407,6 +425,17 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     assert!(
         facets.as_str().unwrap().contains("EXPIRED / 期限切れ"),
         "{facets}"
+    );
+    // The generation-2 address image is written by the municipality, outside the check code.
+    let address = d.until(
+        "const f = document.getElementById('fig-address'); return f && f.className + '|' + f.textContent",
+    );
+    assert!(
+        address
+            .as_str()
+            .unwrap()
+            .starts_with("unsigned|署名対象外 / NOT SIGNED"),
+        "{address}"
     );
     d.screenshot("counter-expired.png");
     drop(d);

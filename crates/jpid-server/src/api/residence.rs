@@ -116,7 +116,7 @@ pub(crate) fn residence_answer<'a>(
         chip_authenticated: &v.chip,
         fields: if v.genuine() { &card.fields } else { &[] },
         genuine: v.genuine(),
-        headline: v.outcome().headline(),
+        headline: v.headline(),
         outcome: v.outcome().id(),
         reasons: &v.reasons,
         signed: &v.signed,

@@ -129,7 +129,10 @@ pub fn text(
         }
         None => None,
     };
-    let shown = v.my_number.as_ref().map(|n| {
+    // Values the signature does not prove are not shown as the holder's (the dump, when asked
+    // for, keeps the raw files for investigation).
+    let basic = v.basic.as_ref().filter(|_| v.genuine());
+    let shown = v.my_number.as_ref().filter(|_| v.genuine()).map(|n| {
         if show_my_number {
             n.clone()
         } else {
@@ -148,10 +151,10 @@ pub fn text(
         "my_number": shown,
         "my_number_masked": !show_my_number,
         "dump": dump_path,
-        "name": v.basic.as_ref().map(|b| &b.name),
-        "address": v.basic.as_ref().map(|b| &b.address),
-        "birth_date": v.basic.as_ref().map(|b| &b.birth_date),
-        "sex": v.basic.as_ref().map(|b| &b.sex),
+        "name": basic.map(|b| &b.name),
+        "address": basic.map(|b| &b.address),
+        "birth_date": basic.map(|b| &b.birth_date),
+        "sex": basic.map(|b| &b.sex),
         "verification": verification,
     });
     ctx.out.emit("mynumber text", body, || {
@@ -159,7 +162,10 @@ pub fn text(
         if let Some(n) = &shown {
             t.push_str(&format!("My Number / 個人番号: {n}{}\n", if show_my_number { "" } else { "  (masked; --show-my-number shows it)" }));
         }
-        if let Some(b) = &v.basic {
+        if !v.genuine() && (v.basic.is_some() || v.my_number.is_some()) {
+            t.push_str("Holder data withheld / 記載事項は表示しません: not proven genuine\n");
+        }
+        if let Some(b) = basic {
             t.push_str(&format!("Name / 氏名: {}\nAddress / 住所: {}\nDate of birth / 生年月日: {}\nSex / 性別: {}\n", b.name, b.address, b.birth_date, b.sex));
         }
         for c in &v.checks {
