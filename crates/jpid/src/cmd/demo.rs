@@ -149,9 +149,12 @@ pub fn run(ctx: &Ctx) -> Result<(), CliError> {
                 m.insert("genuine".into(), json!(verdict.genuine()));
                 m.insert("reasons".into(), json!(verdict.reasons));
                 m.insert("unsigned".into(), json!(verdict.unsigned));
+                m.insert("validity_proven".into(), json!(verdict.validity_proven()));
             }
             let what = if spec.tamper.is_some() {
                 "the address shown is NOT SIGNED"
+            } else if !verdict.validity_proven() {
+                "no expiry on this chip: check the card's"
             } else {
                 "chip authentication not possible on this card"
             };
