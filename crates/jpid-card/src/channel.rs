@@ -278,13 +278,128 @@ impl<T: CardTransport> Channel<T> {
         result
     }
 
+    /// [`Channel::read_tlv_file`] for a file whose content must not reach the APDU trace.
+    pub fn read_secret_tlv_file(
+        &mut self,
+        file: FileRef,
+        max_len: usize,
+    ) -> Result<Vec<u8>, CardError> {
+        self.secret_reads = true;
+        let result = self.read_tlv_file(file, max_len);
+        self.secret_reads = false;
+        result
+    }
+
+    /// Reads the one BER-TLV object a transparent EF holds, by the length its header declares
+    /// (docs/spec/mynumber-card.md §1: "Always parse by TLV length and never by read until
+    /// error"): the first READ BINARY brings the header, the next ones exactly the rest; a card
+    /// that answers fewer bytes than asked, with `90 00`, is simply asked again from the next
+    /// offset, and the `FF` filler after the object is neither read nor returned. A file that
+    /// ends before the declared length is an error naming both lengths.
+    pub fn read_tlv_file(&mut self, file: FileRef, max_len: usize) -> Result<Vec<u8>, CardError> {
+        let mut out: Vec<u8> = Vec::new();
+        let mut target = file;
+        let mut total: Option<usize> = None;
+        let mut ended = false;
+        loop {
+            let want = match total {
+                Some(t) if out.len() >= t => break,
+                Some(t) => t - out.len(),
+                None => usize::MAX,
+            };
+            if ended {
+                break;
+            }
+            let offset = u16::try_from(out.len())
+                .ok()
+                .filter(|o| *o <= 0x7FFF)
+                .ok_or(CardError::TooLarge {
+                    what: "file (15-bit READ BINARY offset)",
+                    limit: 0x7FFF,
+                })?;
+            let cap = if self.extended {
+                MAX_EXTENDED_LE
+            } else {
+                MAX_SHORT_LE
+            };
+            let le = u32::try_from(want).unwrap_or(u32::MAX).min(cap);
+            let resp = self.read_binary(target, offset, le)?;
+            match resp.sw() {
+                sw @ (StatusWord::Success | StatusWord::WarningEndOfFile) => {
+                    target = FileRef::Current;
+                    if resp.data().is_empty() {
+                        ended = true;
+                        continue;
+                    }
+                    out.extend_from_slice(resp.data());
+                    ended = sw == StatusWord::WarningEndOfFile;
+                    if total.is_none() {
+                        total = tlv_total(&out)?;
+                        if let Some(t) = total.filter(|t| *t > max_len) {
+                            return Err(CardError::TooLarge {
+                                what: "file",
+                                limit: max_len.min(t),
+                            });
+                        }
+                    }
+                    if total.is_none() && out.len() > 16 {
+                        return Err(CardError::Malformed {
+                            what: "file",
+                            detail: "no TLV header in its first 16 bytes".into(),
+                        });
+                    }
+                }
+                StatusWord::WrongLength if self.extended && out.is_empty() => {
+                    log::debug!(
+                        "card refused an extended READ BINARY; falling back to short APDUs"
+                    );
+                    self.extended = false;
+                }
+                StatusWord::WrongP1P2 if !out.is_empty() => ended = true,
+                sw => {
+                    return Err(CardError::Status {
+                        op: "READ BINARY",
+                        sw,
+                    })
+                }
+            }
+        }
+        let Some(total) = total else {
+            return Err(CardError::Malformed {
+                what: "file",
+                detail: format!("it ends after {} bytes, inside its TLV header", out.len()),
+            });
+        };
+        if out.len() < total {
+            return Err(CardError::Malformed {
+                what: "file",
+                detail: format!(
+                    "it ends after {} bytes; its TLV header declares {total}",
+                    out.len()
+                ),
+            });
+        }
+        out.truncate(total);
+        Ok(out)
+    }
+
     /// Reads a whole transparent EF of at most `max_len` bytes: one extended READ BINARY when the
     /// reader carries extended length, else 256-byte chunks until the card signals the end. A
-    /// card that refuses the extended form (`67 00`) makes the channel fall back to chunks.
+    /// card that refuses the extended form (`67 00`) makes the channel fall back to chunks. In
+    /// chunks, a short answer with `90 00` is not taken as the end (a card may answer fewer bytes
+    /// than asked in the middle of a file, docs/spec/mynumber-card.md §1): the next offset is
+    /// asked until the card answers `6B 00`, `62 82` or nothing. Files holding one TLV object are read
+    /// with [`Channel::read_tlv_file`], which needs no such extra question.
     pub fn read_file(&mut self, file: FileRef, max_len: usize) -> Result<Vec<u8>, CardError> {
         if self.extended {
             let resp = self.read_binary(file, 0, MAX_EXTENDED_LE)?;
             match resp.sw() {
+                StatusWord::Success if !resp.data().is_empty() => {
+                    // Even to an extended Le a card may answer part of the file: go on from
+                    // where it stopped until it says the file has ended.
+                    let first = self.check_len(resp.into_data(), max_len)?;
+                    return self.read_chunks(FileRef::Current, first, max_len);
+                }
                 sw if sw.is_success_or_warning() => {
                     return self.check_len(resp.into_data(), max_len);
                 }
@@ -316,7 +431,16 @@ impl<T: CardTransport> Channel<T> {
     }
 
     fn read_file_chunked(&mut self, file: FileRef, max_len: usize) -> Result<Vec<u8>, CardError> {
-        let mut out = Vec::new();
+        self.read_chunks(file, Vec::new(), max_len)
+    }
+
+    /// Reads on from `out.len()` in short chunks until the card says the file has ended.
+    fn read_chunks(
+        &mut self,
+        file: FileRef,
+        mut out: Vec<u8>,
+        max_len: usize,
+    ) -> Result<Vec<u8>, CardError> {
         let mut target = file;
         loop {
             let offset = u16::try_from(out.len()).map_err(|_| CardError::TooLarge {
@@ -342,7 +466,7 @@ impl<T: CardTransport> Channel<T> {
                             limit: max_len,
                         });
                     }
-                    if got < MAX_SHORT_LE as usize || resp.sw() == StatusWord::WarningEndOfFile {
+                    if got == 0 || resp.sw() == StatusWord::WarningEndOfFile {
                         return Ok(out);
                     }
                 }
@@ -369,6 +493,53 @@ impl<T: CardTransport> Channel<T> {
         }
         Ok(Exclusive { channel: self })
     }
+}
+
+/// The whole length (header and value) of the BER-TLV object at the start of `buf`, or `None`
+/// while `buf` is too short to hold its header. Tags of up to three bytes and definite lengths
+/// of up to three length bytes, as the cards use them (jpid_apdu::tlv).
+fn tlv_total(buf: &[u8]) -> Result<Option<usize>, CardError> {
+    let bad = |detail: &str| CardError::Malformed {
+        what: "file",
+        detail: detail.to_string(),
+    };
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    let mut at = 1;
+    if first & 0x1F == 0x1F {
+        loop {
+            let Some(&b) = buf.get(at) else {
+                return Ok(None);
+            };
+            at += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+            if at >= 3 {
+                return Err(bad("its first tag is longer than 3 bytes"));
+            }
+        }
+    }
+    let Some(&len0) = buf.get(at) else {
+        return Ok(None);
+    };
+    at += 1;
+    let value = match len0 {
+        0x00..=0x7F => usize::from(len0),
+        0x81..=0x83 => {
+            let n = usize::from(len0 & 0x7F);
+            let Some(bytes) = buf.get(at..at + n) else {
+                return Ok(None);
+            };
+            at += n;
+            bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+        }
+        _ => return Err(bad("its TLV header has no definite length of 1-3 bytes")),
+    };
+    Ok(Some(at + value))
 }
 
 /// A borrow of the channel during which no other program may use the card.
@@ -543,7 +714,9 @@ mod tests {
         let mut ch = Channel::new(Mock::new(true, file_card(7013, false)));
         let data = ch.read_file(FileRef::Sfi(5), 10_000).unwrap();
         assert_eq!(data.len(), 7013);
-        assert_eq!(ch.transport().sent, vec!["00B08500000000"]);
+        // The whole file, then one question past its end (6B00): only the card knows where the
+        // file ends. Files holding one TLV object need no such question (read_tlv_file).
+        assert_eq!(ch.transport().sent, vec!["00B08500000000", "00B01B6500"]);
     }
 
     #[test]
@@ -551,14 +724,105 @@ mod tests {
         let mut ch = Channel::new(Mock::new(false, file_card(600, false)));
         let data = ch.read_file(FileRef::Sfi(2), 10_000).unwrap();
         assert_eq!(data, (0..600).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        // A short answer is not the end: the card is asked again and ends it with 6B00.
         assert_eq!(
             ch.transport().sent,
-            vec!["00B0820000", "00B0010000", "00B0020000"]
+            vec!["00B0820000", "00B0010000", "00B0020000", "00B0025800"]
         );
-        // A file of an exact multiple of 256 ends with 6B00 on the next offset.
         let mut ch = Channel::new(Mock::new(false, file_card(512, false)));
         assert_eq!(ch.read_file(FileRef::Current, 10_000).unwrap().len(), 512);
         assert_eq!(ch.stats().apdus, 3);
+    }
+
+    /// A card holding `file` that answers at most `max` bytes per READ BINARY, with 90 00.
+    fn stingy_card(file: Vec<u8>, max: usize) -> impl FnMut(&[u8]) -> Vec<u8> {
+        move |c: &[u8]| {
+            let cmd = Command::parse(c).unwrap();
+            let off = if cmd.p1() & 0x80 != 0 {
+                usize::from(cmd.p2())
+            } else {
+                usize::from(cmd.p1()) << 8 | usize::from(cmd.p2())
+            };
+            if off >= file.len() {
+                return h("6B00");
+            }
+            let n = (cmd.le().unwrap_or(0) as usize)
+                .min(max)
+                .min(file.len() - off);
+            let mut r = file[off..off + n].to_vec();
+            r.extend_from_slice(&[0x90, 0]);
+            r
+        }
+    }
+
+    /// `30 82 01 4B` + 331 value bytes, then `FF` filler: a certificate EF as real cards hold it.
+    fn certificate_ef(filler: usize) -> Vec<u8> {
+        let mut f = vec![0x30, 0x82, 0x01, 0x4B];
+        f.extend((0..331).map(|i| (i % 200) as u8));
+        f.resize(f.len() + filler, 0xFF);
+        f
+    }
+
+    #[test]
+    fn short_answers_in_the_middle_of_a_file_are_read_on() {
+        let file: Vec<u8> = (0..700).map(|i| (i % 251) as u8).collect();
+        let mut ch = Channel::new(Mock::new(false, stingy_card(file.clone(), 200)));
+        assert_eq!(ch.read_file(FileRef::Current, 10_000).unwrap(), file);
+        // 0, 200, 400, 600, then 6B00 at 700.
+        assert_eq!(ch.stats().apdus, 5);
+    }
+
+    #[test]
+    fn a_tlv_file_is_read_by_its_declared_length_without_the_filler() {
+        let file = certificate_ef(600);
+        // Short APDUs, a card answering in full: header and value in ceil(335/256) reads, the
+        // second asking exactly what is left, and the filler never asked for.
+        let mut ch = Channel::new(Mock::new(false, stingy_card(file.clone(), 256)));
+        let got = ch.read_tlv_file(FileRef::Current, 4096).unwrap();
+        assert_eq!(got, file[..335]);
+        assert_eq!(ch.transport().sent, vec!["00B0000000", "00B001004F"]);
+        // A card answering 200 bytes at most: asked again from where it stopped.
+        let mut ch = Channel::new(Mock::new(false, stingy_card(file.clone(), 200)));
+        assert_eq!(
+            ch.read_tlv_file(FileRef::Current, 4096).unwrap(),
+            file[..335]
+        );
+        assert_eq!(ch.stats().apdus, 2);
+        // A card answering 3 bytes at a time: the header spans answers.
+        let mut ch = Channel::new(Mock::new(false, stingy_card(file.clone(), 3)));
+        assert_eq!(
+            ch.read_tlv_file(FileRef::Current, 4096).unwrap(),
+            file[..335]
+        );
+        // Extended length: one read, the filler cut off.
+        let mut ch = Channel::new(Mock::new(true, stingy_card(file.clone(), 65_536)));
+        assert_eq!(
+            ch.read_tlv_file(FileRef::Current, 4096).unwrap(),
+            file[..335]
+        );
+        assert_eq!(ch.stats().apdus, 1);
+    }
+
+    #[test]
+    fn a_tlv_file_shorter_than_its_header_says_is_refused_with_both_lengths() {
+        let mut file = certificate_ef(0);
+        file.truncate(300);
+        let mut ch = Channel::new(Mock::new(false, stingy_card(file, 256)));
+        let e = ch.read_tlv_file(FileRef::Current, 4096).unwrap_err();
+        assert!(
+            e.to_string().contains("300 bytes") && e.to_string().contains("335"),
+            "{e}"
+        );
+        // A header declaring more than the caller allows is refused before reading it.
+        let mut ch = Channel::new(Mock::new(false, stingy_card(certificate_ef(0), 256)));
+        assert!(matches!(
+            ch.read_tlv_file(FileRef::Current, 100),
+            Err(CardError::TooLarge { .. })
+        ));
+        assert_eq!(ch.stats().apdus, 1);
+        // Nothing but filler: no header.
+        let mut ch = Channel::new(Mock::new(false, stingy_card(vec![0xFF; 40], 256)));
+        assert!(ch.read_tlv_file(FileRef::Current, 4096).is_err());
     }
 
     #[test]
@@ -568,7 +832,7 @@ mod tests {
         assert!(!ch.extended_length());
         assert_eq!(
             ch.transport().sent,
-            vec!["00B08100000000", "00B0810000", "00B0010000"]
+            vec!["00B08100000000", "00B0810000", "00B0010000", "00B0012C00"]
         );
     }
 

@@ -225,7 +225,8 @@ fn read_cert_ef<T: CardTransport>(
             .into())
         }
     }
-    let data = match ch.read_file(FileRef::Current, MAX_CERT) {
+    // By the certificate's own length: the EF's FF filler is neither read nor kept.
+    let data = match ch.read_tlv_file(FileRef::Current, MAX_CERT) {
         Ok(d) => d,
         Err(CardError::Status {
             sw: StatusWord::SecurityStatusNotSatisfied,

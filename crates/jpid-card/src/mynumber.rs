@@ -322,6 +322,8 @@ fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, C
     match ch.select_ef(fid)? {
         // EF 0001 holds the My Number, EF 0002 the basic four, EF 0003 digests from which the My
         // Number can be recovered by trying all 10^12 numbers: none reaches the APDU trace.
+        // Read whole, not by TLV length: DF31 hashes EF 0001's physical bytes, filler included
+        // (docs/spec/mynumber-card.md §3).
         StatusWord::Success if fid <= 0x0003 => ch.read_secret_file(crate::FileRef::Current, 4096),
         StatusWord::Success => ch.read_file(crate::FileRef::Current, 4096),
         sw => Err(CardError::Status {
@@ -584,8 +586,9 @@ fn read_card_face_ef<T: CardTransport>(
     match ch.select_ef(fid)? {
         // The birth record, the card face and the My Number image are personal data: their
         // READ BINARY answers never reach the APDU trace.
-        StatusWord::Success if personal => ch.read_secret_file(crate::FileRef::Current, max),
-        StatusWord::Success => ch.read_file(crate::FileRef::Current, max),
+        // Each holds one TLV record (FF10, FF20, FF30, 7F21, FF40): read by its length.
+        StatusWord::Success if personal => ch.read_secret_tlv_file(crate::FileRef::Current, max),
+        StatusWord::Success => ch.read_tlv_file(crate::FileRef::Current, max),
         sw => Err(CardError::Status {
             op: "SELECT EF",
             sw,

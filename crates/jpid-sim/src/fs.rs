@@ -235,6 +235,8 @@ pub struct Quirks {
     /// (docs/spec/mynumber-card.md §1); the residence card accepts it (docs/spec/residence-card.md
     /// §1, SWR, PYB).
     pub select_mf: bool,
+    /// The most bytes one plain READ BINARY answers (with `90 00`), if fewer than asked.
+    pub short_reads: Option<u16>,
 }
 
 /// The card operating system's state: files plus what this session selected.
@@ -395,7 +397,10 @@ impl Os {
         let Some(rest) = ef.data.get(offset..).filter(|r| !r.is_empty()) else {
             return Response::status(StatusWord::WrongP1P2);
         };
-        let le = cmd.le().unwrap_or(256) as usize;
+        let mut le = cmd.le().unwrap_or(256) as usize;
+        if let Some(max) = self.quirks.short_reads {
+            le = le.min(usize::from(max));
+        }
         Response::ok(rest.iter().take(le).copied().collect())
     }
 

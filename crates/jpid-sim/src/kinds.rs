@@ -97,7 +97,20 @@ pub struct SimSpec {
     /// of stay of a generation-2 residence card or SPR certificate, and the card-face AP's
     /// (unsigned) DF29 of a My Number card.
     pub expiry: Option<jpid_model::CardDate>,
+    /// The most bytes the card answers to one plain READ BINARY, with `90 00` (`short-reads=N`,
+    /// 1-256): a card may answer fewer bytes than asked in the middle of a file
+    /// (docs/spec/mynumber-card.md §1). `None`: as many as asked.
+    pub short_reads: Option<u16>,
+    /// `FF` filler bytes after the certificate in each JPKI certificate EF (`filler=N`, default
+    /// [`DEFAULT_CERT_FILLER`]).
+    pub filler: usize,
 }
+
+/// `FF` bytes after the certificate in each simulated JPKI certificate EF. Real EFs carry `FF`
+/// filler after their TLV (docs/spec/mynumber-card.md §1, MC); how much is not published, so
+/// this amount is jpid's own (UNCONFIRMED), chosen so that reading to the end of the file costs
+/// more than reading by the certificate's length.
+pub const DEFAULT_CERT_FILLER: usize = 512;
 
 /// Starting PIN counters of a simulated My Number card (`None`: full).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,6 +139,8 @@ impl SimSpec {
             hostile: None,
             clone: false,
             expiry: None,
+            short_reads: None,
+            filler: DEFAULT_CERT_FILLER,
         }
     }
 
@@ -277,6 +292,30 @@ impl SimSpec {
                     }
                     hostile_mode = Some(mode);
                 }
+                "short-reads" => {
+                    spec.short_reads = Some(
+                        value
+                            .trim()
+                            .parse::<u16>()
+                            .ok()
+                            .filter(|n| (1..=256).contains(n))
+                            .ok_or_else(|| SpecError::BadValue {
+                                key: "short-reads",
+                                reason: format!("{value:?} is not a number of bytes (1-256)"),
+                            })?,
+                    );
+                }
+                "filler" if matches!(kind, SimKind::MyNumber | SimKind::JpkiSmartphone) => {
+                    spec.filler = value
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n <= 4096)
+                        .ok_or_else(|| SpecError::BadValue {
+                            key: "filler",
+                            reason: format!("{value:?} is not a number of bytes (0-4096)"),
+                        })?;
+                }
                 "tamper" => return Err(SpecError::NotYetSupported { key: "tamper" }),
                 "profile" => return Err(SpecError::NotYetSupported { key: "profile" }),
                 other => {
@@ -419,7 +458,14 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
                 .push(Ef::new(u16::from(sfi), Some(sfi), data).read(Access::Custom(rule)));
         }
     }
-    let os = Os::new(mf, dfs, Quirks { select_mf: true });
+    let os = Os::new(
+        mf,
+        dfs,
+        Quirks {
+            select_mf: true,
+            short_reads: sim.short_reads,
+        },
+    );
     let suite = if matches!(sim.kind, SimKind::Residence | SimKind::Spr) {
         Suite::Tdes
     } else {
@@ -473,6 +519,12 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
     };
     let pki = test_pki()?;
     let holder = pki.jpki_holder();
+    // A certificate EF: the DER certificate, then `FF` filler (docs/spec/mynumber-card.md §1).
+    let filled = |der: &[u8]| {
+        let mut v = der.to_vec();
+        v.resize(der.len() + sim.filler, 0xFF);
+        v
+    };
     // JPKI-AP (docs/spec/mynumber-card.md §2): token info, the four certificate EFs (the signature
     // certificate readable only after the signature password: 69 82 before), the key EFs
     // (selectable, never readable) and the two PINs with their retry limits.
@@ -482,24 +534,21 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
             Some(0x06),
             token_info(label),
         ))
-        .ef(
-            Ef::new(0x0001, Some(0x01), holder.sign().cert_der().to_vec())
-                .read(Access::Key(0x001B)),
-        )
+        .ef(Ef::new(0x0001, Some(0x01), filled(holder.sign().cert_der())).read(Access::Key(0x001B)))
         .ef(Ef::new(
             0x0002,
             Some(0x02),
-            pki.jpki_sign_ca().cert_der().to_vec(),
+            filled(pki.jpki_sign_ca().cert_der()),
         ))
         .ef(Ef::new(
             0x000A,
             Some(0x0A),
-            holder.auth().cert_der().to_vec(),
+            filled(holder.auth().cert_der()),
         ))
         .ef(Ef::new(
             0x000B,
             Some(0x0B),
-            pki.jpki_auth_ca().cert_der().to_vec(),
+            filled(pki.jpki_auth_ca().cert_der()),
         ))
         .ef(Ef::new(jpki::AUTH_KEY, Some(0x17), Vec::new()).read(Access::Never))
         .ef(Ef::new(jpki::SIGN_KEY, Some(0x1A), Vec::new()).read(Access::Never))
@@ -578,7 +627,14 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
     } else {
         vec![jpki]
     };
-    let os = Os::new(Df::default(), apps, Quirks { select_mf: false });
+    let os = Os::new(
+        Df::default(),
+        apps,
+        Quirks {
+            select_mf: false,
+            short_reads: sim.short_reads,
+        },
+    );
     let kind = if label == spec::TOKEN_MYNUMBER_CARD {
         "mynumber"
     } else {

@@ -2210,3 +2210,70 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
         .iter()
         .any(|r| r["code"] == "certificate_revoked"));
 }
+
+/// A card may answer fewer bytes than asked in the middle of a file, and its certificate EFs
+/// carry FF filler after the certificate (docs/spec/mynumber-card.md §1). jpid reads on from
+/// where the card stopped and reads a certificate by its own length (issue 14).
+#[test]
+fn short_answers_and_filler_are_read_by_the_tlv_length() {
+    let apdus = |out: &Output| {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains(">>>"))
+            .count()
+    };
+    for card in [
+        "sim:mynumber,ext=off,short-reads=200",
+        "sim:mynumber,short-reads=200",
+        "sim:mynumber,ext=off,filler=2000",
+    ] {
+        let out = jpid(&["--reader", card, "--json", "jpki", "certs"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{card}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&out)["certificates"]["auth"]["valid"], true, "{card}");
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                card,
+                "--json",
+                "mynumber",
+                "text",
+                "--pin-stdin",
+            ],
+            "1234\n",
+        );
+        assert_eq!(json(&out)["verification"]["genuine"], true, "{card}");
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                card,
+                "--json",
+                "mynumber",
+                "face",
+                "--pin-stdin",
+            ],
+            "02010120351234\n",
+        );
+        assert_eq!(json(&out)["verification"]["genuine"], true, "{card}");
+    }
+    // Short APDUs, 512 bytes of filler after each certificate: SELECT AP, then per certificate
+    // SELECT EF and the reads its length needs (auth certificate 912 bytes: 4; CA certificate
+    // 1 070 bytes: 5), never the filler. Reading each file to its end took 18.
+    let out = jpid(&["-vvv", "--reader", "sim:mynumber,ext=off", "jpki", "certs"]);
+    assert!(out.status.success());
+    assert_eq!(apdus(&out), 12);
+    // The same with the card answering 200 bytes at most: 14 (21 reading to the end).
+    let out = jpid(&[
+        "-vvv",
+        "--reader",
+        "sim:mynumber,ext=off,short-reads=200",
+        "jpki",
+        "certs",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(apdus(&out), 14);
+}

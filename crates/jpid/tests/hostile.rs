@@ -254,16 +254,31 @@ fn hostile_residence_read_in_short_chunks() {
 
 #[test]
 fn hostile_jpki_certs() {
-    sweep(
-        &Case {
-            kind: "mynumber",
-            args: &["jpki", "certs"],
-            stdin: "",
-            count: 2,
-        },
-        &ALL_MODES[..12],
-        &[],
-    );
+    let case = Case {
+        kind: "mynumber",
+        args: &["jpki", "certs"],
+        stdin: "",
+        count: 2,
+    };
+    let modes: Vec<&str> = ALL_MODES[..12]
+        .iter()
+        .copied()
+        .filter(|m| *m != "endless")
+        .collect();
+    sweep(&case, &modes, &[]);
+    // A certificate EF that never ends: jpid reads the certificate by its own length (as real
+    // EFs carry filler after it), so the honest certificate verifies and the endless rest is
+    // never asked for. The run ends quickly, with few APDUs.
+    for after in [0, 1] {
+        let reader = spec(&case, "endless", 0, after);
+        let mut args = vec!["-vvv"];
+        args.extend(jpid_args(&reader, &case));
+        let r = run(&args, "");
+        assert_eq!(r.code, Some(0), "{reader}: {}", r.stderr);
+        assert!(r.took <= TIME_BOUND);
+        let reads = r.stderr.lines().filter(|l| l.contains(">>> 00 B0")).count();
+        assert!(reads <= 2, "{reader}: {reads} READ BINARY");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use jpid_model::residence::{Dir, SFI_CARD_TYPE, SFI_COMMON};
 use jpid_model::{ResidenceCardType, ResidenceFile, ResidenceFiles};
 
 use super::crypto::Suite;
-use super::session::{open, read_plain, read_sm, CardNumber, ResidenceError};
+use super::session::{open, read_plain, read_plain_tlv, read_sm, CardNumber, ResidenceError};
 use crate::{CardError, CardTransport, Channel};
 
 /// Where a read is, for progress indicators.
@@ -37,11 +37,11 @@ pub struct ResidenceRead {
 fn card_type<T: CardTransport>(
     ch: &mut Channel<T>,
 ) -> Result<(Vec<u8>, ResidenceCardType), ResidenceError> {
-    let mut raw = read_plain(ch, SFI_CARD_TYPE, 64);
+    let mut raw = read_plain_tlv(ch, SFI_CARD_TYPE, 64);
     if raw.is_err() {
         let mf = Command::new(0x00, 0xA4, 0x00, 0x00).with_data(vec![0x3F, 0x00]);
         ch.transmit(&mf)?;
-        raw = read_plain(ch, SFI_CARD_TYPE, 64);
+        raw = read_plain_tlv(ch, SFI_CARD_TYPE, 64);
     }
     let raw = match raw {
         Ok(r) => r,
@@ -67,7 +67,7 @@ pub fn read_card<T: CardTransport>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ResidenceRead, ResidenceError> {
     let (type_raw, card_type) = card_type(ch)?;
-    let common = read_plain(ch, SFI_COMMON, 64)?;
+    let common = read_plain_tlv(ch, SFI_COMMON, 64)?;
     let suite = if card_type.generation() == 1 {
         Suite::Tdes
     } else {

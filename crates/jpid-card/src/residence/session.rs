@@ -286,7 +286,18 @@ pub fn read_sm<T: CardTransport>(
     }
 }
 
-/// Reads a plain EF (free, or after authentication).
+/// Reads a plain EF holding one TLV object (MF/EF01 `C0`, MF/EF02 `C1`) by the length its
+/// header declares.
+pub fn read_plain_tlv<T: CardTransport>(
+    ch: &mut Channel<T>,
+    sfi: u8,
+    max_len: usize,
+) -> Result<Vec<u8>, ResidenceError> {
+    Ok(ch.read_tlv_file(FileRef::Sfi(sfi), max_len)?)
+}
+
+/// Reads a plain EF (free, or after authentication) to its end: the DF2 and DF3 files hold
+/// several objects and `00` padding (docs/spec/residence-card.md §3).
 pub fn read_plain<T: CardTransport>(
     ch: &mut Channel<T>,
     sfi: u8,
