@@ -82,6 +82,9 @@ pub struct CardFiles {
     pub files: Vec<(u8, u8, Vec<u8>)>,
 }
 
+/// Sizes of the generation-1 DF2 EFs 01–04 (docs/spec/residence-card.md §3).
+pub const GEN1_DF2_SIZES: [usize; 4] = [342, 122, 122, 3];
+
 fn padded(v: &[u8], len: usize) -> Vec<u8> {
     let mut b = v.to_vec();
     if b.len() < len {
@@ -169,22 +172,28 @@ fn gen1(
         (1, 0x05, obj(0xD0, &front_stored)),
         (1, 0x06, obj(0xD1, &face_stored)),
     ];
+    // DF2 files are EFs of fixed size, their objects followed by `00` padding
+    // (docs/spec/residence-card.md §3: 342, 122, 122 and 3 bytes; ERG, MDS). Readers written to
+    // the spec read them at those sizes.
     let mut addr = Writer::new();
     addr.primitive(Tag::new(0xD2), b"20240401")
         .primitive(Tag::new(0xD3), b"131016")
         .primitive(Tag::new(0xD4), &sjis(&address));
-    files.push((2, 0x01, addr.finish()));
+    files.push((2, 0x01, padded(&addr.finish(), GEN1_DF2_SIZES[0])));
     if residence {
         files.push((
             2,
             0x02,
-            obj(
-                0xD5,
-                &sjis("許可（原則週２８時間以内・風俗営業等の従事を除く）"),
+            padded(
+                &obj(
+                    0xD5,
+                    &sjis("許可（原則週２８時間以内・風俗営業等の従事を除く）"),
+                ),
+                GEN1_DF2_SIZES[1],
             ),
         ));
-        files.push((2, 0x03, obj(0xD6, b"")));
-        files.push((2, 0x04, obj(0xD7, b"0")));
+        files.push((2, 0x03, padded(&obj(0xD6, b""), GEN1_DF2_SIZES[2])));
+        files.push((2, 0x04, padded(&obj(0xD7, b"0"), GEN1_DF2_SIZES[3])));
     }
     // DF3/EF01: DA (256) ‖ DB (certificate zero-padded to 1200), docs/spec/residence-card.md §3.
     let mut sig = obj(0xDA, &check_code);
