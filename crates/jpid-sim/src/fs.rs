@@ -291,6 +291,10 @@ impl Os {
     pub fn reset_session(&mut self) {
         self.current_df = DfRef::Mf;
         self.selected = Selected::None;
+        self.forget_verified();
+    }
+
+    fn forget_verified(&mut self) {
         for df in std::iter::once(&mut self.mf).chain(self.dfs.iter_mut()) {
             for pin in &mut df.pins {
                 pin.verified = false;
@@ -329,6 +333,13 @@ impl Os {
             (0x04, aid) if !aid.is_empty() => {
                 match self.dfs.iter().position(|d| d.aid.as_deref() == Some(aid)) {
                     Some(i) => {
+                        // Selecting an application (again) ends what was verified: OpenSC's
+                        // JPKI driver, written against real cards, selects the AP and takes
+                        // an empty VERIFY answering 90 00 as an error, so a real card never
+                        // answers it after that SELECT; the residence card's spec says the
+                        // same of its AP (docs/spec/next-wave.md: re-selecting clears the
+                        // session key). One inference from two sources: UNCONFIRMED.
+                        self.forget_verified();
                         self.current_df = DfRef::App(i);
                         self.selected = Selected::None;
                         StatusWord::Success
@@ -341,6 +352,14 @@ impl Os {
                 self.selected = Selected::None;
                 StatusWord::Success
             }
+            // The My Number card (docs/spec/mynumber-card.md §1, MC, UNCONFIRMED): `00 A4 00 00`
+            // answers 6A86 after reset and 90 00 with an application selected, leaving the
+            // current DF as it is; the FID 3F00 is not found.
+            (0x00, []) => match self.current_df {
+                DfRef::Mf => StatusWord::IncorrectP1P2,
+                DfRef::App(_) => StatusWord::Success,
+            },
+            (0x00, [0x3F, 0x00]) => StatusWord::FileNotFound,
             (0x00, _) => StatusWord::IncorrectP1P2,
             (0x02, [hi, lo]) => {
                 let fid = u16::from_be_bytes([*hi, *lo]);

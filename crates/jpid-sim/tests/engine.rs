@@ -185,8 +185,13 @@ fn generic_os_status_words() {
     let sw = |r: Vec<u8>| StatusWord::from_bytes(r[r.len() - 2], r[r.len() - 1]);
     assert_eq!(
         sw(card.process(&[0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])),
+        StatusWord::FileNotFound,
+        "My Number has no FID 3F00 (docs/spec/mynumber-card.md §1: 6A82)"
+    );
+    assert_eq!(
+        sw(card.process(&[0x00, 0xA4, 0x00, 0x00])),
         StatusWord::IncorrectP1P2,
-        "My Number refuses SELECT MF"
+        "SELECT MF after reset: 6A86"
     );
     assert_eq!(
         sw(card.process(&[0x00, 0xB0, 0x00, 0x00, 0x00])),

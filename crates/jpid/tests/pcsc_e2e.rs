@@ -385,5 +385,62 @@ fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
         "openssl rejects the OpenSC signature: {}",
         String::from_utf8_lossy(&ok.stdout)
     );
+    // Successive OpenSC processes on the same inserted card, nothing in between: each finds
+    // the token (a PIN verified by the one before must not leave the card looking different),
+    // signs, and the signature verifies.
+    for round in 2..=3 {
+        let out = run(&env, "pkcs15-tool", &["--list-certificates"]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("User Authentication Certificate"),
+            "round {round}: pkcs15-tool: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sig = p(&format!("msg{round}.sig"));
+        let out = run(
+            &env,
+            "pkcs11-tool",
+            &[
+                "--module",
+                module,
+                "--slot-index",
+                "0",
+                "--login",
+                "--pin",
+                "1234",
+                "--sign",
+                "--id",
+                "01",
+                "-m",
+                "SHA256-RSA-PKCS",
+                "--input-file",
+                &p("msg.txt"),
+                "--output-file",
+                &sig,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "round {round}: pkcs11-tool: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ok = run(
+            &[],
+            "openssl",
+            &[
+                "dgst",
+                "-sha256",
+                "-verify",
+                &p("auth.pub"),
+                "-signature",
+                &sig,
+                &p("msg.txt"),
+            ],
+        );
+        assert!(
+            ok.status.success(),
+            "round {round}: openssl rejects the signature"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
