@@ -8,6 +8,15 @@
 //! - The key's PIN (`0018` / `001B`) must be verified in this card session, else `69 82`.
 //! - P1 other than `00` (schemes seen only by MC, UNCONFIRMED) answers `6A 86`.
 //!
+//! Card-level commands (docs/spec/mynumber-card.md §6, MC, UNCONFIRMED):
+//! - GET CHALLENGE `00 84 00 00 Le` answers Le (1–256) random bytes; the extended form `69 85`.
+//! - GET DATA `00 CA` at the MF (before any application is selected): `5F51` the contact ATR
+//!   without its TS byte, `00F0` the municipality code, `00F2` the card's expiry (ASCII; the
+//!   encoding of F0/F2 is not published, UNCONFIRMED); any other object `6A 88`. The sweep's
+//!   other objects (0042, 0045, 0066, 00F7, 00F8) are not modelled and also answer `6A 88`.
+//! - ISO INTERNAL AUTHENTICATE `00 88` answers `69 85`: MC saw only the common AP's key 0019
+//!   answer it, with data no source describes, so that key is not modelled.
+//!
 //! In the text AP and the card-face AP, `80 2A 00 00 Lc <DigestInfo> 00` is INTERNAL
 //! AUTHENTICATE: the chip signs with its own key, no PIN needed, which is how a reader proves
 //! the chip itself answered (docs/spec/mynumber-card.md §3 "Proving the card is live", §4; MC,
@@ -17,7 +26,9 @@ use jpid_apdu::{Command, Response, StatusWord};
 use jpid_card::spec::{CARD_FACE_AID, JPKI_AID, TEXT_AID};
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
-use crate::fs::{Extension, Os, Selected};
+use sha2::{Digest, Sha256};
+
+use crate::fs::{DfRef, Extension, Os, Selected};
 
 /// Key EF of the user-authentication key and its PIN.
 pub const AUTH_KEY: u16 = 0x0017;
@@ -34,6 +45,22 @@ pub struct JpkiApplet {
     sign: Option<RsaPrivateKey>,
     /// The chip's own key (text and card-face APs).
     chip: RsaPrivateKey,
+    /// What GET DATA at the MF answers: the ATR, the municipality code, the expiry.
+    card_data: CardData,
+    /// GET CHALLENGE counter (the challenges are a hash chain: deterministic, unpredictable
+    /// enough for a simulator, never a secret).
+    challenges: u64,
+}
+
+/// The data objects GET DATA answers at the MF.
+#[derive(Debug, Clone, Default)]
+pub struct CardData {
+    /// The card's contact ATR (TS first).
+    pub atr: Vec<u8>,
+    /// The municipality code, ASCII.
+    pub municipality: String,
+    /// The card's expiry, `YYYYMMDD`.
+    pub expiry: String,
 }
 
 impl JpkiApplet {
@@ -45,6 +72,53 @@ impl JpkiApplet {
             auth: Some(auth),
             sign,
             chip,
+            card_data: CardData::default(),
+            challenges: 0,
+        }
+    }
+
+    /// The objects GET DATA answers at the MF.
+    pub fn with_card_data(mut self, data: CardData) -> Self {
+        self.card_data = data;
+        self
+    }
+
+    fn get_challenge(&mut self, cmd: &Command) -> Response {
+        if cmd.p1() != 0 || cmd.p2() != 0 {
+            return Response::status(StatusWord::IncorrectP1P2);
+        }
+        if cmd.needs_extended() {
+            return Response::status(StatusWord::ConditionsNotSatisfied);
+        }
+        let n = match cmd.le() {
+            Some(n @ 1..=256) => n as usize,
+            _ => return Response::status(StatusWord::WrongLength),
+        };
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            self.challenges += 1;
+            let block = Sha256::new()
+                .chain_update(b"jpid-sim GET CHALLENGE")
+                .chain_update(self.challenges.to_be_bytes())
+                .finalize();
+            out.extend(block.iter().take(n - out.len()));
+        }
+        Response::ok(out)
+    }
+
+    fn get_data(&self, os: &Os, cmd: &Command) -> Response {
+        if os.current_df != DfRef::Mf {
+            return Response::status(StatusWord::ReferencedDataNotFound);
+        }
+        let data = match (cmd.p1(), cmd.p2()) {
+            (0x5F, 0x51) => self.card_data.atr.get(1..).map(<[u8]>::to_vec),
+            (0x00, 0xF0) => Some(self.card_data.municipality.as_bytes().to_vec()),
+            (0x00, 0xF2) => Some(self.card_data.expiry.as_bytes().to_vec()),
+            _ => None,
+        };
+        match data.filter(|d| !d.is_empty()) {
+            Some(d) => Response::ok(d),
+            None => Response::status(StatusWord::ReferencedDataNotFound),
         }
     }
 
@@ -110,6 +184,9 @@ impl Extension for JpkiApplet {
     fn handle(&mut self, os: &mut Os, cmd: &Command) -> Option<Response> {
         match (cmd.cla(), cmd.ins()) {
             (0x80, 0x2A) => Some(self.compute_signature(os, cmd)),
+            (0x00, 0x84) => Some(self.get_challenge(cmd)),
+            (0x00, 0xCA) => Some(self.get_data(os, cmd)),
+            (0x00, 0x88) => Some(Response::status(StatusWord::ConditionsNotSatisfied)),
             _ => None,
         }
     }

@@ -577,12 +577,17 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
         let rule = match fid {
             0x0001 => Access::AnyKey(vec![0x0011, 0x0014]),
             0x0002 => Access::AnyKey(vec![0x0011, 0x0015]),
-            0x0003 | 0x0007 => Access::AnyKey(vec![0x0011, 0x0014, 0x0015]),
+            0x0003 | 0x0006 | 0x0007 => Access::AnyKey(vec![0x0011, 0x0014, 0x0015]),
             _ => Access::Free,
         };
         let sfi = u8::try_from(fid).ok();
         text = text.ef(Ef::new(fid, sfi, data).read(rule));
     }
+    // Key 0012, issued blocked (63C0; MC: "leave it alone"), and EF 0013, the chip's signing
+    // key (INTERNAL AUTHENTICATE `80 2A 00 00` uses it; selectable, never readable); §3.
+    text = text
+        .pin(Pin::new(0x0012, b"\0\0\0\0", 3).with_remaining(0))
+        .ef(Ef::new(0x0013, Some(0x13), Vec::new()).read(Access::Never));
     let mut surface = Df::app(&spec::CARD_FACE_AID)
         .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
         .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
@@ -652,7 +657,14 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
         holder.auth().private_key().clone(),
         (!face_auth).then(|| holder.sign().private_key().clone()),
         chip_key,
-    );
+    )
+    .with_card_data(crate::jpki::CardData {
+        atr: ATR_MYNUMBER_CONTACT.to_vec(),
+        municipality: "13101".into(),
+        expiry: expiry
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CARD_EXPIRY.to_string()),
+    });
     Ok(SimCard::new(
         kind,
         ATR_MYNUMBER_CONTACT.to_vec(),

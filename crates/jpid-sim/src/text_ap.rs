@@ -164,12 +164,22 @@ pub fn files(pki: &TestPki, tamper: Option<TextTamper>) -> Result<Vec<(u16, Vec<
         Tag::new(0xFF50),
         &[d51, tlv::encode(Tag::new(0xDF52), &d52)].concat(),
     );
+    // EF 0006: the RSA public key for secure messaging, A1 { 90, 91 } (docs/spec/mynumber-card.md
+    // §3, MC). jpid uses no secure messaging here; the key is the AP key's public half,
+    // synthetic like every key of the simulator.
+    let sm_key = ap_key.to_public_key();
+    let mut sm_value = tlv::encode(Tag::new(0x90), &sm_key.e().to_bytes_be());
+    sm_value.extend(tlv::encode(Tag::new(0x91), &sm_key.n().to_bytes_be()));
+    let sm = tlv::encode(Tag::new(0xA1), &sm_value);
     Ok(vec![
         (0x0001, my_number),
         (0x0002, basic),
         (0x0003, integrity),
         (0x0004, cvc),
         (0x0005, info.finish()),
+        (0x0006, sm),
         (0x0007, signed_key),
+        // EF 0008: 16 bytes of FF, purpose unknown (§3, MC).
+        (0x0008, vec![0xFF; 16]),
     ])
 }

@@ -1,5 +1,6 @@
 //! jpid's JPKI-AP code against the simulated My Number card: certificates, PIN safety, signing.
 
+use jpid_apdu::{Command, StatusWord};
 use jpid_card::jpki::{self, Hash, JpkiError, KeyKind, Pin, PinState};
 use jpid_card::Channel;
 use jpid_sim::{SimSpec, SimTransport};
@@ -459,4 +460,134 @@ fn one_key_answering_oddly_does_not_sink_the_status_of_the_others() {
         .iter()
         .filter(|(k, _)| k.key != "sign_password")
         .all(|(_, s)| matches!(s, KeyStatus::State(PinState::Remaining(_)))));
+}
+
+/// One raw APDU (hex) and its status word.
+fn sw(ch: &mut Channel<SimTransport>, apdu: &str) -> StatusWord {
+    let bytes = hex::decode(apdu.replace(' ', "")).unwrap();
+    ch.transmit(&Command::parse(&bytes).unwrap()).unwrap().sw()
+}
+
+/// What OpenSC's JPKI driver meets in each new process (issue 14): it selects the AP and asks
+/// an empty VERIFY for the tries left, and takes 90 00 as an error. A PIN verified by the
+/// process before must not answer 90 00 there: selecting the application ends it.
+#[test]
+fn selecting_the_application_again_ends_what_was_verified() {
+    let mut ch = card("mynumber");
+    let select_jpki = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
+    let select_auth_pin = "00 A4 02 0C 02 00 18";
+    assert_eq!(sw(&mut ch, select_jpki), StatusWord::Success);
+    assert_eq!(sw(&mut ch, select_auth_pin), StatusWord::Success);
+    assert_eq!(
+        sw(&mut ch, "00 20 00 80"),
+        StatusWord::WrongPin { remaining: 3 }
+    );
+    assert_eq!(
+        sw(&mut ch, "00 20 00 80 04 31 32 33 34"),
+        StatusWord::Success
+    );
+    // Within the selection the PIN stays verified (the empty VERIFY says so).
+    assert_eq!(sw(&mut ch, "00 20 00 80"), StatusWord::Success);
+    // A new process selects the AP again: tries left, not "verified".
+    assert_eq!(sw(&mut ch, select_jpki), StatusWord::Success);
+    assert_eq!(sw(&mut ch, select_auth_pin), StatusWord::Success);
+    assert_eq!(
+        sw(&mut ch, "00 20 00 80"),
+        StatusWord::WrongPin { remaining: 3 }
+    );
+    // The signature key needs its VERIFY again too.
+    assert_eq!(sw(&mut ch, "00 A4 02 0C 02 00 17"), StatusWord::Success);
+    let sign = format!(
+        "80 2A 00 80 33 3031300D060960864801650304020105000420{}",
+        "00".repeat(32)
+    );
+    assert_eq!(sw(&mut ch, &sign), StatusWord::SecurityStatusNotSatisfied);
+}
+
+/// SELECT MF on the My Number card (docs/spec/mynumber-card.md §1, MC): `00 A4 00 00` answers
+/// 6A86 after reset and 90 00 with an application selected, which stays selected; FID 3F00 is
+/// not found.
+#[test]
+fn select_mf_answers_as_the_card_does() {
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    assert_eq!(sw(&mut ch, "00 A4 00 00"), StatusWord::IncorrectP1P2);
+    assert_eq!(
+        sw(&mut ch, "00 A4 00 00 02 3F 00"),
+        StatusWord::FileNotFound
+    );
+    assert_eq!(
+        sw(&mut ch, "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"),
+        StatusWord::Success
+    );
+    assert_eq!(sw(&mut ch, "00 A4 00 00"), StatusWord::Success);
+    // Still in the JPKI-AP: its auth certificate EF is found.
+    assert_eq!(sw(&mut ch, "00 A4 02 0C 02 00 0A"), StatusWord::Success);
+}
+
+/// The card-level commands and the text AP's other files and keys as MC recorded them on a
+/// test card (docs/spec/mynumber-card.md §3, §6; issue 14).
+#[test]
+fn card_level_commands_and_the_text_aps_other_files() {
+    let mut ch = Channel::new(SimSpec::parse("mynumber").unwrap().transport().unwrap());
+    let mut send = |apdu: &str| {
+        let bytes = hex::decode(apdu.replace(' ', "")).unwrap();
+        let r = ch.transmit(&Command::parse(&bytes).unwrap()).unwrap();
+        (r.data().to_vec(), r.sw())
+    };
+    // GET DATA at the MF: the contact ATR without TS, the municipality code, the expiry.
+    assert_eq!(
+        send("00 CA 5F 51 00"),
+        (
+            hex::decode("E000FF8131FE4514").unwrap(),
+            StatusWord::Success
+        )
+    );
+    assert_eq!(
+        send("00 CA 00 F0 00"),
+        (b"13101".to_vec(), StatusWord::Success)
+    );
+    assert_eq!(
+        send("00 CA 00 F2 00"),
+        (b"20350101".to_vec(), StatusWord::Success)
+    );
+    assert_eq!(send("00 CA 00 42 00").1, StatusWord::ReferencedDataNotFound);
+    // GET CHALLENGE: as many bytes as asked, fresh each time; the extended form is refused.
+    let (a, sw) = send("00 84 00 00 08");
+    assert_eq!((a.len(), sw), (8, StatusWord::Success));
+    let (b, _) = send("00 84 00 00 08");
+    assert_ne!(a, b);
+    assert_eq!(send("00 84 00 00 00").0.len(), 256);
+    assert_eq!(
+        send("00 84 00 00 00 02 00").1,
+        StatusWord::ConditionsNotSatisfied
+    );
+    // ISO INTERNAL AUTHENTICATE: no key answers it (the common AP's 0019 is not modelled).
+    assert_eq!(
+        send("00 88 00 91 04 01 02 03 04 00").1,
+        StatusWord::ConditionsNotSatisfied
+    );
+    // The text AP: key 0012 issued blocked, EF 0013 the chip's key (never readable), EF 0006
+    // the SM public key behind a key, EF 0008 sixteen FF bytes.
+    assert_eq!(
+        send("00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08").1,
+        StatusWord::Success
+    );
+    assert_eq!(send("00 CA 00 F0 00").1, StatusWord::ReferencedDataNotFound);
+    assert_eq!(send("00 20 00 92").1, StatusWord::WrongPin { remaining: 0 });
+    assert_eq!(send("00 A4 02 0C 02 00 13").1, StatusWord::Success);
+    assert_eq!(
+        send("00 B0 00 00 00").1,
+        StatusWord::SecurityStatusNotSatisfied
+    );
+    assert_eq!(
+        send("00 B0 88 00 00"),
+        (vec![0xFF; 16], StatusWord::Success)
+    );
+    assert_eq!(
+        send("00 B0 86 00 00").1,
+        StatusWord::SecurityStatusNotSatisfied
+    );
+    assert_eq!(send("00 20 00 91 04 31 32 33 34").1, StatusWord::Success);
+    let (sm_key, sw) = send("00 B0 86 00 00");
+    assert_eq!((sm_key.first(), sw), (Some(&0xA1), StatusWord::Success));
 }
