@@ -77,10 +77,32 @@ pub struct Stats {
     pub bytes_received: u64,
 }
 
+/// Who refused extended-length APDUs, when one was tried and refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtendedRefusal {
+    /// The reader or its driver failed to carry the command.
+    Reader,
+    /// The card answered `67 00` (wrong length).
+    Card,
+}
+
+impl ExtendedRefusal {
+    /// `reader` or `card`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Card => "card",
+        }
+    }
+}
+
 /// An APDU channel over a [`CardTransport`].
 pub struct Channel<T: CardTransport> {
     transport: T,
     extended: bool,
+    /// Extended length is being tried on a reader that did not say whether it carries it.
+    probing: bool,
+    refused: Option<ExtendedRefusal>,
     stats: Stats,
     secret_reads: bool,
 }
@@ -88,13 +110,21 @@ pub struct Channel<T: CardTransport> {
 impl<T: CardTransport> Channel<T> {
     /// Opens a channel; extended length is used when the transport says it can carry it.
     pub fn new(transport: T) -> Self {
-        let extended = transport.supports_extended_length();
+        let known = transport.extended_length_known();
+        let extended = transport.supports_extended_length() || !known;
         Self {
             transport,
             extended,
+            probing: !known,
+            refused: None,
             stats: Stats::default(),
             secret_reads: false,
         }
+    }
+
+    /// Who refused extended-length APDUs in this session, if they were tried and refused.
+    pub fn extended_refused_by(&self) -> Option<ExtendedRefusal> {
+        self.refused
     }
 
     /// Whether extended-length APDUs are in use (false after a fallback).
@@ -104,7 +134,11 @@ impl<T: CardTransport> Channel<T> {
 
     /// Forces short APDUs (for readers that claim extended length but fail with it).
     pub fn disable_extended_length(&mut self) {
+        if self.extended {
+            log::info!("extended-length APDUs refused; reading with short APDUs from now on");
+        }
         self.extended = false;
+        self.probing = false;
     }
 
     /// The transport below.
@@ -150,12 +184,45 @@ impl<T: CardTransport> Channel<T> {
         trace!(target: "jpid::apdu", ">>> {cmd}");
         self.stats.apdus += 1;
         self.stats.bytes_sent += bytes.len() as u64;
-        let raw = self.transport.transmit(&bytes)?;
+        let raw = match self.transport.transmit(&bytes) {
+            Ok(raw) => raw,
+            // The first extended command on a reader that did not say it carries them: a
+            // failure to carry it is the reader's refusal, answered as the card would answer
+            // a length it cannot take (67 00), so that every caller's short-APDU fallback
+            // takes over. A card that left or a service that went away stays an error.
+            Err(e)
+                if mode == LengthMode::Extended
+                    && self.probing
+                    && !matches!(
+                        e,
+                        TransportError::CardRemoved
+                            | TransportError::NoCard(_)
+                            | TransportError::NoReader(_)
+                            | TransportError::ServiceUnavailable(_)
+                    ) =>
+            {
+                log::info!(
+                    "the reader did not carry an extended-length APDU ({e}); using short APDUs"
+                );
+                self.refused = Some(ExtendedRefusal::Reader);
+                self.extended = false;
+                self.probing = false;
+                return Ok(Response::new(Vec::new(), StatusWord::WrongLength));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.stats.bytes_received += raw.len() as u64;
         if raw.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::ResponseTooLong(MAX_RESPONSE_BYTES).into());
         }
         let resp = Response::parse(&raw)?;
+        if mode == LengthMode::Extended {
+            if resp.sw() == StatusWord::WrongLength {
+                self.refused.get_or_insert(ExtendedRefusal::Card);
+            } else {
+                self.probing = false;
+            }
+        }
         if log_enabled!(target: "jpid::apdu", Level::Trace) {
             if cmd.is_sensitive() {
                 trace!(target: "jpid::apdu", "<<< {} bytes REDACTED {}", resp.data().len(), resp.sw());
@@ -323,6 +390,7 @@ impl<T: CardTransport> Channel<T> {
                 MAX_SHORT_LE
             };
             let le = u32::try_from(want).unwrap_or(u32::MAX).min(cap);
+            let sent_extended = self.extended;
             let resp = self.read_binary(target, offset, le)?;
             match resp.sw() {
                 sw @ (StatusWord::Success | StatusWord::WarningEndOfFile) => {
@@ -349,11 +417,8 @@ impl<T: CardTransport> Channel<T> {
                         });
                     }
                 }
-                StatusWord::WrongLength if self.extended && out.is_empty() => {
-                    log::debug!(
-                        "card refused an extended READ BINARY; falling back to short APDUs"
-                    );
-                    self.extended = false;
+                StatusWord::WrongLength if sent_extended && out.is_empty() => {
+                    self.disable_extended_length();
                 }
                 StatusWord::WrongP1P2 if !out.is_empty() => ended = true,
                 sw => {
@@ -403,12 +468,7 @@ impl<T: CardTransport> Channel<T> {
                 sw if sw.is_success_or_warning() => {
                     return self.check_len(resp.into_data(), max_len);
                 }
-                StatusWord::WrongLength => {
-                    log::debug!(
-                        "card refused an extended READ BINARY; falling back to short APDUs"
-                    );
-                    self.extended = false;
-                }
+                StatusWord::WrongLength => self.disable_extended_length(),
                 sw => {
                     return Err(CardError::Status {
                         op: "READ BINARY",
@@ -583,6 +643,9 @@ mod tests {
     struct Mock {
         card: CardFn,
         ext: bool,
+        /// `None`: the reader does not say whether it carries extended APDUs; `Some(false)`:
+        /// it does not, and fails to carry one.
+        silent_reader: Option<bool>,
         sent: Vec<String>,
     }
 
@@ -591,7 +654,16 @@ mod tests {
             Self {
                 card: Box::new(card),
                 ext,
+                silent_reader: None,
                 sent: Vec::new(),
+            }
+        }
+
+        /// A reader that does not say whether it carries extended APDUs; `carries` is the truth.
+        fn silent(carries: bool, card: impl FnMut(&[u8]) -> Vec<u8> + 'static) -> Self {
+            Self {
+                silent_reader: Some(carries),
+                ..Self::new(false, card)
             }
         }
     }
@@ -599,10 +671,16 @@ mod tests {
     impl CardTransport for Mock {
         fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, TransportError> {
             self.sent.push(hex::encode_upper(c));
+            if self.silent_reader == Some(false) && Command::was_extended(c) {
+                return Err(TransportError::Other("reader: buffer too small".into()));
+            }
             Ok((self.card)(c))
         }
         fn supports_extended_length(&self) -> bool {
             self.ext
+        }
+        fn extended_length_known(&self) -> bool {
+            self.silent_reader.is_none()
         }
         fn atr(&self) -> &[u8] {
             &[0x3B, 0x80, 0x80, 0x01, 0x01]
@@ -834,6 +912,29 @@ mod tests {
             ch.transport().sent,
             vec!["00B08100000000", "00B0810000", "00B0010000", "00B0012C00"]
         );
+    }
+
+    #[test]
+    fn a_reader_that_says_nothing_gets_the_extended_form_first() {
+        // It carries extended APDUs: one read, and the channel stays extended.
+        let mut ch = Channel::new(Mock::silent(true, file_card(600, false)));
+        assert_eq!(ch.read_file(FileRef::Sfi(1), 10_000).unwrap().len(), 600);
+        assert!(ch.extended_length());
+        assert_eq!(ch.extended_refused_by(), None);
+        assert_eq!(ch.transport().sent[0], "00B08100000000");
+        // It fails to carry them: the failure is its refusal, and short APDUs follow.
+        let mut ch = Channel::new(Mock::silent(false, file_card(600, false)));
+        assert_eq!(ch.read_file(FileRef::Sfi(1), 10_000).unwrap().len(), 600);
+        assert!(!ch.extended_length());
+        assert_eq!(ch.extended_refused_by(), Some(ExtendedRefusal::Reader));
+        // The card answers 67 00: the card refused.
+        let mut ch = Channel::new(Mock::silent(true, file_card(600, true)));
+        assert_eq!(ch.read_file(FileRef::Sfi(1), 10_000).unwrap().len(), 600);
+        assert_eq!(ch.extended_refused_by(), Some(ExtendedRefusal::Card));
+        // A card that left is not a refusal.
+        let mut ch = Channel::new(Mock::silent(true, |_c: &[u8]| Vec::new()));
+        assert!(ch.read_file(FileRef::Sfi(1), 10_000).is_err());
+        assert_eq!(ch.extended_refused_by(), None);
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod transport;
 #[cfg(feature = "pcsc")]
 pub mod pcsc;
 
-pub use channel::{CardError, Channel, Exclusive, FileRef, Stats, MAX_RESPONSE_BYTES};
+pub use channel::{
+    CardError, Channel, Exclusive, ExtendedRefusal, FileRef, Stats, MAX_RESPONSE_BYTES,
+};
 pub use detect::{detect, CardKind, Detection};
 pub use transport::{CardTransport, TransportError};
 

@@ -7,9 +7,9 @@
 //! transport reads the reader attribute `SCARD_ATTR_MAXINPUT` (0x0007A007) when the driver
 //! answers it (the CCID driver reports its largest message less the 10-byte CCID header) and
 //! takes extended length as supported when that exceeds 261 bytes, the largest short APDU
-//! (4 header + 1 Lc + 255 data + 1 Le). When the driver does not answer, it assumes short
-//! APDUs only: the channel's short-APDU path always works, extended length is only faster.
-//! Some readers that do carry extended APDUs (by chaining) are missed that way;
+//! (4 header + 1 Lc + 255 data + 1 Le). When the driver does not answer, the transport says it
+//! does not know ([`CardTransport::extended_length_known`]), and the channel tries the spec's
+//! extended form first, falling back to short APDUs when the reader or the card refuses it.
 //! [`PcscTransport::with_extended`] overrides the guess. vsmartcard's vpcd 0.8 (Debian
 //! bookworm) does not answer the attribute, yet passes extended APDUs both ways
 //! (docs/spec/ecosystem.md §5.2 point 7; our `vpcd_pcsc` test sends 900 data bytes and reads 1000).
@@ -142,6 +142,8 @@ pub struct PcscTransport {
     atr: Vec<u8>,
     share_mode: ShareMode,
     max_input: Option<u64>,
+    /// Whether `extended` comes from the driver or the caller rather than a default.
+    extended_known: bool,
     extended: bool,
     receive: Vec<u8>,
 }
@@ -220,6 +222,7 @@ impl PcscTransport {
             share_mode: ShareMode::Shared,
             max_input,
             extended: max_input.is_some_and(|m| m > MAX_SHORT_COMMAND),
+            extended_known: max_input.is_some(),
             receive: vec![0; MAX_RESPONSE],
         })
     }
@@ -228,6 +231,7 @@ impl PcscTransport {
     #[must_use]
     pub fn with_extended(mut self, extended: bool) -> Self {
         self.extended = extended;
+        self.extended_known = true;
         self
     }
 
@@ -349,6 +353,10 @@ impl CardTransport for PcscTransport {
 
     fn supports_extended_length(&self) -> bool {
         self.extended
+    }
+
+    fn extended_length_known(&self) -> bool {
+        self.extended_known
     }
 
     fn atr(&self) -> &[u8] {

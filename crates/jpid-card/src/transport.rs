@@ -46,6 +46,13 @@ pub trait CardTransport {
     /// 65 536 response bytes). When false, the channel sends short APDUs and reads in chunks.
     fn supports_extended_length(&self) -> bool;
 
+    /// Whether the reader said so. When it did not (a PC/SC driver that does not answer
+    /// `SCARD_ATTR_MAXINPUT`, as vpcd), the channel tries the spec's extended form once and
+    /// falls back to short APDUs only when the reader or the card refuses it.
+    fn extended_length_known(&self) -> bool {
+        true
+    }
+
     /// The answer-to-reset (for contactless cards, the one the reader synthesised).
     fn atr(&self) -> &[u8];
 
@@ -73,6 +80,9 @@ impl<T: CardTransport + ?Sized> CardTransport for Box<T> {
     }
     fn supports_extended_length(&self) -> bool {
         (**self).supports_extended_length()
+    }
+    fn extended_length_known(&self) -> bool {
+        (**self).extended_length_known()
     }
     fn atr(&self) -> &[u8] {
         (**self).atr()

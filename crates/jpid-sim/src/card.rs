@@ -50,3 +50,32 @@ impl<C: SmartCard + ?Sized> SmartCard for Box<C> {
         (**self).present()
     }
 }
+
+/// A card behind a reader that carries short APDUs only (`ext=off`): an extended-length command
+/// reaches the card as a length it cannot take and is answered `67 00`. Behind vpcd this is
+/// what jpid's reader meets when it tries the spec's extended form first.
+pub struct ShortApdusOnly(pub Box<dyn SmartCard>);
+
+impl SmartCard for ShortApdusOnly {
+    fn atr(&self) -> Vec<u8> {
+        self.0.atr()
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+    fn power_off(&mut self) {
+        self.0.power_off();
+    }
+    fn process(&mut self, command: &[u8]) -> Vec<u8> {
+        if jpid_apdu::Command::was_extended(command) {
+            return vec![0x67, 0x00];
+        }
+        self.0.process(command)
+    }
+    fn kind(&self) -> &str {
+        self.0.kind()
+    }
+    fn present(&self) -> bool {
+        self.0.present()
+    }
+}

@@ -376,9 +376,15 @@ impl SimSpec {
     /// Builds the card as a reader sees it: behind the hostile layer when `hostile=` asks.
     pub fn card(&self) -> Result<Box<dyn SmartCard>, SpecError> {
         let card = self.build()?;
-        Ok(match self.hostile {
+        let card: Box<dyn SmartCard> = match self.hostile {
             Some(h) => Box::new(HostileCard::new(card, h)),
             None => Box::new(card),
+        };
+        // ext=off: the reader carries short APDUs only, also behind vpcd (jpid sim attach).
+        Ok(if self.extended {
+            card
+        } else {
+            Box::new(crate::card::ShortApdusOnly(card))
         })
     }
 

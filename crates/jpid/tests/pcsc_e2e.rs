@@ -125,6 +125,10 @@ fn detect_and_read_through_pcscd() {
         let v = json(&out);
         assert_eq!(v["verification"]["genuine"], true);
         assert_eq!(v["verification"]["trust"]["mode"], "test");
+        // vpcd says nothing about extended length: the spec's one-shot form is tried first and
+        // passes through pcscd.
+        assert_eq!(v["stats"]["extended_length"], true, "{}", v["stats"]);
+        assert_eq!(v["stats"]["extended_refused_by"], Value::Null);
         assert!(dir.join("front.png").exists() && dir.join("face.png").exists());
         let _ = std::fs::remove_dir_all(&dir);
 
@@ -156,6 +160,34 @@ fn detect_and_read_through_pcscd() {
         );
     }
 
+    // A card behind a short-APDU-only path (ext=off through vpcd): the extended form is refused
+    // with 67 00, the read falls back to short APDUs, says so, and is still genuine.
+    wait_until_removed(&env);
+    {
+        let _card = attach(&harness, "residence-gen2,ext=off", "3B80800101");
+        let out = jpid(
+            &env,
+            &[
+                "-v",
+                "--reader",
+                "pcsc",
+                "--trust",
+                "test",
+                "--json",
+                "residence",
+                "read",
+                "--card-number",
+                "AB12345678CD",
+            ],
+        );
+        let v = json(&out);
+        assert_eq!(v["verification"]["genuine"], true, "{v}");
+        assert_eq!(v["stats"]["extended_length"], false);
+        assert_eq!(v["stats"]["extended_refused_by"], "card");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("the card refused extended length"), "{log}");
+    }
+    wait_until_removed(&env);
     {
         let _card = attach(&harness, "mynumber", "3BE000FF8131FE4514");
         let out = jpid(&env, &["--reader", "pcsc", "detect", "--json"]);
@@ -174,24 +206,29 @@ fn detect_and_read_through_pcscd() {
         assert_eq!(v["verification"]["chip_authenticated"]["state"], "yes");
     }
     // The clone has the same ATR: wait until pcscd has seen the first card leave.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let out = jpid(&env, &["readers", "--json"]);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        let present = v["readers"]
-            .as_array()
-            .is_some_and(|rs| rs.iter().any(|r| r["card_present"] == true));
-        if !present {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_removed(&env);
     {
         let _card = attach(&harness, "mynumber,tamper=clone", "3BE000FF8131FE4514");
         let (code, v) = pinless_check(&env);
         assert_eq!(code, Some(7), "{v}");
         assert_eq!(v["verification"]["outcome"], "not_genuine");
         assert_eq!(v["verification"]["chip_authenticated"]["state"], "no");
+    }
+}
+
+/// Waits until pcscd has seen the card leave (the next one may have the same ATR).
+fn wait_until_removed(env: &[(&'static str, std::path::PathBuf)]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let out = jpid(env, &["readers", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let present = v["readers"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["card_present"] == true));
+        if !present {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

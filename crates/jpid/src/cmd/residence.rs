@@ -83,9 +83,23 @@ pub fn read(ctx: &Ctx, given: Option<&str>, out: Option<&Path>) -> Result<(), Cl
         files: files.clone(),
     }
     .to_json();
+    // Which APDU form the read used: the spec's extended one, or short APDUs because the
+    // reader says it carries no more, or because the reader or card refused the extended form.
+    let refused = channel.extended_refused_by().map(|r| r.id());
+    log::info!(
+        "read with {} APDUs{}",
+        if channel.extended_length() {
+            "extended-length"
+        } else {
+            "short"
+        },
+        refused.map_or(String::new(), |by| format!(
+            " (the {by} refused extended length)"
+        ))
+    );
     let extra = json!({
         "reader": reader,
-        "stats": {"apdus": stats.apdus, "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received, "extended_length": channel.extended_length()},
+        "stats": {"apdus": stats.apdus, "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received, "extended_length": channel.extended_length(), "extended_refused_by": refused},
     });
     report(
         ctx,
