@@ -6,7 +6,7 @@ use jpid_apdu::{Command, Sensitive, StatusWord};
 use jpid_model::{CardFaceFiles, ChipAnswer, TextFiles};
 
 use crate::jpki::PinState;
-use crate::spec::{CARD_FACE_AID, JPKI_AID, JUKI_AID, TEXT_AID};
+use crate::spec::{CARD_FACE_AID, COMMON_AID, JPKI_AID, JUKI_AID, TEXT_AID};
 use crate::{CardError, CardTransport, Channel};
 
 /// One key (PIN or 照合番号) of one application.
@@ -125,10 +125,20 @@ pub const JUKI_PIN: KeyRef = k(
     "Basic Resident Register PIN (住民基本台帳用暗証番号)",
     3,
 );
+/// The common AP's PIN, also 001C with 3 tries (§5: two 10-byte DFs carry a 001C PIN; which
+/// one is officially the 住基AP is UNCONFIRMED, so `mynumber status` asks both).
+pub const COMMON_PIN: KeyRef = k(
+    "common",
+    &COMMON_AID,
+    0x1C,
+    "pin",
+    "common AP PIN (共通AP; 住基 by some sources, UNCONFIRMED)",
+    3,
+);
 
 /// Every key jpid knows, by application (docs/spec/mynumber-card.md §2–5). The application
 /// names (`surface` for the card-face AP) are part of `mynumber status`'s JSON.
-pub const KEYS: [KeyRef; 9] = [
+pub const KEYS: [KeyRef; 10] = [
     JPKI_AUTH_PIN,
     JPKI_SIGN_PASSWORD,
     TEXT_PIN,
@@ -138,6 +148,7 @@ pub const KEYS: [KeyRef; 9] = [
     CARD_FACE_KEY_B,
     CARD_FACE_KEY_A,
     JUKI_PIN,
+    COMMON_PIN,
 ];
 
 /// The state of one key, or why it could not be read.

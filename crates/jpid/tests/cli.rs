@@ -640,7 +640,7 @@ fn mynumber_status_reports_every_key_without_spending() {
         "--json",
     ]));
     let keys = v["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 9);
+    assert_eq!(keys.len(), 10);
     let get = |app: &str, key: &str| {
         keys.iter()
             .find(|k| k["app"] == app && k["key"] == key)
@@ -653,6 +653,8 @@ fn mynumber_status_reports_every_key_without_spending() {
     assert_eq!(get("text", "key_a")["remaining"], 10);
     assert_eq!(get("surface", "birth_date_key")["remaining"], 10);
     assert_eq!(get("juki", "pin")["remaining"], 3);
+    // The common AP's 001C PIN is asked too (which DF is the 住基AP is UNCONFIRMED).
+    assert_eq!(get("common", "pin")["remaining"], 3);
     assert!(keys.iter().all(|k| k["state"] == "ok"));
     // A smartphone token has only the JPKI-AP.
     let v = json(&jpid(&[
