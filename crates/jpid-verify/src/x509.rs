@@ -392,6 +392,29 @@ pub fn verify_p384_prehash(
 mod tests {
     use super::*;
 
+    /// A card certificate in BER rather than DER (here: the outer and the signed part's lengths
+    /// in a longer form than needed) is refused, fail closed: no public source shows a
+    /// residence card storing one (docs/residence.md, "Certificates are DER").
+    #[test]
+    fn a_ber_encoded_certificate_is_refused() {
+        let pki = jpid_testpki::load_default().unwrap();
+        let der = pki.zairyu_signer().cert_der();
+        ParsedCert::parse(der).unwrap();
+        // 30 82 LL LL -> 30 83 00 LL LL: the same length, one byte longer.
+        let longer = |tlv: &[u8]| -> Vec<u8> {
+            assert_eq!(&tlv[..2], &[0x30, 0x82]);
+            [&[0x30, 0x83, 0x00][..], &tlv[2..]].concat()
+        };
+        assert!(ParsedCert::parse(&longer(der)).is_err(), "outer length");
+        // The signed part's length: inner bytes grow by one, so the outer length does too.
+        let inner_len = usize::from(u16::from_be_bytes([der[2], der[3]]));
+        let body = [&longer(&der[4..8])[..], &der[8..4 + inner_len]].concat();
+        let mut ber = vec![0x30, 0x82];
+        ber.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        ber.extend(body);
+        assert!(ParsedCert::parse(&ber).is_err(), "signed-part length");
+    }
+
     #[test]
     fn remembered_signatures_never_vouch_for_other_bytes_or_other_issuers() {
         let pki = jpid_testpki::load_default().unwrap();
