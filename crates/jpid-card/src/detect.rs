@@ -8,6 +8,9 @@
 //!    may have left a DF selected.
 //! 2. SELECT of the JPKI-AP AID: a My Number card, an old 住基 card and a smartphone JPKI token
 //!    all answer; EF 0006's token label tells them apart (docs/spec/mynumber-card.md §2, §7).
+//!    A My Number card is then asked for the 在留AP of a specified residence card (`6A 82` on
+//!    an ordinary one); if it has one, its card type `C1` (`07`/`08`) is read there, before any
+//!    authentication (docs/spec/next-wave.md §1.2).
 //! 3. Anything else is unknown.
 
 use jpid_apdu::{tlv, Command, StatusWord, Tag};
@@ -29,6 +32,13 @@ pub enum CardKind {
     OtherResidenceType(String),
     /// マイナンバーカード (token label `JPKIAPICCTOKEN2`).
     MyNumberCard,
+    /// 特定在留カード (`07`) or 特定特別永住者証明書 (`08`): a My Number card chip with a
+    /// residence AP. Its My Number applications are read as a My Number card; its residence
+    /// AP's secure messaging is not supported.
+    SpecifiedResidence {
+        /// `07` or `08`.
+        card_type: String,
+    },
     /// Smartphone JPKI (スマホ用電子証明書) seen through a reader: Android or iPhone.
     JpkiSmartphone {
         /// `android` or `ios`.
@@ -49,6 +59,8 @@ impl CardKind {
             Self::Residence(t) => t.id(),
             Self::OtherResidenceType(_) => "residence-other",
             Self::MyNumberCard => "mynumber",
+            Self::SpecifiedResidence { card_type } if card_type == "08" => "specified-spr",
+            Self::SpecifiedResidence { .. } => "specified-residence",
             Self::JpkiSmartphone { .. } => "jpki-smartphone",
             Self::JukiCard => "juki",
             Self::OtherJpkiToken(_) => "jpki-other",
@@ -64,6 +76,21 @@ impl CardKind {
                 format!("residence-card chip with card type {t:?}, which jpid does not support")
             }
             Self::MyNumberCard => "My Number Card (マイナンバーカード)".into(),
+            Self::SpecifiedResidence { card_type } => format!(
+                "specified {} (特定{}, card type {card_type}): a My Number Card chip with a \
+                 residence AP. Its My Number applications read as a My Number Card; the residence \
+                 AP's secure messaging is not supported yet",
+                if card_type == "08" {
+                    "SPR certificate"
+                } else {
+                    "residence card"
+                },
+                if card_type == "08" {
+                    "特別永住者証明書"
+                } else {
+                    "在留カード"
+                }
+            ),
             Self::JpkiSmartphone { platform } => {
                 format!("smartphone JPKI token ({platform}), not a plastic card")
             }
@@ -77,7 +104,10 @@ impl CardKind {
     pub fn is_supported(&self) -> bool {
         matches!(
             self,
-            Self::Residence(_) | Self::MyNumberCard | Self::JpkiSmartphone { .. }
+            Self::Residence(_)
+                | Self::MyNumberCard
+                | Self::SpecifiedResidence { .. }
+                | Self::JpkiSmartphone { .. }
         )
     }
 }
@@ -124,7 +154,18 @@ pub fn detect<T: CardTransport>(channel: &mut Channel<T>) -> Result<Detection, C
     if channel.select_aid(&JPKI_AID)?.is_success() {
         let label = read_token_label(channel)?;
         let kind = match label.as_deref() {
-            Some(TOKEN_MYNUMBER_CARD) => CardKind::MyNumberCard,
+            Some(TOKEN_MYNUMBER_CARD) => match specified_card_type(channel)? {
+                Some(card_type) => {
+                    return Ok(found(
+                        CardKind::SpecifiedResidence {
+                            card_type: card_type.clone(),
+                        },
+                        Some(card_type),
+                        label,
+                    ))
+                }
+                None => CardKind::MyNumberCard,
+            },
             Some(TOKEN_JUKI_CARD) => CardKind::JukiCard,
             Some(TOKEN_ANDROID) => CardKind::JpkiSmartphone {
                 platform: "android",
@@ -152,6 +193,18 @@ fn read_card_type<T: CardTransport>(channel: &mut Channel<T>) -> Result<Option<S
         return Ok(None);
     }
     Ok(String::from_utf8(value.to_vec()).ok())
+}
+
+/// SELECTs the 在留AP of a specified residence card and reads its card type there: `07` or `08`
+/// when the card has one, `None` otherwise (an ordinary My Number card answers `6A 82`). The AP
+/// is left selected; callers select what they need next.
+pub fn specified_card_type<T: CardTransport>(
+    channel: &mut Channel<T>,
+) -> Result<Option<String>, CardError> {
+    if !channel.select_aid(&RESIDENCE_SPECIFIED_AP)?.is_success() {
+        return Ok(None);
+    }
+    Ok(read_card_type(channel)?.filter(|t| t == "07" || t == "08"))
 }
 
 /// Reads the 32-byte space-padded token label of JPKI-AP EF 0006.

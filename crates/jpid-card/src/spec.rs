@@ -14,6 +14,13 @@ pub const RESIDENCE_DF2: [u8; 16] = [
 pub const RESIDENCE_DF3: [u8; 16] = [
     0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
+/// 在留AP of a specified residence card or SPR certificate (特定在留カード等, card types `07`/`08`):
+/// `D392F0004F01` + ten zero bytes, a sub-application on a My Number card chip, selected before
+/// DF1–DF3; its EF01 (`C0`) and EF02 (`C1`) are read before any authentication.
+/// docs/spec/next-wave.md §1.2 (ERG-SP, LJI).
+pub const RESIDENCE_SPECIFIED_AP: [u8; 16] = [
+    0xD3, 0x92, 0xF0, 0x00, 0x4F, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
 // The short EF ids of MF/EF01 and EF02 and the card-type tag live with the residence files in
 // jpid_model::residence.
 

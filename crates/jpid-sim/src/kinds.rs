@@ -161,7 +161,7 @@ impl SimSpec {
                     spec.card_number = parse_card_number(value)?;
                 }
                 key @ ("auth-tries" | "sign-tries" | "text-tries")
-                    if matches!(kind, SimKind::MyNumber | SimKind::JpkiSmartphone) =>
+                    if kind.is_mynumber_card() || kind == SimKind::JpkiSmartphone =>
                 {
                     let n: u8 = value.parse().ok().filter(|n| *n <= 10).ok_or_else(|| {
                         SpecError::BadValue {
@@ -175,7 +175,7 @@ impl SimSpec {
                         _ => spec.tries.text = Some(n),
                     }
                 }
-                "face-auth" if kind == SimKind::MyNumber => {
+                "face-auth" if kind.is_mynumber_card() => {
                     spec.face_auth = match value {
                         "yes" | "on" => true,
                         "no" | "off" => false,
@@ -220,8 +220,8 @@ impl SimSpec {
                 "expiry"
                     if matches!(
                         kind,
-                        SimKind::ResidenceGen2 | SimKind::SprGen2 | SimKind::MyNumber
-                    ) =>
+                        SimKind::ResidenceGen2 | SimKind::SprGen2
+                    ) || kind.is_mynumber_card() =>
                 {
                     spec.expiry = Some(
                         jpid_model::CardDate::parse(value.trim())
@@ -232,7 +232,7 @@ impl SimSpec {
                             })?,
                     );
                 }
-                "tamper" if kind == SimKind::MyNumber => match value {
+                "tamper" if kind.is_mynumber_card() => match value {
                     "clone" => spec.clone = true,
                     "basic" => spec.text_tamper = Some(TextTamper::Basic),
                     "mynumber" => spec.text_tamper = Some(TextTamper::MyNumber),
@@ -305,7 +305,7 @@ impl SimSpec {
                             })?,
                     );
                 }
-                "filler" if matches!(kind, SimKind::MyNumber | SimKind::JpkiSmartphone) => {
+                "filler" if kind.is_mynumber_card() || kind == SimKind::JpkiSmartphone => {
                     spec.filler = value
                         .trim()
                         .parse::<usize>()
@@ -358,7 +358,9 @@ impl SimSpec {
             SimKind::ResidenceGen2 => residence(self, ResidenceCardType::Residence2)?,
             SimKind::Spr => residence(self, ResidenceCardType::Spr1)?,
             SimKind::SprGen2 => residence(self, ResidenceCardType::Spr2)?,
-            SimKind::MyNumber => mynumber(spec::TOKEN_MYNUMBER_CARD, self)?,
+            SimKind::MyNumber | SimKind::SpecifiedResidence | SimKind::SpecifiedSpr => {
+                mynumber(spec::TOKEN_MYNUMBER_CARD, self)?
+            }
             SimKind::JpkiSmartphone => mynumber(
                 spec::TOKEN_ANDROID,
                 &SimSpec {
@@ -492,6 +494,47 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
         os,
         Some(Box::new(applet)),
     ))
+}
+
+/// The residence applications of a specified residence card (docs/spec/next-wave.md §1.2): the
+/// 在留AP with its common-data (`C0`, short EF 0B) and card-type (`C1` = `07`/`08`, short EF 0A)
+/// EFs readable before any authentication, and DF1–DF3 under the same AIDs as generations 1 and
+/// 2. Their files open only after SET SESSION KEY and VERIFY under secure messaging, whose bytes
+/// no source jpid could check gives (§1.3, OPEN): the simulator does not model that protocol,
+/// so the files stay closed (`69 82`) and `80 AE` is not understood, as on a card jpid cannot
+/// open.
+fn specified_residence_aps(card_type: &str) -> Vec<Df> {
+    let ap = Df::app(&spec::RESIDENCE_SPECIFIED_AP)
+        .ef(Ef::new(
+            0x0001,
+            Some(residence_model::SFI_COMMON),
+            tlv::encode(Tag::new(0xC0), b"0001"),
+        ))
+        .ef(Ef::new(
+            0x0002,
+            Some(residence_model::SFI_CARD_TYPE),
+            tlv::encode(
+                Tag::new(residence_model::TAG_CARD_TYPE),
+                card_type.as_bytes(),
+            ),
+        ));
+    // The generation-2 layout (the data structures are RC2's, §1.2): DF1 EF01/03/04/06, DF2
+    // EF01–03 (EF01 and EF02 on 07 only), DF3 EF02.
+    let closed = |sfi: u8| Ef::new(u16::from(sfi), Some(sfi), Vec::new()).read(Access::Never);
+    let mut df2 = Df::app(&spec::RESIDENCE_DF2);
+    if card_type == "07" {
+        df2 = df2.ef(closed(0x01)).ef(closed(0x02));
+    }
+    vec![
+        ap,
+        Df::app(&spec::RESIDENCE_DF1)
+            .ef(closed(0x01))
+            .ef(closed(0x03))
+            .ef(closed(0x04))
+            .ef(closed(0x06)),
+        df2.ef(closed(0x03)),
+        Df::app(&spec::RESIDENCE_DF3).ef(closed(0x02)),
+    ]
 }
 
 /// EF 0006 of the JPKI-AP: a 160-byte PKCS#11 token-info record whose first 32 bytes are the
@@ -633,11 +676,18 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
         common.pins.clear();
     }
     // A smartphone token holds only the JPKI-AP (docs/spec/mynumber-card.md §2, §7).
-    let apps = if label == spec::TOKEN_MYNUMBER_CARD {
+    let mut apps = if label == spec::TOKEN_MYNUMBER_CARD {
         vec![jpki, text, surface, juki, common]
     } else {
         vec![jpki]
     };
+    if let Some(card_type) = match sim.kind {
+        SimKind::SpecifiedResidence => Some("07"),
+        SimKind::SpecifiedSpr => Some("08"),
+        _ => None,
+    } {
+        apps.extend(specified_residence_aps(card_type));
+    }
     let os = Os::new(
         Df::default(),
         apps,
@@ -647,7 +697,7 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
         },
     );
     let kind = if label == spec::TOKEN_MYNUMBER_CARD {
-        "mynumber"
+        sim.kind.id()
     } else {
         "jpki-smartphone"
     };

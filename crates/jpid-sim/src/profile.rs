@@ -53,17 +53,23 @@ pub enum SimKind {
     MyNumber,
     /// Smartphone JPKI (Android) seen through a reader.
     JpkiSmartphone,
+    /// 特定在留カード (card type `07`): a My Number card chip with a residence AP.
+    SpecifiedResidence,
+    /// 特定特別永住者証明書 (card type `08`).
+    SpecifiedSpr,
 }
 
 impl SimKind {
     /// Every kind, in the order `jpid sim list` shows them.
-    pub const ALL: [SimKind; 6] = [
+    pub const ALL: [SimKind; 8] = [
         Self::Residence,
         Self::ResidenceGen2,
         Self::Spr,
         Self::SprGen2,
         Self::MyNumber,
         Self::JpkiSmartphone,
+        Self::SpecifiedResidence,
+        Self::SpecifiedSpr,
     ];
 
     /// The name used in `sim:KIND`.
@@ -75,6 +81,8 @@ impl SimKind {
             Self::SprGen2 => "spr-gen2",
             Self::MyNumber => "mynumber",
             Self::JpkiSmartphone => "jpki-smartphone",
+            Self::SpecifiedResidence => "specified-residence",
+            Self::SpecifiedSpr => "specified-spr",
         }
     }
 
@@ -87,12 +95,27 @@ impl SimKind {
             Self::SprGen2 => "Special Permanent Resident Certificate, generation 2",
             Self::MyNumber => "My Number Card (JPKI-AP, text AP, card-face AP)",
             Self::JpkiSmartphone => "smartphone JPKI token (Android) behind a reader",
+            Self::SpecifiedResidence => {
+                "特定在留カード (type 07): My Number Card chip plus a residence AP (its SM not modelled)"
+            }
+            Self::SpecifiedSpr => {
+                "特定特別永住者証明書 (type 08): My Number Card chip plus a residence AP"
+            }
         }
     }
 
     /// Parses a kind name.
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    /// A My Number card chip: the plain card and the specified residence kinds, which carry
+    /// every My Number application (docs/spec/next-wave.md §1.1).
+    pub fn is_mynumber_card(self) -> bool {
+        matches!(
+            self,
+            Self::MyNumber | Self::SpecifiedResidence | Self::SpecifiedSpr
+        )
     }
 
     pub(crate) fn is_residence_family(self) -> bool {

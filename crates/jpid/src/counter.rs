@@ -83,7 +83,7 @@ impl CounterReader for CardReader {
                 ResidenceError::WrongCardNumber => {
                     ReadError::new(ReadErrorKind::WrongCardNumber, message)
                 }
-                ResidenceError::UnsupportedCardType(_) => {
+                ResidenceError::UnsupportedCardType(_) | ResidenceError::SpecifiedCard { .. } => {
                     ReadError::new(ReadErrorKind::WrongCardKind, message)
                 }
                 _ => ReadError::new(ReadErrorKind::Card, message),

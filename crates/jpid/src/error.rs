@@ -153,6 +153,10 @@ impl From<jpid_card::residence::ResidenceError> for CliError {
                 .hint("type it again with --card-number; letters and digits are easy to confuse (0/O, 1/I, 8/B)"),
             R::UnsupportedCardType(_) => CliError::new(Kind::UnsupportedCard, message)
                 .hint("run `jpid detect` to see what card this is"),
+            R::SpecifiedCard { .. } => CliError::new(Kind::UnsupportedCard, message).hint(
+                "read it as a My Number Card: `jpid mynumber check` (counter check without a \
+                 PIN), `jpid jpki certs`; docs/residence.md says what is missing",
+            ),
             _ => CliError::new(Kind::Card, message),
         }
     }

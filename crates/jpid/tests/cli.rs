@@ -415,10 +415,14 @@ fn sim_list() {
             "spr",
             "spr-gen2",
             "mynumber",
-            "jpki-smartphone"
+            "jpki-smartphone",
+            "specified-residence",
+            "specified-spr"
         ]
     );
     assert_eq!(v["kinds"][0]["defaults"]["card_number"], "AB12345678CD");
+    // The specified kinds are My Number chips: their defaults are the My Number keys.
+    assert_eq!(v["kinds"][6]["defaults"]["key_b"], "02010120351234");
 }
 
 fn jpid_stdin(args: &[&str], stdin: &str) -> Output {
@@ -2278,4 +2282,53 @@ fn short_answers_and_filler_are_read_by_the_tlv_length() {
     ]);
     assert!(out.status.success());
     assert_eq!(apdus(&out), 14);
+}
+
+/// Specified residence cards (特定在留カード等, types 07/08): a My Number chip with a residence
+/// AP (docs/spec/next-wave.md §1). jpid recognises them, reads their My Number applications as a
+/// My Number card, and says plainly that their residence AP is not supported (exit 5).
+#[test]
+fn specified_residence_cards_are_recognised_and_their_residence_ap_refused_clearly() {
+    for (card, kind, card_type) in [
+        ("sim:specified-residence", "specified-residence", "07"),
+        ("sim:specified-spr", "specified-spr", "08"),
+    ] {
+        let v = json(&jpid(&["--reader", card, "--json", "detect"]));
+        assert_eq!(v["card"]["kind"], kind, "{v}");
+        assert_eq!(v["card"]["card_type"], card_type);
+        let out = jpid(&[
+            "--reader",
+            card,
+            "--json",
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+        ]);
+        assert_eq!(out.status.code(), Some(5), "{card}");
+        let v = json(&out);
+        assert_eq!(v["error"]["kind"], "unsupported_card", "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("特定") && message.contains("not support"),
+            "{message}"
+        );
+        // The My Number side reads as a My Number card.
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                card,
+                "--json",
+                "mynumber",
+                "check",
+                "--pin-stdin",
+            ],
+            "02010120351234\n",
+        );
+        assert_eq!(out.status.code(), Some(0), "{card}");
+        assert_eq!(json(&out)["verification"]["outcome"], "genuine");
+    }
+    // An ordinary My Number card has no residence AP.
+    let v = json(&jpid(&["--reader", "sim:mynumber", "--json", "detect"]));
+    assert_eq!(v["card"]["kind"], "mynumber");
 }

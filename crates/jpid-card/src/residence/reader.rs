@@ -46,7 +46,10 @@ fn card_type<T: CardTransport>(
     let raw = match raw {
         Ok(r) => r,
         Err(ResidenceError::Card(CardError::Status { .. })) => {
-            return Err(ResidenceError::UnsupportedCardType(None))
+            if let Some(card_type) = crate::detect::specified_card_type(ch)? {
+                return Err(ResidenceError::SpecifiedCard { card_type });
+            }
+            return Err(ResidenceError::UnsupportedCardType(None));
         }
         Err(e) => return Err(e),
     };

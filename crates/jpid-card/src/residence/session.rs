@@ -86,6 +86,20 @@ pub enum ResidenceError {
     /// Not a residence card, or a card type jpid does not read.
     #[error("not a residence card or SPR certificate jpid can read (card type {0:?})")]
     UnsupportedCardType(Option<String>),
+    /// A specified residence card or SPR certificate (特定在留カード等, `07`/`08`): a My Number
+    /// card chip whose residence AP opens with SET SESSION KEY secure messaging, whose bytes
+    /// are in the ISA's spec but in no source jpid could check (docs/spec/next-wave.md §1.3).
+    #[error(
+        "this is a specified {} (特定{}, card type {card_type}): its residence data sits in an \
+         application opened with a secure-messaging protocol jpid does not support yet. Its My \
+         Number applications read as a My Number Card",
+        if card_type == "07" { "residence card" } else { "special permanent resident certificate" },
+        if card_type == "07" { "在留カード" } else { "特別永住者証明書" }
+    )]
+    SpecifiedCard {
+        /// `07` or `08`.
+        card_type: String,
+    },
 }
 
 /// An authenticated session: the cipher suite and the session key.

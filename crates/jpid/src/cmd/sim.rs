@@ -16,7 +16,7 @@ use crate::error::{CliError, Kind};
 
 pub fn list(ctx: &Ctx) -> Result<(), CliError> {
     let defaults = |k: SimKind| match k {
-        SimKind::MyNumber | SimKind::JpkiSmartphone => json!({
+        k if k.is_mynumber_card() || k == SimKind::JpkiSmartphone => json!({
             "jpki_auth_pin": DEFAULT_AUTH_PIN,
             "jpki_sign_password": DEFAULT_SIGN_PASSWORD,
             "text_ap_pin": DEFAULT_TEXT_PIN,
