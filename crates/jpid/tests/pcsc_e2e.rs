@@ -198,6 +198,7 @@ fn detect_and_read_through_pcscd() {
         );
         assert_eq!(json(&out)["card"]["kind"], "mynumber");
         opensc_reads_and_signs(&harness);
+        jpki_cli_reads_and_signs(&harness);
         // The PIN-less counter check through PC/SC: short APDUs, the INTERNAL AUTHENTICATE
         // answer (256 bytes) arrives whole.
         let (code, v) = pinless_check(&env);
@@ -214,6 +215,174 @@ fn detect_and_read_through_pcscd() {
         assert_eq!(v["verification"]["outcome"], "not_genuine");
         assert_eq!(v["verification"]["chip_authenticated"]["state"], "no");
     }
+}
+
+/// jpki-cli (siketyan/jpki-rs, from crates.io; scripts/test installs it) is a reader written
+/// against real cards by others: its certificate reads must give what jpid reads, its PIN status
+/// the card's counter, and its signature (SHA-1 DigestInfo, its own choice) must verify with
+/// openssl under the certificate jpid read.
+fn jpki_cli_reads_and_signs(harness: &pcscd::Pcscd) {
+    let env = harness.client_env();
+    let bin = which_jpki_cli();
+    let dir = std::env::temp_dir().join(format!("jpid-jpki-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+
+    // jpid's reading of the same certificates, for comparison.
+    let out = jpid(
+        &env,
+        &[
+            "--reader",
+            "pcsc",
+            "--trust",
+            "test",
+            "jpki",
+            "certs",
+            "--out",
+            &p("jpid"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jpid_auth = std::fs::read(dir.join("jpid/auth.der")).unwrap();
+
+    let out = run(&env, &bin, &["crypto", "--auth", "read-certificate"]);
+    assert!(
+        out.status.success(),
+        "jpki-cli: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout, jpid_auth,
+        "jpki-cli and jpid read the same authentication certificate"
+    );
+    let out = run(
+        &env,
+        &bin,
+        &["crypto", "--auth", "--ca", "read-certificate"],
+    );
+    assert!(
+        out.status.success(),
+        "jpki-cli: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout.first(), Some(&0x30), "a DER certificate");
+    assert_eq!(
+        out.stdout,
+        jpid_testpki::load_default()
+            .unwrap()
+            .jpki_auth_ca()
+            .cert_der(),
+        "the CA certificate is the test PKI's"
+    );
+    let out = run(&env, &bin, &["crypto", "--auth", "stat"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "3",
+        "tries left"
+    );
+
+    // Signing reads the document from stdin and then asks the PIN on the terminal: give it a
+    // terminal (a pty), type the document and end it (^D ^D), then the PIN at its prompt (which
+    // ends in ':'; jpki-cli 0.4.3 prints its message key, not the message). With the document
+    // on a redirected stdin it cannot read the PIN (EBADF), and it exits 0 even then, so the
+    // signature file is what tells.
+    std::fs::write(dir.join("doc.txt"), b"signed by jpki-cli").unwrap();
+    let script = format!(
+        "import os, pty, select, sys, time\n\
+         pid, fd = pty.fork()\n\
+         if pid == 0:\n\
+         \x20   os.execvp('sh', ['sh', '-c', {cmd:?}])\n\
+         time.sleep(0.5)\n\
+         os.write(fd, b'signed by jpki-cli\\x04\\x04')\n\
+         seen = b''\n\
+         deadline = time.time() + 30\n\
+         sent = False\n\
+         while time.time() < deadline:\n\
+         \x20   r, _, _ = select.select([fd], [], [], 0.2)\n\
+         \x20   if r:\n\
+         \x20       try:\n\
+         \x20           chunk = os.read(fd, 1024)\n\
+         \x20       except OSError:\n\
+         \x20           break\n\
+         \x20       if not chunk:\n\
+         \x20           break\n\
+         \x20       seen += chunk\n\
+         \x20   if not sent and seen.rstrip().endswith(b':'):\n\
+         \x20       time.sleep(0.3)\n\
+         \x20       os.write(fd, b'1234\\r')\n\
+         \x20       sent = True\n\
+         done, status = os.waitpid(pid, os.WNOHANG)\n\
+         if done == 0:\n\
+         \x20   os.kill(pid, 9)\n\
+         \x20   _, status = os.waitpid(pid, 0)\n\
+         sys.stderr.write(seen.decode('utf-8', 'replace'))\n\
+         sys.exit(os.waitstatus_to_exitcode(status))\n",
+        cmd = format!("{bin} crypto --auth sign {}", p("sig.bin")),
+    );
+    let out = run(&env, "python3", &["-c", &script]);
+    assert!(
+        out.status.success(),
+        "jpki-cli sign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed = out;
+    let pubkey = run(
+        &[],
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            &p("jpid/auth.der"),
+            "-pubkey",
+            "-noout",
+        ],
+    )
+    .stdout;
+    std::fs::write(dir.join("auth.pub"), pubkey).unwrap();
+    let ok = run(
+        &[],
+        "openssl",
+        &[
+            "dgst",
+            "-sha1",
+            "-verify",
+            &p("auth.pub"),
+            "-signature",
+            &p("sig.bin"),
+            &p("doc.txt"),
+        ],
+    );
+    assert!(
+        ok.status.success(),
+        "openssl rejects jpki-cli's signature; jpki-cli said: {}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    // Its PIN try was not spent: the counter is full again after the right PIN.
+    let out = run(&env, &bin, &["crypto", "--auth", "stat"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// jpki-cli on PATH or in cargo's bin directory.
+fn which_jpki_cli() -> String {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(|d| d.join("bin/jpki-cli"));
+    if let Some(b) = cargo_bin.filter(|b| b.exists()) {
+        return b.to_string_lossy().into_owned();
+    }
+    if Command::new("jpki-cli").arg("--version").output().is_ok() {
+        return "jpki-cli".into();
+    }
+    panic!("jpki-cli is needed: scripts/test installs it (cargo install --locked jpki-cli --version 0.4.3)")
 }
 
 /// Waits until pcscd has seen the card leave (the next one may have the same ATR).
