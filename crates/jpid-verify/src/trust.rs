@@ -220,6 +220,27 @@ pub enum TrustError {
         /// Its subject.
         subject: String,
     },
+    /// One of the simulator's public TEST roots given as a production anchor: its private key is
+    /// in jpid's repository, so anyone could forge what it vouches for.
+    #[error(
+        "{path} ({subject:?}) is one of jpid's simulator TEST roots, whose private key is public \
+         in jpid's repository: it can never vouch for a real card, so it is refused as a trust \
+         anchor. To check simulated cards or dumps, ask for test trust by name: --trust test"
+    )]
+    TestRoot {
+        /// The path.
+        path: String,
+        /// Its subject.
+        subject: String,
+    },
+    /// A file larger than any certificate chain jpid reads.
+    #[error("{path} is larger than {limit} bytes: not a trust anchor file")]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
     /// A file that claims to be a Residence Card root but matches none of the published pins.
     #[error("{path} has subject {subject:?} but its SHA-256 {sha256} matches no published ZairyuCard root")]
     PinMismatch {
@@ -231,6 +252,9 @@ pub enum TrustError {
         sha256: String,
     },
 }
+
+/// The largest trust-anchor file read: a PEM chain of a few roots is a few KiB.
+pub const MAX_ANCHOR_FILE: u64 = 1024 * 1024;
 
 /// Whether a store may contain test anchors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +280,8 @@ impl TrustMode {
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<Anchor>,
+    /// SHA-256 of certificates refused as anchors from files (the simulator's TEST roots).
+    refused: Vec<[u8; 32]>,
     cvc_keys: Vec<crate::cvc::CvcIssuerKey>,
     mode: TrustMode,
     certs: CertCache,
@@ -328,16 +354,26 @@ impl TrustStore {
         .collect();
         Self {
             anchors,
+            refused: Vec::new(),
             cvc_keys,
             mode: TrustMode::Production,
             certs: CertCache::new(),
         }
     }
 
+    /// Refuses these certificates (by the SHA-256 of their DER) when a file offers them as
+    /// anchors: the CLI and the service pass the simulator's TEST roots, which verify only
+    /// under [`TrustMode::Test`], asked for by name.
+    pub fn refusing(mut self, sha256: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.refused.extend(sha256);
+        self
+    }
+
     /// An empty store (for tests that build exactly what they need).
     pub fn empty() -> Self {
         Self {
             anchors: Vec::new(),
+            refused: Vec::new(),
             cvc_keys: Vec::new(),
             mode: TrustMode::Production,
             certs: CertCache::new(),
@@ -406,6 +442,12 @@ impl TrustStore {
         for der in ders {
             let subject = subject_of(&der).map_err(|e| not_cert(e.to_string()))?;
             let sha = digest(&der);
+            if self.refused.contains(&sha) {
+                return Err(TrustError::TestRoot {
+                    path: path.to_string(),
+                    subject,
+                });
+            }
             let pin = RESIDENCE_PINS.iter().find(|p| p.matches(&sha));
             // A residence purpose comes only from a fingerprint pin, never from the subject text,
             // so a look-alike name cannot anchor residence cards.
@@ -450,13 +492,25 @@ impl TrustStore {
         Ok(count)
     }
 
-    /// Reads and adds the anchors in a file.
+    /// Reads and adds the anchors in a file of at most [`MAX_ANCHOR_FILE`] bytes (a file that
+    /// never ends, such as `/dev/zero`, is refused after that many).
     pub fn add_file(&mut self, path: &std::path::Path) -> Result<usize, TrustError> {
+        use std::io::Read;
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| TrustError::Read {
+        let read_error = |source| TrustError::Read {
             path: shown.clone(),
             source,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_ANCHOR_FILE + 1).read_to_end(&mut bytes))
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_ANCHOR_FILE {
+            return Err(TrustError::TooLarge {
+                path: shown,
+                limit: MAX_ANCHOR_FILE,
+            });
+        }
         self.add_bytes(&shown, &bytes)
     }
 

@@ -393,8 +393,9 @@ mod tests {
     use super::*;
 
     /// A card certificate in BER rather than DER (here: the outer and the signed part's lengths
-    /// in a longer form than needed) is refused, fail closed: no public source shows a
-    /// residence card storing one (docs/residence.md, "Certificates are DER").
+    /// in a longer form than needed) is refused, fail closed: one source says card certificates
+    /// can be BER, none reports a real card storing one (docs/residence.md, "Certificates are
+    /// DER").
     #[test]
     fn a_ber_encoded_certificate_is_refused() {
         let pki = jpid_testpki::load_default().unwrap();

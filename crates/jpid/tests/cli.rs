@@ -2332,3 +2332,66 @@ fn specified_residence_cards_are_recognised_and_their_residence_ap_refused_clear
     let v = json(&jpid(&["--reader", "sim:mynumber", "--json", "detect"]));
     assert_eq!(v["card"]["kind"], "mynumber");
 }
+
+/// The simulator's TEST roots (private keys in this repository) are never production anchors:
+/// offered with --trust-anchor they are refused with a pointer to --trust test, so a signature
+/// anyone can make with the committed TEST key never verifies as "production" (issue 15). A
+/// trust-anchor file that never ends is refused after a bounded read (issue 16).
+#[test]
+fn test_roots_are_refused_as_trust_anchors_and_anchor_files_are_bounded() {
+    let dir = tmpdir("test-root-anchor");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    std::fs::write(dir.join("doc.txt"), "synthetic\n").unwrap();
+    let pki = jpid_testpki::load_default().unwrap();
+    std::fs::write(dir.join("test-sign-ca.der"), pki.jpki_sign_ca().cert_der()).unwrap();
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            &p("doc.txt"),
+            "--out",
+            &p("doc.p7s"),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(out.status.success());
+    let (doc, sig) = (p("doc.txt"), p("doc.p7s"));
+    let verify = |trust: &[&str]| {
+        let mut args = trust.to_vec();
+        args.extend(["jpki", "verify", "--in", &doc, "--sig", &sig, "--json"]);
+        let out = jpid(&args);
+        (out.status.code(), json(&out))
+    };
+    let (code, v) = verify(&["--trust-anchor", &p("test-sign-ca.der")]);
+    assert_ne!(code, Some(0), "{v}");
+    assert_eq!(v["error"]["kind"], "trust_anchor", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--trust test"),
+        "{v}"
+    );
+    // Asked for by name, the TEST trust verifies it, and says it is test trust.
+    let (code, v) = verify(&["--trust", "test"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["trust"]["mode"], "test");
+    // A file that never ends.
+    let (code, v) = verify(&["--trust-anchor", "/dev/zero"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than"),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
