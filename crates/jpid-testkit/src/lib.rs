@@ -20,7 +20,11 @@ use serde_json::Value;
 pub fn isolated(bin: &str) -> Command {
     let mut c = Command::new(bin);
     c.env("PCSCLITE_CSOCK_NAME", "/nonexistent/jpid-test/pcscd.comm");
+    // No root the caller kept with `jpid trust add` (a tester's kept TEST root would make
+    // every result test trust); a test that wants a trust directory sets its own.
+    c.env("JPID_TRUST_DIR", "/nonexistent/jpid-test/trust");
     for var in [
+        "JPID_TRUST_ANCHORS",
         "JPID_READER",
         "JPID_DB",
         "JPID_LOG",

@@ -114,7 +114,16 @@ pub struct Pin {
     /// Lower-case hex SHA-256 of the DER; a pin whose middle is unpublished holds
     /// `prefix…suffix` and matches on both ends.
     pub sha256: &'static str,
+    /// The agency's files that hold it (docs/spec/residence-card.md §4).
+    pub official: &'static str,
 }
+
+/// The agency's page with the first-generation roots (MOJ1, docs/spec/residence-card.md).
+pub const ZAIRYU_ROOTS_PAGE: &str =
+    "https://www.moj.go.jp/isa/applications/disclosure/120424_01.html";
+/// The agency's page for the second-generation spec and its root (MOJ2).
+pub const ZAIRYU2_ROOTS_PAGE: &str =
+    "https://www.moj.go.jp/isa/publications/resources/120424_01_00003.html";
 
 impl Pin {
     /// Whether `digest` matches this pin.
@@ -140,26 +149,31 @@ pub const RESIDENCE_PINS: &[Pin] = &[
         name: "ZairyuCard CA (serial 2A, 2015-06-05 to 2025-09-05)",
         purpose: Purpose::Residence,
         sha256: "97f37c5967af5f3cd84e6ed694b09539abb7f8e7e76b6f7496a060008982983d",
+        official: "001460774.zip / 930001756.crt",
     },
     Pin {
         name: "ZairyuCard CA (serial 4B, 2018-04-06 to 2028-07-06)",
         purpose: Purpose::Residence,
         sha256: "ff02323cea7b8c3dfc0dc2de79d46e78514af587368523086b188e9690aec861",
+        official: "001460775.zip / 930001757.crt",
     },
     Pin {
         name: "ZairyuCard CA (serial 74, 2021-05-27 to 2031-08-27)",
         purpose: Purpose::Residence,
         sha256: "6f50161aa80f7ff7c630505faf472906f7b101d5083e327a6182c82cd7985e67",
+        official: "001460776.zip / 001353372.crt",
     },
     Pin {
         name: "ZairyuCard CA (serial 93, 2024-05-08 to 2034-08-08)",
         purpose: Purpose::Residence,
         sha256: "bf854466ed9abf61f559c39bf8790546f8acdab99b51fd2330563669ce4a71b2",
+        official: "001460777.zip / 001421582.crt",
     },
     Pin {
         name: "ZairyuCard CA2 (serial 01, 2026-04-20 to 2039-07-20)",
         purpose: Purpose::ResidenceGen2,
         sha256: "11e6ad8b…82bec13b",
+        official: "001462221.zip",
     },
 ];
 
@@ -253,6 +267,54 @@ pub enum TrustError {
     },
 }
 
+/// The certificates (DER) in an anchor file's bytes: one DER certificate, or PEM with one or
+/// more. `path` names the file in errors.
+pub fn certificates_in(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, TrustError> {
+    let not_cert = |detail: String| TrustError::NotACertificate {
+        path: path.to_string(),
+        detail,
+    };
+    let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----BEGIN")
+        || bytes.trim_ascii_start().starts_with(b"-----BEGIN")
+    {
+        let text = std::str::from_utf8(bytes).map_err(|e| not_cert(e.to_string()))?;
+        let certs =
+            Certificate::load_pem_chain(text.as_bytes()).map_err(|e| not_cert(e.to_string()))?;
+        certs
+            .iter()
+            .map(|c| c.to_der().map_err(|e| not_cert(e.to_string())))
+            .collect::<Result<_, _>>()?
+    } else {
+        let cert =
+            crate::der_input::decode::<Certificate>(bytes).map_err(|e| not_cert(e.to_string()))?;
+        vec![cert.to_der().map_err(|e| not_cert(e.to_string()))?]
+    };
+    if ders.is_empty() {
+        return Err(not_cert("no certificate found".into()));
+    }
+    Ok(ders)
+}
+
+/// Reads an anchor file of at most [`MAX_ANCHOR_FILE`] bytes.
+pub fn read_anchor_file(path: &std::path::Path) -> Result<Vec<u8>, TrustError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_ANCHOR_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|source| TrustError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_ANCHOR_FILE {
+        return Err(TrustError::TooLarge {
+            path: shown,
+            limit: MAX_ANCHOR_FILE,
+        });
+    }
+    Ok(bytes)
+}
+
 /// The largest trust-anchor file read: a PEM chain of a few roots is a few KiB.
 pub const MAX_ANCHOR_FILE: u64 = 1024 * 1024;
 
@@ -334,7 +396,7 @@ impl TrustStore {
                 let cert = Certificate::from_pem(b.pem).ok()?;
                 let der = cert.to_der().ok()?;
                 Some(Anchor {
-                    name: b.name.to_string(),
+                    name: format!("{} [built in]", b.name),
                     sha256: digest(&der),
                     der,
                     purpose: b.purpose,
@@ -420,24 +482,7 @@ impl TrustStore {
             path: path.to_string(),
             detail,
         };
-        let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----BEGIN")
-            || bytes.trim_ascii_start().starts_with(b"-----BEGIN")
-        {
-            let text = std::str::from_utf8(bytes).map_err(|e| not_cert(e.to_string()))?;
-            let certs = Certificate::load_pem_chain(text.as_bytes())
-                .map_err(|e| not_cert(e.to_string()))?;
-            certs
-                .iter()
-                .map(|c| c.to_der().map_err(|e| not_cert(e.to_string())))
-                .collect::<Result<_, _>>()?
-        } else {
-            let cert = crate::der_input::decode::<Certificate>(bytes)
-                .map_err(|e| not_cert(e.to_string()))?;
-            vec![cert.to_der().map_err(|e| not_cert(e.to_string()))?]
-        };
-        if ders.is_empty() {
-            return Err(not_cert("no certificate found".into()));
-        }
+        let ders = certificates_in(path, bytes)?;
         let count = ders.len();
         for der in ders {
             let subject = subject_of(&der).map_err(|e| not_cert(e.to_string()))?;
@@ -477,6 +522,9 @@ impl TrustStore {
                 Some(p) => p.name.to_string(),
                 None => subject.clone(),
             };
+            // Every result names its anchor, so the name says where it came from: a root a
+            // user added (even with J-LIS's name on it) never reads like a built-in one.
+            let name = format!("{name} [added from {path}, SHA-256 {}]", hex::encode(sha));
             if self.anchors.iter().any(|a| a.sha256 == sha) {
                 continue;
             }
@@ -495,23 +543,8 @@ impl TrustStore {
     /// Reads and adds the anchors in a file of at most [`MAX_ANCHOR_FILE`] bytes (a file that
     /// never ends, such as `/dev/zero`, is refused after that many).
     pub fn add_file(&mut self, path: &std::path::Path) -> Result<usize, TrustError> {
-        use std::io::Read;
-        let shown = path.display().to_string();
-        let read_error = |source| TrustError::Read {
-            path: shown.clone(),
-            source,
-        };
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_ANCHOR_FILE + 1).read_to_end(&mut bytes))
-            .map_err(read_error)?;
-        if bytes.len() as u64 > MAX_ANCHOR_FILE {
-            return Err(TrustError::TooLarge {
-                path: shown,
-                limit: MAX_ANCHOR_FILE,
-            });
-        }
-        self.add_bytes(&shown, &bytes)
+        let bytes = read_anchor_file(path)?;
+        self.add_bytes(&path.display().to_string(), &bytes)
     }
 
     /// Adds TEST J-LIS CVC issuer keys (the simulator's); the store becomes [`TrustMode::Test`].

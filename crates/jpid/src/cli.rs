@@ -166,6 +166,17 @@ pub enum Command {
     /// Simulated cards: list the kinds, or attach one to pcscd through vsmartcard-vpcd
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Trust roots, set up once: add the agency's residence-card roots, list what is loaded and
+    /// what is missing for each card family, remove one (kept in $JPID_TRUST_DIR, else
+    /// $XDG_DATA_HOME/jpid/trust or ~/.local/share/jpid/trust; JPID_TRUST_ANCHORS=FILE:FILE adds
+    /// more for a deployment)
+    ///
+    /// Examples:
+    ///   jpid trust list
+    ///   jpid trust add 001460777.crt          (a ZairyuCard CA root from the agency's page)
+    ///   jpid trust remove bf854466
+    #[command(subcommand, verbatim_doc_comment)]
+    Trust(TrustCommand),
     /// Measure what reads cost: APDUs, bytes, modelled air time, host time
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -520,6 +531,28 @@ pub enum MynumberCommand {
     ///   echo 02010120351234 | jpid --reader sim:mynumber mynumber check --pin-stdin
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// For each card family, the roots loaded (and where from) and the ones missing, with the
+    /// agency's file names and page
+    List,
+    /// Check a root file (DER or PEM) against the published fingerprints and keep it: every
+    /// later command and `jpid serve` load it
+    Add {
+        /// The root certificate file
+        file: PathBuf,
+        /// Keep one of jpid's simulator TEST roots (for trying jpid on simulated cards without
+        /// --trust test): while one is kept, every result says test trust
+        #[arg(long)]
+        test: bool,
+    },
+    /// Remove a kept root by its SHA-256 (at least the first 8 hex digits)
+    Remove {
+        /// The SHA-256 or its start
+        sha256: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

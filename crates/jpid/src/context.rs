@@ -26,11 +26,15 @@ impl<'a> Ctx<'a> {
         ReaderSpec::parse(&self.global.reader)
     }
 
-    /// Production roots, the --trust-anchor files, and the simulator's test roots when asked for
-    /// with --trust test or when the card is simulated (`for_sim`).
+    /// Production roots, the roots kept by `jpid trust add`, the files `JPID_TRUST_ANCHORS`
+    /// names, the --trust-anchor files, and the simulator's test roots when asked for with
+    /// --trust test, a TEST root kept with `jpid trust add --test`, or a simulated card
+    /// (`for_sim`).
     pub fn trust(&self, for_sim: bool) -> Result<TrustStore, CliError> {
+        let kept = crate::cmd::trust::stored()?;
         // The simulator's TEST roots (private keys in this repository) are never anchors from a
-        // file: they verify only under test trust, asked for by name.
+        // file: they verify only under test trust, asked for by name (--trust test, a simulated
+        // card), or kept by name (`jpid trust add --test`, which adds just those roots).
         let test = for_sim || self.global.trust == Some(TrustChoice::Test);
         let mut store = TrustStore::production();
         if !test {
@@ -40,11 +44,38 @@ impl<'a> Ctx<'a> {
                     .map(|(_, _, der)| <[u8; 32]>::from(sha2::Sha256::digest(der))),
             );
         }
-        for path in &self.global.trust_anchors {
-            store.add_file(path)?;
+        let files = kept
+            .iter()
+            .filter(|k| !k.test)
+            .map(|k| k.path.clone())
+            .chain(crate::cmd::trust::env_files())
+            .chain(self.global.trust_anchors.iter().cloned());
+        for path in files {
+            store.add_file(&path)?;
         }
         if test {
             store = jpid_sim::trust::test_store(store);
+        } else if kept.iter().any(|k| k.test) {
+            let roots = jpid_sim::trust::roots();
+            let mut chosen = Vec::new();
+            for k in kept.iter().filter(|k| k.test) {
+                let der = std::fs::read(&k.path).map_err(|e| {
+                    CliError::new(
+                        crate::error::Kind::Io,
+                        format!("cannot read {}: {e}", k.path.display()),
+                    )
+                })?;
+                let digest = sha2::Sha256::digest(&der);
+                // Only what is still one of the simulator's TEST roots; anything else in a
+                // `.test.der` file is ignored rather than trusted.
+                chosen.extend(
+                    roots
+                        .iter()
+                        .filter(|(_, _, r)| sha2::Sha256::digest(r) == digest)
+                        .copied(),
+                );
+            }
+            store = store.with_test_anchors(chosen);
         }
         Ok(store)
     }

@@ -17,6 +17,7 @@ mod reader;
 
 use cli::{
     BenchCommand, Cli, Command, JpkiCommand, KeyArg, MynumberCommand, ResidenceCommand, SimCommand,
+    TrustCommand,
 };
 use context::Ctx;
 
@@ -26,6 +27,9 @@ fn main() -> ExitCode {
     let ctx = Ctx::new(&cli.global);
     let result = match &cli.command {
         Command::Demo => cmd::demo::run(&ctx),
+        Command::Trust(TrustCommand::List) => cmd::trust::list(&ctx),
+        Command::Trust(TrustCommand::Add { file, test }) => cmd::trust::add(&ctx, file, *test),
+        Command::Trust(TrustCommand::Remove { sha256 }) => cmd::trust::remove(&ctx, sha256),
         Command::Readers => cmd::readers::run(&ctx),
         Command::Detect => cmd::detect::run(&ctx),
         Command::Residence(ResidenceCommand::Read { card_number, out }) => {

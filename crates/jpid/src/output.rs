@@ -61,25 +61,49 @@ fn out(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// The `trust` object of every output.
+/// How many anchors came from where: built in, added from files, test.
+fn anchor_sources(store: &TrustStore) -> (usize, usize, usize) {
+    use jpid_verify::trust::Origin;
+    store
+        .anchors()
+        .iter()
+        .fold((0, 0, 0), |(b, f, t), a| match a.origin() {
+            Origin::BuiltIn => (b + 1, f, t),
+            Origin::File(_) => (b, f + 1, t),
+            Origin::Test => (b, f, t + 1),
+        })
+}
+
+/// The `trust` object of every output: the mode, and how many roots came from where (a root
+/// added from a file is never counted as a built-in one; each result's anchor name says which
+/// root vouched for it and where it came from).
 pub fn trust_json(store: &TrustStore) -> Value {
+    let (built_in, files, test) = anchor_sources(store);
     json!({
         "mode": store.mode().id(),
         "anchors": store.anchors().len(),
-        "note": match store.mode() {
-            TrustMode::Test => "test trust: simulator test roots are trusted; results say nothing about real cards",
-            TrustMode::Production => "production roots only",
+        "sources": {"built_in": built_in, "file": files, "test": test},
+        "note": match (store.mode(), files) {
+            (TrustMode::Test, _) => "test trust: simulator test roots are trusted; results say nothing about real cards",
+            (TrustMode::Production, 0) => "production roots only: built in",
+            (TrustMode::Production, _) => "production roots: built in and added from files (jpid trust list)",
         },
     })
 }
 
 /// The human line saying which trust is in force.
 pub fn trust_line(store: &TrustStore) -> String {
+    let (built_in, files, _) = anchor_sources(store);
     match store.mode() {
         TrustMode::Test => {
             "trust: test trust (simulator test roots; not valid for real cards)\n".into()
         }
-        TrustMode::Production => format!("trust: production ({} roots)\n", store.anchors().len()),
+        TrustMode::Production if files == 0 => {
+            format!("trust: production ({built_in} built-in roots)\n")
+        }
+        TrustMode::Production => format!(
+            "trust: production ({built_in} built-in roots, {files} added from files: jpid trust list)\n"
+        ),
     }
 }
 

@@ -2395,3 +2395,160 @@ fn test_roots_are_refused_as_trust_anchors_and_anchor_files_are_bounded() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Trust roots set up once (issue 15): `jpid trust add` keeps a root in the data directory and
+/// later commands verify without any trust flag; `trust list` says, per card family, what is
+/// loaded (and from where) and what is missing; a TEST root is kept only with --test.
+#[test]
+fn trust_roots_are_set_up_once_and_listed_by_family() {
+    let dir = tmpdir("trust-store");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let trust_dir = dir.join("trust");
+    let run = |args: &[&str]| {
+        jpid_command()
+            .env("JPID_TRUST_DIR", &trust_dir)
+            .env_remove("JPID_TRUST_ANCHORS")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let out = run(&[
+        "--reader",
+        "sim:residence-gen2",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        &p("card"),
+    ]);
+    assert!(out.status.success());
+    let dump = p("card/card.json");
+    // A fresh machine: no root for generation 2, so the dump is not proven genuine.
+    let out = run(&["--json", "residence", "verify", &dump]);
+    assert_eq!(out.status.code(), Some(7));
+    let root = dir.join("zairyu2-test-root.der");
+    std::fs::write(
+        &root,
+        jpid_testpki::load_default()
+            .unwrap()
+            .zairyu2_ca()
+            .cert_der(),
+    )
+    .unwrap();
+    // The TEST root is refused as a production root, with the way to keep it as a TEST root.
+    let out = run(&["--json", "trust", "add", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert!(
+        v["error"]["hint"].as_str().unwrap().contains("--test"),
+        "{v}"
+    );
+    // Kept once with --test; then the same command verifies, and says it was test trust.
+    let out = run(&["--json", "trust", "add", "--test", root.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sha = json(&out)["added"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = run(&["--json", "residence", "verify", &dump]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["verification"]["genuine"], true);
+    assert_eq!(v["verification"]["trust"]["mode"], "test");
+    // The list: generation 2 loaded from the test root, generation 1 missing with the agency's
+    // files named.
+    let v = json(&run(&["--json", "trust", "list"]));
+    let family = |id: &str| {
+        v["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["family"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let gen2 = family("residence-gen2");
+    assert_eq!(gen2["loaded"][0]["source"]["kind"], "test", "{gen2}");
+    let gen1 = family("residence");
+    assert_eq!(gen1["missing"].as_array().unwrap().len(), 4, "{gen1}");
+    assert!(gen1["missing"][3]["official_files"]
+        .as_str()
+        .unwrap()
+        .contains("001460777.zip"));
+    assert_eq!(
+        family("jpki-auth")["loaded"][0]["source"]["kind"],
+        "built_in"
+    );
+    // Removed: back to not proven.
+    let out = run(&["trust", "remove", &sha[..12]]);
+    assert!(out.status.success());
+    let out = run(&["--json", "residence", "verify", &dump]);
+    assert_eq!(out.status.code(), Some(7));
+    // A root a user made with J-LIS's name on it is never counted or named as a built-in one.
+    let mine = dir.join("my-root.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/C=JP/O=JPKI/OU=JPKI for user authentication/OU=Japan Agency for Local Authority Information Systems",
+            "-keyout",
+        ])
+        .arg(dir.join("my-root.key"))
+        .arg("-out")
+        .arg(&mine)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success());
+    let v = json(&run(&[
+        "--trust-anchor",
+        mine.to_str().unwrap(),
+        "--json",
+        "trust",
+        "list",
+    ]));
+    assert_eq!(v["trust"]["mode"], "production");
+    assert_eq!(v["trust"]["sources"]["file"], 1, "{}", v["trust"]);
+    assert_eq!(v["trust"]["sources"]["built_in"], 4);
+    let added: Vec<Value> = v["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["family"] == "jpki-auth")
+        .flat_map(|f| f["loaded"].as_array().unwrap().clone())
+        .filter(|a| a["source"]["kind"] == "flag")
+        .collect();
+    assert_eq!(added.len(), 1, "{v}");
+    assert!(
+        added[0]["name"].as_str().unwrap().contains("added from"),
+        "{}",
+        added[0]
+    );
+    // JPID_TRUST_ANCHORS names files for a deployment: a missing one is an error naming it.
+    let out = jpid_command()
+        .env("JPID_TRUST_DIR", &trust_dir)
+        .env("JPID_TRUST_ANCHORS", dir.join("absent.pem"))
+        .args(["--json", "residence", "verify", &dump])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("absent.pem"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,3 +8,4 @@ pub mod readers;
 pub mod residence;
 pub mod serve;
 pub mod sim;
+pub mod trust;
