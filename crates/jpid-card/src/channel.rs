@@ -224,10 +224,22 @@ impl<T: CardTransport> Channel<T> {
             }
         }
         if log_enabled!(target: "jpid::apdu", Level::Trace) {
+            // An empty VERIFY only asks the counter: its 63Cx is the answer, not a wrong PIN.
+            let sw = match resp.sw() {
+                StatusWord::WrongPin { remaining }
+                    if cmd.ins() == 0x20 && cmd.data().is_empty() =>
+                {
+                    format!(
+                        "{:04X} ({remaining} tries left; an empty VERIFY only asks, no try spent)",
+                        resp.sw().to_u16()
+                    )
+                }
+                sw => sw.to_string(),
+            };
             if cmd.is_sensitive() {
-                trace!(target: "jpid::apdu", "<<< {} bytes REDACTED {}", resp.data().len(), resp.sw());
+                trace!(target: "jpid::apdu", "<<< {} bytes REDACTED {sw}", resp.data().len());
             } else {
-                trace!(target: "jpid::apdu", "<<< {} {}", hex::encode_upper(resp.data()), resp.sw());
+                trace!(target: "jpid::apdu", "<<< {} {sw}", hex::encode_upper(resp.data()));
             }
         }
         Ok(resp)

@@ -231,7 +231,7 @@ fn expired_and_untrusted() {
     assert!(prod
         .reasons
         .iter()
-        .any(|r| r.code == "no_trust_anchor" && r.message.contains("--trust-anchor")));
+        .any(|r| r.code == "no_trust_anchor" && r.message.contains("jpid trust add")));
 }
 
 #[test]

@@ -810,7 +810,7 @@ pub fn verify(
                 detail: "no root for this card generation is loaded".into(),
             });
             reason("no_trust_anchor", format!(
-                "no {} root is loaded: pass the root certificate files published by the Immigration Services Agency with --trust-anchor",
+                "no {} root is loaded: add the root certificate files published by the Immigration Services Agency with `jpid trust add FILE` (`jpid trust list` names them)",
                 if card.generation == 1 { "ZairyuCard CA" } else { "ZairyuCard CA2" }
             ));
         }

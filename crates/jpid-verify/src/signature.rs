@@ -96,9 +96,19 @@ fn finish(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
-    // The certificate anchors for authentication or for signature: try both, keep the one that chains.
+    // The certificate anchors for authentication or for signature: try both, keep the one that
+    // chains. When neither does, the verdict speaks of the kind its issuer names (an
+    // authentication certificate is not called "not issued by a jpki-sign root").
+    let auth_first = trust
+        .parsed(cert_der)
+        .is_ok_and(|c| c.issuer().contains("user authentication"));
+    let order = if auth_first {
+        [Purpose::JpkiAuth, Purpose::JpkiSign]
+    } else {
+        [Purpose::JpkiSign, Purpose::JpkiAuth]
+    };
     let mut best = None;
-    for purpose in [Purpose::JpkiSign, Purpose::JpkiAuth] {
+    for purpose in order {
         let v = verify_certificate(cert_der, purpose, trust, at, revocation)
             .map_err(|e| SignatureError::Certificate(e.to_string()))?;
         let chains = !v.reasons.iter().any(|r| r.code == "unknown_issuer");

@@ -126,6 +126,7 @@ pub enum Command {
     ///   jpid serve keys create --name counter-1 --scopes counter,audit
     ///   jpid serve --listen 0.0.0.0:8080 --db postgres://jpid@localhost/jpid
     ///   jpid --trust test --reader sim:residence serve      (a demo with a simulated card)
+    #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
     /// My Number card: every PIN's remaining tries, the text AP, the card-face AP, the common AP record
     #[command(subcommand)]
@@ -153,7 +154,7 @@ pub enum Command {
         /// The key that opens the text AP (method text): b (照合番号B, the default) or pin
         #[arg(long = "with", value_enum)]
         with: Option<TextKeyArg>,
-        /// The date at which the age counts (YYYY-MM-DD; default today, UTC)
+        /// The date at which the age counts (YYYY-MM-DD, not in the future; default today in Japan, JST)
         #[arg(long, value_name = "DATE")]
         at: Option<String>,
         /// Read the key from one line of stdin

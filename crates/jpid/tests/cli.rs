@@ -280,6 +280,15 @@ fn dumps_get_no_trust_from_their_content() {
         .map(|r| r["code"].clone())
         .collect();
     assert_eq!(codes, ["no_trust_anchor"]);
+    // In text, the last line says what is most likely missing: --trust test, not the agency's
+    // roots (issue 15).
+    let out = jpid(&["residence", "verify", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("hint:") && last.contains("--trust test"),
+        "{stderr}"
+    );
     // Asked for by name, the test roots prove it.
     let (code, v) = check(&["--trust", "test"]);
     assert_eq!(code, Some(0));
@@ -659,6 +668,14 @@ fn mynumber_status_reports_every_key_without_spending() {
     assert_eq!(get("juki", "pin")["remaining"], 3);
     // The common AP's 001C PIN is asked too (which DF is the 住基AP is UNCONFIRMED).
     assert_eq!(get("common", "pin")["remaining"], 3);
+    // The trace labels the counter's answer as what it is, not as a wrong PIN (issue 15).
+    let out = jpid(&["-vvv", "--reader", "sim:mynumber", "mynumber", "status"]);
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        trace.contains("63C3 (3 tries left; an empty VERIFY only asks"),
+        "{trace}"
+    );
+    assert!(!trace.contains("wrong PIN"), "{trace}");
     assert!(keys.iter().all(|k| k["state"] == "ok"));
     // A smartphone token has only the JPKI-AP.
     let v = json(&jpid(&[
@@ -2383,6 +2400,40 @@ fn test_roots_are_refused_as_trust_anchors_and_anchor_files_are_bounded() {
     let (code, v) = verify(&["--trust", "test"]);
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["trust"]["mode"], "test");
+    // An authentication-key signature without its root is named as such (issue 15: it was
+    // called "not issued by a JPKI jpki-sign root").
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "auth",
+            "--in",
+            &doc,
+            "--out",
+            &p("auth.p7s"),
+            "--pin-stdin",
+        ],
+        "1234\n",
+    );
+    assert!(out.status.success());
+    let out = jpid(&[
+        "jpki",
+        "verify",
+        "--in",
+        &doc,
+        "--sig",
+        &p("auth.p7s"),
+        "--json",
+    ]);
+    let v = json(&out);
+    let why = v["reasons"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(why.contains("jpki-auth root"), "{v}");
     // A file that never ends.
     let (code, v) = verify(&["--trust-anchor", "/dev/zero"]);
     assert_ne!(code, Some(0));

@@ -8,7 +8,7 @@ use jpid_card::residence::{read_card, CardNumber, Progress, ResidenceRead};
 use jpid_card::{CardTransport, Channel};
 use jpid_model::dump::{ResidenceDump, MAX_DUMP_BYTES};
 use jpid_verify::residence::{self, ParsedResidence, ResidenceFiles, ResidenceVerdict};
-use jpid_verify::{TrustStore, UnixTime};
+use jpid_verify::{TrustMode, TrustStore, UnixTime};
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
@@ -150,15 +150,10 @@ pub fn verify(
             "--at",
         ),
     };
-    if reader.starts_with("sim:") && ctx.global.trust.is_none() && !ctx.out.json {
-        eprintln!(
-            "jpid: this dump says it was read from a simulated card ({reader}); its test roots are \
-             trusted only with --trust test"
-        );
-    }
+    let simulated = reader.starts_with("sim:") && trust.mode() != TrustMode::Test;
     let extra =
         json!({"dump": path.display().to_string(), "reader": reader, "time_source": time_source});
-    report(
+    let result = report(
         ctx,
         "residence verify",
         &files,
@@ -168,7 +163,16 @@ pub fn verify(
         out,
         None,
         extra,
-    )
+    );
+    // The last line, where it is read: the likely cause is the missing --trust test, not the
+    // agency's roots.
+    if simulated && result.is_err() && !ctx.out.json {
+        eprintln!(
+            "hint: this dump says it was read from a simulated card ({reader}); the simulator's \
+             test roots are trusted only with --trust test"
+        );
+    }
+    result
 }
 
 #[allow(clippy::too_many_arguments)]
