@@ -165,3 +165,23 @@ pub fn now() -> jpid_verify::UnixTime {
             .unwrap_or(0),
     )
 }
+
+/// `text` padded with spaces to `width` terminal columns: CJK characters take two columns
+/// (UAX #11, through the `unicode-width` crate), so Japanese labels line up in tables.
+pub fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+
+    #[test]
+    fn padding_counts_terminal_columns() {
+        assert_eq!(pad("PIN", 6), "PIN   ");
+        // 暗証番号 is 4 characters and 8 columns.
+        assert_eq!(pad("暗証番号", 10), "暗証番号  ");
+        assert_eq!(pad("暗証番号", 4), "暗証番号");
+    }
+}

@@ -668,6 +668,24 @@ fn mynumber_status_reports_every_key_without_spending() {
     assert_eq!(get("juki", "pin")["remaining"], 3);
     // The common AP's 001C PIN is asked too (which DF is the 住基AP is UNCONFIRMED).
     assert_eq!(get("common", "pin")["remaining"], 3);
+    // The text table lines up in terminal columns, Japanese labels included (issue 15).
+    let out = jpid(&["--reader", "sim:mynumber", "mynumber", "status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let columns: Vec<usize> = text
+        .lines()
+        .filter_map(|l| {
+            l.find(" tries left").map(|i| {
+                l[..i]
+                    .rsplit_once("  ")
+                    .map_or(0, |(head, _)| unicode_width::UnicodeWidthStr::width(head))
+            })
+        })
+        .collect();
+    assert_eq!(columns.len(), 10, "{text}");
+    assert!(
+        columns.windows(2).all(|w| w[0] == w[1]),
+        "{columns:?}\n{text}"
+    );
     // The trace labels the counter's answer as what it is, not as a wrong PIN (issue 15).
     let out = jpid(&["-vvv", "--reader", "sim:mynumber", "mynumber", "status"]);
     let trace = String::from_utf8_lossy(&out.stderr);

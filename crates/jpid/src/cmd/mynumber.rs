@@ -69,7 +69,11 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
                     sw.describe()
                 ),
             };
-            t.push_str(&format!("  {:<8} {:<60} {state}\n", k.app, k.label));
+            t.push_str(&format!(
+                "  {} {} {state}\n",
+                crate::output::pad(k.app, 8),
+                crate::output::pad(k.label, 62)
+            ));
         }
         t
     });
