@@ -274,6 +274,7 @@ async fn guard(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Resp
         }
         .into_response(),
     };
+    resp = json_errors(resp);
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -284,6 +285,66 @@ async fn guard(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Resp
     // page's own form posts, and the sign-in's same-origin check needs the real origin.
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    resp
+}
+
+/// Every error answer is JSON in the documented shape (docs/service.md), including those the
+/// HTTP framework writes itself (405, 413, a malformed query or body, an unsupported media
+/// type), whose plain-text bodies may quote what the client sent and are replaced by a sentence
+/// that does not; 429 and 503 say when to retry (`Retry-After: 1`: the per-key rates are per
+/// second, and a busy or recovering service is worth one more try a second later).
+fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // JSON already, or the counter's own sign-in page (HTML, 401 before sign-in).
+    let written =
+        content_type.starts_with("application/json") || content_type.starts_with("text/html");
+    let mut resp = if (status.is_client_error() || status.is_server_error()) && !written {
+        let (kind, message) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "this path does not take that method; docs/service.md lists each endpoint's",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "too_large",
+                "the request body is larger than this endpoint takes",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "bad_request",
+                "send the body as JSON (Content-Type: application/json)",
+            ),
+            s if s.is_client_error() => (
+                "bad_request",
+                "the request's query or body could not be read; docs/service.md has each endpoint's form",
+            ),
+            _ => ("internal", "the service failed to answer; see its log"),
+        };
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        let mut new = ApiError {
+            status,
+            kind,
+            message: message.into(),
+        }
+        .into_response();
+        if let Some(a) = allow {
+            new.headers_mut().insert(header::ALLOW, a);
+        }
+        new
+    } else {
+        resp
+    };
+    if matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     resp
 }
 

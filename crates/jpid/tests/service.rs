@@ -1095,3 +1095,53 @@ fn keys_and_counter_sessions_are_checked_on_every_request() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every error is JSON in the documented shape, even those the HTTP framework writes (405, 413,
+/// a malformed query), none repeats what the client sent, and 429 says when to retry (issue 15).
+#[test]
+fn every_error_is_json_and_429_says_when_to_retry() {
+    let dir = tmpdir("json-errors");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, key) = make_key(&db, "all");
+    let server = serve_with(&db, &[], &["--challenge-rate", "1"]);
+    let json_error = |a: &Answer, status: u16, kind: &str| {
+        assert_eq!(a.status, status, "{}", a.text());
+        assert!(
+            a.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "{status}: {:?}",
+            a.header("content-type")
+        );
+        assert_eq!(a.json()["error"]["kind"], kind, "{}", a.text());
+    };
+    // A path that takes POST only.
+    let a = call(&server.addr, "GET", "/v1/residence/verify", &key, b"");
+    json_error(&a, 405, "method_not_allowed");
+    assert!(a.header("allow").is_some_and(|v| v.contains("POST")));
+    // A challenge body over its 64-byte limit.
+    let a = call(
+        &server.addr,
+        "POST",
+        "/v1/jpki/challenges",
+        &key,
+        &[b'{'; 100],
+    );
+    json_error(&a, 413, "too_large");
+    // A malformed query: refused without quoting it.
+    let a = call(&server.addr, "GET", "/v1/audit?limit=QUOTE-ME", &key, b"");
+    json_error(&a, 400, "bad_request");
+    assert!(!a.text().contains("QUOTE-ME"), "{}", a.text());
+    // Past the per-key challenge rate: 429 with Retry-After.
+    let mut last = None;
+    for _ in 0..8 {
+        let a = call(&server.addr, "POST", "/v1/jpki/challenges", &key, b"");
+        if a.status == 429 {
+            last = Some(a);
+            break;
+        }
+    }
+    let a = last.expect("the rate limit answers 429");
+    json_error(&a, 429, "rate_limited");
+    assert_eq!(a.header("retry-after"), Some("1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
