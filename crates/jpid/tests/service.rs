@@ -86,6 +86,14 @@ fn api_suite(db: &str) {
     // The answer is written straight from typed values: its text must stay what a JSON value
     // with sorted keys prints, as it was when the service built the answer as a Value.
     assert_eq!(a.text(), v.to_string());
+    // The answer says where its trust came from (issue 15): 4 built-in JPKI roots, 4 test roots.
+    assert_eq!(
+        v["trust"]["sources"],
+        json!({"built_in": 4, "file": 0, "test": 4}),
+        "{}",
+        v["trust"]
+    );
+    assert!(v["anchor"].as_str().unwrap().contains("(TEST)"), "{v}");
     let good_id = v["audit_id"].as_str().unwrap().to_string();
     // A key without the scope is refused, and says which scope it lacks.
     let a = call(addr, "POST", "/v1/residence/verify", &age_only, &dump);

@@ -217,23 +217,53 @@ fn server_now() -> UnixTime {
 struct TrustSummary {
     mode: &'static str,
     note: &'static str,
+    sources: TrustSources,
+}
+
+/// How many roots came from where (keys in sorted order, as every answer's).
+#[derive(Serialize, Clone, Copy)]
+struct TrustSources {
+    built_in: usize,
+    file: usize,
+    test: usize,
 }
 
 fn trust_summary(t: &TrustStore) -> TrustSummary {
+    use jpid_verify::trust::Origin;
+    let mut sources = TrustSources {
+        built_in: 0,
+        file: 0,
+        test: 0,
+    };
+    for a in t.anchors() {
+        match a.origin() {
+            Origin::BuiltIn => sources.built_in += 1,
+            Origin::File(_) => sources.file += 1,
+            Origin::Test => sources.test += 1,
+        }
+    }
     TrustSummary {
         mode: t.mode().id(),
-        note: match t.mode() {
-            TrustMode::Test => {
+        note: match (t.mode(), sources.file) {
+            (TrustMode::Test, _) => {
                 "test trust: simulator test roots are trusted; results say nothing about real cards"
             }
-            TrustMode::Production => "production roots only",
+            (TrustMode::Production, 0) => "production roots only: built in",
+            (TrustMode::Production, _) => {
+                "production roots: built in and added from files (jpid trust list)"
+            }
         },
+        sources,
     }
 }
 
 fn trust_json(t: &TrustStore) -> Value {
-    let TrustSummary { mode, note } = trust_summary(t);
-    json!({"mode": mode, "note": note})
+    let TrustSummary {
+        mode,
+        note,
+        sources,
+    } = trust_summary(t);
+    json!({"mode": mode, "note": note, "sources": sources})
 }
 
 /// The audit outcome of a verdict about card data: `genuine`, `genuine_expired` or
