@@ -94,7 +94,30 @@ fn api_suite(db: &str) {
         v["trust"]
     );
     assert!(v["anchor"].as_str().unwrap().contains("(TEST)"), "{v}");
+    assert_eq!(
+        v["images_png_base64"],
+        Value::Null,
+        "images only when asked"
+    );
     let good_id = v["audit_id"].as_str().unwrap().to_string();
+    // Asked for, the verified images come back as PNG (issue 15: for a selfie match).
+    let a = call(addr, "POST", "/v1/residence/verify?images=png", &all, &dump);
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v = a.json();
+    assert_eq!(a.text(), v.to_string());
+    for k in ["face", "front"] {
+        let png = B64
+            .decode(v["images_png_base64"][k].as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{k}");
+    }
+    assert_eq!(
+        v["images_png_base64"]["name"],
+        Value::Null,
+        "generation 1 has no name image"
+    );
+    let a = call(addr, "POST", "/v1/residence/verify?images=jpg", &all, &dump);
+    assert_eq!(a.status, 400);
     // A key without the scope is refused, and says which scope it lacks.
     let a = call(addr, "POST", "/v1/residence/verify", &age_only, &dump);
     assert_eq!(a.status, 403);
@@ -112,6 +135,12 @@ fn api_suite(db: &str) {
     assert_eq!(v["genuine"], false);
     assert_eq!(v["reasons"][0]["code"], "image_altered", "{v}");
     assert_eq!(v["fields"], json!([]), "no fields from a forgery");
+    let a = call(addr, "POST", "/v1/residence/verify?images=png", &all, &bad);
+    assert_eq!(
+        a.json()["images_png_base64"],
+        Value::Null,
+        "no images from a forgery"
+    );
 
     // Malformed input: 400 with a message.
     for (body, needle) in [

@@ -185,13 +185,6 @@ fn dump_body<T>(
     })
 }
 
-/// `at`: `read` (the dump's unsigned read time), a date, or a full UTC time; default now.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AtQuery {
-    at: Option<String>,
-}
-
 fn pick_time(
     at: Option<&str>,
     read_at: Option<UnixTime>,

@@ -27,6 +27,10 @@ pub(crate) struct ResidenceAnswer<'a> {
     fields: &'a [residence::Field],
     genuine: bool,
     headline: &'static str,
+    /// The verified card's images as PNG, base64, when asked for with `?images=png` and the
+    /// card is genuine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) images_png_base64: Option<ImagesPng>,
     outcome: &'static str,
     reasons: &'a [residence::Reason],
     signed: &'a [&'static str],
@@ -34,6 +38,33 @@ pub(crate) struct ResidenceAnswer<'a> {
     trust: TrustSummary,
     unsigned: &'a [Unsigned],
     validity: &'a Validity,
+}
+
+/// A residence card's images as PNG (base64; `{"error": ...}` for one that does not decode;
+/// null for one the generation does not have). Keys sorted.
+#[derive(Serialize)]
+pub(crate) struct ImagesPng {
+    address: Value,
+    face: Value,
+    front: Value,
+    name: Value,
+}
+
+impl ImagesPng {
+    /// Decodes the card's images (TIFF, JPEG 2000) to PNG.
+    pub(crate) fn of(card: &residence::ParsedResidence) -> Self {
+        let png = |b: Option<&Vec<u8>>| match b.map(|b| jpid_image::to_png(b)) {
+            Some(Ok(i)) => json!(B64.encode(i.png)),
+            Some(Err(e)) => json!({"error": e.to_string()}),
+            None => Value::Null,
+        };
+        Self {
+            address: png(card.address_image.as_ref()),
+            face: png(card.face_image.as_ref()),
+            front: png(card.front_image.as_ref()),
+            name: png(card.name_image.as_ref()),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -117,6 +148,7 @@ pub(crate) fn residence_answer<'a>(
         fields: if v.genuine() { &card.fields } else { &[] },
         genuine: v.genuine(),
         headline: v.headline(),
+        images_png_base64: None,
         outcome: v.outcome().id(),
         reasons: &v.reasons,
         signed: &v.signed,
@@ -201,13 +233,27 @@ fn residence_parse(
     Ok((card, at, time_source))
 }
 
+/// `at` as everywhere, and `images=png` to have the verified images in the answer (the face
+/// photo for a selfie match, the front image).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResidenceQuery {
+    at: Option<String>,
+    images: Option<String>,
+}
+
 pub(crate) async fn residence(
     State(s): State<Arc<AppState>>,
     Extension(who): Extension<Caller>,
-    Query(q): Query<AtQuery>,
+    Query(q): Query<ResidenceQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Residence)?;
+    let want_images = match q.images.as_deref() {
+        None => false,
+        Some("png") => true,
+        Some(_) => return Err(ApiError::bad("images takes one value: png")),
+    };
     let (parsed, digest) =
         verify_sized(&body, move |b| residence_parse(b, q.at.as_deref())).await?;
     let (card, at, time_source) = parsed?;
@@ -234,8 +280,20 @@ pub(crate) async fn residence(
     };
     let mut o = residence_outcome(&checked.verdict);
     o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
+    // Only a genuine card's images, decoded off the request thread (JPEG 2000 takes a while).
+    let images = if want_images && checked.verdict.genuine() {
+        let card = checked.card.clone();
+        Some(
+            tokio::task::spawn_blocking(move || ImagesPng::of(&card))
+                .await
+                .map_err(ApiError::internal)?,
+        )
+    } else {
+        None
+    };
     let id = record_digest(&s, &who.key_id, digest, o).await?;
     let mut answer = checked.answer(&s.trust);
     answer.audit_id = Some(&id);
+    answer.images_png_base64 = images;
     Ok(Json(answer).into_response())
 }
