@@ -438,6 +438,21 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
         "{address}"
     );
     d.screenshot("counter-expired.png");
+    // A phone or tablet at the counter: 390 px wide, no sideways scrolling (issue 15), with the
+    // verdict, the photos and the field table of a generation-2 card on the page.
+    d.cmd("POST", "/window/rect", json!({"width": 390, "height": 844}));
+    let widths = d.until(
+        "return window.innerWidth <= 400 && [document.documentElement.scrollWidth, window.innerWidth]",
+    );
+    let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    let wide = d.js(
+        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 6).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')",
+    );
+    assert!(
+        scroll <= inner,
+        "the page is {scroll} px wide in a {inner} px window: {wide}"
+    );
+    d.screenshot("counter-390px.png");
     drop(d);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
