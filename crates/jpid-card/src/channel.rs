@@ -351,10 +351,7 @@ impl<T: CardTransport> Channel<T> {
         file: FileRef,
         max_len: usize,
     ) -> Result<Vec<u8>, CardError> {
-        self.secret_reads = true;
-        let result = self.read_file(file, max_len);
-        self.secret_reads = false;
-        result
+        self.secretly(|ch| ch.read_file(file, max_len))
     }
 
     /// [`Channel::read_tlv_file`] for a file whose content must not reach the APDU trace.
@@ -363,8 +360,13 @@ impl<T: CardTransport> Channel<T> {
         file: FileRef,
         max_len: usize,
     ) -> Result<Vec<u8>, CardError> {
+        self.secretly(|ch| ch.read_tlv_file(file, max_len))
+    }
+
+    /// Runs `read` with its READ BINARY answers redacted in the trace.
+    fn secretly<R>(&mut self, read: impl FnOnce(&mut Self) -> R) -> R {
         self.secret_reads = true;
-        let result = self.read_tlv_file(file, max_len);
+        let result = read(self);
         self.secret_reads = false;
         result
     }

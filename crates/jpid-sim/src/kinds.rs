@@ -424,23 +424,7 @@ pub fn test_pki() -> Result<&'static TestPki, SpecError> {
 }
 
 fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, SpecError> {
-    // MF/EF01 common data `C0` (4 ASCII characters; ERG gives "0001", "0002"... for generation 2;
-    // the generation-1 values are UNCONFIRMED, docs/spec/residence-card.md §3) and MF/EF02 card
-    // type `C1`.
-    let mf = Df::default()
-        .ef(Ef::new(
-            0x0001,
-            Some(residence_model::SFI_COMMON),
-            tlv::encode(Tag::new(0xC0), b"0001"),
-        ))
-        .ef(Ef::new(
-            0x0002,
-            Some(residence_model::SFI_CARD_TYPE),
-            tlv::encode(
-                Tag::new(residence_model::TAG_CARD_TYPE),
-                card_type.value().as_bytes(),
-            ),
-        ));
+    let mf = with_card_type(Df::default(), card_type.value());
     let holder = Holder {
         photo: sim.photo,
         expiry: sim.expiry,
@@ -496,6 +480,26 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
     ))
 }
 
+/// `df` with the residence card's free files: EF01 common data `C0` (4 ASCII characters; ERG
+/// gives "0001", "0002"... for generation 2; the generation-1 values are UNCONFIRMED,
+/// docs/spec/residence-card.md §3) and EF02 card type `C1`. They sit in the MF of a residence
+/// card and under the 在留AP of a specified one (docs/spec/next-wave.md §1.2).
+fn with_card_type(df: Df, card_type: &str) -> Df {
+    df.ef(Ef::new(
+        0x0001,
+        Some(residence_model::SFI_COMMON),
+        tlv::encode(Tag::new(0xC0), b"0001"),
+    ))
+    .ef(Ef::new(
+        0x0002,
+        Some(residence_model::SFI_CARD_TYPE),
+        tlv::encode(
+            Tag::new(residence_model::TAG_CARD_TYPE),
+            card_type.as_bytes(),
+        ),
+    ))
+}
+
 /// The residence applications of a specified residence card (docs/spec/next-wave.md §1.2): the
 /// 在留AP with its common-data (`C0`, short EF 0B) and card-type (`C1` = `07`/`08`, short EF 0A)
 /// EFs readable before any authentication, and DF1–DF3 under the same AIDs as generations 1 and
@@ -504,20 +508,7 @@ fn residence(sim: &SimSpec, card_type: ResidenceCardType) -> Result<SimCard, Spe
 /// so the files stay closed (`69 82`) and `80 AE` is not understood, as on a card jpid cannot
 /// open.
 fn specified_residence_aps(card_type: &str) -> Vec<Df> {
-    let ap = Df::app(&spec::RESIDENCE_SPECIFIED_AP)
-        .ef(Ef::new(
-            0x0001,
-            Some(residence_model::SFI_COMMON),
-            tlv::encode(Tag::new(0xC0), b"0001"),
-        ))
-        .ef(Ef::new(
-            0x0002,
-            Some(residence_model::SFI_CARD_TYPE),
-            tlv::encode(
-                Tag::new(residence_model::TAG_CARD_TYPE),
-                card_type.as_bytes(),
-            ),
-        ));
+    let ap = with_card_type(Df::app(&spec::RESIDENCE_SPECIFIED_AP), card_type);
     // The generation-2 layout (the data structures are RC2's, §1.2): DF1 EF01/03/04/06, DF2
     // EF01–03 (EF01 and EF02 on 07 only), DF3 EF02.
     let closed = |sfi: u8| Ef::new(u16::from(sfi), Some(sfi), Vec::new()).read(Access::Never);

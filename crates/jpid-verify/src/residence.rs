@@ -272,25 +272,32 @@ impl Gen2Layout {
 const GEN1_FRONT_LEN: usize = 7000;
 const GEN1_FACE_LEN: usize = 3000;
 
+impl ParsedResidence {
+    /// A card of `card_type` with nothing read yet.
+    fn empty(card_type: ResidenceCardType) -> Self {
+        Self {
+            generation: card_type.generation(),
+            card_type,
+            is_residence_card: card_type.is_residence_card(),
+            fields: Vec::new(),
+            front_image: None,
+            face_image: None,
+            name_image: None,
+            address_image: None,
+            check_code: Vec::new(),
+            certificate: Vec::new(),
+            printed_signed: Vec::new(),
+        }
+    }
+}
+
 /// Parses the files of a read.
 pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
     let card_type = ResidenceCardType::from_file(get(files, F::CardType)?)
         .map_err(malformed(F::CardType.name()))?
         .map_err(ParseError::UnsupportedCardType)?;
     let generation = card_type.generation();
-    let mut p = ParsedResidence {
-        generation,
-        card_type,
-        is_residence_card: card_type.is_residence_card(),
-        fields: Vec::new(),
-        front_image: None,
-        face_image: None,
-        name_image: None,
-        address_image: None,
-        check_code: Vec::new(),
-        certificate: Vec::new(),
-        printed_signed: Vec::new(),
-    };
+    let mut p = ParsedResidence::empty(card_type);
     if generation == 1 {
         parse_gen1(files, &mut p)?;
     } else {
@@ -906,20 +913,11 @@ mod tests {
 
     fn gen2_with(card_expiry: &str, stay_expiry: &str) -> ParsedResidence {
         ParsedResidence {
-            generation: 2,
-            card_type: ResidenceCardType::Residence2,
-            is_residence_card: true,
             fields: vec![
                 field("card_expiry", "", "", card_expiry.into()),
                 field("stay_expiry", "", "", stay_expiry.into()),
             ],
-            front_image: None,
-            face_image: None,
-            name_image: None,
-            address_image: None,
-            check_code: Vec::new(),
-            certificate: Vec::new(),
-            printed_signed: Vec::new(),
+            ..ParsedResidence::empty(ResidenceCardType::Residence2)
         }
     }
 

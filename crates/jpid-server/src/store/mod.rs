@@ -155,21 +155,24 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// The default SQLite file: `$XDG_DATA_HOME/jpid/jpid.sqlite3`, else
-/// `~/.local/share/jpid/jpid.sqlite3`, else `./jpid.sqlite3`.
-pub fn default_sqlite_path() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
+/// jpid's data directory: `$XDG_DATA_HOME/jpid`, else `~/.local/share/jpid`, else `None`
+/// (no home: callers fall back to the working directory). The audit store and the trust roots
+/// kept by `jpid trust add` live there.
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME")
                 .filter(|v| !v.is_empty())
                 .map(|h| PathBuf::from(h).join(".local/share"))
-        });
-    match base {
-        Some(b) => b.join("jpid").join("jpid.sqlite3"),
-        None => PathBuf::from("jpid.sqlite3"),
-    }
+        })
+        .map(|b| b.join("jpid"))
+}
+
+/// The default SQLite file: `jpid.sqlite3` in [`data_dir`], else `./jpid.sqlite3`.
+pub fn default_sqlite_path() -> PathBuf {
+    data_dir().map_or_else(|| PathBuf::from("jpid.sqlite3"), |d| d.join("jpid.sqlite3"))
 }
 
 impl Store {

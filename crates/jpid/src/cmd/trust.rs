@@ -26,16 +26,9 @@ pub fn dir() -> PathBuf {
     if let Some(d) = std::env::var_os(ENV_DIR).filter(|v| !v.is_empty()) {
         return PathBuf::from(d);
     }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".local/share"))
-        })
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("jpid").join("trust")
+    jpid_server::store::data_dir()
+        .unwrap_or_else(|| PathBuf::from("jpid"))
+        .join("trust")
 }
 
 /// A root kept in the trust directory.
