@@ -333,10 +333,15 @@ fn read_ef<T: CardTransport>(ch: &mut Channel<T>, fid: u16) -> Result<Vec<u8>, C
     match ch.select_ef(fid)? {
         // EF 0001 holds the My Number, EF 0002 the basic four, EF 0003 digests from which the My
         // Number can be recovered by trying all 10^12 numbers: none reaches the APDU trace.
-        // Read whole, not by TLV length: DF31 hashes EF 0001's physical bytes, filler included
+        // EF 0001 is read whole, filler included: DF31 hashes its physical bytes. The others are
+        // read by their TLV length (DF32 covers TLVs inside EF 0002; EF 0003 and the CVC are
+        // parsed as one object), which needs no question past the end of the file
         // (docs/spec/mynumber-card.md §3).
-        StatusWord::Success if fid <= 0x0003 => ch.read_secret_file(crate::FileRef::Current, 4096),
-        StatusWord::Success => ch.read_file(crate::FileRef::Current, 4096),
+        StatusWord::Success if fid == 0x0001 => ch.read_secret_file(crate::FileRef::Current, 4096),
+        StatusWord::Success if fid <= 0x0003 => {
+            ch.read_secret_tlv_file(crate::FileRef::Current, 4096)
+        }
+        StatusWord::Success => ch.read_tlv_file(crate::FileRef::Current, 4096),
         sw => Err(CardError::Status {
             op: "SELECT EF",
             sw,
@@ -405,7 +410,7 @@ pub fn read_text<T: CardTransport>(
     // docs/spec/mynumber-card.md §3; MC only, UNCONFIRMED): a card that refuses it still gives
     // its other files, and its verdict then says the chip could not be authenticated.
     out.card_key = match ch.select_ef(0x0007)? {
-        StatusWord::Success => match ch.read_file(crate::FileRef::Current, 4096) {
+        StatusWord::Success => match ch.read_tlv_file(crate::FileRef::Current, 4096) {
             Ok(v) => Some(v),
             Err(CardError::Status { .. }) => None,
             Err(e) => return Err(e.into()),

@@ -2307,6 +2307,23 @@ fn short_answers_and_filler_are_read_by_the_tlv_length() {
     let out = jpid(&["-vvv", "--reader", "sim:mynumber,ext=off", "jpki", "certs"]);
     assert!(out.status.success());
     assert_eq!(apdus(&out), 12);
+    // The text AP: only EF 0001 (whose DF31 hashes its physical bytes, filler included) is
+    // read to its end; EF 0002-0004 and 0007 by their TLV length. With extended length:
+    // SELECT AP, the counter query, VERIFY, then SELECT EF and READ per file, 0001's second
+    // READ (6B00), the challenge: 15 (19 reading every file to its end).
+    let out = jpid_stdin(
+        &[
+            "-vvv",
+            "--reader",
+            "sim:mynumber",
+            "mynumber",
+            "text",
+            "--pin-stdin",
+        ],
+        "1234\n",
+    );
+    assert!(out.status.success());
+    assert_eq!(apdus(&out), 15);
     // The same with the card answering 200 bytes at most: 14 (21 reading to the end).
     let out = jpid(&[
         "-vvv",
