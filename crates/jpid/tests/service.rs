@@ -118,6 +118,13 @@ fn api_suite(db: &str) {
     );
     let a = call(addr, "POST", "/v1/residence/verify?images=jpg", &all, &dump);
     assert_eq!(a.status, 400);
+    // Generation 2: the signed name image comes back; the address image, which the signature
+    // does not cover, is never handed out as verified.
+    let gen2 = residence_dump("sim:residence-gen2", &dir.join("gen2"));
+    let v = call(addr, "POST", "/v1/residence/verify?images=png", &all, &gen2).json();
+    assert_eq!(v["genuine"], true, "{v}");
+    assert!(v["images_png_base64"]["name"].is_string(), "{v}");
+    assert!(v["images_png_base64"].get("address").is_none(), "{v}");
     // A key without the scope is refused, and says which scope it lacks.
     let a = call(addr, "POST", "/v1/residence/verify", &age_only, &dump);
     assert_eq!(a.status, 403);

@@ -40,29 +40,32 @@ pub(crate) struct ResidenceAnswer<'a> {
     validity: &'a Validity,
 }
 
-/// A residence card's images as PNG (base64; `{"error": ...}` for one that does not decode;
-/// null for one the generation does not have). Keys sorted.
+/// The images the card's signature covers, as PNG (base64; `{"error": ...}` for one that does
+/// not decode; null for one the generation does not have or the signature does not cover: the
+/// generation-2 address image is rewritten when the holder moves and is never handed out as
+/// verified). Keys sorted.
 #[derive(Serialize)]
 pub(crate) struct ImagesPng {
-    address: Value,
     face: Value,
     front: Value,
     name: Value,
 }
 
 impl ImagesPng {
-    /// Decodes the card's images (TIFF, JPEG 2000) to PNG.
-    pub(crate) fn of(card: &residence::ParsedResidence) -> Self {
-        let png = |b: Option<&Vec<u8>>| match b.map(|b| jpid_image::to_png(b)) {
+    /// Decodes the signed images (TIFF, JPEG 2000) of a genuine card to PNG.
+    pub(crate) fn of(card: &residence::ParsedResidence, v: &ResidenceVerdict) -> Self {
+        let png = |item: &str, b: Option<&Vec<u8>>| match b
+            .filter(|_| v.covers(item))
+            .map(|b| jpid_image::to_png(b))
+        {
             Some(Ok(i)) => json!(B64.encode(i.png)),
             Some(Err(e)) => json!({"error": e.to_string()}),
             None => Value::Null,
         };
         Self {
-            address: png(card.address_image.as_ref()),
-            face: png(card.face_image.as_ref()),
-            front: png(card.front_image.as_ref()),
-            name: png(card.name_image.as_ref()),
+            face: png("face_image", card.face_image.as_ref()),
+            front: png("front_image", card.front_image.as_ref()),
+            name: png("name_image", card.name_image.as_ref()),
         }
     }
 }
@@ -282,9 +285,9 @@ pub(crate) async fn residence(
     o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
     // Only a genuine card's images, decoded off the request thread (JPEG 2000 takes a while).
     let images = if want_images && checked.verdict.genuine() {
-        let card = checked.card.clone();
+        let (card, verdict) = (checked.card.clone(), checked.verdict.clone());
         Some(
-            tokio::task::spawn_blocking(move || ImagesPng::of(&card))
+            tokio::task::spawn_blocking(move || ImagesPng::of(&card, &verdict))
                 .await
                 .map_err(ApiError::internal)?,
         )
