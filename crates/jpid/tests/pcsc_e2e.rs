@@ -330,39 +330,15 @@ fn jpki_cli_reads_and_signs(harness: &pcscd::Pcscd) {
         "jpki-cli sign: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let signed = out;
-    let pubkey = run(
-        &[],
-        "openssl",
-        &[
-            "x509",
-            "-inform",
-            "DER",
-            "-in",
-            &p("jpid/auth.der"),
-            "-pubkey",
-            "-noout",
-        ],
-    )
-    .stdout;
-    std::fs::write(dir.join("auth.pub"), pubkey).unwrap();
-    let ok = run(
-        &[],
-        "openssl",
-        &[
-            "dgst",
-            "-sha1",
-            "-verify",
-            &p("auth.pub"),
-            "-signature",
-            &p("sig.bin"),
-            &p("doc.txt"),
-        ],
-    );
     assert!(
-        ok.status.success(),
+        openssl_verifies(
+            &dir.join("jpid/auth.der"),
+            "-sha1",
+            &p("sig.bin"),
+            &p("doc.txt")
+        ),
         "openssl rejects jpki-cli's signature; jpki-cli said: {}",
-        String::from_utf8_lossy(&signed.stderr)
+        String::from_utf8_lossy(&out.stderr)
     );
     // Its PIN try was not spent: the counter is full again after the right PIN.
     let out = run(&env, &bin, &["crypto", "--auth", "stat"]);
@@ -383,6 +359,43 @@ fn which_jpki_cli() -> String {
         return "jpki-cli".into();
     }
     panic!("jpki-cli is needed: scripts/test installs it (cargo install --locked jpki-cli --version 0.4.3)")
+}
+
+/// Whether openssl verifies the PKCS#1 v1.5 `signature` over `doc` (digest `-sha1` or
+/// `-sha256`) under the key of the DER certificate `cert`: an independent check of what a
+/// card signed.
+fn openssl_verifies(cert: &std::path::Path, digest: &str, signature: &str, doc: &str) -> bool {
+    let pubkey = run(
+        &[],
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            cert.to_str().unwrap(),
+            "-pubkey",
+            "-noout",
+        ],
+    )
+    .stdout;
+    let key = cert.with_extension("pub");
+    std::fs::write(&key, pubkey).unwrap();
+    run(
+        &[],
+        "openssl",
+        &[
+            "dgst",
+            digest,
+            "-verify",
+            key.to_str().unwrap(),
+            "-signature",
+            signature,
+            doc,
+        ],
+    )
+    .status
+    .success()
 }
 
 /// Waits until pcscd has seen the card leave (the next one may have the same ATR).
@@ -558,38 +571,14 @@ fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
         "pkcs11-tool: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pubkey = run(
-        &[],
-        "openssl",
-        &[
-            "x509",
-            "-inform",
-            "DER",
-            "-in",
-            &p("jpid/auth.der"),
-            "-pubkey",
-            "-noout",
-        ],
-    )
-    .stdout;
-    std::fs::write(dir.join("auth.pub"), pubkey).unwrap();
-    let ok = run(
-        &[],
-        "openssl",
-        &[
-            "dgst",
-            "-sha256",
-            "-verify",
-            &p("auth.pub"),
-            "-signature",
-            &p("msg.sig"),
-            &p("msg.txt"),
-        ],
-    );
     assert!(
-        ok.status.success(),
-        "openssl rejects the OpenSC signature: {}",
-        String::from_utf8_lossy(&ok.stdout)
+        openssl_verifies(
+            &dir.join("jpid/auth.der"),
+            "-sha256",
+            &p("msg.sig"),
+            &p("msg.txt")
+        ),
+        "openssl rejects the OpenSC signature"
     );
     // Successive OpenSC processes on the same inserted card, nothing in between: each finds
     // the token (a PIN verified by the one before must not leave the card looking different),
@@ -630,21 +619,8 @@ fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
             "round {round}: pkcs11-tool: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let ok = run(
-            &[],
-            "openssl",
-            &[
-                "dgst",
-                "-sha256",
-                "-verify",
-                &p("auth.pub"),
-                "-signature",
-                &sig,
-                &p("msg.txt"),
-            ],
-        );
         assert!(
-            ok.status.success(),
+            openssl_verifies(&dir.join("jpid/auth.der"), "-sha256", &sig, &p("msg.txt")),
             "round {round}: openssl rejects the signature"
         );
     }
