@@ -170,40 +170,74 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The whole HTTP surface.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/openapi.json", get(api::openapi))
-        .route("/v1/residence/verify", post(api::residence))
-        .route("/v1/mynumber/text/verify", post(api::mynumber_text))
-        .route("/v1/mynumber/face/verify", post(api::mynumber_face))
-        .route("/v1/mynumber/check/verify", post(api::mynumber_check))
-        .route(
+/// One endpoint: its method, its path (as the OpenAPI document writes it) and its handler.
+pub(crate) struct Route {
+    /// Lower case, as the OpenAPI document writes it (read by the document's test).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) handler: axum::routing::MethodRouter<Arc<AppState>>,
+}
+
+/// Every endpoint, one table: the router is built from it, and a test holds it equal to the
+/// paths and methods of `/v1/openapi.json`.
+pub(crate) fn routes() -> Vec<Route> {
+    let r = |method, path, handler| Route {
+        method,
+        path,
+        handler,
+    };
+    vec![
+        r("get", "/healthz", get(healthz)),
+        r("get", "/v1/openapi.json", get(api::openapi)),
+        r("post", "/v1/residence/verify", post(api::residence)),
+        r("post", "/v1/mynumber/text/verify", post(api::mynumber_text)),
+        r("post", "/v1/mynumber/face/verify", post(api::mynumber_face)),
+        r(
+            "post",
+            "/v1/mynumber/check/verify",
+            post(api::mynumber_check),
+        ),
+        r(
+            "post",
             "/v1/jpki/challenges",
             post(api::challenge).layer(DefaultBodyLimit::max(64)),
-        )
-        .route(
+        ),
+        r(
+            "post",
             "/v1/jpki/login",
             post(api::login).layer(DefaultBodyLimit::max(64 << 10)),
-        )
-        .route("/v1/jpki/signature/verify", post(api::signature))
-        .route("/v1/age/verify", post(api::age))
-        .route("/v1/audit", get(api::history))
-        .route("/v1/audit/{id}", get(api::audit_one))
-        .route("/", get(web::page))
-        .route(
+        ),
+        r("post", "/v1/jpki/signature/verify", post(api::signature)),
+        r("post", "/v1/age/verify", post(api::age)),
+        r("get", "/v1/audit", get(api::history)),
+        r("get", "/v1/audit/{id}", get(api::audit_one)),
+        r("get", "/", get(web::page)),
+        r(
+            "post",
             "/login",
             post(web::login).layer(DefaultBodyLimit::max(1024)),
-        )
-        .route(
+        ),
+        r(
+            "post",
             "/logout",
             post(web::logout).layer(DefaultBodyLimit::max(1024)),
-        )
-        .route(
+        ),
+        r(
+            "post",
             "/ui/read",
             post(web::read).layer(DefaultBodyLimit::max(1024)),
-        )
+        ),
+    ]
+}
+
+/// The whole HTTP surface.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new();
+    for route in routes() {
+        router = router.route(route.path, route.handler);
+    }
+    router
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
@@ -501,4 +535,67 @@ async fn accept_loop(
     drop(listener);
     let _ = tokio::time::timeout(REQUEST_TIMEOUT, graceful.shutdown()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The router's endpoints and the OpenAPI document's operations are the same set: an
+    /// endpoint added to one and not the other fails here.
+    #[test]
+    fn router_paths_equal_the_documents() {
+        let router: BTreeSet<(String, String)> = super::routes()
+            .into_iter()
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        let doc: serde_json::Value = serde_json::from_str(crate::api::OPENAPI).unwrap();
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.clone(), path.clone()))
+            })
+            .collect();
+        let only_router: Vec<_> = router.difference(&documented).collect();
+        let only_doc: Vec<_> = documented.difference(&router).collect();
+        assert!(
+            only_router.is_empty() && only_doc.is_empty(),
+            "served but not documented: {only_router:?}; documented but not served: {only_doc:?}"
+        );
+        assert!(router.len() >= 16, "{router:?}");
+    }
+
+    /// Every operation documents the errors every request can meet, in the Error shape.
+    #[test]
+    fn every_operation_documents_its_error_statuses() {
+        let doc: serde_json::Value = serde_json::from_str(crate::api::OPENAPI).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                // Every answer may be the in-flight bound's 503, and a timeout but for
+                // /healthz (which gives up on the store after 2 s).
+                let mut needed = vec!["503"];
+                if path != "/healthz" {
+                    needed.push("408");
+                }
+                if method == "post" {
+                    needed.push("413");
+                }
+                if path.starts_with("/v1/") || path.starts_with("/ui/") {
+                    needed.extend(["401", "500"]);
+                }
+                for status in needed {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} does not document {status}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -279,9 +279,9 @@ async fn with_reader<T: Send + 'static>(
     work: impl FnOnce(&dyn CounterReader) -> Result<T, ReadOrVerifyError> + Send + 'static,
 ) -> Result<T, Failed> {
     let Some((_, reader)) = s.reader.clone() else {
-        return Err(Failed::other(ApiError::unavailable(
-            "this server has no card reader (start it with --reader pcsc or --reader sim:KIND)",
-        )));
+        // The clerk is told to call IT; the log says what IT should do.
+        log::error!("a counter read was asked for, but this server has no card reader (start it with --reader pcsc or --reader sim:KIND)");
+        return Err(Failed::card("reader_unavailable", None));
     };
     let lock = s.reader_lock.clone();
     tokio::task::spawn_blocking(move || {
@@ -292,26 +292,46 @@ async fn with_reader<T: Send + 'static>(
     })
     .await
     .map_err(|e| Failed::other(ApiError::internal(e)))?
-    .map_err(|e| Failed {
-        reason: match &e {
-            ReadOrVerifyError::Read(r) => r.kind.id(),
-            ReadOrVerifyError::Malformed(_) => "malformed",
-        },
-        error: ApiError::bad(format!("reading the card failed: {e}")),
+    .map_err(|e| {
+        // The reader's own sentence is for IT (it may name flags and card internals): the log.
+        log::info!("counter read failed: {e}");
+        match &e {
+            ReadOrVerifyError::Read(r) => Failed::card(
+                r.kind.id(),
+                match r.kind {
+                    crate::ReadErrorKind::WrongPin { remaining } => Some(remaining),
+                    crate::ReadErrorKind::PinLastTry => Some(1),
+                    crate::ReadErrorKind::PinBlocked => Some(0),
+                    _ => None,
+                },
+            ),
+            ReadOrVerifyError::Malformed(_) => Failed::card("malformed", None),
+        }
     })
 }
 
-/// A counter read that produced no verdict: the answer, and the reason its audit record names.
+/// A counter read that produced no verdict: the reason its audit record names, the tries left
+/// when the card said, and for failures that are not the card's, the answer to send.
 struct Failed {
-    error: ApiError,
     reason: &'static str,
+    tries_left: Option<u8>,
+    error: Option<ApiError>,
 }
 
 impl Failed {
     fn other(error: ApiError) -> Self {
         Self {
             reason: error.kind,
-            error,
+            tries_left: None,
+            error: Some(error),
+        }
+    }
+
+    fn card(reason: &'static str, tries_left: Option<u8>) -> Self {
+        Self {
+            reason,
+            tries_left,
+            error: None,
         }
     }
 }
@@ -320,6 +340,93 @@ impl From<ApiError> for Failed {
     fn from(error: ApiError) -> Self {
         Self::other(error)
     }
+}
+
+/// What the counter asked the holder to type, as the clerk's sentences name it.
+#[derive(Clone, Copy)]
+enum Secret {
+    CardNumber,
+    Pin,
+    KeyB,
+}
+
+/// A failed read in the clerk's terms: Japanese first, then English, each saying what to do
+/// next. Never a command-line flag, never a card internal (those go to the log).
+fn clerk_words(reason: &str, secret: Secret, tries: Option<u8>) -> (String, String) {
+    let (what_ja, what_en) = match secret {
+        Secret::CardNumber => ("在留カード番号", "card number"),
+        Secret::Pin => ("暗証番号", "PIN"),
+        Secret::KeyB => ("照合番号B", "照合番号B"),
+    };
+    let left = |n: Option<u8>| n.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+    match reason {
+        "bad_input" => match secret {
+            Secret::CardNumber => (
+                "在留カード番号は12桁（英字2桁・数字8桁・英字2桁）です。券面右上の番号を入力し直してください。".into(),
+                "The card number has 12 characters (2 letters, 8 digits, 2 letters). Type the number at the card's top right again.".into(),
+            ),
+            Secret::Pin => (
+                "暗証番号は数字4桁です。ご本人にもう一度入力していただいてください。カードには何も送っていません。".into(),
+                "The PIN is 4 digits. Ask the holder to type it again. Nothing was sent to the card.".into(),
+            ),
+            Secret::KeyB => (
+                "照合番号Bは数字14桁です（生年月日の和暦6桁＋有効期限の西暦4桁＋セキュリティコード4桁）。カードには何も送っていません。".into(),
+                "照合番号B is 14 digits (birth date as era YYMMDD, expiry year, security code). Nothing was sent to the card.".into(),
+            ),
+        },
+        "wrong_card_number" => (
+            "在留カード番号がカードと一致しません。券面の番号を確かめて入力し直してください。".into(),
+            "The card number does not match the card. Check the number on the card and type it again.".into(),
+        ),
+        "wrong_pin" => (
+            format!("{what_ja}が違います（残り{}回）。ご本人に確かめていただき、もう一度入力してください。", left(tries)),
+            format!("Wrong {what_en} ({} tries left). Ask the holder to check it and type it again.", left(tries)),
+        ),
+        "pin_last_try" => (
+            format!("{what_ja}の残りは1回です。間違えるとカードがロックされ、市区町村の窓口での手続きが必要になります。ご本人が確実に覚えている場合だけ、「最後の1回を使う」に印を付けてもう一度読み取ってください。"),
+            format!("One {what_en} try is left. A wrong entry locks the card until the holder visits their municipality. Only if the holder is sure, tick \"Use the last try\" and read again."),
+        ),
+        "pin_blocked" => (
+            format!("{what_ja}がロックされています。このカードはここでは確認できません。ご本人に、お住まいの市区町村の窓口でロックの解除を受けるようご案内ください。"),
+            format!("The {what_en} is locked. This card cannot be checked here. Send the holder to their municipality's office to unlock it."),
+        ),
+        "no_card" => (
+            "カードが読み取り機にありません（または読み取り中に離れました）。カードを読み取り機に置いたまま、もう一度「読み取って確認」を押してください。".into(),
+            "No card on the reader (or it was moved during the read). Leave the card on the reader and press \"Read and verify\" again.".into(),
+        ),
+        "reader_unavailable" => (
+            "カード読み取り機が使えません。読み取り機の接続を確かめ、直らなければシステム担当者に連絡してください。".into(),
+            "The card reader cannot be used. Check that it is connected; if that does not help, call your IT staff.".into(),
+        ),
+        "wrong_card_kind" => (
+            "選んだ種類と違うカードです。「カードの種類」を選び直すか、正しいカードを置いてください。".into(),
+            "This card is not the kind chosen. Choose the right card kind, or place the right card.".into(),
+        ),
+        "malformed" => (
+            "カードのデータが規格どおりではありません。このカードの真正性は確認できません。システム担当者に連絡してください。".into(),
+            "The card's data is not as the specification says. This card cannot be shown genuine. Call your IT staff.".into(),
+        ),
+        _ => (
+            "カードを読み取れませんでした。カードを置き直してもう一度お試しください。続く場合はシステム担当者に連絡してください。".into(),
+            "The card could not be read. Place it again and retry; if it keeps failing, call your IT staff.".into(),
+        ),
+    }
+}
+
+/// The answer to a failed card read: the kind, the clerk's sentences, the tries left.
+fn card_failure(reason: &'static str, secret: Secret, tries: Option<u8>) -> Response {
+    let (ja, en) = clerk_words(reason, secret, tries);
+    let status = match reason {
+        "bad_input" => StatusCode::BAD_REQUEST,
+        "no_card" => StatusCode::CONFLICT,
+        "reader_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut error = json!({"kind": reason, "message": en, "message_ja": ja});
+    if let Some(n) = tries {
+        crate::api::set(&mut error, "tries_left", json!(n));
+    }
+    (status, Json(json!({ "error": error }))).into_response()
 }
 
 /// A counter read that failed: at the reader, or because the data it returned is malformed.
@@ -363,6 +470,11 @@ pub(crate) async fn read(
             )))
         }
     };
+    let secret = match method {
+        "residence" => Secret::CardNumber,
+        "mynumber-text" => Secret::Pin,
+        _ => Secret::KeyB,
+    };
     match read_and_verify(&s, req).await {
         Ok((answer, o, digest)) => {
             let id = record(&s, &who_id, &digest, o).await?;
@@ -370,18 +482,30 @@ pub(crate) async fn read(
             crate::api::set(&mut answer, "audit_id", json!(id));
             Ok(Json(answer).into_response())
         }
-        Err(Failed { error, reason }) => {
+        Err(Failed {
+            reason,
+            tries_left,
+            error,
+        }) => {
             // A failed read is recorded too (a wrong PIN or card number leaves a trace), with
-            // the failure's kind only.
+            // the failure's kind and the tries the card said were left; its reference number
+            // goes back with the answer.
             let o = crate::api::Outcome {
-                detail: Value::Null,
+                detail: tries_left.map_or(Value::Null, |n| json!({ "tries_left": n })),
                 method,
                 result: "error",
                 reasons: vec![reason.to_string()],
                 cert: None,
             };
-            record(&s, &who_id, method.as_bytes(), o).await?;
-            Err(error)
+            let id = record(&s, &who_id, method.as_bytes(), o).await?;
+            if let Some(e) = error {
+                return Err(e);
+            }
+            let mut resp = card_failure(reason, secret, tries_left);
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                resp.headers_mut().insert("x-jpid-audit-id", v);
+            }
+            Ok(resp)
         }
     }
 }
@@ -421,9 +545,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             .await
         }
         "mynumber-text" => {
-            let pin = req
-                .secret
-                .ok_or_else(|| ApiError::bad("the 4-digit PIN is needed"))?;
+            let pin = req.secret.ok_or(Failed::card("bad_input", None))?;
             let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
                 // The counter never reads the My Number: it has no use for it.
@@ -445,9 +567,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             .await
         }
         "mynumber-check" => {
-            let b = req
-                .secret
-                .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
+            let b = req.secret.ok_or(Failed::card("bad_input", None))?;
             let challenges = (fresh_challenge()?, fresh_challenge()?);
             let crls = s.crl_store();
             with_reader(s, move |reader| {
@@ -477,9 +597,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
             .await
         }
         _ => {
-            let b = req
-                .secret
-                .ok_or_else(|| ApiError::bad("照合番号B (14 digits) is needed"))?;
+            let b = req.secret.ok_or(Failed::card("bad_input", None))?;
             let challenge = fresh_challenge()?;
             with_reader(s, move |reader| {
                 let (files, mut answer) = reader.read_card_face(&b, force, &challenge)?;

@@ -99,11 +99,84 @@ pub fn request(
     } else {
         r.read_to_end(&mut body)?;
     }
-    Ok(Answer {
+    let answer = Answer {
         status,
         headers,
         body,
-    })
+    };
+    RECORDING.with(|r| {
+        if let Some(list) = r.borrow_mut().as_mut() {
+            list.push(Recorded {
+                method: method.to_ascii_lowercase(),
+                path: path.split('?').next().unwrap_or(path).to_string(),
+                status: answer.status,
+                content_type: answer.header("content-type").unwrap_or("").to_string(),
+                body: answer.body.clone(),
+            });
+        }
+    });
+    Ok(answer)
+}
+
+/// One answer as the OpenAPI check sees it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+thread_local! {
+    static RECORDING: std::cell::RefCell<Option<Vec<Recorded>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, keeping every answer [`request`] got on this thread meanwhile.
+pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<Recorded>) {
+    RECORDING.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let list = RECORDING
+        .with(|r| r.borrow_mut().take())
+        .unwrap_or_default();
+    (out, list)
+}
+
+/// Checks the OpenAPI document `doc` with the standard validators (openapi-spec-validator for
+/// the document, openapi-schema-validator for each answer: its status must be documented for
+/// its operation, and its JSON body must match that status's schema). Panics with what failed.
+pub fn check_against_openapi(doc: &[u8], answers: &[Recorded], scratch: &std::path::Path) {
+    let list: Vec<Value> = answers
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "method": a.method,
+                "path": a.path,
+                "status": a.status,
+                "content_type": a.content_type,
+                "body": serde_json::from_slice::<Value>(&a.body).ok(),
+            })
+        })
+        .collect();
+    std::fs::create_dir_all(scratch).expect("scratch dir");
+    let doc_path = scratch.join("openapi.json");
+    let answers_path = scratch.join("answers.json");
+    std::fs::write(&doc_path, doc).expect("write the document");
+    std::fs::write(&answers_path, Value::Array(list).to_string()).expect("write the answers");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/openapi_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&doc_path)
+        .arg(&answers_path)
+        .output()
+        .expect("python3 runs (scripts/test installs it with the validators)");
+    assert!(
+        out.status.success(),
+        "the OpenAPI check failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A request with an API key and a JSON body.

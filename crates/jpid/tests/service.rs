@@ -306,7 +306,10 @@ fn api_suite(db: &str) {
 #[test]
 fn service_api_on_sqlite() {
     let dir = tmpdir("sqlite");
-    api_suite(&format!("sqlite://{}/audit.sqlite3", dir.display()));
+    // Every answer of the suite is checked against the OpenAPI document (issue 15).
+    documented("api-suite", || {
+        api_suite(&format!("sqlite://{}/audit.sqlite3", dir.display()))
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -703,6 +706,13 @@ fn mynumber_dump(sim: &str, sub: &str, secret: &str, extra: &[&str], dir: &Path)
 
 #[test]
 fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
+    documented(
+        "my_number_card_dumps_are",
+        my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner,
+    );
+}
+
+fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
     let dir = tmpdir("mynumber");
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
     let server = serve(&db, &["--trust", "test"]);
@@ -913,6 +923,13 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored() {
 
 #[test]
 fn challenge_creation_is_rate_limited_per_key() {
+    documented(
+        "challenge_creation_is_ra",
+        challenge_creation_is_rate_limited_per_key_inner,
+    );
+}
+
+fn challenge_creation_is_rate_limited_per_key_inner() {
     let dir = tmpdir("rate");
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
     let (_, a) = make_key(&db, "jpki");
@@ -967,6 +984,13 @@ fn sign_in(addr: &str, key: &str) -> Option<String> {
 
 #[test]
 fn keys_and_counter_sessions_are_checked_on_every_request() {
+    documented(
+        "keys_and_counter_session",
+        keys_and_counter_sessions_are_checked_on_every_request_inner,
+    );
+}
+
+fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     let dir = tmpdir("sessions");
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
     let server = serve(&db, &["--trust", "test", "--reader", "sim:mynumber"]);
@@ -1069,10 +1093,22 @@ fn keys_and_counter_sessions_are_checked_on_every_request() {
             a.text()
         );
     }
-    // A wrong PIN is refused and leaves an audit record (with no PIN in it).
+    // A wrong PIN is refused in the clerk's words, with the tries left, and leaves an audit
+    // record of its own kind (with no PIN in it) whose id comes with the answer.
     let a = read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"4321\"}");
-    assert_eq!(a.status, 400);
+    assert_eq!(a.status, 422, "{}", a.text());
     assert!(!a.text().contains("4321"));
+    let e = &a.json()["error"];
+    assert_eq!(e["kind"], "wrong_pin", "{e}");
+    let left = e["tries_left"].as_u64().expect("tries left");
+    assert!(
+        e["message_ja"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("暗証番号が違います（残り{left}回）")),
+        "{e}"
+    );
+    let failed_id = a.header("x-jpid-audit-id").expect("audit id").to_string();
     let history = request(
         addr,
         "GET",
@@ -1083,12 +1119,13 @@ fn keys_and_counter_sessions_are_checked_on_every_request() {
     .unwrap()
     .json();
     let records = history["records"].as_array().unwrap();
-    assert!(
-        records
-            .iter()
-            .any(|r| r["result"] == "error" && r["key_id"] == format!("web:{staff_id}")),
-        "{history}"
-    );
+    let failed = records
+        .iter()
+        .find(|r| r["id"] == failed_id.as_str())
+        .unwrap_or_else(|| panic!("no record {failed_id}: {history}"));
+    assert_eq!(failed["result"], "error", "{failed}");
+    assert_eq!(failed["key_id"], format!("web:{staff_id}"), "{failed}");
+    assert_eq!(failed["reasons"], "wrong_pin", "{failed}");
     assert!(!history.to_string().contains("4321"));
     // Counter records hash what the card gave, not a constant and not the PIN.
     let hashes: Vec<&str> = records
@@ -1144,6 +1181,13 @@ fn keys_and_counter_sessions_are_checked_on_every_request() {
 /// a malformed query), none repeats what the client sent, and 429 says when to retry (issue 15).
 #[test]
 fn every_error_is_json_and_429_says_when_to_retry() {
+    documented(
+        "every_error_is_json_and_",
+        every_error_is_json_and_429_says_when_to_retry_inner,
+    );
+}
+
+fn every_error_is_json_and_429_says_when_to_retry_inner() {
     let dir = tmpdir("json-errors");
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
     let (_, key) = make_key(&db, "all");

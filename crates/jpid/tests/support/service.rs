@@ -124,3 +124,20 @@ pub fn card_login_body(ch: &Value, dir: &std::path::Path) -> Vec<u8> {
     .to_string()
     .into_bytes()
 }
+
+/// Runs `f`, then checks every answer it got on this thread against the service's OpenAPI
+/// document with the standard validators (openapi-spec-validator, openapi-schema-validator):
+/// each status documented for its operation, each JSON body matching that status's schema.
+pub fn documented<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let (out, answers) = jpid_testkit::http::recording(f);
+    assert!(!answers.is_empty(), "{name}: no answers were recorded");
+    let doc = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../jpid-server/src/openapi.json"
+    ))
+    .unwrap();
+    let scratch = tmpdir(&format!("openapi-{name}"));
+    jpid_testkit::http::check_against_openapi(&doc, &answers, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    out
+}
