@@ -134,6 +134,11 @@ impl CardDate {
         .then_some(Self { year, month, day })
     }
 
+    /// A date known to exist (a constant in jpid's own tables); not for outside input.
+    pub(crate) const fn from_parts(year: u16, month: u8, day: u8) -> Self {
+        Self { year, month, day }
+    }
+
     /// `YYYYMMDD` (as on the cards) or `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Option<Self> {
         let (y, m, d) = match text.len() {

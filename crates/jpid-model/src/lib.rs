@@ -8,6 +8,7 @@
 //!   files (docs/spec/mynumber-card.md §3, §4).
 //! - [`dump`]: what a read leaves behind for a verifier elsewhere (docs/dump.md).
 //! - [`date`]: points in time and calendar dates, strictly parsed, and age arithmetic.
+//! - [`words`]: codes and compact dates in words, Japanese and English (docs/codes.md).
 //!
 //! Pure: no clock, no RNG, no I/O.
 
@@ -22,6 +23,7 @@ pub mod date;
 pub mod dump;
 pub mod mynumber;
 pub mod residence;
+pub mod words;
 
 pub use date::{age_on, CardDate, UnixTime};
 pub use mynumber::{CardFaceFiles, ChipAnswer, TextFiles};

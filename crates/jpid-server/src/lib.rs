@@ -228,6 +228,11 @@ pub(crate) fn routes() -> Vec<Route> {
             "/ui/read",
             post(web::read).layer(DefaultBodyLimit::max(1024)),
         ),
+        r(
+            "post",
+            "/ui/compare",
+            post(web::compare).layer(DefaultBodyLimit::max(1024)),
+        ),
     ]
 }
 

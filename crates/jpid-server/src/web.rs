@@ -480,6 +480,8 @@ pub(crate) async fn read(
             let id = record(&s, &who_id, &digest, o).await?;
             let mut answer = answer;
             crate::api::set(&mut answer, "audit_id", json!(id));
+            // When the check was made (Unix seconds), for the page's record of it.
+            crate::api::set(&mut answer, "checked_at", json!(crate::store::now()));
             Ok(Json(answer).into_response())
         }
         Err(Failed {
@@ -623,4 +625,60 @@ fn fresh_challenge() -> Result<[u8; 32], Failed> {
     let mut c = [0u8; 32];
     getrandom::getrandom(&mut c).map_err(|e| Failed::other(ApiError::internal(e)))?;
     Ok(c)
+}
+
+/// `POST /ui/compare`: the clerk's photo comparison, recorded as its own audit record
+/// (`photo-compare`, result `match` or `no_match`) that names the check it belongs to. Only a
+/// check this key made at the counter, whose verdict showed the photo as the issuer's, can be
+/// compared; the answer is the comparison's reference number.
+pub(crate) async fn compare(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Counter)?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad("the request is not a JSON object"))?;
+    let check = v
+        .get("audit_id")
+        .and_then(Value::as_str)
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| ApiError::bad("audit_id must be the check's 32-hex-digit reference"))?
+        .to_string();
+    let result = match v.get("result").and_then(Value::as_str) {
+        Some("match") => "match",
+        Some("no_match") => "no_match",
+        _ => return Err(ApiError::bad("result must be \"match\" or \"no_match\"")),
+    };
+    if v.as_object().is_some_and(|m| m.len() != 2) {
+        return Err(ApiError::bad(
+            "unknown field (expected audit_id and result)",
+        ));
+    }
+    let who_id = format!("web:{}", who.key_id);
+    let rec = s
+        .store
+        .audit_record(&check)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|r| r.key_id == who_id)
+        .ok_or_else(|| ApiError {
+            status: StatusCode::NOT_FOUND,
+            kind: "not_found",
+            message: "no counter check by this key has that reference".into(),
+        })?;
+    if !matches!(rec.result.as_str(), "genuine" | "genuine_expired") {
+        return Err(ApiError::bad(
+            "only a check whose photo was shown as the issuer's can be compared",
+        ));
+    }
+    let o = crate::api::Outcome {
+        detail: json!({ "check": check }),
+        method: "photo-compare",
+        result,
+        reasons: Vec::new(),
+        cert: None,
+    };
+    let id = record(&s, &who_id, check.as_bytes(), o).await?;
+    Ok(Json(json!({"audit_id": id, "check": check, "result": result})).into_response())
 }

@@ -57,6 +57,11 @@ pub struct Field {
     pub label_ja: &'static str,
     /// Whether the issuer's signature covers it.
     pub signed: bool,
+    /// The value in words, English: a code decoded, a date as YYYY-MM-DD; a code whose table
+    /// is not public stays raw and says so (`jpid_model::words`, docs/codes.md).
+    pub text: String,
+    /// The value in words, Japanese (dates also in the era form).
+    pub text_ja: String,
     /// Why not, when it is not.
     pub unsigned_why: Option<&'static str>,
     /// The value as text (declared last: the fields are in alphabetical order, as the
@@ -155,10 +160,16 @@ fn image(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn field(key: &'static str, label: &'static str, label_ja: &'static str, value: String) -> Field {
+    let (text, text_ja) = match jpid_model::words::residence_field(key, &value) {
+        Some(w) => (w.en, w.ja),
+        None => (value.clone(), value.clone()),
+    };
     Field {
         key,
         label,
         label_ja,
+        text,
+        text_ja,
         value,
         signed: true,
         unsigned_why: None,
@@ -195,30 +206,16 @@ impl Gen2Layout {
             false,
         ),
         (0xC6, 8, "birth_date", "Date of birth", "生年月日", false),
-        (
-            0xC7,
-            1,
-            "sex",
-            "Sex (1 male, 2 female, 3 unspecified)",
-            "性別",
-            false,
-        ),
+        (0xC7, 1, "sex", "Sex", "性別", false),
         (
             0xC8,
             3,
             "nationality",
-            "Nationality/region code",
+            "Nationality/region",
             "国籍・地域",
             false,
         ),
-        (
-            0xC9,
-            10,
-            "status",
-            "Status of residence code",
-            "在留資格",
-            false,
-        ),
+        (0xC9, 10, "status", "Status of residence", "在留資格", false),
         (
             0xCE,
             4,
@@ -247,7 +244,7 @@ impl Gen2Layout {
             0xCC,
             1,
             "work_restriction",
-            "Work restriction (1 none, 2 status, 4 designation, 9 not permitted)",
+            "Work restriction",
             "就労制限の有無",
             true,
         ),
@@ -369,7 +366,7 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
                 F::RenewalApplication,
                 0xD7,
                 "renewal_application",
-                "Application for extension (0 none, 1 applying)",
+                "Application for extension",
                 "在留期間更新等許可申請欄",
             ),
         ] {
@@ -456,7 +453,7 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             (
                 0xD5,
                 "comprehensive_permission",
-                "Permission outside status (0 none, 1 28h/week, 2 28h/week education)",
+                "Permission for activity outside status (comprehensive)",
                 "資格外活動許可（包括）",
             ),
             (
@@ -468,19 +465,19 @@ fn parse_gen2(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
             (
                 0xD7,
                 "individual_permission",
-                "Individual permission (0 none, 1 exists)",
+                "Permission for activity outside status (individual)",
                 "資格外活動許可（個別）",
             ),
             (
                 0xD8,
                 "update_status",
-                "Renewal application (0 none, 1 pending)",
+                "Application for extension",
                 "在留期間更新等許可申請",
             ),
             (
                 0xD9,
                 "commissioner_note",
-                "Commissioner note recorded (0/1)",
+                "Commissioner note",
                 "出入国在留管理庁長官記載",
             ),
             (0xDE, "reserved_text", "Other", "その他"),

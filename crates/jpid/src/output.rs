@@ -127,6 +127,18 @@ pub fn verdict_exit(outcome: jpid_verify::verdict::Outcome, what: &str) -> Resul
 }
 
 /// A field for people, marked when no signature covers it.
+/// A value as people read it: in words when it is a code or a date (Japanese first, then
+/// English where it says more), as stored otherwise.
+pub fn in_words(value: &str, text: &str, text_ja: &str) -> String {
+    if text == value && text_ja == value {
+        value.to_string()
+    } else if text_ja.contains(text) {
+        text_ja.to_string()
+    } else {
+        format!("{text_ja} / {text}")
+    }
+}
+
 pub fn field_line(label: &str, label_ja: &str, value: &str, unsigned_why: Option<&str>) -> String {
     match unsigned_why {
         None => format!("  {label_ja} / {label}: {value}\n"),

@@ -253,10 +253,87 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     let facets = d.js("return document.getElementById('facets').textContent");
     let facets = facets.as_str().unwrap();
     assert!(
-        facets.contains("Chip authenticated / チップ認証: not possible for this card"),
+        facets.contains(
+            "チップ認証 / Chip authenticated: このカードでは不可 / not possible for this card"
+        ),
         "{facets}"
     );
     d.screenshot("counter-genuine.png");
+    // The photo comparison is a step: the photo large, the clerk's answer recorded (issue 15).
+    let big = d.until(
+        "const s = document.getElementById('compare'); const i = document.getElementById('compare-photo'); \
+         return !s.hidden && i.complete && i.getBoundingClientRect().height",
+    );
+    assert!(
+        big.as_f64().unwrap() >= 150.0,
+        "the photo to compare is {big} px high"
+    );
+    // The check's record: its reference number is the audit record's id, its time in JST.
+    let reference = d.until(
+        "return !document.getElementById('record').hidden && document.getElementById('rec-ref').textContent",
+    );
+    let reference = reference.as_str().unwrap().to_string();
+    assert!(
+        reference.len() == 32 && reference.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{reference}"
+    );
+    let time = d.js("return document.getElementById('rec-time').textContent");
+    assert!(time.as_str().unwrap().ends_with(" JST"), "{time}");
+    d.click("#same");
+    let compared = d.until(
+        "const t = document.getElementById('rec-compare').textContent; return t.includes('同一人物') && t",
+    );
+    assert!(
+        compared
+            .as_str()
+            .unwrap()
+            .starts_with("同一人物 / same person（参照番号"),
+        "{compared}"
+    );
+    let record = d.js("return document.getElementById('record').textContent");
+    let record = record.as_str().unwrap();
+    for want in [
+        "真正",
+        "発行者の署名 / Issuer's signature: 確認済み",
+        "マイナンバー",
+    ] {
+        assert!(record.contains(want), "the record lacks {want:?}: {record}");
+    }
+    assert!(!record.contains("AB12345678CD"), "{record}");
+    // Printed, the record is all there is on the page.
+    d.cmd(
+        "POST",
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}}),
+    );
+    let shown = d.js(
+        "return ['read-form', 'verdict', 'facets', 'fields', 'photo', 'compare', 'record'] \
+         .map(id => id + ':' + getComputedStyle(document.getElementById(id)).display).join(' ')",
+    );
+    assert_eq!(
+        shown,
+        "read-form:none verdict:none facets:none fields:none photo:none compare:none record:block"
+    );
+    let pdf = d.cmd("POST", "/print", json!({}));
+    if let Some(b64) = pdf.as_str() {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert!(
+            bytes.starts_with(b"%PDF"),
+            "the printed record is not a PDF"
+        );
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("counter-record.pdf"),
+            bytes,
+        );
+    }
+    d.cmd(
+        "POST",
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": ""}}),
+    );
     // Nothing typed reaches a URL.
     let url = d.cmd("GET", "/url", json!(null));
     assert!(!url.as_str().unwrap().contains("AB12345678CD"), "{url}");
@@ -265,7 +342,12 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     d.type_into("#card-number", "AB12345678CE");
     d.click("#read");
     let err = d.until("return document.getElementById('error').textContent");
-    assert!(err.as_str().unwrap().contains("card"), "{err}");
+    assert!(
+        err.as_str()
+            .unwrap()
+            .starts_with("在留カード番号がカードと一致しません。"),
+        "{err}"
+    );
     assert_eq!(
         d.js("return document.getElementById('verdict').textContent"),
         ""
@@ -290,7 +372,24 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     }
     assert!(n.as_u64().is_some_and(|n| n >= 1), "history: {n}");
     let history = d.js("return document.getElementById('history').textContent");
-    assert!(!history.as_str().unwrap().contains("AB12345678CD"));
+    let history = history.as_str().unwrap();
+    assert!(!history.contains("AB12345678CD"));
+    // Local time and words, not codes: the check, the comparison and the wrong number.
+    for want in [
+        " JST",
+        "在留カード・特別永住者証明書",
+        "顔写真の照合 / Photo comparison",
+        "同一人物 / same person",
+        "読み取り失敗 / read failed",
+        "在留カード番号の誤り / wrong card number",
+        &reference,
+    ] {
+        assert!(
+            history.contains(want),
+            "the history lacks {want:?}: {history}"
+        );
+    }
+    assert!(!history.contains("wrong_card_number"), "{history}");
     d.screenshot("counter-history.png");
     drop(d);
     drop(server);
@@ -340,7 +439,10 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     assert_eq!(figure("face"), "|", "the signed photo carries no mark");
     let facets = d.js("return document.getElementById('facets').textContent");
     assert!(
-        facets.as_str().unwrap().contains("チップ認証: yes"),
+        facets
+            .as_str()
+            .unwrap()
+            .contains("チップ認証 / Chip authenticated: 確認済み"),
         "{facets}"
     );
     assert_eq!(
@@ -360,6 +462,65 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     );
     assert!(face.as_u64().unwrap() > 0);
     d.screenshot("counter-mynumber-check.png");
+    // Wrong PINs at the counter (issue 15): the clerk reads, in Japanese first, what happened,
+    // how many tries are left and what to do; at the last try jpid stops and asks; a tick
+    // after asking the holder spends it.
+    let text_mode = |pin: &str| {
+        d.js("document.getElementById('error').textContent = ''; const k = document.getElementById('kind'); k.value = 'mynumber-text'; k.dispatchEvent(new Event('change')); return true");
+        d.type_into("#pin", pin);
+        d.click("#read");
+        d.until("return document.getElementById('error').textContent || document.getElementById('verdict').textContent")
+    };
+    let err = text_mode("0000");
+    assert!(
+        err.as_str().unwrap().starts_with(
+            "暗証番号が違います（残り2回）。ご本人に確かめていただき、もう一度入力してください。Wrong PIN (2 tries left)."
+        ),
+        "{err}"
+    );
+    d.screenshot("counter-wrong-pin.png");
+    let err = text_mode("0000");
+    assert!(
+        err.as_str()
+            .unwrap()
+            .starts_with("暗証番号が違います（残り1回）"),
+        "{err}"
+    );
+    assert_eq!(
+        d.js("return document.getElementById('last-try-row').hidden"),
+        true
+    );
+    let err = text_mode("1234");
+    let err = err.as_str().unwrap();
+    assert!(
+        err.starts_with("暗証番号の残りは1回です。間違えるとカードがロックされ"),
+        "{err}"
+    );
+    assert!(!err.contains("--force") && !err.contains("force"), "{err}");
+    assert_eq!(
+        d.js("return document.getElementById('last-try-row').hidden"),
+        false,
+        "the last-try tick is offered"
+    );
+    d.screenshot("counter-last-try.png");
+    d.js("document.getElementById('last-try').click(); return true");
+    d.type_into("#pin", "1234");
+    d.click("#read");
+    let verdict = d
+        .until("const v = document.getElementById('verdict'); return v.className && v.textContent");
+    // The text AP records no expiry: genuine, with the expiry to be read off the card.
+    assert!(
+        verdict
+            .as_str()
+            .unwrap()
+            .starts_with("真正・有効期限は券面で確認"),
+        "{verdict}"
+    );
+    // The holder's birth date and sex in words.
+    let table = d.js("return document.getElementById('fields').textContent");
+    let table = table.as_str().unwrap();
+    assert!(table.contains("1990-01-01（平成2年1月1日）"), "{table}");
+    assert!(table.contains("女 / female"), "{table}");
     drop(d);
     drop(server);
 
@@ -382,12 +543,15 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     assert!(verdict.contains("NOT GENUINE"), "{verdict}");
     let reasons = d.js("return document.getElementById('reasons').textContent");
     assert!(
-        reasons.as_str().unwrap().contains("chip_not_authenticated"),
+        reasons.as_str().unwrap().contains("チップ認証の失敗"),
         "{reasons}"
     );
     let facets = d.js("return document.getElementById('facets').textContent");
     assert!(
-        facets.as_str().unwrap().contains("チップ認証: NO"),
+        facets
+            .as_str()
+            .unwrap()
+            .contains("チップ認証 / Chip authenticated: 確認できず"),
         "{facets}"
     );
     assert_eq!(
@@ -423,8 +587,27 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
     );
     let facets = d.js("return document.getElementById('facets').textContent");
     assert!(
-        facets.as_str().unwrap().contains("EXPIRED / 期限切れ"),
+        facets.as_str().unwrap().contains("期限切れ / EXPIRED"),
         "{facets}"
+    );
+    // A generation-2 card's codes and dates in words (issue 15): the work restriction decoded,
+    // dates as YYYY-MM-DD with the era, a code whose table is not public shown raw and marked.
+    let row = |label: &str| {
+        d.js(&format!(
+            "const r = [...document.querySelectorAll('#fields tr')].find(r => r.querySelector('th').textContent.startsWith('{label}')); \
+             return r ? r.querySelector('td').className + '|' + r.querySelector('td').textContent : 'missing'"
+        ))
+    };
+    assert_eq!(row("就労制限の有無"), "|就労制限なし / no work restriction");
+    assert_eq!(row("有効期間満了日"), "|2025-03-31（令和7年3月31日）");
+    assert_eq!(row("性別"), "|女 / female");
+    assert_eq!(row("在留期間 /"), "|5年 / 5 years");
+    let nationality = row("国籍・地域");
+    assert!(
+        nationality.as_str().unwrap().starts_with(
+            "raw|XXX（コード：コード表は非公開） / XXX (code; its table is not public)"
+        ),
+        "{nationality}"
     );
     // The generation-2 address image is written by the municipality, outside the check code.
     let address = d.until(

@@ -5,6 +5,36 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// The coded and dated values of a My Number answer in words, Japanese and English
+/// (`words.birth_date`, `words.sex`, `words.expiry`; docs/codes.md): dates as YYYY-MM-DD and
+/// in the era form, the sex code (1, 2, 9) as 男 / 女 / 適用不能.
+fn add_words(answer: &mut Value) {
+    let pick = |a: &Value, k: &str| {
+        a.get(k)
+            .or_else(|| a.get("basic_four").and_then(|b| b.get(k)))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut words = serde_json::Map::new();
+    let mut put = |k: &str, w: jpid_model::words::Words| {
+        words.insert(
+            k.to_string(),
+            json!({"en": w.en, "ja": w.ja, "raw_code": w.raw_code}),
+        );
+    };
+    for k in ["birth_date", "expiry"] {
+        if let Some(v) = pick(answer, k) {
+            put(k, jpid_model::words::card_date(&v));
+        }
+    }
+    if let Some(v) = pick(answer, "sex") {
+        put("sex", jpid_model::words::mynumber_sex(&v));
+    }
+    if !words.is_empty() {
+        set(answer, "words", Value::Object(words));
+    }
+}
+
 /// The text-AP answer; the My Number only when `show`.
 pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Value {
     let my_number = match (&v.my_number, show) {
@@ -38,6 +68,7 @@ pub(crate) fn text_json(v: &TextVerdict, show: bool, trust: &TrustStore) -> Valu
         json!(v.proof().map(|p| p.get().issuer.clone())),
     );
     set(&mut answer, "trust", trust_json(trust));
+    add_words(&mut answer);
     answer
 }
 
@@ -124,6 +155,7 @@ pub(crate) fn face_json(v: &CardFaceVerdict, show: bool, trust: &TrustStore) -> 
     if let (Value::Object(a), Value::Object(f)) = (&mut answer, fields) {
         a.extend(f);
     }
+    add_words(&mut answer);
     answer
 }
 
@@ -189,6 +221,7 @@ pub(crate) fn check_json(v: &CheckVerdict, trust: &TrustStore) -> Value {
     if let (Value::Object(a), Value::Object(f)) = (&mut answer, fields) {
         a.extend(f);
     }
+    add_words(&mut answer);
     answer
 }
 

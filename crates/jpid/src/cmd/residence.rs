@@ -267,7 +267,7 @@ fn human(
         s.push_str(&crate::output::field_line(
             f.label,
             f.label_ja,
-            &f.value,
+            &crate::output::in_words(&f.value, &f.text, &f.text_ja),
             f.unsigned_why,
         ));
     }
