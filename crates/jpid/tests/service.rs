@@ -997,6 +997,7 @@ fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     let addr = server.addr.as_str();
     let (staff_id, staff) = make_key(&db, "counter,audit");
     let (api_id, api) = make_key(&db, "jpki,residence");
+    let (_, other_counter) = make_key(&db, "counter");
     let (_, other) = make_key(&db, "jpki");
 
     // Nothing is read from a request without a key: a request announcing a 3 MiB body gets
@@ -1062,6 +1063,62 @@ fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     let a = read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"1234\"}");
     assert_eq!(a.status, 200, "{}", a.text());
     assert_eq!(a.json()["genuine"], true);
+    let check = a.json()["audit_id"].as_str().unwrap().to_string();
+    // The clerk's photo comparison is recorded against that check, by the same key only.
+    let compare = |hdrs: &[(&str, &str)], body: String| {
+        request(addr, "POST", "/ui/compare", hdrs, body.as_bytes()).unwrap()
+    };
+    let a = compare(
+        &with_page,
+        json!({"audit_id": check, "result": "match"}).to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["check"], check.as_str());
+    let compared = a.json()["audit_id"].as_str().unwrap().to_string();
+    let rec = request(
+        addr,
+        "GET",
+        &format!("/v1/audit/{compared}"),
+        &[("Cookie", &cookie)],
+        b"",
+    )
+    .unwrap()
+    .json();
+    assert_eq!(
+        (
+            rec["record"]["method"].clone(),
+            rec["record"]["result"].clone()
+        ),
+        (json!("photo-compare"), json!("match")),
+        "{rec}"
+    );
+    assert!(
+        rec["record"]["detail"].as_str().unwrap().contains(&check),
+        "{rec}"
+    );
+    for (body, status) in [
+        (json!({"audit_id": check, "result": "maybe"}), 400),
+        (json!({"audit_id": "0".repeat(32), "result": "match"}), 404),
+        (json!({"audit_id": check}), 400),
+    ] {
+        let a = compare(&with_page, body.to_string());
+        assert_eq!(a.status, status, "{body}: {}", a.text());
+    }
+    // Another key cannot record a comparison against this check.
+    let a = request(
+        addr,
+        "POST",
+        "/ui/compare",
+        &[
+            ("Authorization", &format!("Bearer {other_counter}")),
+            ("Content-Type", "application/json"),
+        ],
+        json!({"audit_id": check, "result": "no_match"})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(a.status, 404, "{}", a.text());
     assert_eq!(
         request(addr, "GET", "/v1/audit", &[("Cookie", &cookie)], b"")
             .unwrap()
