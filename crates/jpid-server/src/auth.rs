@@ -133,6 +133,65 @@ pub fn new_key(name: &str, scopes: &[Scope], now: i64) -> Result<NewKey, getrand
     })
 }
 
+/// The pairing code's alphabet: Crockford's base32 (no I, L, O or U), easy to read out and to
+/// type; typed codes are read case-blind, with O as 0 and I or L as 1.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters in a pairing code: 10 × 5 bits = 50 bits. A code lives minutes and works once;
+/// guessing one through the sign-in form at even 10 000 tries a second for 10 minutes has a
+/// chance of about 1 in 190 million.
+pub const PAIRING_CODE_CHARS: usize = 10;
+/// The longest a pairing code may live.
+pub const PAIRING_MAX_MINUTES: u32 = 60;
+
+/// A new pairing code: shown once (as `XXXXX-XXXXX`), stored as its hash.
+pub struct NewPairing {
+    /// The code as the clerk types it.
+    pub code: zeroize::Zeroizing<String>,
+    /// SHA-256 of the normalised code (what the store keeps).
+    pub code_sha256: String,
+}
+
+/// Makes a pairing code from OS randomness.
+pub fn new_pairing_code() -> Result<NewPairing, getrandom::Error> {
+    let mut raw = zeroize::Zeroizing::new([0u8; PAIRING_CODE_CHARS]);
+    getrandom::getrandom(raw.as_mut())?;
+    // 256 is a multiple of 32: each byte's low five bits are uniform.
+    let plain: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
+        raw.iter()
+            .filter_map(|b| {
+                CODE_ALPHABET
+                    .get(usize::from(b & 31))
+                    .copied()
+                    .map(char::from)
+            })
+            .collect(),
+    );
+    let (a, b) = plain.split_at(PAIRING_CODE_CHARS / 2);
+    Ok(NewPairing {
+        code: zeroize::Zeroizing::new(format!("{a}-{b}")),
+        code_sha256: sha256_hex(plain.as_bytes()),
+    })
+}
+
+/// The hash of a typed pairing code, if it has the form of one (dashes and spaces ignored,
+/// case-blind, O read as 0 and I or L as 1).
+pub fn pairing_code_sha256(typed: &str) -> Option<String> {
+    let mut plain = zeroize::Zeroizing::new(String::with_capacity(PAIRING_CODE_CHARS));
+    for c in typed.chars().filter(|c| !matches!(c, '-' | ' ')) {
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !CODE_ALPHABET.contains(&(c as u8)) || plain.len() >= PAIRING_CODE_CHARS
+        {
+            return None;
+        }
+        plain.push(c);
+    }
+    (plain.len() == PAIRING_CODE_CHARS).then(|| sha256_hex(plain.as_bytes()))
+}
+
 /// Why a request was not authenticated. The messages never echo the key.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -227,6 +286,20 @@ impl KeyCheck {
     }
 }
 
+impl KeyCheck {
+    /// Signs in with a pairing code: the key it was made for, once, before it expires, and
+    /// only while that key is valid.
+    pub async fn redeem(&self, typed: &str, now: i64) -> Result<Caller, AuthError> {
+        let hash = pairing_code_sha256(typed).ok_or(AuthError::Invalid)?;
+        let id = self
+            .store
+            .redeem_pairing(hash, now)
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        self.check_id(&id).await
+    }
+}
+
 fn caller_of(row: KeyRow) -> Caller {
     Caller {
         key_id: row.id,
@@ -237,6 +310,73 @@ fn caller_of(row: KeyRow) -> Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairing_codes_are_read_as_typed() {
+        let p = new_pairing_code().unwrap();
+        assert_eq!(p.code.len(), PAIRING_CODE_CHARS + 1);
+        assert_eq!(pairing_code_sha256(&p.code).unwrap(), p.code_sha256);
+        let typed = p.code.to_lowercase().replace('-', " ");
+        assert_eq!(pairing_code_sha256(&typed).unwrap(), p.code_sha256);
+        // O for 0 and I or L for 1, as Crockford's alphabet reads them.
+        assert_eq!(
+            pairing_code_sha256("0000011111"),
+            pairing_code_sha256("OOOOO-ilIL1")
+        );
+        for bad in ["", "ABCDE", "ABCDE-FGHJKM", "ABCDE-FGHJU", "ＡBCDE-FGHJK"] {
+            assert_eq!(pairing_code_sha256(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pairing_code_signs_in_once_before_it_expires() {
+        let dir = std::env::temp_dir().join(format!("jpid-pair-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}/a.sqlite3", dir.display());
+        let store = Store::open(Some(&url)).await.unwrap();
+        let k = new_key("clerk", &[Scope::Counter], 1).unwrap();
+        store.insert_key(k.row.clone()).await.unwrap();
+        let check = KeyCheck::new(store.clone());
+        let p = new_pairing_code().unwrap();
+        store
+            .insert_pairing(p.code_sha256.clone(), k.row.id.clone(), 100, 700)
+            .await
+            .unwrap();
+        assert!(matches!(
+            check.redeem("AAAAA-AAAAA", 200).await,
+            Err(AuthError::Invalid)
+        ));
+        let c = check.redeem(&p.code, 200).await.unwrap();
+        assert_eq!(c.key_id, k.row.id);
+        assert!(
+            matches!(check.redeem(&p.code, 201).await, Err(AuthError::Invalid)),
+            "a code works once"
+        );
+        let late = new_pairing_code().unwrap();
+        store
+            .insert_pairing(late.code_sha256.clone(), k.row.id.clone(), 100, 700)
+            .await
+            .unwrap();
+        assert!(
+            matches!(check.redeem(&late.code, 700).await, Err(AuthError::Invalid)),
+            "an expired code"
+        );
+        let revoked = new_pairing_code().unwrap();
+        store
+            .insert_pairing(revoked.code_sha256.clone(), k.row.id.clone(), 100, 700)
+            .await
+            .unwrap();
+        store.revoke_key(&k.row.id, 150).await.unwrap();
+        let fresh = KeyCheck::new(store);
+        assert!(
+            matches!(
+                fresh.redeem(&revoked.code, 200).await,
+                Err(AuthError::Invalid)
+            ),
+            "the key was revoked"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn scopes_parse_strictly() {

@@ -105,9 +105,15 @@ fn form_value(body: &[u8], name: &str) -> Option<Zeroizing<String>> {
     for pair in text.split('&') {
         let (k, v) = pair.split_once('=')?;
         if k == name {
-            // API keys are [a-z0-9_]: anything that needs decoding is not one.
-            if v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Some(Zeroizing::new(v.to_string()));
+            // API keys are [a-z0-9_], pairing codes letters, digits and dashes (a space comes
+            // as `+`): anything else that needs decoding is neither.
+            if v.is_empty() {
+                return None;
+            }
+            if v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+            {
+                return Some(Zeroizing::new(v.replace('+', " ")));
             }
             return None;
         }
@@ -146,15 +152,27 @@ pub(crate) async fn login(
     if !same_origin(&headers) {
         return ApiError::forbidden("sign-in from another site's page is refused").into_response();
     }
-    let Some(key) = form_value(&body, "key") else {
-        return fail("The key was not accepted. / キーが受け付けられませんでした。");
+    // A pairing code from the administrator (`jpid serve keys pair`), or the key itself.
+    let signed_in = match (form_value(&body, "code"), form_value(&body, "key")) {
+        (Some(code), _) => s.keys.redeem(&code, crate::store::now()).await.map_err(|_| {
+            "ペアリングコードが受け付けられませんでした（期限切れ・使用済み・入力の誤り）。管理者に新しいコードを依頼してください。 / The pairing code was not accepted (expired, used, or mistyped). Ask your administrator for a new one."
+        }),
+        (None, Some(key)) => s
+            .keys
+            .check(&key)
+            .await
+            .map_err(|_| "キーが受け付けられませんでした。 / The key was not accepted."),
+        (None, None) => Err(
+            "ペアリングコードかキーを入力してください。 / Type a pairing code or a key.",
+        ),
     };
-    let Ok(c) = s.keys.check(&key).await else {
-        return fail("The key was not accepted. / キーが受け付けられませんでした。");
+    let c = match signed_in {
+        Ok(c) => c,
+        Err(why) => return fail(why),
     };
     if !c.has(Scope::Counter) {
         return fail(
-            "This key has no counter scope. / このキーには窓口（counter）権限がありません。",
+            "このキーには窓口（counter）権限がありません。 / This key has no counter scope.",
         );
     }
     let mut raw = [0u8; 32];

@@ -652,4 +652,19 @@ pub enum KeysAction {
         /// The key's id (the 12 hex digits after `jpid_`)
         id: String,
     },
+    /// Make a one-time pairing code for a counter key, so that a clerk signs in to the counter
+    /// page by typing 10 characters instead of pasting the key.
+    ///
+    /// The code works once, for a few minutes, and only while the key is valid; the session it
+    /// opens lasts one shift (8 hours). jpid keeps only the code's SHA-256. Example:
+    ///
+    ///     jpid serve keys pair 3f9a0c1d2e4b --minutes 10
+    #[command(verbatim_doc_comment)]
+    Pair {
+        /// The counter key's id (the 12 hex digits after `jpid_`; see `jpid serve keys list`)
+        id: String,
+        /// Minutes the code stays usable (1 to 60)
+        #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+        minutes: u32,
+    },
 }

@@ -962,6 +962,11 @@ fn challenge_creation_is_rate_limited_per_key_inner() {
 
 /// `POST /login` with a key, as the sign-in form sends it; returns the session cookie.
 fn sign_in(addr: &str, key: &str) -> Option<String> {
+    sign_in_with(addr, &format!("key={key}"))
+}
+
+/// Posts the sign-in form (`key=…` or `code=…`); the session cookie, if one was set.
+fn sign_in_with(addr: &str, form: &str) -> Option<String> {
     let origin = format!("http://{addr}");
     let a = request(
         addr,
@@ -971,7 +976,7 @@ fn sign_in(addr: &str, key: &str) -> Option<String> {
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("Origin", &origin),
         ],
-        format!("key={key}").as_bytes(),
+        form.as_bytes(),
     )
     .unwrap();
     let cookie = a.header("set-cookie")?.to_string();
@@ -1035,6 +1040,48 @@ fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     .unwrap();
     assert_eq!(a.status, 403);
     let cookie = sign_in(addr, &staff).expect("a session");
+    // A pairing code (issue 15) signs in once, for its key; racing sign-ins with one code get
+    // one session between them; a code for a key revoked since does nothing; a key without
+    // the counter scope gets no code.
+    let code = pairing_code(&db, &staff_id);
+    let racers: Vec<_> = (0..6)
+        .map(|_| {
+            let (addr, form) = (addr.to_string(), format!("code={code}"));
+            std::thread::spawn(move || sign_in_with(&addr, &form))
+        })
+        .collect();
+    let sessions: Vec<String> = racers
+        .into_iter()
+        .filter_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 1, "one code, {} sessions", sessions.len());
+    let page = request(addr, "GET", "/", &[("Cookie", &sessions[0])], b"").unwrap();
+    assert_eq!(page.status, 200, "the paired session opens the page");
+    assert!(
+        sign_in_with(addr, &format!("code={code}")).is_none(),
+        "used twice"
+    );
+    assert!(sign_in_with(addr, "code=AAAAA-AAAAA").is_none());
+    let out = jpid()
+        .args(["serve", "--db", &db, "keys", "pair", &api_id])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a code for a key without counter"
+    );
+    let (doomed_id, _) = make_key(&db, "counter");
+    let doomed_code = pairing_code(&db, &doomed_id);
+    assert!(jpid()
+        .args(["serve", "--db", &db, "keys", "revoke", &doomed_id])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        sign_in_with(addr, &format!("code={doomed_code}")).is_none(),
+        "a code outlived its key's revocation"
+    );
     let page = request(addr, "GET", "/", &[("Cookie", &cookie)], b"").unwrap();
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").unwrap().to_string();

@@ -128,6 +128,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX audit_at ON audit (at);",
     ),
     (2, "ALTER TABLE audit ADD COLUMN detail TEXT;"),
+    (
+        3,
+        "CREATE TABLE pairing_codes (
+        code_sha256 TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    );",
+    ),
 ];
 
 /// The store.
@@ -253,6 +263,29 @@ impl Store {
     pub async fn find_key(&self, id: &str) -> Result<Option<KeyRow>, StoreError> {
         let keys = engine!(self.keys_where(Some(id.to_string())))?;
         Ok(keys.into_iter().next())
+    }
+
+    /// Stores a pairing code's hash for `key_id`, valid until `expires_at`; codes that have
+    /// expired are deleted on the way.
+    pub async fn insert_pairing(
+        &self,
+        code_sha256: String,
+        key_id: String,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        engine!(self.insert_pairing(code_sha256, key_id, now, expires_at))
+    }
+
+    /// Uses a pairing code: the key id it was made for, if the code exists, has not expired
+    /// and was not used before. One statement marks it used, so two sign-ins racing with one
+    /// code (on one instance or several) get one session between them.
+    pub async fn redeem_pairing(
+        &self,
+        code_sha256: String,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        engine!(self.redeem_pairing(code_sha256, now))
     }
 
     /// Marks a key revoked; false when there is no such key or it was already revoked.

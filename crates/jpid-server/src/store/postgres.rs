@@ -300,6 +300,44 @@ impl PgStore {
             .collect()
     }
 
+    pub(super) async fn insert_pairing(
+        &self,
+        code_sha256: String,
+        key_id: String,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let write = self.write.get().await?;
+        write
+            .execute("DELETE FROM pairing_codes WHERE expires_at <= $1", &[&now])
+            .await?;
+        write
+            .execute(
+                "INSERT INTO pairing_codes (code_sha256, key_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)",
+                &[&code_sha256, &key_id, &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn redeem_pairing(
+        &self,
+        code_sha256: String,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let write = self.write.get().await?;
+        let rows = write
+            .query(
+                "UPDATE pairing_codes SET used_at = $1 WHERE code_sha256 = $2 AND used_at IS NULL AND expires_at > $1 RETURNING key_id",
+                &[&now, &code_sha256],
+            )
+            .await?;
+        match rows.first() {
+            Some(r) => Ok(Some(r.try_get(0)?)),
+            None => Ok(None),
+        }
+    }
+
     pub(super) async fn revoke_key(&self, id: String, at: i64) -> Result<bool, StoreError> {
         Ok(self
             .write

@@ -173,6 +173,42 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn insert_pairing(
+        &self,
+        code_sha256: String,
+        key_id: String,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.with(true, move |c| {
+            c.execute("DELETE FROM pairing_codes WHERE expires_at <= ?1", [now])?;
+            c.execute(
+                "INSERT INTO pairing_codes (code_sha256, key_id, created_at, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, NULL)",
+                rusqlite::params![code_sha256, key_id, now, expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn redeem_pairing(
+        &self,
+        code_sha256: String,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.with(true, move |c| {
+            let mut q = c.prepare_cached(
+                "UPDATE pairing_codes SET used_at = ?1 WHERE code_sha256 = ?2 AND used_at IS NULL AND expires_at > ?1 RETURNING key_id",
+            )?;
+            let mut rows = q.query(rusqlite::params![now, code_sha256])?;
+            Ok(match rows.next()? {
+                Some(r) => Some(r.get(0)?),
+                None => None,
+            })
+        })
+        .await
+    }
+
     pub(super) async fn revoke_key(&self, id: String, at: i64) -> Result<bool, StoreError> {
         self.with(true, move |c| {
             let n = c.execute(

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use jpid_server::auth::{new_key, parse_scopes};
 use jpid_server::store::now;
-use jpid_server::{Config, CounterReader, Store};
+use jpid_server::{Config, CounterReader, Scope, Store};
 use serde_json::json;
 
 use crate::cli::{KeysAction, ServeAction, ServeArgs};
@@ -116,6 +116,53 @@ async fn keys(ctx: &Ctx<'_>, store: &Store, action: &KeysAction) -> Result<(), C
                 }
                 s
             });
+            Ok(())
+        }
+        KeysAction::Pair { id, minutes } => {
+            let id = id.trim();
+            let row = store.find_key(id).await.map_err(store_err)?;
+            let Some(row) = row.filter(|r| r.revoked_at.is_none()) else {
+                return Err(
+                    CliError::new(Kind::Usage, format!("no active key with id {id:?}"))
+                        .hint("see `jpid serve keys list`"),
+                );
+            };
+            if !row.scopes.split(' ').any(|s| s == Scope::Counter.id()) {
+                return Err(CliError::new(
+                    Kind::Usage,
+                    format!(
+                        "key {id} has no counter scope, so it cannot sign in to the counter page"
+                    ),
+                )
+                .hint(
+                    "make a counter key: jpid serve keys create --name NAME --scopes counter,audit",
+                ));
+            }
+            let p = jpid_server::auth::new_pairing_code()
+                .map_err(|e| CliError::new(Kind::Internal, format!("no randomness: {e}")))?;
+            let t = now();
+            let expires = t + i64::from(*minutes) * 60;
+            store
+                .insert_pairing(p.code_sha256.clone(), row.id.clone(), t, expires)
+                .await
+                .map_err(store_err)?;
+            let until =
+                jpid_model::UnixTime(u64::try_from(expires + 9 * 3600).unwrap_or(0)).to_rfc3339();
+            let until = format!(
+                "{} {} JST",
+                until.get(..10).unwrap_or_default(),
+                until.get(11..16).unwrap_or_default()
+            );
+            ctx.out.emit(
+                "serve keys pair",
+                json!({"key_id": row.id, "code": p.code.as_str(), "expires_at": expires}),
+                || {
+                    format!(
+                        "pairing code for key {} ({}):\n\n  {}\n\nUsable once, until {until} ({minutes} min). The clerk types it on the counter page's\nsign-in form (ペアリングコード); the session lasts one shift (8 hours).\n",
+                        row.id, row.name, p.code.as_str()
+                    )
+                },
+            );
             Ok(())
         }
         KeysAction::Revoke { id } => {

@@ -80,6 +80,21 @@ pub fn make_key(db: &str, scopes: &str) -> (String, String) {
     )
 }
 
+/// `jpid serve keys pair ID`: a one-time pairing code for the counter key `id`.
+pub fn pairing_code(db: &str, id: &str) -> String {
+    let out = jpid()
+        .args(["--json", "serve", "--db", db, "keys", "pair", id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["code"].as_str().unwrap().to_string()
+}
+
 /// The simulated My Number card signs `data` with its user-authentication key:
 /// `jpid --reader sim:mynumber jpki sign --key auth --raw`, the PIN from JPID_PIN.
 pub fn card_sign(data: &[u8], dir: &std::path::Path) -> Vec<u8> {
