@@ -258,6 +258,11 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
         ),
         "{facets}"
     );
+    // Where trust came from: the anchor that verified the card, named with its source.
+    assert!(
+        facets.contains("信頼 / Trust: テスト用 / test") && facets.contains("(TEST)"),
+        "{facets}"
+    );
     d.screenshot("counter-genuine.png");
     // The photo comparison is a step: the photo large, the clerk's answer recorded (issue 15).
     let big = d.until(

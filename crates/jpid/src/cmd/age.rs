@@ -118,7 +118,7 @@ pub fn age(
                 "{} {over} or older on {}\nproven by: {proven_by}, signed by {}\n{}",
                 if over_n { "YES:" } else { "NO: not" },
                 day.iso(),
-                if trust.mode() == jpid_verify::TrustMode::Test { "a jpid TEST issuer key (simulated card)" } else { "J-LIS" },
+                if trust.mode() == jpid_verify::TrustMode::Test { "a jpid TEST issuer key (trusted because of --trust test)" } else { "J-LIS" },
                 trust_line(&trust)
             )
         },
