@@ -225,8 +225,15 @@ fn read_cert_ef<T: CardTransport>(
             .into())
         }
     }
-    // By the certificate's own length: the EF's FF filler is neither read nor kept.
-    let data = match ch.read_tlv_file(FileRef::Current, MAX_CERT) {
+    // By the certificate's own length: the EF's FF filler is neither read nor kept. The
+    // signature certificate's SubjectAltName holds the holder's name, address, birth date and
+    // sex (docs/spec/mynumber-card.md §2): its READ BINARY answers never reach the APDU trace.
+    let read = if kind == KeyKind::Sign {
+        ch.read_secret_tlv_file(FileRef::Current, MAX_CERT)
+    } else {
+        ch.read_tlv_file(FileRef::Current, MAX_CERT)
+    };
+    let data = match read {
         Ok(d) => d,
         Err(CardError::Status {
             sw: StatusWord::SecurityStatusNotSatisfied,

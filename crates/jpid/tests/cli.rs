@@ -369,6 +369,47 @@ fn apdu_trace_redacts_the_card_number_verify() {
     assert!(err.contains("<<<"));
 }
 
+/// The JPKI signature certificate's SubjectAltName holds the holder's name, address, birth
+/// date and sex: `-vvv` must not print it, as text or as hex (issue 16, attack run). The
+/// user-authentication certificate, which holds no personal data, is still traced.
+#[test]
+fn apdu_trace_redacts_the_signature_certificate() {
+    let out = jpid_stdin(
+        &[
+            "-vvv",
+            "--reader",
+            "sim:mynumber",
+            "--trust",
+            "test",
+            "jpki",
+            "certs",
+            "--sign",
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let name = "試験　花子";
+    assert!(shown.contains(name), "the holder's name is read: {shown}");
+    let trace = String::from_utf8_lossy(&out.stderr);
+    let hex: String = name.bytes().map(|b| format!("{b:02X}")).collect();
+    let spaced: String = name.bytes().map(|b| format!("{b:02X} ")).collect();
+    for needle in [name, "試験", hex.as_str(), &hex[..12], spaced.trim_end()] {
+        assert!(
+            !trace.contains(needle) && !trace.contains(&needle.to_lowercase()),
+            "the trace holds {needle:?}"
+        );
+    }
+    assert!(trace.contains("bytes REDACTED 9000"), "{trace}");
+    // The authentication certificate (no personal data) is still in the trace, as hex.
+    assert!(trace.contains("<<< 3082"), "{trace}");
+}
+
 #[test]
 fn demo_runs_every_simulated_card() {
     let out = jpid(&["demo", "--json"]);

@@ -779,6 +779,39 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
     );
     let v = call(addr, "POST", "/v1/mynumber/face/verify", &basic, &face).json();
     assert_eq!(v["genuine"], true, "{v}");
+    // With 照合番号A and the My Number image: returned only with the scope and asked for, and
+    // the audit record says whether it left the service (issue 16).
+    let with_image = mynumber_dump(
+        "sim:mynumber",
+        "face",
+        "999900000001",
+        &["--with", "a", "--show-my-number"],
+        &dir.join("f-a"),
+    );
+    let image_returned = |key: &str, query: &str| {
+        let a = call(
+            addr,
+            "POST",
+            &format!("/v1/mynumber/face/verify{query}"),
+            key,
+            &with_image,
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        let v = a.json();
+        let id = v["audit_id"].as_str().unwrap().to_string();
+        let rec = call(addr, "GET", &format!("/v1/audit/{id}"), &basic, b"").json();
+        let detail: Value =
+            serde_json::from_str(rec["record"]["detail"].as_str().unwrap()).unwrap();
+        (
+            v["my_number_image_png_base64"].is_string(),
+            detail["my_number_image_returned"].clone(),
+        )
+    };
+    assert_eq!(image_returned(&basic, ""), (false, json!(false)));
+    assert_eq!(
+        image_returned(&number, "?show_my_number=true"),
+        (true, json!(true))
+    );
     let png = B64
         .decode(v["images_png_base64"]["face"].as_str().unwrap())
         .unwrap();
@@ -1323,6 +1356,19 @@ fn every_error_is_json_and_429_says_when_to_retry_inner() {
     let a = call(&server.addr, "GET", "/v1/audit?limit=QUOTE-ME", &key, b"");
     json_error(&a, 400, "bad_request");
     assert!(!a.text().contains("QUOTE-ME"), "{}", a.text());
+    // A date that does not exist is refused, not moved to March, and not quoted back.
+    let dump = residence_dump("sim:residence", &dir.join("dump"));
+    for at in ["2026-02-31", "2026-02-31QUOTE"] {
+        let a = call(
+            &server.addr,
+            "POST",
+            &format!("/v1/residence/verify?at={at}"),
+            &key,
+            &dump,
+        );
+        json_error(&a, 400, "bad_request");
+        assert!(!a.text().contains("2026-02-31"), "{}", a.text());
+    }
     // Past the per-key challenge rate: 429 with Retry-After.
     let mut last = None;
     for _ in 0..8 {

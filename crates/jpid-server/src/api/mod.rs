@@ -194,10 +194,9 @@ fn pick_time(
         Some("read") => read_at
             .map(|t| (t, "dump_read_at"))
             .ok_or_else(|| ApiError::bad("at=read needs a dump with read_at")),
+        // The message names the parameter, never its value (issue 16).
         Some(t) => UnixTime::parse(t).map(|t| (t, "given")).ok_or_else(|| {
-            ApiError::bad(format!(
-                "at={t:?} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-            ))
+            ApiError::bad("at is not read, a date YYYY-MM-DD that exists, or YYYY-MM-DDTHH:MM:SSZ")
         }),
     }
 }

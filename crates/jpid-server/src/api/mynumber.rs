@@ -187,7 +187,12 @@ pub(crate) async fn mynumber_face(
     let (v, mut answer) = tokio::task::spawn_blocking(move || face_check(&input, want, &st.trust))
         .await
         .map_err(ApiError::internal)??;
-    let id = record(&s, &who.key_id, &body, face_outcome(&v)).await?;
+    // The record says whether the My Number image left the service (issue 16).
+    let mut o = face_outcome(&v);
+    o.detail = json!({
+        "my_number_image_returned": want && v.genuine() && v.my_number_image.is_some()
+    });
+    let id = record(&s, &who.key_id, &body, o).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
 }
