@@ -55,6 +55,10 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 4096;
 /// Most requests handled at once; more get 503 at once rather than queueing without bound.
 pub const MAX_IN_FLIGHT: usize = 512;
+/// Most requests one API key may have in flight (its bodies being read, its verifications
+/// running): one key's slow bodies cannot hold more than an eighth of [`MAX_IN_FLIGHT`];
+/// more get 429 at once.
+pub const MAX_IN_FLIGHT_PER_KEY: usize = MAX_IN_FLIGHT / 8;
 
 /// What `jpid serve` was asked to do.
 pub struct Config {
@@ -101,6 +105,8 @@ pub struct AppState {
     pub sessions: Mutex<HashMap<String, (String, Instant)>>,
     /// Requests in flight (a bound on memory and threads).
     pub inflight: Arc<tokio::sync::Semaphore>,
+    /// Requests in flight per API key id ([`MAX_IN_FLIGHT_PER_KEY`] each).
+    pub inflight_per_key: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     /// The counter reader.
     pub reader: Option<(String, Arc<dyn CounterReader>)>,
     /// One card read at a time.
@@ -136,6 +142,7 @@ impl AppState {
             challenge_ttl: config.challenge_ttl,
             sessions: Mutex::new(HashMap::new()),
             inflight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            inflight_per_key: Mutex::new(HashMap::new()),
             reader: config.reader,
             reader_lock: Arc::new(Mutex::new(())),
         }))
@@ -176,64 +183,117 @@ pub(crate) struct Route {
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) method: &'static str,
     pub(crate) path: &'static str,
+    /// The scope a key needs, checked from the headers before any body is read; `None` for
+    /// the public paths and those any valid key may use.
+    pub(crate) scope: Option<Scope>,
     pub(crate) handler: axum::routing::MethodRouter<Arc<AppState>>,
 }
 
 /// Every endpoint, one table: the router is built from it, and a test holds it equal to the
 /// paths and methods of `/v1/openapi.json`.
 pub(crate) fn routes() -> Vec<Route> {
-    let r = |method, path, handler| Route {
+    use Scope::*;
+    let r = |method, path, scope, handler| Route {
         method,
         path,
+        scope,
         handler,
     };
     vec![
-        r("get", "/healthz", get(healthz)),
-        r("get", "/v1/openapi.json", get(api::openapi)),
-        r("post", "/v1/residence/verify", post(api::residence)),
-        r("post", "/v1/mynumber/text/verify", post(api::mynumber_text)),
-        r("post", "/v1/mynumber/face/verify", post(api::mynumber_face)),
+        r("get", "/healthz", None, get(healthz)),
+        r("get", "/v1/openapi.json", None, get(api::openapi)),
+        r(
+            "post",
+            "/v1/residence/verify",
+            Some(Residence),
+            post(api::residence),
+        ),
+        r(
+            "post",
+            "/v1/mynumber/text/verify",
+            Some(Mynumber),
+            post(api::mynumber_text),
+        ),
+        r(
+            "post",
+            "/v1/mynumber/face/verify",
+            Some(Mynumber),
+            post(api::mynumber_face),
+        ),
         r(
             "post",
             "/v1/mynumber/check/verify",
+            Some(Mynumber),
             post(api::mynumber_check),
         ),
         r(
             "post",
             "/v1/jpki/challenges",
+            Some(Jpki),
             post(api::challenge).layer(DefaultBodyLimit::max(64)),
         ),
         r(
             "post",
             "/v1/jpki/login",
+            Some(Jpki),
             post(api::login).layer(DefaultBodyLimit::max(64 << 10)),
         ),
-        r("post", "/v1/jpki/signature/verify", post(api::signature)),
-        r("post", "/v1/age/verify", post(api::age)),
-        r("get", "/v1/audit", get(api::history)),
-        r("get", "/v1/audit/{id}", get(api::audit_one)),
-        r("get", "/", get(web::page)),
+        r(
+            "post",
+            "/v1/jpki/signature/verify",
+            Some(Jpki),
+            post(api::signature),
+        ),
+        r("post", "/v1/age/verify", Some(Age), post(api::age)),
+        r("get", "/v1/audit", Some(Audit), get(api::history)),
+        r("get", "/v1/audit/{id}", Some(Audit), get(api::audit_one)),
+        r("get", "/", None, get(web::page)),
         r(
             "post",
             "/login",
+            None,
             post(web::login).layer(DefaultBodyLimit::max(1024)),
         ),
         r(
             "post",
             "/logout",
+            None,
             post(web::logout).layer(DefaultBodyLimit::max(1024)),
         ),
         r(
             "post",
             "/ui/read",
+            Some(Counter),
             post(web::read).layer(DefaultBodyLimit::max(1024)),
         ),
         r(
             "post",
             "/ui/compare",
+            Some(Counter),
             post(web::compare).layer(DefaultBodyLimit::max(1024)),
         ),
     ]
+}
+
+/// The scope `path` needs, from the route table (`{…}` in a template matches one segment).
+fn scope_of(path: &str) -> Option<Scope> {
+    static TABLE: std::sync::OnceLock<Vec<(&'static str, Option<Scope>)>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| routes().into_iter().map(|r| (r.path, r.scope)).collect());
+    let matches = |template: &str| {
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return true,
+                (Some(a), Some(b)) if a == b || (a.starts_with('{') && !b.is_empty()) => {}
+                _ => return false,
+            }
+        }
+    };
+    table
+        .iter()
+        .find(|(template, _)| matches(template))
+        .and_then(|(_, scope)| *scope)
 }
 
 /// The whole HTTP surface.
@@ -275,6 +335,21 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
     let state_changing = req.method() != axum::http::Method::GET;
     match caller(&s, req.headers(), session_ok, state_changing).await {
         Ok(c) => {
+            // The key's scope is checked from the headers, before any body is read: a key
+            // without it cannot hold a body-reading slot (issue 16, attack run).
+            if let Some(scope) = scope_of(req.uri().path()) {
+                if let Err(e) = need(&c, scope) {
+                    return e.into_response();
+                }
+            }
+            // One key's requests in flight are bounded, so that its slow bodies cannot hold
+            // the service's every slot.
+            let Some(_key_permit) = key_permit(&s, &c.key_id) else {
+                return ApiError::rate_limited(format!(
+                    "this key has {MAX_IN_FLIGHT_PER_KEY} requests in flight already; retry when one has finished"
+                ))
+                .into_response();
+            };
             // A body announced larger than any endpoint takes is refused before it is sent.
             let announced = req
                 .headers()
@@ -294,6 +369,22 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// A slot among the key's [`MAX_IN_FLIGHT_PER_KEY`], if one is free. The map holds one entry
+/// per key that authenticated (keys are few); an entry whose every slot is free is dropped when
+/// the map grows past 10 000.
+fn key_permit(s: &AppState, key_id: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let sem = {
+        let mut m = lock(&s.inflight_per_key);
+        if m.len() > 10_000 {
+            m.retain(|_, sem| sem.available_permits() < MAX_IN_FLIGHT_PER_KEY);
+        }
+        m.entry(key_id.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_KEY)))
+            .clone()
+    };
+    sem.try_acquire_owned().ok()
 }
 
 /// Timeouts, the in-flight bound, and headers every answer gets.
@@ -546,6 +637,32 @@ async fn accept_loop(
 mod tests {
     use std::collections::BTreeSet;
 
+    /// The scope each path needs, as the middleware reads it before any body.
+    #[test]
+    fn scopes_come_from_the_route_table() {
+        use crate::Scope;
+        assert_eq!(
+            super::scope_of("/v1/residence/verify"),
+            Some(Scope::Residence)
+        );
+        assert_eq!(
+            super::scope_of("/v1/audit/0123456789abcdef0123456789abcdef"),
+            Some(Scope::Audit)
+        );
+        assert_eq!(super::scope_of("/v1/audit/"), None);
+        assert_eq!(super::scope_of("/ui/read"), Some(Scope::Counter));
+        assert_eq!(super::scope_of("/v1/openapi.json"), None);
+        assert_eq!(super::scope_of("/nope"), None);
+        // Every /v1 and /ui route but the document names a scope.
+        for r in super::routes() {
+            let public = matches!(
+                r.path,
+                "/healthz" | "/" | "/login" | "/logout" | "/v1/openapi.json"
+            );
+            assert_eq!(r.scope.is_none(), public, "{}", r.path);
+        }
+    }
+
     /// The router's endpoints and the OpenAPI document's operations are the same set: an
     /// endpoint added to one and not the other fails here.
     #[test]
@@ -591,8 +708,9 @@ mod tests {
                 if method == "post" {
                     needed.push("413");
                 }
+                // Authenticated paths: a key problem, the per-key bound, a failure.
                 if path.starts_with("/v1/") || path.starts_with("/ui/") {
-                    needed.extend(["401", "500"]);
+                    needed.extend(["401", "429", "500"]);
                 }
                 for status in needed {
                     assert!(

@@ -1383,3 +1383,97 @@ fn every_error_is_json_and_429_says_when_to_retry_inner() {
     assert_eq!(a.header("retry-after"), Some("1"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends a POST's head announcing a body that never comes (a slow body), and returns the open
+/// connection.
+fn slow_body(addr: &str, key: &str, path: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+    )
+    .unwrap();
+    s
+}
+
+/// The status of the answer on `s`, if one arrives within `wait`.
+fn status_within(s: &mut std::net::TcpStream, wait: std::time::Duration) -> Option<u16> {
+    use std::io::Read;
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 12];
+    let mut got = 0;
+    while got < buf.len() {
+        match s.read(&mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    std::str::from_utf8(&buf[..got])
+        .ok()?
+        .get(9..12)?
+        .parse()
+        .ok()
+}
+
+/// The attack run's slow bodies (issue 16): a key without an endpoint's scope is refused from
+/// its headers, before it sends any body; one key's slow bodies hold at most its share of the
+/// service (`MAX_IN_FLIGHT_PER_KEY`, 64), the rest get 429 at once, and another key is still
+/// answered meanwhile.
+#[test]
+fn slow_bodies_cannot_hold_the_service() {
+    use std::time::{Duration, Instant};
+    let dir = tmpdir("slow-bodies");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, age) = make_key(&db, "age");
+    let (_, slow) = make_key(&db, "residence");
+    let (_, other) = make_key(&db, "residence");
+    let dump = residence_dump("sim:residence", &dir.join("dump"));
+    let server = serve(&db, &["--trust", "test"]);
+    let addr = server.addr.as_str();
+
+    // Without the scope: 403 from the headers alone, the body never sent.
+    for _ in 0..20 {
+        let mut s = slow_body(addr, &age, "/v1/residence/verify");
+        assert_eq!(
+            status_within(&mut s, Duration::from_secs(5)),
+            Some(403),
+            "a key without the scope was kept waiting for its body"
+        );
+    }
+
+    // One key, 80 slow bodies: 64 are held (waiting for their bodies), 16 refused at once.
+    let mut held: Vec<std::net::TcpStream> = (0..80)
+        .map(|_| slow_body(addr, &slow, "/v1/residence/verify"))
+        .collect();
+    let mut refused = 0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut waiting: Vec<usize> = (0..held.len()).collect();
+    while Instant::now() < deadline && refused < 16 {
+        waiting.retain(
+            |&i| match status_within(&mut held[i], Duration::from_millis(20)) {
+                Some(429) => {
+                    refused += 1;
+                    false
+                }
+                Some(other) => panic!("a slow body was answered {other}"),
+                None => true,
+            },
+        );
+    }
+    assert_eq!(
+        refused, 16,
+        "80 slow bodies of one key: 64 held, 16 refused"
+    );
+    // Meanwhile another key is answered at once.
+    let started = Instant::now();
+    let a = call(addr, "POST", "/v1/residence/verify", &other, &dump);
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // And the slow key itself is refused until its bodies end.
+    let a = call(addr, "POST", "/v1/residence/verify", &slow, &dump);
+    assert_eq!(a.status, 429, "{}", a.text());
+    assert_eq!(a.header("retry-after"), Some("1"));
+    drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}
