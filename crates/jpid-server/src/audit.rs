@@ -25,6 +25,7 @@ type Pending = (AuditRecord, oneshot::Sender<Result<(), String>>);
 pub struct AuditLog {
     tx: mpsc::Sender<Pending>,
     counts: Arc<Counts>,
+    started: std::time::Instant,
 }
 
 /// Records and batches committed so far (the mean batch size, for tests and diagnostics).
@@ -32,6 +33,10 @@ pub struct AuditLog {
 struct Counts {
     records: AtomicU64,
     batches: AtomicU64,
+    /// When the last batch committed, and when one last failed (milliseconds since the
+    /// writer started, plus one; 0 = never).
+    ok_at: AtomicU64,
+    failed_at: AtomicU64,
 }
 
 impl AuditLog {
@@ -45,6 +50,8 @@ impl AuditLog {
         let (tx, mut rx) = mpsc::channel::<Pending>(4096);
         let counts = Arc::new(Counts::default());
         let seen = counts.clone();
+        let started = std::time::Instant::now();
+        let stamp = move || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX) + 1;
         tokio::spawn(async move {
             let mut waiting = Vec::with_capacity(MAX_BATCH);
             while let Some(first) = rx.recv().await {
@@ -90,15 +97,33 @@ impl AuditLog {
                     Ok(()) => {
                         seen.records.fetch_add(n, Ordering::Relaxed);
                         seen.batches.fetch_add(1, Ordering::Relaxed);
+                        seen.ok_at.store(stamp(), Ordering::Relaxed);
                     }
-                    Err(e) => log::error!("audit batch of {} not committed: {e}", waiting.len()),
+                    Err(e) => {
+                        seen.failed_at.store(stamp(), Ordering::Relaxed);
+                        log::error!("audit batch of {} not committed: {e}", waiting.len())
+                    }
                 }
                 for done in waiting.drain(..) {
                     let _ = done.send(result.clone());
                 }
             }
         });
-        Self { tx, counts }
+        Self {
+            tx,
+            counts,
+            started,
+        }
+    }
+
+    /// Whether the last audit batch failed to commit within `window` and none committed
+    /// since: verifications are being refused right now.
+    pub fn failing(&self, window: std::time::Duration) -> bool {
+        let failed = self.counts.failed_at.load(Ordering::Relaxed);
+        let ok = self.counts.ok_at.load(Ordering::Relaxed);
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX) + 1;
+        let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        failed > ok && now.saturating_sub(failed) <= window
     }
 
     /// Records committed and the transactions that committed them, since the start.

@@ -478,16 +478,46 @@ fn json_errors(resp: Response) -> Response {
     resp
 }
 
-/// Whether the service runs and its audit store answers (without which it answers nothing
-/// else); nothing about the data.
+/// Free space below which a SQLite store is reported unable to commit.
+pub const MIN_FREE_BYTES: u64 = 1 << 20;
+
+/// Whether the service can answer: it runs, its audit store answers, and the store can commit
+/// (one small write, made durable, per call: a full disk or a read-only database shows here,
+/// as it stops every verification, which is answered only after its record is committed).
+/// Nothing about the data.
 async fn healthz(State(s): State<Arc<AppState>>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await {
-        Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        _ => (
+    let down = |status: &str| {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "audit_store_unavailable"})),
+            axum::Json(serde_json::json!({ "status": status })),
         )
-            .into_response(),
+            .into_response()
+    };
+    match tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await {
+        Ok(Ok(())) => {}
+        _ => return down("audit_store_unavailable"),
+    }
+    // Audit batches failing now: verifications are refused, whatever a small probe says (a
+    // probe row can fit where a batch does not).
+    if s.audit.failing(Duration::from_secs(10)) {
+        return down("audit_store_cannot_commit");
+    }
+    // SQLite on a nearly full disk: a batch needs a few pages of WAL, and the store must not
+    // be reported able when it is not (1 MiB is a margin of hundreds of batches).
+    if s.store
+        .free_space()
+        .is_some_and(|free| free < MIN_FREE_BYTES)
+    {
+        log::error!("healthz: the audit store's disk has less than {MIN_FREE_BYTES} bytes free");
+        return down("audit_store_cannot_commit");
+    }
+    match tokio::time::timeout(Duration::from_secs(2), s.store.probe_commit(store::now())).await {
+        Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        Ok(Err(e)) => {
+            log::error!("healthz: the audit store cannot commit: {e}");
+            down("audit_store_cannot_commit")
+        }
+        Err(_) => down("audit_store_cannot_commit"),
     }
 }
 

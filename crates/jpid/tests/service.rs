@@ -1477,3 +1477,93 @@ fn slow_bodies_cannot_hold_the_service() {
     drop(held);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tmpfs of `size` mounted on `dir` for the test's life (the test runs as root, as
+/// scripts/test does in CI).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "mounting a small tmpfs failed (this test runs as root, as scripts/test does): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk(dir.to_path_buf())
+    }
+
+    /// Writes a file until the disk is full; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The attack run's full disk (issue 16): when the audit store cannot commit, every
+/// verification answers 503 and nothing is answered without its record, and `/healthz` says
+/// so (it said ok before) so that a load balancer takes the instance out; once space is back,
+/// both recover without a restart.
+#[test]
+fn a_full_disk_shows_in_healthz_and_recovers() {
+    let dir = tmpdir("full-disk");
+    let disk = SmallDisk::mount(&dir.join("disk"), "3m");
+    let db = format!("sqlite://{}/audit.sqlite3", disk.0.display());
+    let (_, key) = make_key(&db, "residence");
+    let dump = residence_dump("sim:residence", &dir.join("dump"));
+    let server = serve(&db, &["--trust", "test"]);
+    let addr = server.addr.as_str();
+    let healthz = || request(addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(healthz().status, 200);
+    assert_eq!(
+        call(addr, "POST", "/v1/residence/verify", &key, &dump).status,
+        200
+    );
+    let filler = disk.fill();
+    let a = call(addr, "POST", "/v1/residence/verify", &key, &dump);
+    assert_eq!(a.status, 503, "answered without its record? {}", a.text());
+    let h = healthz();
+    assert_eq!(h.status, 503, "healthz: {}", h.text());
+    assert_eq!(
+        h.json()["status"],
+        "audit_store_cannot_commit",
+        "{}",
+        h.text()
+    );
+    std::fs::remove_file(filler).unwrap();
+    // Back within 10 s of the last failed audit batch (a load balancer has stopped sending
+    // requests, so no batch comes to say so sooner).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while healthz().status != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "healthz did not recover: {}",
+            healthz().text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let a = call(addr, "POST", "/v1/residence/verify", &key, &dump);
+    assert_eq!(a.status, 200, "{}", a.text());
+    drop(server);
+    drop(disk);
+    let _ = std::fs::remove_dir_all(&dir);
+}

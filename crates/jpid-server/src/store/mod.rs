@@ -138,6 +138,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         used_at BIGINT
     );",
     ),
+    (
+        4,
+        "CREATE TABLE health (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);",
+    ),
 ];
 
 /// The store.
@@ -226,6 +230,22 @@ impl Store {
     /// A trivial query: does the database answer?
     pub async fn ping(&self) -> Result<(), StoreError> {
         engine!(self.ping())
+    }
+
+    /// Free bytes on the file system that holds a SQLite store (`None` for PostgreSQL, whose
+    /// server reports its own disk through failed commits).
+    pub fn free_space(&self) -> Option<u64> {
+        match self {
+            Store::Sqlite(s) => s.free_space(),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// Commits one small write (a single row of `health`) and returns once it is durable:
+    /// whether the store can commit now, as `/healthz` reports it. A store that answers reads
+    /// but cannot write (a full disk) fails here.
+    pub async fn probe_commit(&self, now: i64) -> Result<(), StoreError> {
+        engine!(self.probe_commit(now))
     }
 
     /// Commits a batch of audit records in one transaction; returns only once committed.

@@ -300,6 +300,18 @@ impl PgStore {
             .collect()
     }
 
+    pub(super) async fn probe_commit(&self, now: i64) -> Result<(), StoreError> {
+        self.write
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                &[&now],
+            )
+            .await?;
+        Ok(())
+    }
+
     pub(super) async fn insert_pairing(
         &self,
         code_sha256: String,

@@ -173,6 +173,28 @@ impl SqliteStore {
         .await
     }
 
+    /// Free bytes (for an unprivileged process) where the database lives.
+    pub(super) fn free_space(&self) -> Option<u64> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let st = rustix::fs::statvfs(dir).ok()?;
+        Some(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+
+    pub(super) async fn probe_commit(&self, now: i64) -> Result<(), StoreError> {
+        self.with(true, move |c| {
+            c.execute(
+                "INSERT INTO health (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                [now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub(super) async fn insert_pairing(
         &self,
         code_sha256: String,
