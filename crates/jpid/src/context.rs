@@ -59,7 +59,8 @@ impl<'a> Ctx<'a> {
             let roots = jpid_sim::trust::roots();
             let mut chosen = Vec::new();
             for k in kept.iter().filter(|k| k.test) {
-                let der = std::fs::read(&k.path).map_err(|e| {
+                // Bounded like every anchor file (1 MiB).
+                let der = jpid_verify::trust::read_anchor_file(&k.path).map_err(|e| {
                     CliError::new(
                         crate::error::Kind::Io,
                         format!("cannot read {}: {e}", k.path.display()),

@@ -2520,6 +2520,19 @@ fn test_roots_are_refused_as_trust_anchors_and_anchor_files_are_bounded() {
             .contains("larger than"),
         "{v}"
     );
+    // Every file jpid reads is bounded (issue 16): the database's CA file too.
+    let out = jpid(&[
+        "serve",
+        "--db",
+        "postgres://u@127.0.0.1:1/x",
+        "--db-ca",
+        "/dev/zero",
+        "keys",
+        "list",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero is larger than 1 MiB"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -54,8 +54,21 @@ impl DbTls {
         b.set_min_proto_version(Some(SslVersion::TLS1_2))
             .map_err(tls)?;
         if let Some(ca) = &self.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| StoreError::Tls(format!("cannot read {}: {e}", ca.display())))?;
+            // Bounded (1 MiB holds any CA bundle one would name here), like every file jpid
+            // reads.
+            let mut pem = Vec::new();
+            {
+                use std::io::Read;
+                std::fs::File::open(ca)
+                    .and_then(|f| f.take((1 << 20) + 1).read_to_end(&mut pem))
+                    .map_err(|e| StoreError::Tls(format!("cannot read {}: {e}", ca.display())))?;
+            }
+            if pem.len() > 1 << 20 {
+                return Err(StoreError::Tls(format!(
+                    "{} is larger than 1 MiB: not a CA file",
+                    ca.display()
+                )));
+            }
             let certs = openssl::x509::X509::stack_from_pem(&pem)
                 .ok()
                 .filter(|c| !c.is_empty())
