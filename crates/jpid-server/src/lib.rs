@@ -15,6 +15,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+mod challenges;
 pub mod counter;
 pub mod error;
 #[doc(hidden)]
@@ -80,9 +81,6 @@ pub struct Config {
 /// How often the CRL directory is read again.
 pub const CRL_RELOAD: Duration = Duration::from_secs(600);
 
-/// A JPKI login challenge: the nonce, its expiry, and the key id that asked for it.
-pub type Challenge = ([u8; 32], Instant, String);
-
 /// Shared state.
 pub struct AppState {
     /// The store.
@@ -93,10 +91,9 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Trust.
     pub trust: TrustStore,
-    /// Outstanding JPKI challenges: id → (nonce, expiry, the key that asked for it).
-    pub challenges: Mutex<HashMap<String, Challenge>>,
-    /// Challenge rate limit per key: id → (tokens, last refill).
-    pub buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Outstanding JPKI challenges and the per-key challenge rate: in memory (SQLite, one
+    /// instance) or in PostgreSQL (shared by every instance on it).
+    pub(crate) challenges: challenges::Challenges,
     /// Refill rate.
     pub challenge_rate: f64,
     /// How long a challenge may be answered.
@@ -130,14 +127,14 @@ impl AppState {
             }
             None => None,
         };
+        let challenges = challenges::Challenges::for_store(&store);
         Ok(Arc::new(Self {
             crls,
             keys: KeyCheck::new(store.clone()),
             audit: AuditLog::start(store.clone()),
             store,
             trust: config.trust,
-            challenges: Mutex::new(HashMap::new()),
-            buckets: Mutex::new(HashMap::new()),
+            challenges,
             challenge_rate: f64::from(config.challenge_rate.max(1)),
             challenge_ttl: config.challenge_ttl,
             sessions: Mutex::new(HashMap::new()),

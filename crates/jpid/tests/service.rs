@@ -1567,3 +1567,191 @@ fn a_full_disk_shows_in_healthz_and_recovers() {
     drop(disk);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// HAProxy (Debian's package, installed by scripts/ensure-packages) in front of `backends`,
+/// round robin, no stickiness, health-checking `/healthz`; stopped when dropped.
+struct Balancer {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Balancer {
+    fn start(dir: &Path, backends: &[&str]) -> Balancer {
+        let port = free_port();
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("  server s{i} {a} check inter 300ms fall 2 rise 2\n"))
+            .collect();
+        let cfg = format!(
+            "global\n  maxconn 2048\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  retries 0\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+             backend be\n  balance roundrobin\n  option httpchk GET /healthz\n  http-check expect status 200\n{servers}"
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let child = std::process::Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "haproxy is not installed (Debian: apt-get install haproxy; scripts/test does it)",
+            );
+        let addr = format!("127.0.0.1:{port}");
+        // Up when every backend is: a round of /healthz through it all answer 200.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let ok = (0..backends.len() * 2).all(|_| {
+                request(&addr, "GET", "/healthz", &[], b"").is_ok_and(|a| a.status == 200)
+            });
+            if ok {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "haproxy did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Balancer { child, addr }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Several instances on one PostgreSQL behind a real load balancer (issue 16): a login's
+/// challenge and answer may reach different instances; a replay through another instance
+/// fails; eight clients racing one answer across instances get exactly one login; kill -9 of
+/// one instance under load loses no record of an answered request.
+#[test]
+fn three_instances_behind_haproxy_share_logins_and_lose_no_record() {
+    let dir = tmpdir("cluster");
+    let pg = Postgres::start("cluster");
+    let (_, key) = make_key(&pg.url, "jpki,residence,audit");
+    let mut instances: Vec<Server> = (0..3)
+        .map(|_| serve_with(&pg.url, &["--trust", "test"], &["--challenge-rate", "50"]))
+        .collect();
+    let owned: Vec<String> = instances.iter().map(|s| s.addr.clone()).collect();
+    let addrs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let lb = Balancer::start(&dir.join("lb"), &addrs);
+
+    // A challenge from instance 0 answered at instance 1; the same answer replayed at 2 fails.
+    let ch = call(addrs[0], "POST", "/v1/jpki/challenges", &key, b"").json();
+    let body = card_login_body(&ch, &dir);
+    let v = call(addrs[1], "POST", "/v1/jpki/login", &key, &body).json();
+    assert_eq!(v["authenticated"], true, "{v}");
+    let v = call(addrs[2], "POST", "/v1/jpki/login", &key, &body).json();
+    assert_eq!(
+        v["authenticated"], false,
+        "a replay at another instance: {v}"
+    );
+    assert_eq!(v["reasons"][0]["code"], "challenge_unknown", "{v}");
+    // Through the balancer (round robin: each step lands on the next instance).
+    for _ in 0..3 {
+        let ch = call(&lb.addr, "POST", "/v1/jpki/challenges", &key, b"").json();
+        let body = card_login_body(&ch, &dir);
+        let v = call(&lb.addr, "POST", "/v1/jpki/login", &key, &body).json();
+        assert_eq!(v["authenticated"], true, "{v}");
+    }
+
+    // Eight clients race one answer through the balancer: exactly one login.
+    let ch = call(&lb.addr, "POST", "/v1/jpki/challenges", &key, b"").json();
+    let body = Arc::new(card_login_body(&ch, &dir));
+    let gate = Arc::new(std::sync::Barrier::new(8));
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let (addr, key, body, gate) =
+                (lb.addr.clone(), key.clone(), body.clone(), gate.clone());
+            std::thread::spawn(move || {
+                gate.wait();
+                let a = call(&addr, "POST", "/v1/jpki/login", &key, &body);
+                assert_eq!(a.status, 200, "{}", a.text());
+                a.json()["authenticated"] == true
+            })
+        })
+        .collect();
+    let logins = racers
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(logins, 1, "eight racers, {logins} logins");
+
+    // kill -9 one instance under load: every 200 has its record.
+    let dump = Arc::new(residence_dump("sim:residence", &dir.join("dump")));
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, key, dump, answered, stop) = (
+                lb.addr.clone(),
+                key.clone(),
+                dump.clone(),
+                answered.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let auth = format!("Bearer {key}");
+                while !stop.load(Ordering::Relaxed) {
+                    // A request the killed instance had in hand gets the balancer's 502/503
+                    // (or a dropped connection): no answer, so no promise.
+                    if let Ok(a) = request(
+                        &addr,
+                        "POST",
+                        "/v1/residence/verify",
+                        &[("Authorization", &auth)],
+                        &dump,
+                    ) {
+                        if a.status == 200 {
+                            let id = a.json()["audit_id"].as_str().unwrap().to_string();
+                            answered.lock().unwrap().push(id);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let wait_for = |n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while answered.lock().unwrap().len() < n && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_for(150);
+    let victim = &mut instances[1];
+    victim.child.kill().unwrap(); // SIGKILL
+    victim.child.wait().unwrap();
+    let at_kill = answered.lock().unwrap().len();
+    // The survivors carry the load on.
+    wait_for(at_kill + 150);
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() >= at_kill + 100,
+        "{} answers, {at_kill} before the kill: the survivors did not carry on",
+        answered.len()
+    );
+    for id in &answered {
+        let a = call(addrs[0], "GET", &format!("/v1/audit/{id}"), &key, b"");
+        assert_eq!(a.status, 200, "answered request {id} has no audit record");
+    }
+    eprintln!(
+        "{} answered requests through the balancer ({at_kill} before kill -9 of one instance), every one recorded",
+        answered.len()
+    );
+    drop(lb);
+    drop(instances);
+    let _ = std::fs::remove_dir_all(&dir);
+}

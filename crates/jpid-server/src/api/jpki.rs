@@ -13,7 +13,18 @@ pub(crate) async fn challenge(
     if !body.is_empty() && body.as_ref() != b"{}" {
         return Err(ApiError::bad("a challenge request has no body (or `{}`)"));
     }
-    if !take_token(&s, &who.key_id) {
+    let store_down = |e: crate::store::StoreError| {
+        log::error!("challenge store: {e}");
+        ApiError::unavailable(
+            "the challenge store cannot be reached; nothing was issued, try again",
+        )
+    };
+    if !s
+        .challenges
+        .take_token(&who.key_id, s.challenge_rate)
+        .await
+        .map_err(store_down)?
+    {
         return Err(ApiError::rate_limited(format!(
             "more than {} challenges per second for this key; retry shortly",
             s.challenge_rate
@@ -22,20 +33,15 @@ pub(crate) async fn challenge(
     let mut nonce = [0u8; 32];
     getrandom::getrandom(&mut nonce).map_err(ApiError::internal)?;
     let id = crate::audit::new_id().map_err(ApiError::internal)?;
+    if !s
+        .challenges
+        .issue(&id, nonce, s.challenge_ttl, &who.key_id)
+        .await
+        .map_err(store_down)?
     {
-        let mut c = lock(&s.challenges);
-        if c.len() >= MAX_CHALLENGES {
-            c.retain(|_, (_, exp, _)| *exp > Instant::now());
-            if c.len() >= MAX_CHALLENGES {
-                return Err(ApiError::rate_limited(
-                    "too many challenges outstanding; retry shortly",
-                ));
-            }
-        }
-        c.insert(
-            id.clone(),
-            (nonce, Instant::now() + s.challenge_ttl, who.key_id.clone()),
-        );
+        return Err(ApiError::rate_limited(
+            "too many challenges outstanding; retry shortly",
+        ));
     }
     Ok(Json(json!({
         "challenge_id": id,
@@ -157,32 +163,38 @@ pub(crate) async fn login(
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Jpki)?;
     let req = login_input(&body)?;
-    // Single use: the challenge is gone whatever happens next.
+    // Single use: the challenge is gone whatever happens next, on every instance.
     // A challenge answers only for the key that asked for it.
-    let taken = {
-        let mut c = lock(&s.challenges);
-        match c.get(&req.challenge_id) {
-            Some((_, _, owner)) if *owner == who.key_id => c.remove(&req.challenge_id),
-            _ => None,
-        }
-    }
-    .map(|(nonce, exp, _)| (nonce, exp));
+    let taken = s
+        .challenges
+        .take(&req.challenge_id, &who.key_id)
+        .await
+        .map_err(|e| {
+            log::error!("challenge store: {e}");
+            ApiError::unavailable(
+                "the challenge store cannot be reached; nothing was checked, try again",
+            )
+        })?;
     let at = server_now();
     let mut reasons: Vec<(String, String)> = Vec::new();
     let mut verdict = None;
     match taken {
-        None => reasons.push((
+        crate::challenges::Taken::Unknown => reasons.push((
             "challenge_unknown".into(),
-            "no such challenge: never issued, already used, or the service restarted".into(),
+            if s.challenges.shared() {
+                "no such challenge: never issued, already used, or issued to another key".into()
+            } else {
+                "no such challenge: never issued, already used, issued to another key, or the service restarted".into()
+            },
         )),
-        Some((_, exp)) if exp <= Instant::now() => reasons.push((
+        crate::challenges::Taken::Expired => reasons.push((
             "challenge_expired".into(),
             format!(
                 "the challenge expired ({} s to answer)",
                 s.challenge_ttl.as_secs()
             ),
         )),
-        Some((nonce, _)) => {
+        crate::challenges::Taken::Live(nonce) => {
             let crls = s.crl_store();
             let (r, v) = login_verdict(&nonce, &req, &s.trust, at, policy(crls.as_deref()));
             reasons.extend(r);

@@ -3,14 +3,14 @@
 
 //!
 //! One room per card application and concern: [`residence`], [`mynumber`] (text and card-face
-//! APs), [`jpki`] (challenges, login, signatures), [`age`], [`audit`] (history), [`limit`] (the
-//! per-key challenge rate); this module holds what they share (audit records, body limits,
+//! APs), [`jpki`] (challenges, login, signatures), [`age`], [`audit`] (history; the
+//! challenges and their per-key rate are in `crate::challenges`); this module holds what they share (audit records, body limits,
 //! answer parts).
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::store::{now, AuditRecord};
-use crate::{lock, need, AppState, Scope, MAX_CHALLENGES};
+use crate::{need, AppState, Scope};
 use axum::body::Bytes;
 use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -30,14 +30,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::Instant;
 
 mod age;
 mod audit;
 mod jpki;
-mod limit;
 
-use limit::take_token;
 mod mynumber;
 mod residence;
 

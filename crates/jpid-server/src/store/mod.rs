@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 
 pub use postgres::{DbTls, PgClient};
@@ -141,6 +141,23 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         "CREATE TABLE health (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);",
+    ),
+    // JPKI challenges and their per-key rate, shared by the instances on one PostgreSQL
+    // (crate::challenges; unused on SQLite, where they live in memory).
+    (
+        5,
+        "CREATE TABLE jpki_challenges (
+        id TEXT PRIMARY KEY,
+        nonce TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        expires_at_ms BIGINT NOT NULL
+    );
+    CREATE INDEX jpki_challenges_expiry ON jpki_challenges (expires_at_ms);
+    CREATE TABLE challenge_buckets (
+        key_id TEXT PRIMARY KEY,
+        tokens DOUBLE PRECISION NOT NULL,
+        at_ms BIGINT NOT NULL
+    );",
     ),
 ];
 

@@ -325,6 +325,93 @@ impl PgStore {
         Ok(())
     }
 
+    /// Refills `key`'s token bucket for the time since its last use and spends one token, in
+    /// one statement; false when less than one token is there (crate::challenges).
+    pub(crate) async fn take_challenge_token(
+        &self,
+        key: &str,
+        burst: f64,
+        rate: f64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let rows = self
+            .write
+            .get()
+            .await?
+            .query(
+                "INSERT INTO challenge_buckets (key_id, tokens, at_ms) VALUES ($1, $2::float8 - 1, $3::int8)
+                 ON CONFLICT (key_id) DO UPDATE SET
+                   tokens = LEAST($2::float8, challenge_buckets.tokens
+                       + GREATEST(0, $3::int8 - challenge_buckets.at_ms) / 1000.0 * $4::float8) - 1,
+                   at_ms = GREATEST($3::int8, challenge_buckets.at_ms)
+                 WHERE LEAST($2::float8, challenge_buckets.tokens
+                       + GREATEST(0, $3::int8 - challenge_buckets.at_ms) / 1000.0 * $4::float8) >= 1
+                 RETURNING tokens",
+                &[&key, &burst, &now_ms, &rate],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Keeps a challenge; every 64th call also deletes the expired ones.
+    pub(crate) async fn issue_challenge(
+        &self,
+        id: &str,
+        nonce: &[u8; 32],
+        key: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        static ISSUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let write = self.write.get().await?;
+        if ISSUED
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .is_multiple_of(64)
+        {
+            write
+                .execute(
+                    "DELETE FROM jpki_challenges WHERE expires_at_ms < $1",
+                    &[&now_ms],
+                )
+                .await?;
+        }
+        write
+            .execute(
+                "INSERT INTO jpki_challenges (id, nonce, key_id, expires_at_ms) VALUES ($1, $2, $3, $4)",
+                &[&id, &hex::encode(nonce), &key, &expires_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Takes challenge `id` of `key` (deleted in the same statement): its nonce and expiry.
+    pub(crate) async fn take_challenge(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<Option<([u8; 32], i64)>, StoreError> {
+        let rows = self
+            .write
+            .get()
+            .await?
+            .query(
+                "DELETE FROM jpki_challenges WHERE id = $1 AND key_id = $2 RETURNING nonce, expires_at_ms",
+                &[&id, &key],
+            )
+            .await?;
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        let nonce: String = r.try_get(0)?;
+        let nonce = hex::decode(nonce)
+            .ok()
+            .and_then(|n| <[u8; 32]>::try_from(n).ok())
+            .ok_or_else(|| {
+                StoreError::Row("a stored challenge nonce is not 32 bytes of hex".into())
+            })?;
+        Ok(Some((nonce, r.try_get(1)?)))
+    }
+
     pub(super) async fn insert_pairing(
         &self,
         code_sha256: String,
