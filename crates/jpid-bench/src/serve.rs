@@ -672,6 +672,7 @@ pub fn serve(
         challenge_rate: 1_000_000,
         challenge_ttl: jpid_server::CHALLENGE_TTL,
         crl_dir: None,
+        ocsp_url: None,
     };
     rt.spawn(async move {
         let _ = jpid_server::serve(store, config, move |addr| {

@@ -76,6 +76,9 @@ pub struct Config {
     /// A directory of DER/PEM CRLs of the JPKI CAs; reloaded every [`CRL_RELOAD`]. With none,
     /// every JPKI answer says that revocation was not checked.
     pub crl_dir: Option<std::path::PathBuf>,
+    /// An OCSP responder (`http://…`) asked about JPKI certificates; with CRLs too, OCSP is
+    /// asked first and the CRLs answer when it cannot.
+    pub ocsp_url: Option<String>,
 }
 
 /// How often the CRL directory is read again.
@@ -108,6 +111,8 @@ pub struct AppState {
     pub reader: Option<(String, Arc<dyn CounterReader>)>,
     /// One card read at a time.
     pub reader_lock: Arc<Mutex<()>>,
+    /// The OCSP responder, with its cache of answers.
+    pub(crate) ocsp: Option<Arc<jpid_verify::OcspSource>>,
     /// The CRL directory and the CRLs last loaded from it (swapped whole on reload).
     pub crls: Option<(
         std::path::PathBuf,
@@ -128,8 +133,12 @@ impl AppState {
             None => None,
         };
         let challenges = challenges::Challenges::for_store(&store);
+        let ocsp = config
+            .ocsp_url
+            .map(|url| Arc::new(jpid_verify::OcspSource::new(url)));
         Ok(Arc::new(Self {
             crls,
+            ocsp,
             keys: KeyCheck::new(store.clone()),
             audit: AuditLog::start(store.clone()),
             store,
@@ -143,6 +152,14 @@ impl AppState {
             reader: config.reader,
             reader_lock: Arc::new(Mutex::new(())),
         }))
+    }
+
+    /// The revocation sources in force now (CRLs as last loaded, the OCSP responder).
+    pub(crate) fn revocation(&self) -> Revocation {
+        Revocation {
+            crls: self.crl_store(),
+            ocsp: self.ocsp.clone(),
+        }
     }
 
     /// The CRLs now in force, if any.
@@ -166,6 +183,58 @@ impl AppState {
                 }
                 Err(e) => log::error!("CRL reload failed, keeping the previous CRLs: {e}"),
             }
+        }
+    }
+}
+
+/// The revocation sources of one verification: OCSP first, then the CRLs. With either
+/// configured, revocation is required: an answer that is not good (revoked, or unknown because
+/// the responder is unreachable, stale or wrongly signed and no CRL answers) makes the
+/// certificate not valid. Without both, revocation is not checked, and answers say so.
+pub(crate) struct Revocation {
+    crls: Option<Arc<jpid_verify::CrlStore>>,
+    ocsp: Option<Arc<jpid_verify::OcspSource>>,
+}
+
+impl Revocation {
+    /// The policy to verify with.
+    pub(crate) fn policy(&self) -> jpid_verify::RevocationPolicy<'_> {
+        if self.configured() {
+            jpid_verify::RevocationPolicy::Required(self)
+        } else {
+            jpid_verify::RevocationPolicy::NotChecked
+        }
+    }
+
+    /// Whether any source is configured.
+    pub(crate) fn configured(&self) -> bool {
+        self.crls.is_some() || self.ocsp.is_some()
+    }
+
+    /// Whether checking may wait on the network (an OCSP responder): such work belongs on the
+    /// blocking pool, never on the async workers.
+    pub(crate) fn may_block(&self) -> bool {
+        self.ocsp.is_some()
+    }
+}
+
+impl jpid_verify::RevocationSource for Revocation {
+    fn check(
+        &self,
+        cert: &jpid_verify::x509::ParsedCert,
+        issuer: &jpid_verify::x509::ParsedCert,
+        at: jpid_verify::UnixTime,
+    ) -> jpid_verify::RevocationStatus {
+        let from_ocsp = self.ocsp.as_ref().map(|o| o.check(cert, issuer, at));
+        if let Some(st) = from_ocsp.as_ref().filter(|st| st.checked()) {
+            return st.clone();
+        }
+        let from_crls = self.crls.as_ref().map(|c| c.check(cert, issuer, at));
+        match (from_ocsp, from_crls) {
+            (_, Some(st)) if st.checked() => st,
+            (Some(st), _) => st,
+            (None, Some(st)) => st,
+            (None, None) => jpid_verify::RevocationStatus::NotChecked,
         }
     }
 }

@@ -589,7 +589,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
         "mynumber-check" => {
             let b = req.secret.ok_or(Failed::card("bad_input", None))?;
             let challenges = (fresh_challenge()?, fresh_challenge()?);
-            let crls = s.crl_store();
+            let revocation = s.revocation();
             with_reader(s, move |reader| {
                 let mut read = reader.check(&b, force, (&challenges.0, &challenges.1))?;
                 read.text.1.challenge = challenges.0.to_vec();
@@ -606,7 +606,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                     Some((&read.text.1, &read.face.1)),
                     &trust,
                     now,
-                    crate::api::policy(crls.as_deref()),
+                    revocation.policy(),
                 )
                 .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::check_json(&v, &trust);

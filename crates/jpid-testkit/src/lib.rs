@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod http;
+pub mod ocsp;
 pub mod pcscd;
 pub mod postgres;
 

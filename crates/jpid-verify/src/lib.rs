@@ -27,7 +27,7 @@ pub mod x509;
 pub use jpid_model::UnixTime;
 pub use proof::Verified;
 pub use revocation::{
-    CrlError, CrlStore, NoRevocation, RevocationPolicy, RevocationSource, RevocationStatus,
-    UnknownReason,
+    CrlError, CrlStore, HttpTransport, NoRevocation, OcspSource, OcspTransport, RevocationPolicy,
+    RevocationSource, RevocationStatus, RevocationVia, UnknownReason,
 };
 pub use trust::{Anchor, Origin, Purpose, TrustError, TrustMode, TrustStore};

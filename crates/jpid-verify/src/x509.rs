@@ -144,6 +144,11 @@ impl ParsedCert {
             .map_err(|e| X509Error::Malformed(e.to_string()))
     }
 
+    /// The subject name's DER exactly as in the certificate (not re-encoded).
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject_der
+    }
+
     /// The issuer name's DER exactly as in the certificate (not re-encoded).
     pub fn issuer_der(&self) -> &[u8] {
         &self.issuer_der

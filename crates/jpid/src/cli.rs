@@ -612,6 +612,14 @@ pub struct ServeArgs {
     /// every JPKI answer says that revocation was NOT checked.
     #[arg(long, value_name = "DIR")]
     pub crl_dir: Option<std::path::PathBuf>,
+    /// An OCSP responder for the JPKI certificates (RFC 6960, `http://…`): asked with a nonce,
+    /// its answer believed only when signed by the CA or a responder the CA authorised and
+    /// current; answers are cached until their nextUpdate. With it, revocation is required: an
+    /// unreachable responder, a stale or wrongly signed answer (and no CRL from --crl-dir that
+    /// answers) refuses the certificate. Every answer says whether and how revocation was
+    /// checked.
+    #[arg(long, value_name = "URL", value_parser = ocsp_url)]
+    pub ocsp_url: Option<String>,
     /// Keep audit records this many days; older ones are purged at start and daily
     /// (default 2557: seven years, as 犯収法 Art. 6 and 7 ask)
     #[arg(long, value_name = "DAYS", default_value_t = 2557, value_parser = clap::value_parser!(u32).range(1..))]
@@ -667,4 +675,15 @@ pub enum KeysAction {
         #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
         minutes: u32,
     },
+}
+
+/// An OCSP responder URL: `http://host[:port][/path]` (RFC 6960 A.1: OCSP over HTTP).
+fn ocsp_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .ok_or("an OCSP URL starts with http:// (OCSP answers are signed; TLS adds nothing)")?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains('@') {
+        return Err("an OCSP URL needs a host (and no credentials)".into());
+    }
+    Ok(text.to_string())
 }

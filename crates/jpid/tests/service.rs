@@ -665,6 +665,113 @@ fn jpki_logins_check_revocation_when_crls_are_configured() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A login by the test PKI's revoked holder (a correct signature over the challenge).
+fn revoked_holder_login(addr: &str, key: &str) -> Vec<u8> {
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+    let pki = jpid_testpki::load_default().unwrap();
+    let ch = call(addr, "POST", "/v1/jpki/challenges", key, b"").json();
+    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
+    let holder = pki.jpki_revoked_holder();
+    let k: &RsaPrivateKey = holder.auth().private_key();
+    let sig = k
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&nonce))
+        .unwrap();
+    json!({"challenge_id": ch["challenge_id"], "signature": B64.encode(sig), "certificate": B64.encode(holder.auth().cert_der())})
+        .to_string()
+        .into_bytes()
+}
+
+/// JPKI logins checked online by OCSP (issue 16), against `openssl ocsp` run by the test: the
+/// card's holder logs in and the answer says the responder vouched; a revoked holder is refused;
+/// with the responder gone (its answers cached until nextUpdate), logins still pass; a service
+/// whose responder never answers refuses logins (fail closed) and says why.
+#[test]
+fn jpki_logins_check_revocation_by_ocsp() {
+    use jpid_testkit::ocsp::{ca_files, index_line, responder_cert, Responder};
+    use rsa::pkcs8::EncodePrivateKey;
+    let dir = tmpdir("ocsp");
+    let pki = jpid_testpki::load_default().unwrap();
+    let ca = pki.jpki_auth_ca();
+    ca_files(
+        &dir,
+        ca.cert_der(),
+        ca.private_key().to_pkcs8_der().unwrap().as_bytes(),
+    );
+    let serial = |der: &[u8]| {
+        jpid_verify::x509::ParsedCert::parse(der)
+            .unwrap()
+            .serial_hex()
+    };
+    let index = format!(
+        "{}{}",
+        index_line(&serial(pki.jpki_holder().auth().cert_der()), false),
+        index_line(&serial(pki.jpki_revoked_holder().auth().cert_der()), true)
+    );
+    let signer = responder_cert(&dir, "responder", Some("extendedKeyUsage = OCSPSigning"));
+    let responder = Responder::start(&dir, &index, (&signer.0, &signer.1), &["-ndays", "1"]);
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let (_, key) = make_key(&db, "jpki");
+    let server = serve_with(&db, &["--trust", "test"], &["--ocsp-url", &responder.url]);
+    let addr = server.addr.as_str();
+
+    let body = card_login(addr, &key, &dir);
+    let v = call(addr, "POST", "/v1/jpki/login", &key, &body).json();
+    assert_eq!(v["authenticated"], true, "{v}");
+    assert_eq!(v["revocation"]["checked"], true, "{v}");
+    assert_eq!(v["revocation"]["status"], "good", "{v}");
+    let detail = v["revocation"]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("OCSP responder") && detail.contains(&responder.url),
+        "{detail}"
+    );
+    let v = call(
+        addr,
+        "POST",
+        "/v1/jpki/login",
+        &key,
+        &revoked_holder_login(addr, &key),
+    )
+    .json();
+    assert_eq!(v["authenticated"], false, "{v}");
+    assert_eq!(v["revocation"]["status"], "revoked", "{v}");
+    // The responder goes away: the cached answer holds until its nextUpdate.
+    drop(responder);
+    let body = card_login(addr, &key, &dir);
+    let v = call(addr, "POST", "/v1/jpki/login", &key, &body).json();
+    assert_eq!(v["authenticated"], true, "cached: {v}");
+    drop(server);
+
+    // A responder that never answers: revocation is required, so the login is refused.
+    let closed = free_port();
+    let server = serve_with(
+        &db,
+        &["--trust", "test"],
+        &["--ocsp-url", &format!("http://127.0.0.1:{closed}/")],
+    );
+    let addr = server.addr.as_str();
+    let body = card_login(addr, &key, &dir);
+    let v = call(addr, "POST", "/v1/jpki/login", &key, &body).json();
+    assert_eq!(v["authenticated"], false, "fail closed: {v}");
+    assert_eq!(
+        (
+            v["revocation"]["checked"].clone(),
+            v["revocation"]["status"].clone()
+        ),
+        (json!(false), json!("unknown")),
+        "{v}"
+    );
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "revocation_unknown"
+                && r["message"].as_str().unwrap().contains("cannot be reached")),
+        "{v}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `jpid --reader SIM mynumber SUB --pin-stdin --out DIR [extra]` with `secret` on stdin.
 fn mynumber_dump(sim: &str, sub: &str, secret: &str, extra: &[&str], dir: &Path) -> Vec<u8> {
     use std::io::Write;

@@ -112,7 +112,7 @@ pub(crate) async fn age(
     need(&who, Scope::Age)?;
     let st = s.clone();
     let (checked, age_digest) =
-        verify_sized(&body, move |b| age_check(b, &st.trust, server_now())).await?;
+        verify_sized(&body, false, move |b| age_check(b, &st.trust, server_now())).await?;
     let AgeAnswer {
         over,
         on,

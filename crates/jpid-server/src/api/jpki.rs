@@ -127,21 +127,12 @@ fn cert_json(v: &SignatureVerdict) -> Value {
     })
 }
 
-/// With CRLs configured, revocation is required: an unknown status (no CRL for the issuer, an
-/// expired CRL, a bad CRL signature) makes the answer negative, never silently positive.
-pub(crate) fn policy(crls: Option<&jpid_verify::CrlStore>) -> RevocationPolicy<'_> {
-    match crls {
-        Some(c) => RevocationPolicy::Required(c),
-        None => RevocationPolicy::NotChecked,
-    }
-}
-
 fn revocation_json(v: Option<&SignatureVerdict>, configured: bool) -> Value {
     if !configured {
         return json!({
             "checked": false,
             "status": "not_checked",
-            "why": "no CRL source is configured for this service (jpid serve --crl-dir); revocation was NOT checked",
+            "why": "no revocation source is configured for this service (jpid serve --ocsp-url or --crl-dir); revocation was NOT checked",
         });
     }
     match v.map(|v| &v.certificate.revocation) {
@@ -195,8 +186,18 @@ pub(crate) async fn login(
             ),
         )),
         crate::challenges::Taken::Live(nonce) => {
-            let crls = s.crl_store();
-            let (r, v) = login_verdict(&nonce, &req, &s.trust, at, policy(crls.as_deref()));
+            let rev = s.revocation();
+            let (r, v) = if rev.may_block() {
+                // An OCSP request may wait on the network: off the async workers.
+                let st = s.clone();
+                tokio::task::spawn_blocking(move || {
+                    login_verdict(&nonce, &req, &st.trust, at, rev.policy())
+                })
+                .await
+                .map_err(ApiError::internal)?
+            } else {
+                login_verdict(&nonce, &req, &s.trust, at, rev.policy())
+            };
             reasons.extend(r);
             verdict = v;
         }
@@ -223,7 +224,7 @@ pub(crate) async fn login(
         "authenticated": ok,
         "reasons": reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
         "certificate": verdict.as_ref().map(cert_json),
-        "revocation": revocation_json(verdict.as_ref(), s.crls.is_some()),
+        "revocation": revocation_json(verdict.as_ref(), s.revocation().configured()),
         "checked_at": at.to_rfc3339(),
         "trust": trust_json(&s.trust),
     }))
@@ -295,9 +296,9 @@ pub(crate) async fn signature(
     need(&who, Scope::Jpki)?;
     let at = server_now();
     let st = s.clone();
-    let (checked, digest) = verify_sized(&body, move |b| {
-        let crls = st.crl_store();
-        signature_check(b, &st.trust, at, policy(crls.as_deref()))
+    let blocking = s.revocation().may_block();
+    let (checked, digest) = verify_sized(&body, blocking, move |b| {
+        signature_check(b, &st.trust, at, st.revocation().policy())
     })
     .await?;
     let v = checked?;

@@ -135,10 +135,12 @@ pub const INLINE_VERIFY_MAX: usize = 64 << 10;
 /// most [`INLINE_VERIFY_MAX`] bytes, else on the blocking pool.
 async fn verify_sized<T: Send + 'static>(
     body: &Bytes,
+    blocking: bool,
     work: impl FnOnce(&[u8]) -> T + Send + 'static,
 ) -> Result<(T, [u8; 32]), ApiError> {
     let run = move |input: &[u8]| (work(input), Sha256::digest(input).into());
-    if body.len() <= INLINE_VERIFY_MAX {
+    // `blocking`: the work may wait on the network (an OCSP responder), whatever the size.
+    if body.len() <= INLINE_VERIFY_MAX && !blocking {
         return Ok(run(body));
     }
     let input = body.clone();

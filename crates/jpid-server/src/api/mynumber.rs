@@ -117,7 +117,8 @@ pub(crate) async fn mynumber_text(
 ) -> Result<Response, ApiError> {
     let want = my_number_wanted(&who, &q)?;
     let st = s.clone();
-    let (checked, digest) = verify_sized(&body, move |b| text_check(b, want, &st.trust)).await?;
+    let (checked, digest) =
+        verify_sized(&body, false, move |b| text_check(b, want, &st.trust)).await?;
     let (v, mut answer) = checked?;
     let mut o = text_outcome("mynumber-text", &v);
     o.detail = json!({"my_number_returned": want && v.genuine() && v.my_number.is_some()});
@@ -243,7 +244,7 @@ struct CheckRequest {
 pub(crate) fn check_check(
     body: &[u8],
     trust: &TrustStore,
-    crls: Option<&jpid_verify::CrlStore>,
+    revocation: &crate::Revocation,
 ) -> Result<(CheckVerdict, Value), ApiError> {
     let req: CheckRequest = typed(body)?;
     let text = TextDump::from_value(&req.text_dump)
@@ -258,7 +259,7 @@ pub(crate) fn check_check(
         None,
         trust,
         server_now(),
-        super::jpki::policy(crls),
+        revocation.policy(),
     )
     .map_err(|e| ApiError::bad(format!("the dumps' card data is malformed: {e}")))?;
     let answer = check_json(&v, trust);
@@ -274,12 +275,10 @@ pub(crate) async fn mynumber_check(
     let st = s.clone();
     let input = body.clone();
     // Off the async threads: the answer decodes the photo.
-    let (v, mut answer) = tokio::task::spawn_blocking(move || {
-        let crls = st.crl_store();
-        check_check(&input, &st.trust, crls.as_deref())
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let (v, mut answer) =
+        tokio::task::spawn_blocking(move || check_check(&input, &st.trust, &st.revocation()))
+            .await
+            .map_err(ApiError::internal)??;
     let mut o = verdict_outcome("mynumber-check", &v.verdict);
     o.cert = Some((v.certificate.serial.clone(), v.certificate.issuer.clone()));
     let id = record(&s, &who.key_id, &body, o).await?;

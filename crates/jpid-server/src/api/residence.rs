@@ -258,7 +258,7 @@ pub(crate) async fn residence(
         Some(_) => return Err(ApiError::bad("images takes one value: png")),
     };
     let (parsed, digest) =
-        verify_sized(&body, move |b| residence_parse(b, q.at.as_deref())).await?;
+        verify_sized(&body, false, move |b| residence_parse(b, q.at.as_deref())).await?;
     let (card, at, time_source) = parsed?;
     // Generation 1 is one RSA verification through OpenSSL (tens of µs): inline for small
     // bodies. Generation 2 is ECDSA P-384 in pure Rust under keys the client chooses, about a

@@ -190,10 +190,12 @@ impl RevocationSource for CrlStore {
             .get(cert.cert.tbs_certificate.serial_number.as_bytes())
         {
             Some(e) => RevocationStatus::Revoked {
+                via: RevocationVia::Crl,
                 revoked_at: e.revoked_at,
                 reason: e.reason.clone(),
             },
             None => RevocationStatus::Good {
+                via: RevocationVia::Crl,
                 crl_number: crl.number.clone(),
                 this_update: crl.this_update,
                 next_update: crl.next_update,

@@ -42,11 +42,13 @@ use x509_cert::ext::Extension;
 
 mod crl;
 mod files;
+mod ocsp;
 
 #[allow(unused_imports)]
 use crl::*;
 pub use crl::{CrlError, LoadedCrl};
 pub use files::{CrlStore, DEFAULT_MAX_CRL_BYTES};
+pub use ocsp::{HttpTransport, OcspSource, OcspTransport, MAX_OCSP_RESPONSE};
 
 /// The revocation status of one certificate at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +57,11 @@ pub enum RevocationStatus {
     /// Nobody looked: the caller chose [`RevocationPolicy::NotChecked`], or the certificate did
     /// not chain, so there was no issuer to ask about.
     NotChecked,
-    /// A current CRL of the issuer, with a valid signature, does not list the certificate.
+    /// A current CRL of the issuer, with a valid signature, does not list the certificate; or
+    /// a current OCSP answer signed by the issuer or a responder it authorised says good.
     Good {
+        /// Which source answered.
+        via: RevocationVia,
         /// The CRL's cRLNumber, upper-case hex, if it has one.
         crl_number: Option<String>,
         /// The CRL's thisUpdate.
@@ -66,8 +71,11 @@ pub enum RevocationStatus {
         /// The CRL's issuer name.
         crl_issuer: String,
     },
-    /// A current CRL of the issuer, with a valid signature, lists the certificate.
+    /// A current CRL of the issuer, with a valid signature, lists the certificate (or a
+    /// current, authorised OCSP answer says revoked).
     Revoked {
+        /// Which source answered.
+        via: RevocationVia,
         /// revocationDate.
         revoked_at: UnixTime,
         /// reasonCode (RFC 5280 §5.3.1 name, e.g. `affiliationChanged`), if given.
@@ -102,10 +110,22 @@ impl fmt::Display for RevocationStatus {
         match self {
             Self::NotChecked => write!(f, "revocation NOT checked"),
             Self::Good {
+                via: RevocationVia::Ocsp { responder, signer },
+                this_update,
+                next_update,
+                ..
+            } => write!(
+                f,
+                "not revoked: the OCSP responder {responder} says good (signed by {signer}, this update {}, next update {})",
+                this_update.to_rfc3339(),
+                next_update.to_rfc3339()
+            ),
+            Self::Good {
                 crl_number,
                 this_update,
                 next_update,
                 crl_issuer,
+                ..
             } => write!(
                 f,
                 "not revoked: not listed in the CRL of {crl_issuer} (number {}, issued {}, next update {})",
@@ -113,18 +133,41 @@ impl fmt::Display for RevocationStatus {
                 this_update.to_rfc3339(),
                 next_update.to_rfc3339()
             ),
-            Self::Revoked { revoked_at, reason } => write!(
+            Self::Revoked {
+                revoked_at,
+                reason,
+                via,
+            } => write!(
                 f,
-                "REVOKED on {}{}",
+                "REVOKED on {}{}{}",
                 revoked_at.to_rfc3339(),
                 reason
                     .as_ref()
                     .map(|r| format!(" (reason: {r})"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                match via {
+                    RevocationVia::Ocsp { responder, .. } => format!(", says the OCSP responder {responder}"),
+                    RevocationVia::Crl => String::new(),
+                }
             ),
             Self::Unknown { why } => write!(f, "revocation status unknown: {why}"),
         }
     }
+}
+
+/// Which revocation source answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationVia {
+    /// A CRL file (the fields of [`RevocationStatus::Good`] name it).
+    Crl,
+    /// An OCSP responder (RFC 6960).
+    Ocsp {
+        /// The responder's URL.
+        responder: String,
+        /// Who signed the answer: the CA itself, or the delegated responder's subject.
+        signer: String,
+    },
 }
 
 /// Why a revocation status is unknown.
@@ -300,7 +343,9 @@ mod tests {
                 this_update,
                 next_update,
                 crl_issuer,
+                via,
             } => {
+                assert_eq!(*via, RevocationVia::Crl);
                 assert_eq!(crl_number.as_deref(), Some("01"));
                 assert_eq!(*this_update, at("2025-01-01"));
                 assert_eq!(*next_update, at("2029-01-01"));
@@ -317,6 +362,7 @@ mod tests {
         assert_eq!(
             revoked,
             RevocationStatus::Revoked {
+                via: RevocationVia::Crl,
                 revoked_at: at("2024-12-01"),
                 reason: Some("affiliationChanged".into())
             }
@@ -438,6 +484,7 @@ mod tests {
         assert_eq!(
             s.check(&cert, &sign_ca, at("2026-11-23")),
             RevocationStatus::Revoked {
+                via: RevocationVia::Crl,
                 revoked_at: at("2026-10-31"),
                 reason: None
             }

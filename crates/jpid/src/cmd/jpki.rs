@@ -83,16 +83,34 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
 pub(crate) fn revocation_json(status: &RevocationStatus) -> Value {
     match status {
         RevocationStatus::Good {
+            via: jpid_verify::RevocationVia::Ocsp { responder, signer },
+            this_update,
+            next_update,
+            ..
+        } => {
+            json!({"status": "good", "via": "ocsp", "ocsp_responder": responder, "ocsp_signer": signer,
+                    "this_update": this_update.to_rfc3339(), "next_update": next_update.to_rfc3339()})
+        }
+        RevocationStatus::Good {
             crl_number,
             this_update,
             next_update,
             crl_issuer,
+            ..
         } => {
-            json!({"status": "good", "crl_number": crl_number, "crl_this_update": this_update.to_rfc3339(),
+            json!({"status": "good", "via": "crl", "crl_number": crl_number, "crl_this_update": this_update.to_rfc3339(),
                     "crl_next_update": next_update.to_rfc3339(), "crl_issuer": crl_issuer})
         }
-        RevocationStatus::Revoked { revoked_at, reason } => {
-            json!({"status": "revoked", "revoked_at": revoked_at.to_rfc3339(), "reason": reason})
+        RevocationStatus::Revoked {
+            revoked_at,
+            reason,
+            via,
+        } => {
+            let via = match via {
+                jpid_verify::RevocationVia::Ocsp { .. } => "ocsp",
+                _ => "crl",
+            };
+            json!({"status": "revoked", "via": via, "revoked_at": revoked_at.to_rfc3339(), "reason": reason})
         }
         RevocationStatus::Unknown { why } => json!({"status": "unknown", "why": why.to_string()}),
         other => json!({"status": other.code()}),
@@ -474,6 +492,10 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
             }
             if v.valid() {
                 let rev = match &v.certificate.revocation {
+                    RevocationStatus::Good {
+                        via: jpid_verify::RevocationVia::Ocsp { .. },
+                        ..
+                    } => "not revoked according to a current OCSP answer",
                     RevocationStatus::Good { .. } => "not revoked according to a current CRL",
                     RevocationStatus::Unknown { .. } => "revocation status UNKNOWN",
                     _ => "revocation NOT checked",

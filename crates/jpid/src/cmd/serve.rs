@@ -223,6 +223,7 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
     });
     let db = store.describe();
     let crl_dir = args.crl_dir.as_ref().map(|d| d.display().to_string());
+    let ocsp = args.ocsp_url.clone();
     let mode = trust.mode().id();
     let config = Config {
         listen,
@@ -231,12 +232,13 @@ async fn serve(ctx: &Ctx<'_>, store: Store, args: &ServeArgs) -> Result<(), CliE
         challenge_rate: args.challenge_rate,
         challenge_ttl: std::time::Duration::from_secs(args.challenge_ttl),
         crl_dir: args.crl_dir.clone(),
+        ocsp_url: args.ocsp_url.clone(),
     };
     let out = &ctx.out;
     jpid_server::serve(store, config, |addr| {
         out.emit(
             "serve",
-            json!({"listening": addr.to_string(), "db": db, "crl_dir": crl_dir, "trust": mode, "reader": described, "purged": deleted, "retention_days": retention}),
+            json!({"listening": addr.to_string(), "db": db, "crl_dir": crl_dir, "ocsp_url": ocsp, "trust": mode, "reader": described, "purged": deleted, "retention_days": retention}),
             || format!(
                 "jpid serve: listening on http://{addr}/ (audit store {db}; trust {mode}; counter reader {described}; retention {retention} days)\nPress Ctrl-C to stop.\n"
             ),
