@@ -193,3 +193,44 @@ fn ocsp_answers_from_openssl_are_believed_only_when_they_should_be() {
     assert!(why.contains("cannot be reached"), "{why}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The fuzz seeds (answers of `openssl ocsp` signed by the TEST CA, without a nonce, as a
+/// responder with pre-produced answers sends them) are believed: no nonce is accepted (RFC
+/// 8954), and so the fuzzer starts where an answer counts.
+#[test]
+fn a_ca_signed_answer_without_a_nonce_is_believed() {
+    struct Fixed(Vec<u8>);
+    impl OcspTransport for Fixed {
+        fn post(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, String> {
+            Ok(self.0.clone())
+        }
+    }
+    let pki = jpid_testpki::load_default().unwrap();
+    let issuer = ParsedCert::parse(pki.jpki_auth_ca().cert_der()).unwrap();
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/ocsp/");
+    let at = UnixTime::parse("2030-01-01").unwrap();
+    for (file, cert, code) in [
+        (
+            "good-ca-signed-sha256.der",
+            pki.jpki_holder().auth().cert_der(),
+            "good",
+        ),
+        (
+            "revoked-ca-signed-sha256.der",
+            pki.jpki_revoked_holder().auth().cert_der(),
+            "revoked",
+        ),
+    ] {
+        let answer = std::fs::read(format!("{seeds}{file}")).unwrap();
+        let cert = ParsedCert::parse(cert).unwrap();
+        let src = OcspSource::with_transport("http://seed/", Box::new(Fixed(answer.clone())));
+        assert_eq!(src.check(&cert, &issuer, at).code(), code, "{file}");
+        // Before it was produced (2026-12-05), the answer is not yet current.
+        let src = OcspSource::with_transport("http://seed/", Box::new(Fixed(answer)));
+        let early = UnixTime::parse("2026-01-01").unwrap();
+        assert!(
+            unknown_why(&src.check(&cert, &issuer, early)).contains("thisUpdate"),
+            "{file}"
+        );
+    }
+}
