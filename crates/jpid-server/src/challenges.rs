@@ -40,6 +40,16 @@ pub(crate) enum Challenges {
     Shared(PgStore),
 }
 
+/// What issuing a challenge did.
+pub(crate) enum Issued {
+    /// Kept: it may be answered.
+    Issued,
+    /// The key's rate is spent.
+    RateLimited,
+    /// Too many outstanding (memory only).
+    Full,
+}
+
 /// What taking a challenge found.
 pub(crate) enum Taken {
     /// Never issued, already used, or issued to another key.
@@ -67,57 +77,57 @@ impl Challenges {
         matches!(self, Self::Shared(_))
     }
 
-    /// Takes one token from `key`'s bucket (`rate` per second, bursts of 5 × `rate`).
-    pub(crate) async fn take_token(&self, key: &str, rate: f64) -> Result<bool, StoreError> {
-        let burst = rate * 5.0;
-        let now = now_ms();
-        match self {
-            Self::Memory { buckets, .. } => {
-                let mut b = lock(buckets);
-                if b.len() > 10_000 {
-                    b.clear();
-                }
-                let e = b.entry(key.to_string()).or_insert((burst, now));
-                let elapsed = (now - e.1).max(0) as f64 / 1000.0;
-                e.0 = (e.0 + elapsed * rate).min(burst);
-                e.1 = now;
-                if e.0 >= 1.0 {
-                    e.0 -= 1.0;
-                    Ok(true)
-                } else {
-                    Ok(false)
-                }
-            }
-            Self::Shared(pg) => pg.take_challenge_token(key, burst, rate, now).await,
-        }
-    }
-
-    /// Keeps a new challenge for `key`; false when too many are outstanding (memory only).
+    /// Issues a challenge for `key` if its bucket (`rate` per second, bursts of 5 × `rate`)
+    /// has a token.
     pub(crate) async fn issue(
         &self,
         id: &str,
         nonce: [u8; 32],
         ttl: Duration,
         key: &str,
-    ) -> Result<bool, StoreError> {
+        rate: f64,
+    ) -> Result<Issued, StoreError> {
+        let burst = rate * 5.0;
         let now = now_ms();
         let expires = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
         match self {
-            Self::Memory { challenges, .. } => {
+            Self::Memory {
+                challenges,
+                buckets,
+            } => {
+                {
+                    let mut b = lock(buckets);
+                    if b.len() > 10_000 {
+                        b.clear();
+                    }
+                    let e = b.entry(key.to_string()).or_insert((burst, now));
+                    let elapsed = (now - e.1).max(0) as f64 / 1000.0;
+                    e.0 = (e.0 + elapsed * rate).min(burst);
+                    e.1 = now;
+                    if e.0 < 1.0 {
+                        return Ok(Issued::RateLimited);
+                    }
+                    e.0 -= 1.0;
+                }
                 let mut c = lock(challenges);
                 if c.len() >= MAX_CHALLENGES {
                     c.retain(|_, (_, exp, _)| *exp > now);
                     if c.len() >= MAX_CHALLENGES {
-                        return Ok(false);
+                        return Ok(Issued::Full);
                     }
                 }
                 c.insert(id.to_string(), (nonce, expires, key.to_string()));
-                Ok(true)
+                Ok(Issued::Issued)
             }
-            Self::Shared(pg) => {
-                pg.issue_challenge(id, &nonce, key, expires, now).await?;
-                Ok(true)
-            }
+            Self::Shared(pg) => Ok(
+                match pg
+                    .issue_challenge(id, &nonce, key, expires, now, burst, rate)
+                    .await?
+                {
+                    true => Issued::Issued,
+                    false => Issued::RateLimited,
+                },
+            ),
         }
     }
 

@@ -1745,7 +1745,7 @@ fn three_instances_behind_haproxy_share_logins_and_lose_no_record() {
     let pg = Postgres::start("cluster");
     let (_, key) = make_key(&pg.url, "jpki,residence,audit");
     let mut instances: Vec<Server> = (0..3)
-        .map(|_| serve_with(&pg.url, &["--trust", "test"], &["--challenge-rate", "50"]))
+        .map(|_| serve_with(&pg.url, &["--trust", "test"], &["--challenge-rate", "1"]))
         .collect();
     let owned: Vec<String> = instances.iter().map(|s| s.addr.clone()).collect();
     let addrs: Vec<&str> = owned.iter().map(String::as_str).collect();
@@ -1792,6 +1792,16 @@ fn three_instances_behind_haproxy_share_logins_and_lose_no_record() {
         .filter(|ok| *ok)
         .count();
     assert_eq!(logins, 1, "eight racers, {logins} logins");
+
+    // The per-key challenge rate is one bucket for all instances (1 per second, bursts of 5
+    // here): once one instance refuses, the others refuse too. (A token accrues each second,
+    // so the check is tried again if one lands between the requests.)
+    let status = |addr: &str| call(addr, "POST", "/v1/jpki/challenges", &key, b"").status;
+    let shared = (0..3).any(|_| {
+        let spent = (0..10).any(|_| status(addrs[0]) == 429);
+        spent && status(addrs[1]) == 429 && status(addrs[2]) == 429
+    });
+    assert!(shared, "the challenge rate is not shared between instances");
 
     // kill -9 one instance under load: every 200 has its record.
     let dump = Arc::new(residence_dump("sim:residence", &dir.join("dump")));

@@ -19,29 +19,27 @@ pub(crate) async fn challenge(
             "the challenge store cannot be reached; nothing was issued, try again",
         )
     };
-    if !s
-        .challenges
-        .take_token(&who.key_id, s.challenge_rate)
-        .await
-        .map_err(store_down)?
-    {
-        return Err(ApiError::rate_limited(format!(
-            "more than {} challenges per second for this key; retry shortly",
-            s.challenge_rate
-        )));
-    }
     let mut nonce = [0u8; 32];
     getrandom::getrandom(&mut nonce).map_err(ApiError::internal)?;
     let id = crate::audit::new_id().map_err(ApiError::internal)?;
-    if !s
+    match s
         .challenges
-        .issue(&id, nonce, s.challenge_ttl, &who.key_id)
+        .issue(&id, nonce, s.challenge_ttl, &who.key_id, s.challenge_rate)
         .await
         .map_err(store_down)?
     {
-        return Err(ApiError::rate_limited(
-            "too many challenges outstanding; retry shortly",
-        ));
+        crate::challenges::Issued::Issued => {}
+        crate::challenges::Issued::RateLimited => {
+            return Err(ApiError::rate_limited(format!(
+                "more than {} challenges per second for this key; retry shortly",
+                s.challenge_rate
+            )))
+        }
+        crate::challenges::Issued::Full => {
+            return Err(ApiError::rate_limited(
+                "too many challenges outstanding; retry shortly",
+            ))
+        }
     }
     Ok(Json(json!({
         "challenge_id": id,

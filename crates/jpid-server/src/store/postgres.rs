@@ -112,6 +112,13 @@ pub struct PgStore {
     write: Arc<PgClient>,
     /// Reader.
     read: Arc<PgClient>,
+    /// JPKI challenges (crate::challenges), on a connection of their own whose commits do not
+    /// wait for the WAL flush (`synchronous_commit=off`): a challenge issued or taken is not
+    /// worth an fsync of its own, and stays safe without one, because an answer that depends
+    /// on a taken challenge is sent only after its audit record commits synchronously, and
+    /// PostgreSQL flushes the WAL in order: that flush makes the earlier take durable too. A
+    /// crash can only lose challenges not yet answered (their logins then fail).
+    challenges: Arc<PgClient>,
 }
 
 /// How long a (re)connection to PostgreSQL may take before the request that needed it fails.
@@ -210,9 +217,16 @@ impl PgStore {
         migrate(&mut migrator).await?;
         drop(migrator);
         let _ = task.await;
+        let mut relaxed = config.clone();
+        let options = match config.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} -c synchronous_commit=off"),
+            _ => "-c synchronous_commit=off".to_string(),
+        };
+        relaxed.options(&options);
         Ok(Self {
             write: Arc::new(PgClient::open(&config, &shown, &tls).await?),
             read: Arc::new(PgClient::open(&config, &shown, &tls).await?),
+            challenges: Arc::new(PgClient::open(&relaxed, &shown, &tls).await?),
             shown,
         })
     }
@@ -325,35 +339,11 @@ impl PgStore {
         Ok(())
     }
 
-    /// Refills `key`'s token bucket for the time since its last use and spends one token, in
-    /// one statement; false when less than one token is there (crate::challenges).
-    pub(crate) async fn take_challenge_token(
-        &self,
-        key: &str,
-        burst: f64,
-        rate: f64,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let rows = self
-            .write
-            .get()
-            .await?
-            .query(
-                "INSERT INTO challenge_buckets (key_id, tokens, at_ms) VALUES ($1, $2::float8 - 1, $3::int8)
-                 ON CONFLICT (key_id) DO UPDATE SET
-                   tokens = LEAST($2::float8, challenge_buckets.tokens
-                       + GREATEST(0, $3::int8 - challenge_buckets.at_ms) / 1000.0 * $4::float8) - 1,
-                   at_ms = GREATEST($3::int8, challenge_buckets.at_ms)
-                 WHERE LEAST($2::float8, challenge_buckets.tokens
-                       + GREATEST(0, $3::int8 - challenge_buckets.at_ms) / 1000.0 * $4::float8) >= 1
-                 RETURNING tokens",
-                &[&key, &burst, &now_ms, &rate],
-            )
-            .await?;
-        Ok(!rows.is_empty())
-    }
-
-    /// Keeps a challenge; every 64th call also deletes the expired ones.
+    /// Issues a challenge if `key` has a token: refills the key's bucket for the time since
+    /// its last use, spends one token and keeps the challenge, all in one statement; false
+    /// (nothing kept) when less than one token is there. Every 64th call also deletes the
+    /// expired challenges.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn issue_challenge(
         &self,
         id: &str,
@@ -361,27 +351,41 @@ impl PgStore {
         key: &str,
         expires_ms: i64,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+        burst: f64,
+        rate: f64,
+    ) -> Result<bool, StoreError> {
         static ISSUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let write = self.write.get().await?;
+        let client = self.challenges.get().await?;
         if ISSUED
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             .is_multiple_of(64)
         {
-            write
+            client
                 .execute(
                     "DELETE FROM jpki_challenges WHERE expires_at_ms < $1",
                     &[&now_ms],
                 )
                 .await?;
         }
-        write
-            .execute(
-                "INSERT INTO jpki_challenges (id, nonce, key_id, expires_at_ms) VALUES ($1, $2, $3, $4)",
-                &[&id, &hex::encode(nonce), &key, &expires_ms],
+        let rows = client
+            .query(
+                "WITH spent AS (
+                   INSERT INTO challenge_buckets (key_id, tokens, at_ms) VALUES ($3, $5::float8 - 1, $6::int8)
+                   ON CONFLICT (key_id) DO UPDATE SET
+                     tokens = LEAST($5::float8, challenge_buckets.tokens
+                         + GREATEST(0, $6::int8 - challenge_buckets.at_ms) / 1000.0 * $7::float8) - 1,
+                     at_ms = GREATEST($6::int8, challenge_buckets.at_ms)
+                   WHERE LEAST($5::float8, challenge_buckets.tokens
+                         + GREATEST(0, $6::int8 - challenge_buckets.at_ms) / 1000.0 * $7::float8) >= 1
+                   RETURNING key_id
+                 )
+                 INSERT INTO jpki_challenges (id, nonce, key_id, expires_at_ms)
+                 SELECT $1, $2, key_id, $4 FROM spent
+                 RETURNING id",
+                &[&id, &hex::encode(nonce), &key, &expires_ms, &burst, &now_ms, &rate],
             )
             .await?;
-        Ok(())
+        Ok(!rows.is_empty())
     }
 
     /// Takes challenge `id` of `key` (deleted in the same statement): its nonce and expiry.
@@ -391,7 +395,7 @@ impl PgStore {
         key: &str,
     ) -> Result<Option<([u8; 32], i64)>, StoreError> {
         let rows = self
-            .write
+            .challenges
             .get()
             .await?
             .query(
