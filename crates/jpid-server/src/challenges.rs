@@ -43,7 +43,7 @@ pub(crate) enum Challenges {
 /// What issuing a challenge did.
 pub(crate) enum Issued {
     /// Kept: it may be answered.
-    Issued,
+    Kept,
     /// The key's rate is spent.
     RateLimited,
     /// Too many outstanding (memory only).
@@ -117,14 +117,14 @@ impl Challenges {
                     }
                 }
                 c.insert(id.to_string(), (nonce, expires, key.to_string()));
-                Ok(Issued::Issued)
+                Ok(Issued::Kept)
             }
             Self::Shared(pg) => Ok(
                 match pg
                     .issue_challenge(id, &nonce, key, expires, now, burst, rate)
                     .await?
                 {
-                    true => Issued::Issued,
+                    true => Issued::Kept,
                     false => Issued::RateLimited,
                 },
             ),

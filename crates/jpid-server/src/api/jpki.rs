@@ -28,7 +28,7 @@ pub(crate) async fn challenge(
         .await
         .map_err(store_down)?
     {
-        crate::challenges::Issued::Issued => {}
+        crate::challenges::Issued::Kept => {}
         crate::challenges::Issued::RateLimited => {
             return Err(ApiError::rate_limited(format!(
                 "more than {} challenges per second for this key; retry shortly",
