@@ -76,8 +76,8 @@ pub struct Config {
     /// A directory of DER/PEM CRLs of the JPKI CAs; reloaded every [`CRL_RELOAD`]. With none,
     /// every JPKI answer says that revocation was not checked.
     pub crl_dir: Option<std::path::PathBuf>,
-    /// An OCSP responder (`http://…`) asked about JPKI certificates; with CRLs too, OCSP is
-    /// asked first and the CRLs answer when it cannot.
+    /// An OCSP responder (`http://…`) asked about JPKI certificates; with CRLs too, both are
+    /// asked and a revocation either knows wins.
     pub ocsp_url: Option<String>,
 }
 
@@ -105,6 +105,8 @@ pub struct AppState {
     pub sessions: Mutex<HashMap<String, (String, Instant)>>,
     /// Requests in flight (a bound on memory and threads).
     pub inflight: Arc<tokio::sync::Semaphore>,
+    /// The last /healthz probe commit: when, and whether it committed.
+    pub(crate) health_probe: tokio::sync::Mutex<Option<(Instant, bool)>>,
     /// Requests in flight per API key id ([`MAX_IN_FLIGHT_PER_KEY`] each).
     pub inflight_per_key: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     /// The counter reader.
@@ -149,6 +151,7 @@ impl AppState {
             sessions: Mutex::new(HashMap::new()),
             inflight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             inflight_per_key: Mutex::new(HashMap::new()),
+            health_probe: tokio::sync::Mutex::new(None),
             reader: config.reader,
             reader_lock: Arc::new(Mutex::new(())),
         }))
@@ -187,7 +190,7 @@ impl AppState {
     }
 }
 
-/// The revocation sources of one verification: OCSP first, then the CRLs. With either
+/// The revocation sources of one verification: OCSP and the CRLs. With either
 /// configured, revocation is required: an answer that is not good (revoked, or unknown because
 /// the responder is unreachable, stale or wrongly signed and no CRL answers) makes the
 /// certificate not valid. Without both, revocation is not checked, and answers say so.
@@ -225,17 +228,28 @@ impl jpid_verify::RevocationSource for Revocation {
         issuer: &jpid_verify::x509::ParsedCert,
         at: jpid_verify::UnixTime,
     ) -> jpid_verify::RevocationStatus {
+        // Both sources are asked when both are configured: a revocation either knows wins (a
+        // CRL reloaded with the certificate listed must not be hidden by a cached OCSP "good");
+        // otherwise a good answer from either; otherwise OCSP's reason.
+        use jpid_verify::RevocationStatus as St;
         let from_ocsp = self.ocsp.as_ref().map(|o| o.check(cert, issuer, at));
-        if let Some(st) = from_ocsp.as_ref().filter(|st| st.checked()) {
-            return st.clone();
-        }
         let from_crls = self.crls.as_ref().map(|c| c.check(cert, issuer, at));
-        match (from_ocsp, from_crls) {
-            (_, Some(st)) if st.checked() => st,
-            (Some(st), _) => st,
-            (None, Some(st)) => st,
-            (None, None) => jpid_verify::RevocationStatus::NotChecked,
+        let answers = [from_ocsp, from_crls];
+        if let Some(revoked) = answers
+            .iter()
+            .flatten()
+            .find(|st| matches!(st, St::Revoked { .. }))
+        {
+            return revoked.clone();
         }
+        if let Some(good) = answers.iter().flatten().find(|st| st.checked()) {
+            return good.clone();
+        }
+        answers
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or(St::NotChecked)
     }
 }
 
@@ -574,16 +588,41 @@ async fn healthz(State(s): State<Arc<AppState>>) -> Response {
         .free_space()
         .is_some_and(|free| free < MIN_FREE_BYTES)
     {
-        log::error!("healthz: the audit store's disk has less than {MIN_FREE_BYTES} bytes free");
+        log::warn!("healthz: the audit store's disk has less than {MIN_FREE_BYTES} bytes free");
         return down("audit_store_cannot_commit");
     }
-    match tokio::time::timeout(Duration::from_secs(2), s.store.probe_commit(store::now())).await {
-        Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Ok(Err(e)) => {
-            log::error!("healthz: the audit store cannot commit: {e}");
-            down("audit_store_cannot_commit")
+    // One probe commit a second at most, its result shared by the calls meanwhile: /healthz
+    // needs no key, and a flood of it must not queue durable writes before the audit batches.
+    let probe = s.health_probe.lock().await;
+    let fresh = probe
+        .as_ref()
+        .filter(|(when, _)| when.elapsed() < Duration::from_secs(1))
+        .map(|(_, ok)| *ok);
+    let ok = match fresh {
+        Some(ok) => ok,
+        None => {
+            let mut probe = probe;
+            let ok = match tokio::time::timeout(
+                Duration::from_secs(2),
+                s.store.probe_commit(store::now()),
+            )
+            .await
+            {
+                Ok(Ok(())) => true,
+                Ok(Err(e)) => {
+                    log::error!("healthz: the audit store cannot commit: {e}");
+                    false
+                }
+                Err(_) => false,
+            };
+            *probe = Some((Instant::now(), ok));
+            ok
         }
-        Err(_) => down("audit_store_cannot_commit"),
+    };
+    if ok {
+        axum::Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        down("audit_store_cannot_commit")
     }
 }
 

@@ -154,8 +154,12 @@ pub(crate) async fn login(
     }
     // A pairing code from the administrator (`jpid serve keys pair`), or the key itself.
     let signed_in = match (form_value(&body, "code"), form_value(&body, "key")) {
-        (Some(code), _) => s.keys.redeem(&code, crate::store::now()).await.map_err(|_| {
-            "ペアリングコードが受け付けられませんでした（期限切れ・使用済み・入力の誤り）。管理者に新しいコードを依頼してください。 / The pairing code was not accepted (expired, used, or mistyped). Ask your administrator for a new one."
+        (Some(code), _) => s.keys.redeem(&code, crate::store::now()).await.map_err(|e| match e {
+            crate::auth::AuthError::Store(e) => {
+                log::error!("pairing sign-in: key store: {e}");
+                "サインインできませんでした（サーバーの記録が読めません）。少し待ってからもう一度お試しください。 / Signing in failed (the server cannot read its records). Wait a moment and try again."
+            }
+            _ => "ペアリングコードが受け付けられませんでした（期限切れ・使用済み・入力の誤り）。管理者に新しいコードを依頼してください。 / The pairing code was not accepted (expired, used, or mistyped). Ask your administrator for a new one.",
         }),
         (None, Some(key)) => s
             .keys
@@ -678,14 +682,22 @@ pub(crate) async fn compare(
         .store
         .audit_record(&check)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            log::error!("compare: audit store: {e}");
+            ApiError::unavailable("the audit store cannot be read right now; try again")
+        })?
         .filter(|r| r.key_id == who_id)
         .ok_or_else(|| ApiError {
             status: StatusCode::NOT_FOUND,
             kind: "not_found",
             message: "no counter check by this key has that reference".into(),
         })?;
-    if !matches!(rec.result.as_str(), "genuine" | "genuine_expired") {
+    // Only checks that show a photo the issuer signed (not the text AP's basic four).
+    if !matches!(
+        rec.method.as_str(),
+        "residence" | "mynumber-face" | "mynumber-check"
+    ) || !matches!(rec.result.as_str(), "genuine" | "genuine_expired")
+    {
         return Err(ApiError::bad(
             "only a check whose photo was shown as the issuer's can be compared",
         ));

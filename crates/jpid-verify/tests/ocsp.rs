@@ -234,3 +234,47 @@ fn a_ca_signed_answer_without_a_nonce_is_believed() {
         );
     }
 }
+
+/// A responder that trickles its answer (a byte a second) is cut off at the exchange's limit,
+/// not kept for as long as each read gets a byte; a Content-Length with a sign is refused.
+#[test]
+fn a_trickling_or_lying_responder_is_cut_off() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let serve = |answer: &'static [u8], trickle: bool| {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            for b in answer {
+                if c.write_all(&[*b]).is_err() {
+                    return;
+                }
+                if trickle {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        });
+        url
+    };
+    let t = HttpTransport {
+        timeout: Duration::from_secs(2),
+    };
+    let url = serve(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        true,
+    );
+    let started = Instant::now();
+    let err = t.post(&url, b"request").unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("within"), "{err}");
+    let url = serve(b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", false);
+    let err = t.post(&url, b"request").unwrap_err();
+    assert!(err.contains("Content-Length"), "{err}");
+}

@@ -616,8 +616,8 @@ pub struct ServeArgs {
     /// its answer believed only when signed by the CA or a responder the CA authorised and
     /// current; answers are cached until their nextUpdate. With it, revocation is required: an
     /// unreachable responder, a stale or wrongly signed answer (and no CRL from --crl-dir that
-    /// answers) refuses the certificate. Every answer says whether and how revocation was
-    /// checked.
+    /// says good) refuses the certificate; a revocation in either source wins. Every answer says
+    /// whether and how revocation was checked.
     #[arg(long, value_name = "URL", value_parser = ocsp_url)]
     pub ocsp_url: Option<String>,
     /// Keep audit records this many days; older ones are purged at start and daily

@@ -1250,6 +1250,26 @@ fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     let a = read(&with_page, "{\"kind\":\"mynumber-text\",\"pin\":\"1234\"}");
     assert_eq!(a.status, 200, "{}", a.text());
     assert_eq!(a.json()["genuine"], true);
+    let text_check = a.json()["audit_id"].as_str().unwrap().to_string();
+    // The text AP shows no photo: nothing to compare.
+    let a = request(
+        addr,
+        "POST",
+        "/ui/compare",
+        &with_page,
+        json!({"audit_id": text_check, "result": "match"})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(a.status, 400, "{}", a.text());
+    // The card face shows the photo.
+    let a = read(
+        &with_page,
+        "{\"kind\":\"mynumber-face\",\"pin\":\"02010120351234\"}",
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["genuine"], true);
     let check = a.json()["audit_id"].as_str().unwrap().to_string();
     // The clerk's photo comparison is recorded against that check, by the same key only.
     let compare = |hdrs: &[(&str, &str)], body: String| {

@@ -59,7 +59,10 @@ pub trait OcspTransport: Send + Sync {
 /// OCSP over plain HTTP/1.1 (`http://host[:port]/path`), one connection per request.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    /// Connect, write and read timeout, each.
+    /// The whole exchange's limit: connecting, sending and reading the answer together (a
+    /// responder that trickles its answer byte by byte is cut off here, not per read). The name
+    /// lookup is the system resolver's and has its own timeouts; configure the responder by
+    /// address to avoid it.
     pub timeout: Duration,
 }
 
@@ -96,10 +99,16 @@ impl OcspTransport for HttpTransport {
             .map_err(|e| format!("cannot resolve {authority}: {e}"))?
             .next()
             .ok_or_else(|| format!("{authority} has no address"))?;
-        let mut s = TcpStream::connect_timeout(&addr, self.timeout)
+        let deadline = std::time::Instant::now() + self.timeout;
+        let left = || {
+            deadline
+                .checked_duration_since(std::time::Instant::now())
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("{authority} did not answer within {:?}", self.timeout))
+        };
+        let mut s = TcpStream::connect_timeout(&addr, left()?)
             .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        s.set_read_timeout(Some(self.timeout))
-            .and_then(|_| s.set_write_timeout(Some(self.timeout)))
+        s.set_write_timeout(Some(left()?))
             .map_err(|e| e.to_string())?;
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/ocsp-request\r\nAccept: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -115,6 +124,8 @@ impl OcspTransport for HttpTransport {
         let mut raw = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
+            s.set_read_timeout(Some(left()?))
+                .map_err(|e| e.to_string())?;
             let n = s
                 .read(&mut chunk)
                 .map_err(|e| format!("reading from {authority}: {e}"))?;
@@ -166,7 +177,15 @@ impl OcspTransport for HttpTransport {
             ));
         }
         let body = raw.get(body_at..).unwrap_or_default();
-        let body = match header("content-length").map(|v| v.trim().parse::<usize>()) {
+        // Digits only (Rust's parse would take a leading `+`).
+        let length = |v: &str| {
+            let v = v.trim();
+            match !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                true => v.parse::<usize>().map_err(|_| ()),
+                false => Err(()),
+            }
+        };
+        let body = match header("content-length").map(length) {
             Some(Ok(n)) if n <= MAX_OCSP_RESPONSE => body
                 .get(..n)
                 .ok_or_else(|| format!("{authority}'s answer ended before its {n} bytes"))?,
@@ -190,7 +209,18 @@ pub struct OcspSource {
     transport: Box<dyn OcspTransport>,
     /// (SHA-256 of the issuer's key, serial) → (status, thisUpdate, nextUpdate).
     cache: Mutex<HashMap<CacheKey, Cached>>,
+    /// Failures, kept for [`FAILURE_TTL`] so that a responder that is down or slow is not
+    /// asked again by every request meanwhile.
+    failures: Mutex<HashMap<CacheKey, (std::time::Instant, String)>>,
+    /// Requests to the responder in flight ([`MAX_IN_FLIGHT`] at most: a slow responder
+    /// cannot hold every thread of a service).
+    in_flight: std::sync::atomic::AtomicUsize,
 }
+
+/// How long a failed request's answer (unknown) is reused.
+const FAILURE_TTL: Duration = Duration::from_secs(10);
+/// Most requests to the responder at once; more answer unknown at once.
+const MAX_IN_FLIGHT: usize = 8;
 
 impl std::fmt::Debug for OcspSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -212,6 +242,8 @@ impl OcspSource {
             url: url.into(),
             transport,
             cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -292,7 +324,32 @@ impl RevocationSource for OcspSource {
         if let Some(st) = cached {
             return st;
         }
-        match self.ask(cert, issuer, at) {
+        let failed = lock_map(&self.failures)
+            .get(&key)
+            .filter(|(when, _)| when.elapsed() < FAILURE_TTL)
+            .map(|(_, why)| why.clone());
+        if let Some(why) = failed {
+            return self.unknown(format!(
+                "{why} (within the last {FAILURE_TTL:?}; not asked again yet)"
+            ));
+        }
+        use std::sync::atomic::Ordering;
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= MAX_IN_FLIGHT {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return self.unknown(format!(
+                "{MAX_IN_FLIGHT} requests to the responder are already waiting"
+            ));
+        }
+        let asked = self.ask(cert, issuer, at);
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if let Err(why) = &asked {
+            let mut f = lock_map(&self.failures);
+            if f.len() >= MAX_CACHED {
+                f.clear();
+            }
+            f.insert(key.clone(), (std::time::Instant::now(), why.clone()));
+        }
+        match asked {
             Ok((st, this, next)) => {
                 let mut c = self
                     .cache
@@ -414,11 +471,27 @@ fn read_answer(
         }
         found.ok_or("the answer is not signed by the CA or by a responder it authorised")?
     };
-    if let Some(n) = basic.tbs_response_data.nonce() {
-        // The nonce extension's value is an OCTET STRING holding our bytes.
-        if n.0.as_bytes() != nonce {
-            return Err("the answer carries another request's nonce (a replay)".into());
+    // Any nonce extension present must be one, well formed, and ours; none at all is accepted
+    // (RFC 8954: pre-produced answers carry none).
+    let nonces: Vec<&Extension> = basic
+        .tbs_response_data
+        .response_extensions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
+        .collect();
+    match nonces.as_slice() {
+        [] => {}
+        [one] => {
+            // The extension's value is an OCTET STRING holding our bytes.
+            let theirs = crate::der_input::decode::<OctetString>(one.extn_value.as_bytes())
+                .map_err(|_| "the answer's nonce is malformed")?;
+            if theirs.as_bytes() != nonce {
+                return Err("the answer carries another request's nonce (a replay)".into());
+            }
         }
+        _ => return Err("the answer carries more than one nonce".into()),
     }
     let single = basic
         .tbs_response_data
@@ -495,4 +568,8 @@ fn ocsp_signing(c: &ParsedCert) -> bool {
         .find(|e| e.extn_id == EXT_KEY_USAGE)
         .and_then(|e| crate::der_input::decode::<ExtendedKeyUsage>(e.extn_value.as_bytes()).ok())
         .is_some_and(|eku| eku.0.contains(&ID_KP_OCSP_SIGNING))
+}
+
+fn lock_map<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
