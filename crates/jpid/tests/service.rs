@@ -587,7 +587,6 @@ fn card_login(addr: &str, key: &str, dir: &Path) -> Vec<u8> {
 
 #[test]
 fn jpki_logins_check_revocation_when_crls_are_configured() {
-    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
     let dir = tmpdir("crl");
     let pki = jpid_testpki::load_default().unwrap();
     std::fs::create_dir_all(dir.join("crls")).unwrap();
@@ -613,22 +612,8 @@ fn jpki_logins_check_revocation_when_crls_are_configured() {
     );
 
     // A revoked holder with a correct signature is refused.
-    let ch = call(addr, "POST", "/v1/jpki/challenges", &key, b"").json();
-    let nonce = B64.decode(ch["nonce"].as_str().unwrap()).unwrap();
-    let holder = pki.jpki_revoked_holder();
-    let k: &RsaPrivateKey = holder.auth().private_key();
-    let sig = k
-        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&nonce))
-        .unwrap();
-    let body = json!({"challenge_id": ch["challenge_id"], "signature": B64.encode(sig), "certificate": B64.encode(holder.auth().cert_der())});
-    let v = call(
-        addr,
-        "POST",
-        "/v1/jpki/login",
-        &key,
-        body.to_string().as_bytes(),
-    )
-    .json();
+    let body = revoked_holder_login(addr, &key);
+    let v = call(addr, "POST", "/v1/jpki/login", &key, &body).json();
     assert_eq!(v["authenticated"], false, "{v}");
     assert!(
         v["reasons"]

@@ -60,12 +60,11 @@ pub fn serve_with(db: &str, global: &[&str], options: &[&str]) -> Server {
     Server { child, addr }
 }
 
-/// `jpid serve keys create`: returns (id, key).
-pub fn make_key(db: &str, scopes: &str) -> (String, String) {
+/// `jpid --json serve --db DB ARGS…`: its one JSON document (the command must succeed).
+fn serve_json(db: &str, args: &[&str]) -> Value {
     let out = jpid()
-        .args([
-            "--json", "serve", "--db", db, "keys", "create", "--name", "test", "--scopes", scopes,
-        ])
+        .args(["--json", "serve", "--db", db])
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -73,7 +72,15 @@ pub fn make_key(db: &str, scopes: &str) -> (String, String) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `jpid serve keys create`: returns (id, key).
+pub fn make_key(db: &str, scopes: &str) -> (String, String) {
+    let v = serve_json(
+        db,
+        &["keys", "create", "--name", "test", "--scopes", scopes],
+    );
     (
         v["id"].as_str().unwrap().to_string(),
         v["key"].as_str().unwrap().to_string(),
@@ -82,17 +89,10 @@ pub fn make_key(db: &str, scopes: &str) -> (String, String) {
 
 /// `jpid serve keys pair ID`: a one-time pairing code for the counter key `id`.
 pub fn pairing_code(db: &str, id: &str) -> String {
-    let out = jpid()
-        .args(["--json", "serve", "--db", db, "keys", "pair", id])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["code"].as_str().unwrap().to_string()
+    serve_json(db, &["keys", "pair", id])["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// The simulated My Number card signs `data` with its user-authentication key:
