@@ -372,13 +372,14 @@ fn parse_gen1(files: &ResidenceFiles, p: &mut ParsedResidence) -> Result<(), Par
         ] {
             let objs = objects(files, file)?;
             if let Some(v) = value_of(&objs, tag) {
-                p.fields.push(unsigned_field(
-                    key,
-                    label,
-                    ja,
-                    text_gen1(v),
-                    WHY_IMMIGRATION,
-                ));
+                let mut f = unsigned_field(key, label, ja, text_gen1(v), WHY_IMMIGRATION);
+                // Generation 1 writes the permissions as free text (the office's wording), not
+                // the generation-2 codes that share their keys: shown as written.
+                if key != "renewal_application" {
+                    f.text.clone_from(&f.value);
+                    f.text_ja.clone_from(&f.value);
+                }
+                p.fields.push(f);
             }
         }
     }

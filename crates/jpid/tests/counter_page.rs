@@ -250,6 +250,16 @@ fn counter_page_reads_and_verifies_a_simulated_card_in_chromium() {
         address.starts_with("unsigned|") && address.contains("署名対象外 / NOT SIGNED"),
         "{address}"
     );
+    // Generation 1's permission entries are free text, shown as written, never as a "code".
+    let permission = d.js(
+        "const r = [...document.querySelectorAll('#fields tr')].find(r => r.textContent.includes('（包括）')); \
+         return r ? r.querySelector('td').textContent : 'missing'",
+    );
+    let permission = permission.as_str().unwrap();
+    assert!(
+        permission != "missing" && !permission.contains("code"),
+        "{permission}"
+    );
     let facets = d.js("return document.getElementById('facets').textContent");
     let facets = facets.as_str().unwrap();
     assert!(
