@@ -1703,7 +1703,12 @@ impl Balancer {
         std::fs::create_dir_all(dir).unwrap();
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg).unwrap();
-        let child = std::process::Command::new("haproxy")
+        // Debian puts it in /usr/sbin, which a CI user's PATH may lack.
+        let bin = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("haproxy");
+        let child = std::process::Command::new(bin)
             .arg("-db")
             .arg("-f")
             .arg(&path)
