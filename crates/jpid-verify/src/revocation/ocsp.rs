@@ -126,9 +126,13 @@ impl OcspTransport for HttpTransport {
         loop {
             s.set_read_timeout(Some(left()?))
                 .map_err(|e| e.to_string())?;
-            let n = s
-                .read(&mut chunk)
-                .map_err(|e| format!("reading from {authority}: {e}"))?;
+            let n = s.read(&mut chunk).map_err(|e| match e.kind() {
+                // The read timeout is what is left of the exchange's limit.
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    format!("{authority} did not answer within {:?}", self.timeout)
+                }
+                _ => format!("reading from {authority}: {e}"),
+            })?;
             if n == 0 {
                 break;
             }
