@@ -475,6 +475,32 @@ fn sim_list() {
     assert_eq!(v["kinds"][6]["defaults"]["key_b"], "02010120351234");
 }
 
+/// The simulated card's holder signs DIR/doc.txt with the signature key into DIR/doc.p7s
+/// (detached CMS), the password on stdin.
+fn card_signs_doc(dir: &std::path::Path) {
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "jpki",
+            "sign",
+            "--key",
+            "sign",
+            "--in",
+            dir.join("doc.txt").to_str().unwrap(),
+            "--out",
+            dir.join("doc.p7s").to_str().unwrap(),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn jpid_stdin(args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_jpid"))
@@ -1273,23 +1299,7 @@ fn jpki_verify_checks_revocation_against_crls() {
     std::fs::write(dir.join("crls/auth.pem"), fixture("jpki-auth-crl.pem")).unwrap();
     std::fs::write(dir.join("crls/sign.pem"), fixture("jpki-sign-crl.pem")).unwrap();
     // A good signature: the simulated card's holder, signed by the card.
-    let out = jpid_stdin(
-        &[
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "sign",
-            "--in",
-            &p("doc.txt"),
-            "--out",
-            &p("doc.p7s"),
-            "--pin-stdin",
-        ],
-        "ABC123\n",
-    );
-    assert!(out.status.success());
+    card_signs_doc(&dir);
     // The revoked holder's signature (bare PKCS#1 v1.5), made here with its fixture key.
     let digest = Sha256::digest(std::fs::read(dir.join("doc.txt")).unwrap());
     let key: &RsaPrivateKey = pki.jpki_revoked_holder().sign().private_key();
@@ -1439,23 +1449,7 @@ fn jpki_verify_checks_cms_and_raw_signatures_offline() {
     let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
     std::fs::write(dir.join("doc.txt"), "申請書 (synthetic)\n").unwrap();
     std::fs::write(dir.join("other.txt"), "something else\n").unwrap();
-    let out = jpid_stdin(
-        &[
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "sign",
-            "--in",
-            &p("doc.txt"),
-            "--out",
-            &p("doc.p7s"),
-            "--pin-stdin",
-        ],
-        "ABC123\n",
-    );
-    assert!(out.status.success());
+    card_signs_doc(&dir);
     let check = |args: &[&str]| {
         let out = jpid(args);
         (out.status.code(), json(&out))
@@ -2438,23 +2432,7 @@ fn test_roots_are_refused_as_trust_anchors_and_anchor_files_are_bounded() {
     std::fs::write(dir.join("doc.txt"), "synthetic\n").unwrap();
     let pki = jpid_testpki::load_default().unwrap();
     std::fs::write(dir.join("test-sign-ca.der"), pki.jpki_sign_ca().cert_der()).unwrap();
-    let out = jpid_stdin(
-        &[
-            "--reader",
-            "sim:mynumber",
-            "jpki",
-            "sign",
-            "--key",
-            "sign",
-            "--in",
-            &p("doc.txt"),
-            "--out",
-            &p("doc.p7s"),
-            "--pin-stdin",
-        ],
-        "ABC123\n",
-    );
-    assert!(out.status.success());
+    card_signs_doc(&dir);
     let (doc, sig) = (p("doc.txt"), p("doc.p7s"));
     let verify = |trust: &[&str]| {
         let mut args = trust.to_vec();
