@@ -544,28 +544,32 @@ fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
     .into_iter()
     .find(|m| std::path::Path::new(m).exists())
     .expect("opensc-pkcs11 is installed by scripts/test");
-    let out = run(
-        &env,
-        "pkcs11-tool",
-        &[
-            "--module",
-            module,
-            "--slot-index",
-            "0",
-            "--login",
-            "--pin",
-            "1234",
-            "--sign",
-            "--id",
-            "01",
-            "-m",
-            "SHA256-RSA-PKCS",
-            "--input-file",
-            &p("msg.txt"),
-            "--output-file",
-            &p("msg.sig"),
-        ],
-    );
+    // OpenSC's PKCS#11 module signs msg.txt into `sig` with the authentication key (PIN 1234).
+    let pkcs11_sign = |sig: &str| {
+        run(
+            &env,
+            "pkcs11-tool",
+            &[
+                "--module",
+                module,
+                "--slot-index",
+                "0",
+                "--login",
+                "--pin",
+                "1234",
+                "--sign",
+                "--id",
+                "01",
+                "-m",
+                "SHA256-RSA-PKCS",
+                "--input-file",
+                &p("msg.txt"),
+                "--output-file",
+                sig,
+            ],
+        )
+    };
+    let out = pkcs11_sign(&p("msg.sig"));
     assert!(
         out.status.success(),
         "pkcs11-tool: {}",
@@ -592,28 +596,7 @@ fn opensc_reads_and_signs(harness: &pcscd::Pcscd) {
             String::from_utf8_lossy(&out.stderr)
         );
         let sig = p(&format!("msg{round}.sig"));
-        let out = run(
-            &env,
-            "pkcs11-tool",
-            &[
-                "--module",
-                module,
-                "--slot-index",
-                "0",
-                "--login",
-                "--pin",
-                "1234",
-                "--sign",
-                "--id",
-                "01",
-                "-m",
-                "SHA256-RSA-PKCS",
-                "--input-file",
-                &p("msg.txt"),
-                "--output-file",
-                &sig,
-            ],
-        );
+        let out = pkcs11_sign(&sig);
         assert!(
             out.status.success(),
             "round {round}: pkcs11-tool: {}",
