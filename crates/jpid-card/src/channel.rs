@@ -650,6 +650,15 @@ impl<T: CardTransport> Drop for Exclusive<'_, T> {
 mod tests {
     use super::*;
 
+    /// The offset a READ BINARY asks for: P2 when P1 names a short EF, else P1 P2.
+    fn read_offset(cmd: &Command) -> usize {
+        if cmd.p1() & 0x80 != 0 {
+            usize::from(cmd.p2())
+        } else {
+            usize::from(cmd.p1()) << 8 | usize::from(cmd.p2())
+        }
+    }
+
     /// The card's behaviour: raw command in, raw response out.
     type CardFn = Box<dyn FnMut(&[u8]) -> Vec<u8>>;
 
@@ -722,11 +731,7 @@ mod tests {
             if refuse_ext && Command::was_extended(c) {
                 return h("6700");
             }
-            let off = if cmd.p1() & 0x80 != 0 {
-                usize::from(cmd.p2())
-            } else {
-                usize::from(cmd.p1()) << 8 | usize::from(cmd.p2())
-            };
+            let off = read_offset(&cmd);
             if off >= file.len() {
                 return h("6B00");
             }
@@ -830,11 +835,7 @@ mod tests {
     fn stingy_card(file: Vec<u8>, max: usize) -> impl FnMut(&[u8]) -> Vec<u8> {
         move |c: &[u8]| {
             let cmd = Command::parse(c).unwrap();
-            let off = if cmd.p1() & 0x80 != 0 {
-                usize::from(cmd.p2())
-            } else {
-                usize::from(cmd.p1()) << 8 | usize::from(cmd.p2())
-            };
+            let off = read_offset(&cmd);
             if off >= file.len() {
                 return h("6B00");
             }
