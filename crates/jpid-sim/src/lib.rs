@@ -26,4 +26,4 @@ pub mod vpcd;
 pub use card::SmartCard;
 pub use hostile::{Hostile, HostileCard, HostileMode};
 pub use kinds::{SimKind, SimSpec, SpecError};
-pub use sim::{SimCard, SimTransport};
+pub use sim::{SharedSimTransport, SimCard, SimTransport};

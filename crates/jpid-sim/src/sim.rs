@@ -144,3 +144,58 @@ impl CardTransport for SimTransport {
         Ok(())
     }
 }
+
+/// One simulated card that stays on its reader while several connections come and go, as a
+/// real card lies on a counter's reader between reads: its state (PIN counters, files) carries
+/// over, and each connection that resets it starts a fresh session. Clones are handles to the
+/// same card; exchanges take turns.
+#[derive(Clone)]
+pub struct SharedSimTransport {
+    card: std::sync::Arc<std::sync::Mutex<SimTransport>>,
+    atr: Vec<u8>,
+    name: String,
+    extended: bool,
+}
+
+impl SimTransport {
+    /// This reader and its card, shared by handles.
+    pub fn into_shared(self) -> SharedSimTransport {
+        SharedSimTransport {
+            atr: self.atr.clone(),
+            name: self.name.clone(),
+            extended: self.extended,
+            card: std::sync::Arc::new(std::sync::Mutex::new(self)),
+        }
+    }
+}
+
+impl SharedSimTransport {
+    fn with<T>(&self, f: impl FnOnce(&mut SimTransport) -> T) -> T {
+        f(&mut self
+            .card
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl CardTransport for SharedSimTransport {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.with(|c| c.transmit(command))
+    }
+
+    fn supports_extended_length(&self) -> bool {
+        self.extended
+    }
+
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn reader_name(&self) -> &str {
+        &self.name
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        self.with(|c| c.reset())
+    }
+}

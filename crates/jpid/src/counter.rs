@@ -7,9 +7,7 @@ use jpid_card::residence::{read_card, CardNumber, ResidenceError};
 use jpid_card::{CardError, CardTransport, Channel, TransportError};
 use jpid_model::{CardFaceFiles, ChipAnswer, ResidenceFiles, TextFiles};
 use jpid_server::{CheckRead, CounterReader, ReadError, ReadErrorKind, TextKeyKind};
-use std::sync::Arc;
-
-use jpid_sim::SimTransport;
+use jpid_sim::SharedSimTransport;
 use zeroize::Zeroizing;
 
 use crate::error::Kind;
@@ -22,7 +20,7 @@ pub struct CardReader {
     /// the counter's reader between reads: its PIN counters carry from one read to the next
     /// (a wrong PIN costs a try, and the last-try refusal can be met), while each read starts
     /// from a reset, as a fresh PC/SC connection does.
-    sim: std::sync::Mutex<Option<Arc<std::sync::Mutex<SimTransport>>>>,
+    sim: std::sync::Mutex<Option<SharedSimTransport>>,
 }
 
 impl CardReader {
@@ -41,17 +39,16 @@ impl CardReader {
             .sim
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let card = match held.as_ref() {
+        let mut card = match held.as_ref() {
             Some(card) => card.clone(),
             None => {
-                let card = Arc::new(std::sync::Mutex::new(spec.transport()?));
+                let card = spec.transport()?.into_shared();
                 *held = Some(card.clone());
                 card
             }
         };
-        let mut t = SharedSim::new(card);
-        t.reset()?;
-        Ok(Box::new(t))
+        card.reset()?;
+        Ok(Box::new(card))
     }
 
     fn channel(&self) -> Result<Channel<Box<dyn CardTransport>>, ReadError> {
@@ -64,61 +61,6 @@ impl CardReader {
             ReadError::new(kind, e.message)
         })?;
         Ok(Channel::new(transport))
-    }
-}
-
-/// One simulated card, shared by the reads of the counter page (one at a time: the service
-/// holds its reader lock around each read).
-struct SharedSim {
-    card: Arc<std::sync::Mutex<SimTransport>>,
-    atr: Vec<u8>,
-    name: String,
-    extended: bool,
-}
-
-impl SharedSim {
-    fn new(card: Arc<std::sync::Mutex<SimTransport>>) -> Self {
-        let (atr, name, extended) = {
-            let c = card
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            (
-                c.atr().to_vec(),
-                c.reader_name().to_string(),
-                c.supports_extended_length(),
-            )
-        };
-        Self {
-            card,
-            atr,
-            name,
-            extended,
-        }
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut SimTransport) -> T) -> T {
-        f(&mut self
-            .card
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
-    }
-}
-
-impl CardTransport for SharedSim {
-    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.with(|c| c.transmit(command))
-    }
-    fn supports_extended_length(&self) -> bool {
-        self.extended
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn reader_name(&self) -> &str {
-        &self.name
-    }
-    fn reset(&mut self) -> Result<(), TransportError> {
-        self.with(|c| c.reset())
     }
 }
 
