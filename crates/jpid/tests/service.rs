@@ -913,6 +913,13 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
         .unwrap()
         .iter()
         .any(|f| f["item"] == "expiry"));
+    // In words too, the unsigned expiry is not shown as proven; the signed birth date is.
+    assert_eq!(v["words"]["expiry"]["signed"], false, "{}", v["words"]);
+    assert_eq!(v["words"]["birth_date"]["signed"], true, "{}", v["words"]);
+    assert!(v["words"]["birth_date"]["ja"]
+        .as_str()
+        .unwrap()
+        .contains("（"));
     // A dump is offline: nothing shows a chip answered.
     assert_eq!(v["chip_authenticated"]["state"], "not_applicable", "{v}");
     let forged = mynumber_dump(

@@ -6,7 +6,7 @@
 use super::*;
 
 /// The coded and dated values of a My Number answer in words, Japanese and English
-/// (`words.birth_date`, `words.sex`, `words.expiry`; docs/codes.md): dates as YYYY-MM-DD and
+/// (`words.birth_date`, `words.sex`, `words.expiry`, each with `signed`; docs/codes.md): dates as YYYY-MM-DD and
 /// in the era form, the sex code (1, 2, 9) as 男 / 女 / 適用不能.
 fn add_words(answer: &mut Value) {
     let pick = |a: &Value, k: &str| {
@@ -15,11 +15,23 @@ fn add_words(answer: &mut Value) {
             .and_then(Value::as_str)
             .map(str::to_string)
     };
+    // A value in words is no more proven than the value: each carries `signed`, false for
+    // what the verdict lists as unsigned (the card face's expiry).
+    let unsigned: Vec<String> = answer
+        .get("unsigned")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.get("item").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut words = serde_json::Map::new();
     let mut put = |k: &str, w: jpid_model::words::Words| {
+        let signed = !unsigned.iter().any(|u| u == k);
         words.insert(
             k.to_string(),
-            json!({"en": w.en, "ja": w.ja, "raw_code": w.raw_code}),
+            json!({"en": w.en, "ja": w.ja, "raw_code": w.raw_code, "signed": signed}),
         );
     };
     for k in ["birth_date", "expiry"] {
