@@ -2670,3 +2670,39 @@ fn trust_roots_are_set_up_once_and_listed_by_family() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("absent.pem"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The values of a card that is not proven genuine are shown before the verdict: the text says
+/// so first, and every value the signature would have covered carries UNVERIFIED, so that no
+/// line reads as proven on its own. A genuine card's lines carry no such mark.
+#[test]
+fn residence_values_of_a_forgery_are_marked_unverified() {
+    let read = |sim: &str| {
+        jpid(&[
+            "--reader",
+            sim,
+            "--trust",
+            "test",
+            "residence",
+            "read",
+            "--card-number",
+            "AB12345678CD",
+        ])
+    };
+    let out = read("sim:residence-gen2,tamper=face");
+    assert_eq!(out.status.code(), Some(7));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first_field = text.find("生年月日").expect("the birth date is shown");
+    let warning = text
+        .find("NOT GENUINE: none of these values is proven")
+        .expect("the warning");
+    assert!(warning < first_field, "{text}");
+    let expiry = text.lines().find(|l| l.contains("有効期間満了日")).unwrap();
+    assert!(expiry.ends_with("(UNVERIFIED)"), "{expiry}");
+    let out = read("sim:residence-gen2");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("UNVERIFIED") && !text.contains("NOT GENUINE"),
+        "{text}"
+    );
+}

@@ -263,11 +263,22 @@ fn human(
         describe(card),
         card.card_type.value()
     );
+    // The values are shown before the verdict: when the card is not proven genuine, say so
+    // first and on every value the signature would have covered, so that none reads as proven.
+    let proven = v.genuine();
+    if !proven {
+        s.push_str("  真正と確認できません / NOT GENUINE: none of these values is proven (see the checks below)\n");
+    }
     for f in &card.fields {
+        let shown = crate::output::in_words(&f.value, &f.text, &f.text_ja);
+        let shown = match (proven, f.unsigned_why) {
+            (false, None) => format!("{shown}  (UNVERIFIED)"),
+            _ => shown,
+        };
         s.push_str(&crate::output::field_line(
             f.label,
             f.label_ja,
-            &crate::output::in_words(&f.value, &f.text, &f.text_ja),
+            &shown,
             f.unsigned_why,
         ));
     }
