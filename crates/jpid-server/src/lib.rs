@@ -460,9 +460,14 @@ fn key_permit(s: &AppState, key_id: &str) -> Option<tokio::sync::OwnedSemaphoreP
         if m.len() > 10_000 {
             m.retain(|_, sem| sem.available_permits() < MAX_IN_FLIGHT_PER_KEY);
         }
-        m.entry(key_id.to_string())
-            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_KEY)))
-            .clone()
+        // The common case looks up without allocating the key id.
+        match m.get(key_id) {
+            Some(sem) => sem.clone(),
+            None => m
+                .entry(key_id.to_string())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_KEY)))
+                .clone(),
+        }
     };
     sem.try_acquire_owned().ok()
 }
