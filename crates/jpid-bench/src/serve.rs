@@ -129,6 +129,8 @@ struct Phase {
     latencies_ms: Vec<f64>,
     /// CPU time the service's threads used during the phase, where it can be measured.
     service_cpu: Option<Duration>,
+    /// One answer the phase accepted (the HTTP floor sends the same bytes back).
+    answer: Vec<u8>,
 }
 
 impl Phase {
@@ -326,7 +328,12 @@ fn run_phase_expecting(
     let (addr, key, conns, duration) = (load.addr, load.key, load.conns, load.duration);
     let cpu_before = load.service.total();
     let start = Instant::now();
-    let results = Arc::new(Mutex::new((0usize, Vec::<f64>::new(), None::<String>)));
+    let results = Arc::new(Mutex::new((
+        0usize,
+        Vec::<f64>::new(),
+        None::<String>,
+        Vec::<u8>::new(),
+    )));
     let threads: Vec<_> = (0..conns)
         .map(|i| {
             let (addr, key, next, results, cpus) = (
@@ -340,6 +347,7 @@ fn run_phase_expecting(
                 placement::pin_current_thread(&cpus);
                 let mut local = Vec::new();
                 let mut err = None;
+                let mut kept = None;
                 let mut conn = match Conn::open(&addr) {
                     Ok(c) => c,
                     Err(e) => {
@@ -369,7 +377,10 @@ fn run_phase_expecting(
                                         .windows(expect.len())
                                         .any(|w| w == expect.as_bytes())) =>
                         {
-                            local.push(due.elapsed().as_secs_f64() * 1000.0)
+                            local.push(due.elapsed().as_secs_f64() * 1000.0);
+                            if kept.is_none() {
+                                kept = Some(answer);
+                            }
                         }
                         Ok((s, answer)) => {
                             err = Some(format!("HTTP {s}: {}", String::from_utf8_lossy(&answer)));
@@ -390,6 +401,9 @@ fn run_phase_expecting(
                 if err.is_some() {
                     r.2 = err;
                 }
+                if let Some(a) = kept {
+                    r.3 = a;
+                }
             })
         })
         .collect();
@@ -400,7 +414,8 @@ fn run_phase_expecting(
     let service_cpu = cpu_before
         .zip(load.service.total())
         .map(|(a, b)| b.saturating_sub(a));
-    let (n, lat, err) = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
+    let (n, lat, err, answer) =
+        std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
     if let Some(e) = err {
         return Err(internal(format!(
             "a request failed during the benchmark: {e}"
@@ -411,6 +426,7 @@ fn run_phase_expecting(
         seconds,
         latencies_ms: lat,
         service_cpu,
+        answer,
     })
 }
 
@@ -771,8 +787,46 @@ pub fn serve(
         let next: Next = Arc::new(move || Some(body.as_ref().clone()));
         run_phase_expecting(&floor_load, "/healthz", next, None, 405, "")
     };
-    let floor_residence = http_alone(body_for_floor)?;
-    let floor_login = http_alone(login_for_floor)?;
+    let floor_residence = http_alone(body_for_floor.clone())?;
+    let floor_login = http_alone(login_for_floor.clone())?;
+    // HTTP alone as the issue-16 target means it: the same bodies, read whole, and the service's
+    // own answers sent back, by a router on the same accept loop and runtime (no key check,
+    // parsing, verification or audit record).
+    progress("HTTP alone (the same bodies read whole, the service's own answers sent back), closed loop ...");
+    let (ftx, frx) = std::sync::mpsc::channel();
+    let answers = vec![
+        ("/residence", res_max.answer.clone()),
+        ("/login", login_max.answer.clone()),
+    ];
+    rt.spawn(async move {
+        let _ = jpid_server::serve_http_floor(answers, move |addr| {
+            let _ = ftx.send(addr);
+        })
+        .await;
+    });
+    let floor_addr = frx
+        .recv_timeout(Duration::from_secs(10))
+        .map_err(|_| internal("the HTTP floor did not start"))?
+        .to_string();
+    let echo_load = Load {
+        addr: &floor_addr,
+        ..floor_load
+    };
+    let http_echo = |path: &'static str, body: Vec<u8>| {
+        let body = Arc::new(body);
+        let next: Next = Arc::new(move || Some(body.as_ref().clone()));
+        run_phase(&echo_load, path, next, None, "")
+    };
+    let echo_residence = http_echo("/residence", body_for_floor)?;
+    let echo_login = http_echo("/login", login_for_floor)?;
+    // The issue-16 ratio: service CPU per request / (HTTP alone + verification alone).
+    let ratio = |p: &Phase, floor: &Phase, verify_us: f64| {
+        p.cpu_us_per_request()
+            .zip(floor.cpu_us_per_request())
+            .map(|(c, f)| c / (f + verify_us))
+    };
+    let ratio_residence = ratio(&res_max, &echo_residence, verify_residence_us);
+    let ratio_login = ratio(&login_max, &echo_login, verify_login_us);
     // The bench key must not outlive the run (it matters when --db names a real store).
     let _ = rt.block_on(revoke.revoke_key(&k.row.id, jpid_server::store::now()));
     rt.shutdown_background();
@@ -794,7 +848,12 @@ pub fn serve(
         "verify_only_us": {"residence": verify_residence_us, "jpki_login": verify_login_us},
         "residence": {"max": res_max.json(), "half_load": res_half.json(), "per_core_rps": per_core(&res_max)},
         "jpki_login": {"max": login_max.json(), "half_load": login_half.json(), "per_core_rps": per_core(&login_max)},
-        "http_alone": {"residence_body": floor_residence.json(), "login_body": floor_login.json()},
+        "http_alone": {
+            "same_answer": {"residence": echo_residence.json(), "jpki_login": echo_login.json(),
+                "answer_bytes": {"residence": res_max.answer.len(), "jpki_login": login_max.answer.len()}},
+            "refused_405": {"residence_body": floor_residence.json(), "login_body": floor_login.json()},
+        },
+        "ratio_to_http_alone_plus_verify": {"residence": ratio_residence, "jpki_login": ratio_login, "target": 1.5},
     });
     emit(json_out, body, || {
         let store = if db.starts_with("sqlite://") {
@@ -862,12 +921,27 @@ pub fn serve(
                 ));
             }
         }
+        if let (Some(a), Some(b), Some(ra), Some(rb)) = (
+            echo_residence.cpu_us_per_request(),
+            echo_login.cpu_us_per_request(),
+            ratio_residence,
+            ratio_login,
+        ) {
+            s.push_str(&format!(
+                "HTTP alone (the same bodies read whole and the service's own answers sent back, {} and {} bytes; no key check, parsing, verification or audit): {a:.0} µs of service CPU per request (residence), {b:.0} µs (JPKI login)\n\
+                 service CPU per request / (HTTP alone + verification alone), the issue-16 target being at most 1.5: residence {ra:.2} ({:.0} / ({a:.0} + {verify_residence_us:.0})), JPKI login {rb:.2} ({:.0} / ({b:.0} + {verify_login_us:.0}))\n",
+                res_max.answer.len(),
+                login_max.answer.len(),
+                res_max.cpu_us_per_request().unwrap_or(0.0),
+                login_max.cpu_us_per_request().unwrap_or(0.0),
+            ));
+        }
         if let (Some(a), Some(b)) = (
             floor_residence.cpu_us_per_request(),
             floor_login.cpu_us_per_request(),
         ) {
             s.push_str(&format!(
-                "HTTP alone (the same bodies answered 405 by the router: no key check, no parsing, no audit): {a:.0} µs of service CPU per request with the residence body ({:.0} req/s), {b:.0} µs with a login body ({:.0} req/s)\n",
+                "the same bodies refused 405 by the router before reading them: {a:.0} µs of service CPU per request with the residence body ({:.0} req/s), {b:.0} µs with a login body ({:.0} req/s)\n",
                 floor_residence.rate(),
                 floor_login.rate()
             ));

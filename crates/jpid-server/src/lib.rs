@@ -701,6 +701,32 @@ pub async fn serve(
     accept_loop(listener, app, shutdown_signal()).await
 }
 
+/// The benchmark's "HTTP alone": answers every POST to one of `answers`' paths by reading its
+/// whole body (under the same [`MAX_BODY`] limit) and sending that path's bytes back as JSON,
+/// through the same accept loop, HTTP/1.1 settings and connection bounds as [`serve`] — with no
+/// key check, parsing, verification or audit record. `jpid-bench serve` passes the service's own
+/// answers, so the floor sends what the service sends. Runs until the runtime stops.
+pub async fn serve_http_floor(
+    answers: Vec<(&'static str, Vec<u8>)>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), std::io::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let mut app = Router::new();
+    for (path, answer) in answers {
+        let answer = axum::body::Bytes::from(answer);
+        app = app.route(
+            path,
+            post(move |_body: axum::body::Bytes| {
+                let answer = answer.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], answer) }
+            }),
+        );
+    }
+    let app = app.layer(DefaultBodyLimit::max(MAX_BODY));
+    ready(listener.local_addr()?);
+    accept_loop(listener, app, std::future::pending::<()>()).await
+}
+
 /// Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
