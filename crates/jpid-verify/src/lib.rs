@@ -14,6 +14,7 @@ pub mod check;
 pub mod cvc;
 pub mod der_input;
 pub mod jpki;
+pub mod pdf;
 pub mod proof;
 pub mod residence;
 pub mod revocation;

@@ -22,9 +22,12 @@ use const_oid::db::rfc5911::ID_CONTENT_TYPE;
 use const_oid::db::rfc5911::ID_DATA;
 use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
+use const_oid::db::rfc5912::ECDSA_WITH_SHA_256 as ECDSA_WITH_SHA256;
+use const_oid::db::rfc5912::ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384;
 use const_oid::db::rfc5912::ID_SHA_256 as ID_SHA256;
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA;
+use const_oid::db::rfc5912::SHA_384_WITH_RSA_ENCRYPTION as SHA384_WITH_RSA;
 
 /// A signature file that is not what it claims.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,6 +189,79 @@ pub fn verify_cms(
     at: UnixTime,
     revocation: RevocationPolicy<'_>,
 ) -> Result<SignatureVerdict, SignatureError> {
+    let digest = |alg: CmsDigest| match alg {
+        CmsDigest::Sha256 => Ok(content_sha256.to_vec()),
+        CmsDigest::Sha384 => Err(cms("digest algorithm is not SHA-256")),
+    };
+    check_cms(p7s, digest, trust, at, revocation)
+}
+
+/// The digest algorithms a CMS signature jpid checks may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmsDigest {
+    /// SHA-256 (every JPKI card today).
+    Sha256,
+    /// SHA-384 (the next-generation card's published plan, with ECDSA P-384).
+    Sha384,
+}
+
+impl CmsDigest {
+    fn oid(self) -> ObjectIdentifier {
+        match self {
+            CmsDigest::Sha256 => ID_SHA256,
+            CmsDigest::Sha384 => ID_SHA384,
+        }
+    }
+    /// The digest of `parts` concatenated.
+    pub fn of(self, parts: &[&[u8]]) -> Vec<u8> {
+        match self {
+            CmsDigest::Sha256 => {
+                let mut h = Sha256::new();
+                parts.iter().for_each(|p| h.update(p));
+                h.finalize().to_vec()
+            }
+            CmsDigest::Sha384 => {
+                let mut h = sha2::Sha384::new();
+                parts.iter().for_each(|p| h.update(p));
+                h.finalize().to_vec()
+            }
+        }
+    }
+    /// Its name, as answers print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CmsDigest::Sha256 => "SHA-256",
+            CmsDigest::Sha384 => "SHA-384",
+        }
+    }
+}
+
+/// [`verify_cms`] over content given in `parts` (concatenated), with the digest the signer
+/// chose: SHA-256 or SHA-384, signed with RSA PKCS#1 v1.5 or ECDSA P-384 (algorithm agility for
+/// the next-generation card). Returns the verdict and the digest algorithm used.
+pub fn verify_cms_parts(
+    parts: &[&[u8]],
+    p7s: &[u8],
+    trust: &TrustStore,
+    at: UnixTime,
+    revocation: RevocationPolicy<'_>,
+) -> Result<(SignatureVerdict, CmsDigest), SignatureError> {
+    let used = std::cell::Cell::new(CmsDigest::Sha256);
+    let digest = |alg: CmsDigest| {
+        used.set(alg);
+        Ok(alg.of(parts))
+    };
+    let v = check_cms(p7s, digest, trust, at, revocation)?;
+    Ok((v, used.get()))
+}
+
+fn check_cms(
+    p7s: &[u8],
+    content_digest: impl FnOnce(CmsDigest) -> Result<Vec<u8>, SignatureError>,
+    trust: &TrustStore,
+    at: UnixTime,
+    revocation: RevocationPolicy<'_>,
+) -> Result<SignatureVerdict, SignatureError> {
     use cms::cert::CertificateChoices;
     use cms::content_info::{CmsVersion, ContentInfo};
     use cms::signed_data::{SignedData, SignerIdentifier};
@@ -198,13 +274,7 @@ pub fn verify_cms(
     if signed.version != CmsVersion::V1 {
         return Err(cms("SignedData version is not 1"));
     }
-    if !signed
-        .digest_algorithms
-        .iter()
-        .any(|a| is_alg(a, ID_SHA256))
-    {
-        return Err(cms("digestAlgorithms does not name SHA-256"));
-    }
+
     let encap = &signed.encap_content_info;
     if encap.econtent.is_some() {
         return Err(cms(
@@ -233,18 +303,49 @@ pub fn verify_cms(
             "signerInfo version or signer identifier is not version 1 issuer-and-serial",
         ));
     }
-    if !is_alg(&si.digest_alg, ID_SHA256) {
-        return Err(cms("digest algorithm is not SHA-256"));
+    let Some(alg) = [CmsDigest::Sha256, CmsDigest::Sha384]
+        .into_iter()
+        .find(|d| is_alg(&si.digest_alg, d.oid()))
+    else {
+        return Err(cms("the digest algorithm is neither SHA-256 nor SHA-384"));
+    };
+    if !signed
+        .digest_algorithms
+        .iter()
+        .any(|a| is_alg(a, alg.oid()))
+    {
+        return Err(cms(format!(
+            "digestAlgorithms does not name {}",
+            alg.name()
+        )));
     }
     let attrs = si
         .signed_attrs
         .as_ref()
         .ok_or_else(|| cms("no signed attributes"))?;
-    if !is_alg(&si.signature_algorithm, RSA_ENCRYPTION)
-        && !is_alg(&si.signature_algorithm, SHA256_WITH_RSA)
-    {
-        return Err(cms("signature algorithm is not RSA PKCS#1 v1.5"));
-    }
+    // RSA PKCS#1 v1.5 (rsaEncryption, or sha256/sha384WithRSAEncryption matching the digest),
+    // or ECDSA with the digest's hash (P-384 keys: the next-generation card's plan).
+    let sig_kind = {
+        let a = &si.signature_algorithm;
+        let rsa_named = match alg {
+            CmsDigest::Sha256 => SHA256_WITH_RSA,
+            CmsDigest::Sha384 => SHA384_WITH_RSA,
+        };
+        let ecdsa_named = match alg {
+            CmsDigest::Sha256 => ECDSA_WITH_SHA256,
+            CmsDigest::Sha384 => ECDSA_WITH_SHA384,
+        };
+        if is_alg(a, RSA_ENCRYPTION) || is_alg(a, rsa_named) {
+            SigKind::Rsa
+        } else if a.oid == ecdsa_named && a.parameters.is_none() {
+            SigKind::Ecdsa
+        } else {
+            return Err(cms(format!(
+                "the signature algorithm is neither RSA PKCS#1 v1.5 nor ECDSA with {}",
+                alg.name()
+            )));
+        }
+    };
     // The signer certificate: the one the signer identifier (issuer and serial) names.
     let signer = certs
         .0
@@ -288,6 +389,7 @@ pub fn verify_cms(
         return Err(cms("no contentType signed attribute equal to id-data"));
     }
     let digest = digest.ok_or_else(|| cms("no messageDigest signed attribute"))?;
+    let content_digest = content_digest(alg)?;
     let mut reasons = Vec::new();
     if let Some((alg, hash)) = signing_cert_hash {
         let ours = match alg {
@@ -299,18 +401,40 @@ pub fn verify_cms(
             reasons.push(Reason::new("signer_certificate_mismatch", "the signed signingCertificateV2 attribute names another certificate than the one that signed (certificate substitution)".to_string()));
         }
     }
-    if digest != content_sha256 {
-        reasons.push(Reason::new("content_altered", "the content is not what was signed (its SHA-256 differs from the signed messageDigest)".to_string()));
+    if digest != content_digest {
+        reasons.push(Reason::new(
+            "content_altered",
+            format!(
+                "the content is not what was signed (its {} differs from the signed messageDigest)",
+                alg.name()
+            ),
+        ));
     }
     // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4): their DER,
     // which decoding checked the message holds.
     let to_be_signed = attrs.to_der().map_err(cms)?;
-    let tbs_digest: [u8; 32] = Sha256::digest(&to_be_signed).into();
-    let ok = signer
-        .verify_rsa_pkcs1(HashAlg::Sha256, &tbs_digest, si.signature.as_bytes())
-        .is_ok()
-        && reasons.is_empty();
+    let tbs_digest = alg.of(&[&to_be_signed]);
+    let hash = match alg {
+        CmsDigest::Sha256 => HashAlg::Sha256,
+        CmsDigest::Sha384 => HashAlg::Sha384,
+    };
+    let sig = si.signature.as_bytes();
+    let verified = match sig_kind {
+        SigKind::Rsa => signer.verify_rsa_pkcs1(hash, &tbs_digest, sig).is_ok(),
+        SigKind::Ecdsa => signer.spki_der().is_ok_and(|spki| {
+            crate::x509::verify_p384_prehash(&spki, &tbs_digest, sig, crate::x509::SigForm::Der)
+                .is_ok()
+        }),
+    };
+    let ok = verified && reasons.is_empty();
     finish(&signer.der, ok, reasons, trust, at, revocation)
+}
+
+/// How the signer signed.
+#[derive(Debug, Clone, Copy)]
+enum SigKind {
+    Rsa,
+    Ecdsa,
 }
 
 /// The hash an ESSCertIDv2 names its certificate by.

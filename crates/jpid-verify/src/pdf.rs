@@ -1,0 +1,991 @@
+//! PDF signatures (`adbe.pkcs7.detached`, ISO 32000-1 §12.8): every signature in a file, what
+//! each one's byte range covers, what changed after it, and its CMS signature under the JPKI
+//! roots.
+//!
+//! The file's objects, cross-reference chains and incremental updates are read by `lopdf` (a
+//! kept library); what jpid adds by hand is what no library checks the way a relying party must:
+//! - each `/ByteRange` is `[0 b c d]` with its hole exactly the `/Contents` hex string (`<` at
+//!   `b`, `>` at `c - 1`, hex digits between, equal to the value the object holds) and its end
+//!   at the end of a revision (`%%EOF`), so a signature names the revision it signed;
+//! - every revision after a signed one is compared object by object with it: adding signature
+//!   fields, signature dictionaries, their appearances and the lists that hold them is allowed
+//!   (co-signing), anything else is a change, and a change to a page or its contents changes
+//!   what is shown;
+//! - bytes after the last signed revision mean the file was modified after signing, which the
+//!   Legal Affairs Bureau's profile refuses (docs/pdf.md).
+//!
+//! Input is hostile: the file is bounded by [`MAX_PDF`], at most [`MAX_SIGNATURES`] signatures
+//! are read, and a panic inside the parser is caught and reported as a malformed file.
+
+use std::collections::BTreeSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use crate::proof::Verified;
+use crate::revocation::RevocationPolicy;
+use crate::signature::{verify_cms_parts, CmsDigest, SignatureVerdict};
+use crate::trust::{TrustMode, TrustStore};
+use crate::verdict::Reason;
+use crate::UnixTime;
+
+/// The largest PDF jpid reads (64 MiB).
+pub const MAX_PDF: usize = 64 << 20;
+/// The most signatures read from one file.
+pub const MAX_SIGNATURES: usize = 64;
+
+/// A file jpid cannot check at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    /// Larger than [`MAX_PDF`].
+    #[error("the PDF is {0} bytes; jpid reads PDFs of at most {MAX_PDF} bytes")]
+    TooLarge(usize),
+    /// Not a PDF lopdf can read.
+    #[error("not a PDF jpid can read: {0}")]
+    Malformed(String),
+    /// Encrypted PDFs are not checked.
+    #[error("the PDF is encrypted; jpid does not check encrypted PDFs")]
+    Encrypted,
+}
+
+/// What a change after a signed revision does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A signature field, signature dictionary, their appearance or the lists holding them
+    /// (another signer co-signing): allowed after a signature, never after the last one.
+    Signature,
+    /// The document information dictionary or XMP metadata (not shown on a page).
+    Metadata,
+    /// A page, the page tree, or a content stream: what is shown changes.
+    Shown,
+    /// Any other object.
+    Other,
+}
+
+impl ChangeKind {
+    /// A stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ChangeKind::Signature => "signature",
+            ChangeKind::Metadata => "metadata",
+            ChangeKind::Shown => "shown",
+            ChangeKind::Other => "other",
+        }
+    }
+}
+
+/// One object that differs between a signed revision and a later one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Object number and generation.
+    pub object: (u32, u16),
+    /// Added, changed or removed.
+    pub how: &'static str,
+    /// What the change does.
+    pub kind: ChangeKind,
+    /// What the object is, in words.
+    pub what: String,
+}
+
+/// One signature in the file.
+#[derive(Debug, Clone)]
+pub struct PdfSignature {
+    /// The signature field's name (`/T`), if a field names this signature.
+    pub field: Option<String>,
+    /// `/SubFilter`.
+    pub sub_filter: String,
+    /// `/Name`: the name the signing software wrote (not proven: the certificate's is).
+    pub name: Option<String>,
+    /// `/M`: the signing time the signer's clock claimed (no timestamp proves it).
+    pub claimed_time: Option<String>,
+    /// The same, parsed.
+    pub claimed_at: Option<UnixTime>,
+    /// `/ByteRange`.
+    pub byte_range: Vec<i64>,
+    /// The revision the signature covers (1 = the first), when its range ends at one.
+    pub revision: Option<usize>,
+    /// The range covers the whole file.
+    pub covers_whole_file: bool,
+    /// The digest algorithm the CMS names.
+    pub digest: Option<CmsDigest>,
+    /// The CMS signature's check (signature, certificate chain, validity, revocation).
+    pub check: Option<SignatureVerdict>,
+    /// Whether the certificate was valid at the claimed signing time.
+    pub valid_at_claimed_time: Option<bool>,
+    /// Objects changed after this signature's revision that no later signature explains.
+    pub later_changes: Vec<Change>,
+    /// Why this signature is not valid (empty when valid).
+    pub reasons: Vec<Reason>,
+}
+
+impl PdfSignature {
+    /// The holder's name from the signer certificate (proven when the signature is valid).
+    pub fn certificate_name(&self) -> Option<&str> {
+        self.check
+            .as_ref()?
+            .holder
+            .iter()
+            .find(|a| a.key == "name")
+            .map(|a| a.value.as_str())
+    }
+    /// Valid: range, CMS, chain, validity, revocation as asked, nothing changed after it but
+    /// later signatures.
+    pub fn valid(&self) -> bool {
+        self.reasons.is_empty() && self.check.as_ref().is_some_and(|c| c.valid())
+    }
+}
+
+/// What a valid file proves: every signature valid, the last one covering the whole file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PdfProof {
+    /// Number of signatures.
+    pub signatures: usize,
+    /// The signer certificates' serials, in file order.
+    pub serials: Vec<String>,
+    /// When checked.
+    pub at: UnixTime,
+    /// Whether test roots were trusted.
+    pub trust_mode: TrustMode,
+}
+
+/// The outcome of checking a PDF's signatures.
+#[derive(Debug, Clone)]
+pub struct PdfVerdict {
+    /// The file's size.
+    pub size: usize,
+    /// Where each revision ends (byte offsets after `%%EOF`).
+    pub revisions: Vec<usize>,
+    /// Every signature, in the order their ranges end.
+    pub signatures: Vec<PdfSignature>,
+    /// The file continues after the last signed revision (modified after signing).
+    pub modified_after_signing: bool,
+    /// Why the file as a whole is not valid (empty when valid).
+    pub reasons: Vec<Reason>,
+    proof: Option<Verified<PdfProof>>,
+}
+
+impl PdfVerdict {
+    /// True only with a proof.
+    pub fn valid(&self) -> bool {
+        self.proof.is_some()
+    }
+    /// The proof.
+    pub fn proof(&self) -> Option<&Verified<PdfProof>> {
+        self.proof.as_ref()
+    }
+}
+
+impl PdfVerdict {
+    /// The answer `jpid pdf verify --json` and `POST /v1/jpki/pdf/verify` give (the caller adds
+    /// when and under which trust it checked). Values the signature does not prove are named
+    /// so: `/Name` and `/M` are what the signing software wrote (`claimed_…`); the holder's
+    /// name is the certificate's.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let reasons = |l: &[Reason]| -> Vec<serde_json::Value> {
+            l.iter()
+                .map(|r| json!({"code": r.code, "message": r.message}))
+                .collect()
+        };
+        let sigs: Vec<serde_json::Value> = self
+            .signatures
+            .iter()
+            .map(|s| {
+                let cert = s.check.as_ref().map(|c| {
+                    json!({
+                        "subject": c.certificate.subject, "issuer": c.certificate.issuer,
+                        "serial": c.certificate.serial,
+                        "not_before": c.certificate.validity.0.to_rfc3339(),
+                        "not_after": c.certificate.validity.1.to_rfc3339(),
+                    })
+                });
+                json!({
+                    "field": s.field,
+                    "sub_filter": s.sub_filter,
+                    "valid": s.valid(),
+                    "holder_name": s.certificate_name(),
+                    "holder": s.check.as_ref().map(|c| &c.holder),
+                    "claimed_name": s.name,
+                    "claimed_signing_time": s.claimed_time,
+                    "claimed_signing_time_utc": s.claimed_at.map(|t| t.to_rfc3339()),
+                    "valid_at_claimed_signing_time": s.valid_at_claimed_time,
+                    "byte_range": s.byte_range,
+                    "revision": s.revision,
+                    "covers_whole_file": s.covers_whole_file,
+                    "digest": s.digest.map(|d| d.name()),
+                    "signature_ok": s.check.as_ref().map(|c| c.signature_ok),
+                    "certificate": cert,
+                    "revocation_checked": s.check.as_ref().map(|c| c.certificate.revocation_checked),
+                    "revocation": s.check.as_ref().map(|c| c.certificate.revocation.to_string()),
+                    "warnings": s.check.as_ref().map(|c| reasons(&c.certificate.warnings)),
+                    "later_changes": s.later_changes.iter().map(|c| json!({
+                        "object": format!("{} {}", c.object.0, c.object.1),
+                        "how": c.how, "kind": c.kind.code(), "what": c.what,
+                    })).collect::<Vec<_>>(),
+                    "reasons": reasons(&s.reasons),
+                })
+            })
+            .collect();
+        json!({
+            "valid": self.valid(),
+            "size": self.size,
+            "revisions": self.revisions.len(),
+            "modified_after_signing": self.modified_after_signing,
+            "signatures": sigs,
+            "reasons": reasons(&self.reasons),
+        })
+    }
+}
+
+/// lopdf on hostile bytes: a panic is a malformed file, not a crash.
+fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+    match std::panic::catch_unwind(|| Document::load_mem(bytes)) {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(PdfError::Malformed(e.to_string())),
+        Err(_) => Err(PdfError::Malformed(
+            "the PDF parser gave up on this file".into(),
+        )),
+    }
+}
+
+/// Byte offsets where revisions end: after each `%%EOF` and the end-of-line that follows it.
+pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let marker = b"%%EOF";
+    let mut i = 0;
+    while let Some(p) = bytes
+        .get(i..)
+        .and_then(|rest| rest.windows(marker.len()).position(|w| w == marker))
+    {
+        let mut end = i + p + marker.len();
+        if bytes.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if bytes.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        out.push(end);
+        i = end;
+    }
+    out
+}
+
+/// The revision (1-based) ending at `end`, allowing the end-of-line after `%%EOF` to be in or
+/// out of the range.
+fn revision_at(ends: &[usize], bytes: &[u8], end: usize) -> Option<usize> {
+    ends.iter()
+        .position(|&e| {
+            e == end
+                || (end < e
+                    && bytes
+                        .get(end..e)
+                        .is_some_and(|t| t.iter().all(|b| matches!(b, b'\r' | b'\n')))
+                    && bytes.get(..end).is_some_and(|h| h.ends_with(b"%%EOF")))
+        })
+        .map(|i| i + 1)
+}
+
+/// A PDF text string: UTF-16BE with its byte order mark, else PDFDocEncoding (read as Latin-1,
+/// which agrees with it on printable ASCII).
+fn text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| {
+                u16::from_be_bytes([
+                    c.first().copied().unwrap_or(0),
+                    c.get(1).copied().unwrap_or(0),
+                ])
+            })
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// `D:YYYYMMDDHHmmSS` with an optional `Z`, or `+HH'mm'` / `-HH'mm'` offset (ISO 32000-1 §7.9.4).
+/// Only full dates with seconds are read; anything else is left unparsed.
+pub fn parse_pdf_date(s: &str) -> Option<UnixTime> {
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(4..6)?,
+        num(6..8)?,
+        num(8..10)?,
+        num(10..12)?,
+        num(12..14)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 59 {
+        return None;
+    }
+    let offset = match s.get(14..) {
+        None | Some("") | Some("Z") | Some("Z00'00'") | Some("Z00'00") => 0,
+        Some(rest) => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = match rest.get(3..) {
+                None | Some("") | Some("'") => 0,
+                Some(m) => m
+                    .trim_start_matches('\'')
+                    .trim_end_matches('\'')
+                    .parse()
+                    .ok()?,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let days = days_from_civil(y, mo, d);
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + se - offset)
+        .ok()
+        .map(UnixTime)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn is_sig_dict(d: &Dictionary) -> bool {
+    d.has(b"ByteRange") && d.has(b"Contents")
+}
+
+fn name_of(d: &Dictionary, key: &[u8]) -> Option<String> {
+    match d.get(key).ok()? {
+        Object::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
+        _ => None,
+    }
+}
+
+fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
+    match d.get(key).ok()? {
+        Object::String(s, _) => Some(text(s)),
+        _ => None,
+    }
+}
+
+/// A signature dictionary found in the document, with the field that holds it.
+struct Found {
+    field: Option<String>,
+    dict: Dictionary,
+}
+
+/// Every signature dictionary the document's objects hold: indirect ones, and ones written
+/// inline as a field's `/V`. A field that points to an indirect one gives it its name.
+fn signature_dicts(doc: &Document) -> Vec<Found> {
+    let mut names: std::collections::BTreeMap<ObjectId, String> = Default::default();
+    let mut out = Vec::new();
+    for obj in doc.objects.values() {
+        let Ok(d) = obj.as_dict() else { continue };
+        if matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig") {
+            let field = string_of(d, b"T");
+            match d.get(b"V") {
+                Ok(Object::Reference(id)) => {
+                    if let Some(f) = field {
+                        names.insert(*id, f);
+                    }
+                }
+                Ok(Object::Dictionary(v)) if is_sig_dict(v) => out.push(Found {
+                    field,
+                    dict: v.clone(),
+                }),
+                _ => {}
+            }
+        }
+    }
+    for (id, obj) in &doc.objects {
+        if let Ok(d) = obj.as_dict() {
+            if is_sig_dict(d) && !d.has(b"FT") {
+                out.push(Found {
+                    field: names.get(id).cloned(),
+                    dict: d.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Checks every signature of `bytes` at `at` under `trust`, revocation as `revocation` says.
+pub fn verify_pdf(
+    bytes: &[u8],
+    trust: &TrustStore,
+    at: UnixTime,
+    revocation: RevocationPolicy<'_>,
+) -> Result<PdfVerdict, PdfError> {
+    if bytes.len() > MAX_PDF {
+        return Err(PdfError::TooLarge(bytes.len()));
+    }
+    let doc = load(bytes)?;
+    if doc.trailer.has(b"Encrypt") {
+        return Err(PdfError::Encrypted);
+    }
+    let ends = revision_ends(bytes);
+    let mut found = signature_dicts(&doc);
+    let mut file_reasons = Vec::new();
+    if found.len() > MAX_SIGNATURES {
+        file_reasons.push(Reason::new(
+            "too_many_signatures",
+            format!(
+                "the file holds {} signatures; jpid checks at most {MAX_SIGNATURES}",
+                found.len()
+            ),
+        ));
+        found.truncate(MAX_SIGNATURES);
+    }
+    let mut sigs: Vec<PdfSignature> = found
+        .into_iter()
+        .map(|f| check_one(bytes, &ends, f, trust, at, revocation))
+        .collect();
+    // File order: by where each range ends.
+    sigs.sort_by_key(|s| range_end(&s.byte_range).unwrap_or(0));
+
+    // What changed after each signed revision: each signed revision against the next signed
+    // one (only signature changes allowed between them), and the last against the whole file.
+    let signed_ends: BTreeSet<usize> = sigs
+        .iter()
+        .filter_map(|s| s.revision.map(|_| range_end(&s.byte_range).unwrap_or(0)))
+        .collect();
+    let last_end = signed_ends.iter().next_back().copied();
+    let modified_after_signing = last_end.is_some_and(|e| {
+        bytes
+            .get(e..)
+            .is_some_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
+    });
+    let mut changes_after: std::collections::BTreeMap<usize, Vec<Change>> = Default::default();
+    let bounds: Vec<usize> = signed_ends
+        .iter()
+        .copied()
+        .chain(modified_after_signing.then_some(bytes.len()))
+        .collect();
+    for pair in bounds.windows(2) {
+        let [from, to] = [pair.first(), pair.get(1)].map(|v| v.copied().unwrap_or(0));
+        let later = if to == bytes.len() {
+            Ok(doc.clone())
+        } else {
+            bytes.get(..to).map_or_else(
+                || Err(PdfError::Malformed("a range ends past the file".into())),
+                load,
+            )
+        };
+        let earlier = bytes.get(..from).map_or_else(
+            || Err(PdfError::Malformed("a range ends past the file".into())),
+            load,
+        );
+        let list = match (earlier, later) {
+            (Ok(a), Ok(b)) => diff(&a, &b),
+            _ => vec![Change {
+                object: (0, 0),
+                how: "unreadable",
+                kind: ChangeKind::Other,
+                what: "a revision jpid cannot read on its own".into(),
+            }],
+        };
+        changes_after.insert(from, list);
+    }
+    for s in sigs.iter_mut() {
+        let Some(end) = range_end(&s.byte_range) else {
+            continue;
+        };
+        if s.revision.is_none() {
+            continue;
+        }
+        // Every change after this signature's revision: between signed revisions only the
+        // signature kind is allowed; after the last, anything at all is a modification.
+        for (&from, list) in changes_after.range(end..) {
+            let tail = Some(from) == last_end && modified_after_signing;
+            for c in list {
+                if tail || c.kind != ChangeKind::Signature {
+                    s.later_changes.push(c.clone());
+                }
+            }
+        }
+        if !s.later_changes.is_empty() {
+            let shown = s.later_changes.iter().any(|c| c.kind == ChangeKind::Shown);
+            s.reasons.push(if shown {
+                Reason::new(
+                    "changed_after_signing",
+                    "the file was changed after this signature, and the change alters what a page shows",
+                )
+            } else {
+                Reason::new(
+                    "changed_after_signing",
+                    "the file was changed after this signature (no page content changed, but the signed file is not the file as it stands)",
+                )
+            });
+        }
+    }
+    if sigs.is_empty() {
+        file_reasons.push(Reason::new("no_signature", "the file holds no signature"));
+    }
+    if modified_after_signing {
+        file_reasons.push(Reason::new(
+            "modified_after_signing",
+            "the file goes on after its last signed revision: the last signature does not cover the whole file",
+        ));
+    }
+    let bad = sigs.iter().filter(|s| !s.valid()).count();
+    if bad > 0 {
+        file_reasons.push(Reason::new(
+            "signature_not_valid",
+            format!("{bad} of {} signatures are not valid", sigs.len()),
+        ));
+    }
+    let proof = file_reasons.is_empty().then(|| {
+        Verified::new(PdfProof {
+            signatures: sigs.len(),
+            serials: sigs
+                .iter()
+                .filter_map(|s| s.check.as_ref().map(|c| c.certificate.serial.clone()))
+                .collect(),
+            at,
+            trust_mode: trust.mode(),
+        })
+    });
+    Ok(PdfVerdict {
+        size: bytes.len(),
+        revisions: ends,
+        signatures: sigs,
+        modified_after_signing,
+        reasons: file_reasons,
+        proof,
+    })
+}
+
+fn range_end(r: &[i64]) -> Option<usize> {
+    match r {
+        [_, _, c, d] => usize::try_from(c.checked_add(*d)?).ok(),
+        _ => None,
+    }
+}
+
+/// The ranges and the hole of one signature; the hole's bytes decoded.
+fn check_range(
+    bytes: &[u8],
+    range: &[i64],
+    contents: &[u8],
+) -> Result<(usize, usize, usize), String> {
+    let [a, b, c, d] = range else {
+        return Err("the /ByteRange is not four numbers".into());
+    };
+    let u = |v: i64| usize::try_from(v).map_err(|_| "a /ByteRange number is negative".to_string());
+    let (a, b, c, d) = (u(*a)?, u(*b)?, u(*c)?, u(*d)?);
+    if a != 0 {
+        return Err("the /ByteRange does not start at the first byte of the file".into());
+    }
+    let end = c.checked_add(d).ok_or("the /ByteRange overflows")?;
+    if b >= c || end > bytes.len() {
+        return Err("the /ByteRange's parts overlap or reach past the end of the file".into());
+    }
+    let hole = bytes
+        .get(b..c)
+        .ok_or("the /ByteRange reaches past the file")?;
+    let (Some(b'<'), Some(b'>')) = (hole.first(), hole.last()) else {
+        return Err("the gap in the /ByteRange is not exactly the /Contents hex string (it must run from '<' to '>')".into());
+    };
+    let hex = hole.get(1..hole.len() - 1).unwrap_or_default();
+    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return Err("the gap in the /ByteRange holds something other than hex digits".into());
+    }
+    let decoded =
+        hex::decode(hex).map_err(|_| "the /Contents hex string is malformed".to_string())?;
+    if decoded != contents {
+        return Err("the gap in the /ByteRange is not this signature's /Contents".into());
+    }
+    Ok((b, c, end))
+}
+
+/// The DER CMS object at the start of `/Contents`, without the zero padding signers reserve.
+fn cms_of(contents: &[u8]) -> Result<&[u8], String> {
+    let (obj, rest) = jpid_apdu::tlv::parse_one(contents)
+        .map_err(|e| format!("the /Contents is not a DER object: {e}"))?;
+    if rest.iter().any(|&b| b != 0) {
+        return Err("the /Contents holds bytes after the signature other than zero padding".into());
+    }
+    Ok(obj.raw())
+}
+
+fn check_one(
+    bytes: &[u8],
+    ends: &[usize],
+    f: Found,
+    trust: &TrustStore,
+    at: UnixTime,
+    revocation: RevocationPolicy<'_>,
+) -> PdfSignature {
+    let d = &f.dict;
+    let byte_range: Vec<i64> = match d.get(b"ByteRange") {
+        Ok(Object::Array(a)) => a
+            .iter()
+            .take(8)
+            .map(|o| match o {
+                Object::Integer(i) => *i,
+                _ => -1,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let contents: Vec<u8> = match d.get(b"Contents") {
+        Ok(Object::String(s, _)) => s.clone(),
+        _ => Vec::new(),
+    };
+    let sub_filter = name_of(d, b"SubFilter").unwrap_or_default();
+    let claimed_time = string_of(d, b"M");
+    let mut s = PdfSignature {
+        field: f.field,
+        sub_filter: sub_filter.clone(),
+        name: string_of(d, b"Name"),
+        claimed_at: claimed_time.as_deref().and_then(parse_pdf_date),
+        claimed_time,
+        byte_range: byte_range.clone(),
+        revision: None,
+        covers_whole_file: false,
+        digest: None,
+        check: None,
+        valid_at_claimed_time: None,
+        later_changes: Vec::new(),
+        reasons: Vec::new(),
+    };
+    if !matches!(
+        sub_filter.as_str(),
+        "adbe.pkcs7.detached" | "ETSI.CAdES.detached"
+    ) {
+        s.reasons.push(Reason::new(
+            "unsupported_subfilter",
+            format!("the signature's /SubFilter is /{sub_filter}; jpid checks adbe.pkcs7.detached (and ETSI.CAdES.detached) signatures"),
+        ));
+        return s;
+    }
+    let (b, c, end) = match check_range(bytes, &byte_range, &contents) {
+        Ok(r) => r,
+        Err(e) => {
+            s.reasons.push(Reason::new("byte_range_invalid", e));
+            return s;
+        }
+    };
+    s.revision = revision_at(ends, bytes, end);
+    s.covers_whole_file = bytes
+        .get(end..)
+        .is_some_and(|t| t.iter().all(u8::is_ascii_whitespace));
+    if s.revision.is_none() {
+        s.reasons.push(Reason::new(
+            "byte_range_not_a_revision",
+            "the signature's /ByteRange does not end where a revision of the file ends (after %%EOF)",
+        ));
+        return s;
+    }
+    let p7s = match cms_of(&contents) {
+        Ok(p) => p,
+        Err(e) => {
+            s.reasons.push(Reason::new("cms_malformed", e));
+            return s;
+        }
+    };
+    let parts = [
+        bytes.get(..b).unwrap_or_default(),
+        bytes.get(c..end).unwrap_or_default(),
+    ];
+    match verify_cms_parts(&parts, p7s, trust, at, revocation) {
+        Ok((v, digest)) => {
+            s.digest = Some(digest);
+            s.valid_at_claimed_time = s.claimed_at.map(|t| {
+                let (nb, na) = v.certificate.validity;
+                nb <= t && t <= na
+            });
+            if s.valid_at_claimed_time == Some(false) {
+                s.reasons.push(Reason::new(
+                    "not_valid_at_claimed_time",
+                    "the signer certificate was not valid at the signing time the file claims (/M)",
+                ));
+            }
+            s.reasons.extend(v.reasons.iter().cloned());
+            s.check = Some(v);
+        }
+        Err(e) => s.reasons.push(Reason::new("cms_invalid", e.to_string())),
+    }
+    s
+}
+
+/// What `id` is in `doc`, and the kind a change to it is.
+fn classify(
+    doc: &Document,
+    id: ObjectId,
+    obj: &Object,
+    pages: &BTreeSet<ObjectId>,
+    contents: &BTreeSet<ObjectId>,
+    info: Option<ObjectId>,
+) -> (ChangeKind, String) {
+    if pages.contains(&id) {
+        return (ChangeKind::Shown, "a page".into());
+    }
+    if contents.contains(&id) {
+        return (ChangeKind::Shown, "a page's content stream".into());
+    }
+    if Some(id) == info {
+        return (
+            ChangeKind::Metadata,
+            "the document information dictionary".into(),
+        );
+    }
+    let dict = match obj {
+        Object::Dictionary(d) => Some(d),
+        Object::Stream(s) => Some(&s.dict),
+        _ => None,
+    };
+    let Some(d) = dict else {
+        return (
+            ChangeKind::Other,
+            "an object that is not a dictionary".into(),
+        );
+    };
+    let ty = name_of(d, b"Type");
+    let sub = name_of(d, b"Subtype");
+    if is_sig_dict(d) {
+        return (ChangeKind::Signature, "a signature dictionary".into());
+    }
+    if matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig") {
+        return (ChangeKind::Signature, "a signature field".into());
+    }
+    if ty.as_deref() == Some("Metadata") {
+        return (ChangeKind::Metadata, "XMP metadata".into());
+    }
+    if matches!(ty.as_deref(), Some("Pages")) {
+        return (ChangeKind::Shown, "the page tree".into());
+    }
+    if sub.as_deref() == Some("Form") && matches!(obj, Object::Stream(_)) {
+        // A form XObject: allowed only as a signature widget's appearance. Whether one is,
+        // is decided by who refers to it (a page's resources changing would show up there).
+        let used_by_sig = doc.objects.values().any(|o| {
+            o.as_dict().is_ok_and(|w| {
+                matches!(w.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig")
+                    && refers_to(w.get(b"AP").ok(), id, 3)
+            })
+        });
+        return if used_by_sig {
+            (ChangeKind::Signature, "a signature's appearance".into())
+        } else {
+            (ChangeKind::Other, "a form XObject".into())
+        };
+    }
+    (
+        ChangeKind::Other,
+        match (ty, sub) {
+            (Some(t), _) => format!("a /{t} object"),
+            (None, Some(s)) => format!("a /{s} object"),
+            _ => "a dictionary".into(),
+        },
+    )
+}
+
+fn refers_to(o: Option<&Object>, id: ObjectId, depth: u8) -> bool {
+    match o {
+        Some(Object::Reference(r)) => *r == id,
+        Some(Object::Dictionary(d)) if depth > 0 => {
+            d.iter().any(|(_, v)| refers_to(Some(v), id, depth - 1))
+        }
+        Some(Object::Array(a)) if depth > 0 => a.iter().any(|v| refers_to(Some(v), id, depth - 1)),
+        _ => false,
+    }
+}
+
+/// `new` equals `old` but for keys in `free`, and for arrays in `grow` that only grew at the end.
+fn same_but(old: &Dictionary, new: &Dictionary, free: &[&[u8]], grow: &[&[u8]]) -> bool {
+    let keys: BTreeSet<&[u8]> = old
+        .iter()
+        .map(|(k, _)| k.as_slice())
+        .chain(new.iter().map(|(k, _)| k.as_slice()))
+        .collect();
+    keys.into_iter().all(|k| {
+        if free.contains(&k) {
+            return true;
+        }
+        let (a, b) = (old.get(k).ok(), new.get(k).ok());
+        if grow.contains(&k) {
+            if let (Some(Object::Array(x)), Some(Object::Array(y))) = (a, b) {
+                return y.starts_with(x);
+            }
+            if a.is_none() && matches!(b, Some(Object::Array(_))) {
+                return true;
+            }
+        }
+        a == b
+    })
+}
+
+/// Every object that differs between a signed revision `old` and a later one `new`.
+fn diff(old: &Document, new: &Document) -> Vec<Change> {
+    let pages: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
+    let contents: BTreeSet<ObjectId> = pages
+        .iter()
+        .flat_map(|p| {
+            old.get_page_contents(*p)
+                .into_iter()
+                .chain(new.get_page_contents(*p))
+        })
+        .collect();
+    let info = match new.trailer.get(b"Info") {
+        Ok(Object::Reference(r)) => Some(*r),
+        _ => None,
+    };
+    let catalog = match new.trailer.get(b"Root") {
+        Ok(Object::Reference(r)) => Some(*r),
+        _ => None,
+    };
+    let acroform = new.catalog().ok().and_then(|c| match c.get(b"AcroForm") {
+        Ok(Object::Reference(r)) => Some(*r),
+        _ => None,
+    });
+    let mut out = Vec::new();
+    for (id, obj) in &new.objects {
+        let before = old.objects.get(id);
+        if before == Some(obj) {
+            continue;
+        }
+        // Structure, not content: cross-reference and object streams.
+        if let Object::Stream(s) = obj {
+            if matches!(
+                name_of(&s.dict, b"Type").as_deref(),
+                Some("XRef" | "ObjStm")
+            ) {
+                continue;
+            }
+        }
+        let how = if before.is_some() { "changed" } else { "added" };
+        let allowed_update = match (before, obj) {
+            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if Some(*id) == catalog => {
+                same_but(a, b, &[b"AcroForm", b"Perms", b"DSS"], &[])
+            }
+            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if Some(*id) == acroform => {
+                same_but(
+                    a,
+                    b,
+                    &[b"SigFlags", b"DR", b"DA", b"NeedAppearances"],
+                    &[b"Fields"],
+                )
+            }
+            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if pages.contains(id) => {
+                same_but(a, b, &[], &[b"Annots"])
+            }
+            (Some(Object::Array(a)), Object::Array(b)) => b.starts_with(a),
+            _ => false,
+        };
+        let (kind, what) = if allowed_update {
+            (
+                ChangeKind::Signature,
+                if pages.contains(id) {
+                    "a page's annotation list (grown)".to_string()
+                } else {
+                    "a list or form holding signatures".to_string()
+                },
+            )
+        } else if Some(*id) == catalog && how == "added" {
+            (ChangeKind::Other, "the document catalog".into())
+        } else {
+            classify(new, *id, obj, &pages, &contents, info)
+        };
+        out.push(Change {
+            object: (id.0, id.1),
+            how,
+            kind,
+            what,
+        });
+    }
+    for id in old.objects.keys() {
+        if !new.objects.contains_key(id) {
+            out.push(Change {
+                object: (id.0, id.1),
+                how: "removed",
+                kind: if pages.contains(id) || contents.contains(id) {
+                    ChangeKind::Shown
+                } else {
+                    ChangeKind::Other
+                },
+                what: "an object".into(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        // 2026-12-05 10:00:00 +09:00 = 01:00:00 UTC.
+        let t = parse_pdf_date("D:20261205100000+09'00'").expect("date");
+        assert_eq!(t, parse_pdf_date("D:20261205010000Z").expect("utc"));
+        assert_eq!(t.0, 1_796_432_400);
+        assert_eq!(parse_pdf_date("D:20261305100000Z"), None);
+        assert_eq!(parse_pdf_date("D:2026"), None);
+        assert_eq!(parse_pdf_date("D:2026120510000x"), None);
+    }
+
+    #[test]
+    fn revisions_end_after_eof_and_its_end_of_line() {
+        let f = b"%PDF-1.7\n...%%EOF\nmore%%EOF\r\n";
+        assert_eq!(revision_ends(f), vec![18, 29]);
+        assert_eq!(revision_at(&revision_ends(f), f, 17), Some(1));
+        assert_eq!(revision_at(&revision_ends(f), f, 18), Some(1));
+        assert_eq!(revision_at(&revision_ends(f), f, 20), None);
+    }
+
+    #[test]
+    fn the_hole_must_be_the_contents_string() {
+        let file = b"0123<0a0b>89";
+        assert!(check_range(file, &[0, 4, 10, 2], &[0x0a, 0x0b]).is_ok());
+        // The hole is not the /Contents value.
+        assert!(check_range(file, &[0, 4, 10, 2], &[0x0a, 0x0c]).is_err());
+        // The hole does not start at '<'.
+        assert!(check_range(file, &[0, 3, 10, 2], &[0x0a, 0x0b]).is_err());
+        // Not from the first byte; past the end; negative.
+        assert!(check_range(file, &[1, 4, 10, 2], &[0x0a, 0x0b]).is_err());
+        assert!(check_range(file, &[0, 4, 10, 3], &[0x0a, 0x0b]).is_err());
+        assert!(check_range(file, &[0, 4, 10, -1], &[0x0a, 0x0b]).is_err());
+    }
+
+    #[test]
+    fn hostile_bytes_are_errors_not_panics() {
+        let trust = TrustStore::production();
+        for f in [
+            &b""[..],
+            b"%PDF-1.7\n%%EOF",
+            b"%PDF-1.7\n1 0 obj << /ByteRange [0 1 2 3] >>\n%%EOF",
+        ] {
+            let _ = verify_pdf(
+                f,
+                &trust,
+                UnixTime(1_800_000_000),
+                RevocationPolicy::NotChecked,
+            );
+        }
+        assert!(matches!(
+            verify_pdf(
+                &vec![0u8; MAX_PDF + 1],
+                &trust,
+                UnixTime(0),
+                RevocationPolicy::NotChecked
+            ),
+            Err(PdfError::TooLarge(_))
+        ));
+    }
+}
