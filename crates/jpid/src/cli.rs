@@ -131,6 +131,10 @@ pub enum Command {
     /// My Number card: every PIN's remaining tries, the text AP, the card-face AP, the common AP record
     #[command(subcommand)]
     Mynumber(MynumberCommand),
+    /// PDF signatures with the My Number card's signature key, in the profile the Legal Affairs
+    /// Bureau's online filing accepts (adbe.pkcs7.detached), and their verification (docs/pdf.md)
+    #[command(subcommand)]
+    Pdf(PdfCommand),
     /// Is the holder at least N years old? Prints only yes or no, how it was proven and that the
     /// data was genuine: no name, no My Number, no birth date (docs/spec/services.md §3).
     ///
@@ -346,6 +350,55 @@ pub enum JpkiCommand {
         /// Allow spending the last remaining try
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PdfCommand {
+    /// Sign a PDF with the card's signature key: an incremental update adding one invisible
+    /// signature field (/SubFilter /adbe.pkcs7.detached, /Name from the certificate, /M, a
+    /// /ByteRange of the whole file, a detached CMS with SHA-256 carrying the signer certificate
+    /// and its CA). The input is not changed; nothing may be added to the output afterwards
+    /// (the filing system refuses later modifications)
+    ///
+    /// Examples:
+    ///   jpid pdf sign --in application.pdf --out application-signed.pdf
+    ///   echo PASSWORD | jpid --reader sim:mynumber pdf sign --in doc.pdf --out signed.pdf --pin-stdin
+    ///   jpid pdf verify application-signed.pdf
+    #[command(verbatim_doc_comment, after_help = PIN_HELP)]
+    Sign {
+        /// The PDF to sign
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Where to write the signed PDF (must differ from --in)
+        #[arg(long = "out", value_name = "FILE")]
+        output: PathBuf,
+        /// Read the signature password from one line of stdin
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last remaining try
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check every signature in a PDF: that its /ByteRange covers a whole revision, what
+    /// changed after it, the CMS signature, the certificate chain to the JPKI roots (built in,
+    /// --trust-anchor, or --trust test), validity, and revocation with --crl/--crl-dir.
+    /// Exit 0 only when every signature is valid and the last one covers the whole file
+    ///
+    /// Examples:
+    ///   jpid pdf verify signed.pdf
+    ///   jpid --json pdf verify signed.pdf --crl sign.crl --require-revocation
+    ///   jpid --trust test pdf verify signed-by-the-simulator.pdf
+    #[command(verbatim_doc_comment)]
+    Verify {
+        /// The PDF
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        #[command(flatten)]
+        revocation: RevocationArgs,
+        /// Check validity at this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
     },
 }
 

@@ -110,9 +110,11 @@ fn algorithm(oid: ObjectIdentifier, null_params: bool) -> AlgorithmIdentifierOwn
     }
 }
 
-/// The DER ContentInfo of a detached SignedData.
+/// The DER ContentInfo of a detached SignedData, carrying the signer's certificate and, when
+/// given, its CA's.
 pub fn signed_data(
     signer: &ParsedCert,
+    ca: Option<&ParsedCert>,
     attrs: &SignedAttributes,
     signature: &[u8],
 ) -> Result<Vec<u8>, der::Error> {
@@ -136,9 +138,12 @@ pub fn signed_data(
             econtent_type: ID_DATA,
             econtent: None,
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(vec![
-            CertificateChoices::Certificate(signer.cert.clone()),
-        ])?)),
+        certificates: Some(CertificateSet(SetOfVec::try_from(
+            std::iter::once(signer)
+                .chain(ca)
+                .map(|c| CertificateChoices::Certificate(c.cert.clone()))
+                .collect::<Vec<_>>(),
+        )?)),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
     };
@@ -173,7 +178,7 @@ mod tests {
                 &Sha256::digest(attrs.to_be_signed().unwrap()),
             )
             .unwrap();
-        let p7s = signed_data(&signer, &attrs, &signature).unwrap();
+        let p7s = signed_data(&signer, None, &attrs, &signature).unwrap();
         let trust = TrustStore::empty().with_test_anchors(jpid_sim::trust::roots());
         verify_cms(
             &content_digest,

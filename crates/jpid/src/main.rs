@@ -12,12 +12,13 @@ mod counter;
 mod error;
 mod logging;
 mod output;
+mod pdf_sign;
 mod pin;
 mod reader;
 
 use cli::{
-    BenchCommand, Cli, Command, JpkiCommand, KeyArg, MynumberCommand, ResidenceCommand, SimCommand,
-    TrustCommand,
+    BenchCommand, Cli, Command, JpkiCommand, KeyArg, MynumberCommand, PdfCommand, ResidenceCommand,
+    SimCommand, TrustCommand,
 };
 use context::Ctx;
 
@@ -51,6 +52,17 @@ fn main() -> ExitCode {
             cmd::jpki::change_pin(&ctx, key, *pin_stdin, *force)
         }
         Command::Jpki(JpkiCommand::Verify(args)) => cmd::jpki::verify(&ctx, args),
+        Command::Pdf(PdfCommand::Sign {
+            input,
+            output,
+            pin_stdin,
+            force,
+        }) => cmd::pdf::sign(&ctx, input, output, *pin_stdin, *force),
+        Command::Pdf(PdfCommand::Verify {
+            input,
+            revocation,
+            at,
+        }) => cmd::pdf::verify(&ctx, input, revocation, at.as_deref()),
         Command::Mynumber(MynumberCommand::Status) => cmd::mynumber::status(&ctx),
         Command::Mynumber(MynumberCommand::CardInfo) => cmd::mynumber::card_info(&ctx),
         Command::Mynumber(MynumberCommand::Check(args)) => cmd::mynumber::check(&ctx, args),

@@ -316,61 +316,15 @@ pub fn sign(
              as a JPKI login; sign only data whose origin you trust"
         );
     }
-    let pin = pin::read(key, pin_stdin)?;
-    let (mut ch, _) = connect(ctx)?;
-    let (signature, parsed, attrs, signed_digest) = {
-        let mut ex = ch.exclusive()?;
-        // The hold reset the card: select the JPKI-AP again inside it.
-        jpki::select(&mut ex)?;
-        jpki::verify_pin(&mut ex, &pin, force)?;
-        // The certificate first: the CMS signed attributes name it.
-        let cert = jpki::certificate(&mut ex, key)?;
-        let parsed =
-            ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-        // What the card signs: the content digest (raw), or the digest of the signed attributes.
-        let attrs = if raw {
-            None
-        } else {
-            Some(
-                crate::cms::SignedAttributes::new(&content_digest, &parsed, crate::output::now())
-                .map_err(|e| CliError::new(Kind::Card, format!("the card's certificate: {e}")))?,
-            )
-        };
-        let signed_digest: [u8; 32] = match &attrs {
-            None => content_digest,
-            Some(a) => Sha256::digest(a.to_be_signed().map_err(|e| {
-                CliError::new(
-                    Kind::Internal,
-                    format!("cannot encode the signed attributes: {e}"),
-                )
-            })?)
-            .into(),
-        };
-        let di = Hash::Sha256
-            .digest_info(&signed_digest)
-            .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
-        let signature = jpki::sign(&mut ex, key, &di)?;
-        (signature, parsed, attrs, signed_digest)
+    let how = if raw {
+        Signing::Raw
+    } else {
+        Signing::Cms { with_ca: false }
     };
-    // Check what the card returned before handing it out.
-    let spki = parsed
-        .spki_der()
-        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
-    verify_rsa_pkcs1(&spki, HashAlg::Sha256, &signed_digest, &signature).map_err(|_| {
-        CliError::new(
-            Kind::Card,
-            "the card's signature does not verify with its own certificate",
-        )
+    let signed = card_signs(ctx, key, how, pin_stdin, force, &mut |_| {
+        Some(content_digest)
     })?;
-    let bytes = match &attrs {
-        None => signature.clone(),
-        Some(attrs) => crate::cms::signed_data(&parsed, attrs, &signature).map_err(|e| {
-            CliError::new(
-                Kind::Internal,
-                format!("cannot encode the CMS signature: {e}"),
-            )
-        })?,
-    };
+    let (bytes, parsed) = (signed.bytes, signed.signer);
     std::fs::write(output, &bytes)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot write {}: {e}", output.display())))?;
     let format = if raw { "pkcs1" } else { "cms" };
@@ -389,7 +343,117 @@ pub fn sign(
     Ok(())
 }
 
-fn hash_file(path: &Path) -> Result<[u8; 32], CliError> {
+/// What [`card_signs`] returns: the signature (a DER CMS SignedData, or the bare PKCS#1 v1.5
+/// signature) and the signer certificate.
+pub(crate) struct CardSignature {
+    pub bytes: Vec<u8>,
+    pub signer: ParsedCert,
+}
+
+/// What the card's signature is wrapped in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Signing {
+    /// The bare PKCS#1 v1.5 signature of the content digest.
+    Raw,
+    /// A detached CMS SignedData; `with_ca`: carrying the card's CA certificate too.
+    Cms { with_ca: bool },
+}
+
+/// The card signs with `key`: asks the PIN (from stdin with `pin_stdin`), counts its tries
+/// first and refuses the last without `force`, reads the certificate (after VERIFY: the
+/// signature certificate is PIN-protected), asks `content_digest` for the SHA-256 of the
+/// content (which may name the certificate's holder; `None` stops here), and has the card sign
+/// the CMS signed attributes or the bare digest, in the same session. The card's answer is
+/// checked against its own certificate before it is handed out.
+pub(crate) fn card_signs(
+    ctx: &Ctx,
+    key: KeyKind,
+    how: Signing,
+    pin_stdin: bool,
+    force: bool,
+    content_digest: &mut dyn FnMut(&ParsedCert) -> Option<[u8; 32]>,
+) -> Result<CardSignature, CliError> {
+    let (cms, with_ca) = match how {
+        Signing::Raw => (false, false),
+        Signing::Cms { with_ca } => (true, with_ca),
+    };
+    let pin = pin::read(key, pin_stdin)?;
+    let (mut ch, _) = connect(ctx)?;
+    let (signature, parsed, attrs, signed_digest, ca) = {
+        let mut ex = ch.exclusive()?;
+        // The hold reset the card: select the JPKI-AP again inside it.
+        jpki::select(&mut ex)?;
+        jpki::verify_pin(&mut ex, &pin, force)?;
+        // The certificate first: the CMS signed attributes name it.
+        let cert = jpki::certificate(&mut ex, key)?;
+        let parsed =
+            ParsedCert::parse(&cert).map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+        let content_digest = &content_digest(&parsed).ok_or_else(|| {
+            CliError::new(Kind::BadDump, "the content to sign could not be prepared")
+        })?;
+        let ca = if with_ca {
+            let der = jpki::ca_certificate(&mut ex, key)?;
+            Some(ParsedCert::parse(&der).map_err(|e| {
+                CliError::new(Kind::Card, format!("the card's CA certificate: {e}"))
+            })?)
+        } else {
+            None
+        };
+        // What the card signs: the content digest (raw), or the digest of the signed attributes.
+        let attrs = if cms {
+            Some(
+                crate::cms::SignedAttributes::new(content_digest, &parsed, crate::output::now())
+                    .map_err(|e| {
+                        CliError::new(Kind::Card, format!("the card's certificate: {e}"))
+                    })?,
+            )
+        } else {
+            None
+        };
+        let signed_digest: [u8; 32] = match &attrs {
+            None => *content_digest,
+            Some(a) => Sha256::digest(a.to_be_signed().map_err(|e| {
+                CliError::new(
+                    Kind::Internal,
+                    format!("cannot encode the signed attributes: {e}"),
+                )
+            })?)
+            .into(),
+        };
+        let di = Hash::Sha256
+            .digest_info(&signed_digest)
+            .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
+        let signature = jpki::sign(&mut ex, key, &di)?;
+        (signature, parsed, attrs, signed_digest, ca)
+    };
+    // Check what the card returned before handing it out.
+    let spki = parsed
+        .spki_der()
+        .map_err(|e| CliError::new(Kind::Card, e.to_string()))?;
+    verify_rsa_pkcs1(&spki, HashAlg::Sha256, &signed_digest, &signature).map_err(|_| {
+        CliError::new(
+            Kind::Card,
+            "the card's signature does not verify with its own certificate",
+        )
+    })?;
+    let bytes = match &attrs {
+        None => signature,
+        Some(attrs) => {
+            crate::cms::signed_data(&parsed, ca.as_ref(), attrs, &signature).map_err(|e| {
+                CliError::new(
+                    Kind::Internal,
+                    format!("cannot encode the CMS signature: {e}"),
+                )
+            })?
+        }
+    };
+    Ok(CardSignature {
+        bytes,
+        signer: parsed,
+    })
+}
+
+pub(crate) fn hash_file(path: &Path) -> Result<[u8; 32], CliError> {
     let mut hasher = Sha256::new();
     let mut f = std::fs::File::open(path)
         .map_err(|e| CliError::new(Kind::Io, format!("cannot read {}: {e}", path.display())))?;
@@ -406,7 +470,7 @@ fn hash_file(path: &Path) -> Result<[u8; 32], CliError> {
 }
 
 /// Reads a small input file (a signature or a certificate), bounded.
-fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
     let mut out = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(1 << 20).read_to_end(&mut out))

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod detect;
 pub mod jpki;
 pub mod mynumber;
+pub mod pdf;
 pub mod readers;
 pub mod residence;
 pub mod serve;

@@ -1,0 +1,497 @@
+//! PDF signatures (issue 17): `jpid pdf sign` on the simulated My Number card, checked by
+//! independent verifiers (poppler's pdfsig, pyHanko) and by `jpid pdf verify`; PDFs signed by
+//! pyHanko (RSA and ECDSA P-384) verified by jpid; and the tampering cases public advisories of
+//! other PDF signers describe. The Python side is scripts/pdf_check.py (pyHanko 0.38, installed
+//! by scripts/ensure-packages with poppler-utils).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn jpid_command() -> Command {
+    jpid_testkit::isolated(env!("CARGO_BIN_EXE_jpid"))
+}
+
+fn jpid(args: &[&str]) -> Output {
+    jpid_command().args(args).output().expect("run jpid")
+}
+
+fn jpid_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = jpid_command()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run jpid");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("jpid output")
+}
+
+fn json(out: &Output) -> Value {
+    jpid_testkit::one_json(out)
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = jpid_testkit::tmpdir("pdf", name);
+    std::fs::create_dir_all(&d).expect("temporary directory");
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// scripts/pdf_check.py with `args`; its one JSON object.
+fn pdf_check(args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pdf_check.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("python3 (scripts/ensure-packages installs it)");
+    assert!(
+        out.status.success(),
+        "pdf_check.py {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("pdf_check.py prints JSON")
+}
+
+fn openssl(args: &[&str]) {
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn fixture(name: &str) -> &'static [u8] {
+    jpid_testpki::fixtures::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("fixture {name}"))
+        .1
+}
+
+/// The simulated card signs `doc.pdf` into `signed.pdf`.
+fn card_signs(dir: &Path) {
+    pdf_check(&["make-doc", s(&dir.join("doc.pdf"))]);
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "pdf",
+            "sign",
+            "--in",
+            s(&dir.join("doc.pdf")),
+            "--out",
+            s(&dir.join("signed.pdf")),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn verify(file: &Path, extra: &[&str]) -> (Output, Value) {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["pdf", "verify", s(file)]);
+    let out = jpid(&args);
+    let v = json(&out);
+    (out, v)
+}
+
+fn codes(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_card_signs_a_pdf_that_pdfsig_pyhanko_and_jpid_accept() {
+    let dir = tmpdir("card");
+    card_signs(&dir);
+    let signed = dir.join("signed.pdf");
+    let pki = jpid_testpki::load_default().expect("test PKI");
+    let holder = pki.jpki_holder().holder().name.clone();
+
+    // poppler: valid, and the signature covers the whole document.
+    let p = pdf_check(&["pdfsig", s(&signed)]);
+    let sig = &p["signatures"][0];
+    assert_eq!(sig["valid"], true, "{p}");
+    assert_eq!(sig["whole_document"], true, "{p}");
+    assert_eq!(sig["type"], "adbe.pkcs7.detached", "{p}");
+
+    // pyHanko, with the test signature root as its only trust anchor.
+    let root = dir.join("jpki-sign-ca.pem");
+    std::fs::write(&root, fixture("jpki-sign-ca.pem")).expect("write root");
+    let h = pdf_check(&["validate", s(&signed), "--root", s(&root)]);
+    assert_eq!(h["all_valid_and_whole_file"], true, "{h}");
+    assert_eq!(h["signatures"][0]["coverage"], "ENTIRE_FILE", "{h}");
+
+    // jpid, under test trust asked for by name: valid, with the holder's name.
+    let (out, v) = verify(&signed, &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["valid"], true);
+    let sig = &v["signatures"][0];
+    assert_eq!(sig["holder_name"], holder.as_str());
+    assert_eq!(
+        sig["claimed_name"],
+        holder.as_str(),
+        "/Name names the holder"
+    );
+    assert_eq!(sig["sub_filter"], "adbe.pkcs7.detached");
+    assert_eq!(sig["digest"], "SHA-256");
+    assert_eq!(sig["covers_whole_file"], true);
+    assert!(sig["claimed_signing_time"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("D:") && m.ends_with("+09'00'")));
+    assert_eq!(sig["valid_at_claimed_signing_time"], true);
+    let human =
+        String::from_utf8_lossy(&jpid(&["--trust", "test", "pdf", "verify", s(&signed)]).stdout)
+            .into_owned();
+    assert!(human.starts_with("VALID"), "{human}");
+    assert!(
+        human.contains(&format!("signer (from the certificate): {holder}")),
+        "{human}"
+    );
+    assert!(
+        human.contains("(a claim)") && human.contains("no timestamp proves it"),
+        "{human}"
+    );
+
+    // Without test trust the simulator's root anchors nothing.
+    let (out, v) = verify(&signed, &[]);
+    assert!(!out.status.success());
+    assert_eq!(v["valid"], false);
+    assert!(
+        codes(&v["signatures"][0]["reasons"]).contains(&"unknown_issuer".to_string()),
+        "{v}"
+    );
+
+    // The profile: one incremental update, the original bytes untouched at the front.
+    let original = std::fs::read(dir.join("doc.pdf")).expect("doc");
+    let bytes = std::fs::read(&signed).expect("signed");
+    assert!(bytes.starts_with(&original));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("/SubFilter /adbe.pkcs7.detached")
+            || text.contains("/SubFilter/adbe.pkcs7.detached"),
+        "SubFilter"
+    );
+    assert!(!text.contains("ETSI.CAdES"), "no PAdES subfilter");
+    assert!(!text.contains("/DocMDP"), "no DocMDP");
+}
+
+#[test]
+fn tampering_after_signing_is_caught() {
+    let dir = tmpdir("tamper");
+    card_signs(&dir);
+    let signed = dir.join("signed.pdf");
+    let bytes = std::fs::read(&signed).expect("signed");
+
+    // One byte changed inside the signed range (the page's text).
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"jpid")
+        .expect("the page text");
+    let mut flipped = bytes.clone();
+    flipped[at] = b'J';
+    let one_byte = dir.join("one-byte.pdf");
+    std::fs::write(&one_byte, &flipped).expect("write");
+    let (out, v) = verify(&one_byte, &["--trust", "test"]);
+    assert!(!out.status.success());
+    assert_eq!(v["valid"], false);
+    assert!(
+        codes(&v["signatures"][0]["reasons"]).contains(&"content_altered".to_string()),
+        "{v}"
+    );
+
+    // An unsigned revision appended that changes what page 1 shows (pyHanko writes it).
+    let changed = dir.join("changed.pdf");
+    pdf_check(&["change-page", s(&signed), s(&changed)]);
+    let (out, v) = verify(&changed, &["--trust", "test"]);
+    assert!(!out.status.success());
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["modified_after_signing"], true);
+    assert!(
+        codes(&v["reasons"]).contains(&"modified_after_signing".to_string()),
+        "{v}"
+    );
+    let sig = &v["signatures"][0];
+    assert_eq!(sig["covers_whole_file"], false);
+    assert_eq!(
+        sig["revision"], 2,
+        "the signature covers the second of three revisions"
+    );
+    assert!(
+        sig["later_changes"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|c| c["kind"] == "shown")),
+        "the change to the page is named: {v}"
+    );
+    // The CMS signature itself still checks: what fails is the coverage.
+    assert_eq!(sig["signature_ok"], true);
+    let p = pdf_check(&["pdfsig", s(&changed)]);
+    assert_eq!(p["signatures"][0]["whole_document"], false, "{p}");
+
+    // Bytes appended after %%EOF (no new revision): the range no longer reaches the end.
+    let mut tail = bytes.clone();
+    tail.extend_from_slice(b"\n% appended\n");
+    let appended = dir.join("appended.pdf");
+    std::fs::write(&appended, &tail).expect("write");
+    let (out, v) = verify(&appended, &["--trust", "test"]);
+    assert!(!out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["covers_whole_file"], false);
+
+    // A file with no signature at all is not valid.
+    let (out, v) = verify(&dir.join("doc.pdf"), &["--trust", "test"]);
+    assert!(!out.status.success());
+    assert!(
+        codes(&v["reasons"]).contains(&"no_signature".to_string()),
+        "{v}"
+    );
+
+    // Not a PDF: a clear error, not a panic.
+    let junk = dir.join("junk.pdf");
+    std::fs::write(&junk, b"%PDF-1.7\n garbage").expect("write");
+    let out = jpid(&["pdf", "verify", s(&junk)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a PDF jpid can read"), "{err}");
+}
+
+#[test]
+fn pdfs_signed_by_pyhanko_with_rsa_and_p384_keys_verify() {
+    let dir = tmpdir("pyhanko");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    pdf_check(&["make-doc", &p("doc.pdf")]);
+
+    // RSA: the test holder's signature key and certificate, signed by pyHanko.
+    std::fs::write(dir.join("key.pk8"), fixture("jpki-holder-sign-key.pk8")).expect("key");
+    let pki = jpid_testpki::load_default().expect("test PKI");
+    std::fs::write(dir.join("sign.der"), pki.jpki_holder().sign().cert_der()).expect("cert");
+    openssl(&[
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        &p("key.pk8"),
+        "-out",
+        &p("key.pem"),
+    ]);
+    openssl(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        &p("sign.der"),
+        "-out",
+        &p("sign.pem"),
+    ]);
+    pdf_check(&[
+        "sign",
+        &p("doc.pdf"),
+        &p("rsa.pdf"),
+        "--key",
+        &p("key.pem"),
+        "--cert",
+        &p("sign.pem"),
+    ]);
+    let (out, v) = verify(&dir.join("rsa.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["digest"], "SHA-256");
+
+    // Co-signing: the card signs the pyHanko-signed file again; both signatures are checked,
+    // the first one's later changes are only the second signature.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "pdf",
+            "sign",
+            "--in",
+            &p("rsa.pdf"),
+            "--out",
+            &p("cosigned.pdf"),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (out, v) = verify(&dir.join("cosigned.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["signatures"][0]["covers_whole_file"], false);
+    assert_eq!(v["signatures"][0]["valid"], true);
+    assert_eq!(v["signatures"][1]["covers_whole_file"], true);
+    let root = dir.join("jpki-sign-ca.pem");
+    std::fs::write(&root, fixture("jpki-sign-ca.pem")).expect("write root");
+    let h = pdf_check(&["validate", &p("cosigned.pdf"), "--root", s(&root)]);
+    assert_eq!(h["all_valid_and_whole_file"], true, "{h}");
+
+    // ECDSA P-384 with SHA-384 (the next-generation card's plan): a test root named as a JPKI
+    // signature root, added with --trust-anchor.
+    openssl(&[
+        "ecparam",
+        "-name",
+        "secp384r1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &p("ec-root.key"),
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &p("ec-root.key"),
+        "-sha384",
+        "-days",
+        "3650",
+        "-subj",
+        "/C=JP/O=JPKI TEST P-384 (jpid)/OU=JPKI for digital signature/OU=jpid TEST P-384 root",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        &p("ec-root.pem"),
+    ]);
+    openssl(&[
+        "ecparam",
+        "-name",
+        "secp384r1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &p("ec-leaf.key"),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &p("ec-leaf.key"),
+        "-subj",
+        "/C=JP/CN=JPIDTEST-P384",
+        "-out",
+        &p("ec-leaf.csr"),
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "keyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=critical,CA:FALSE\n",
+    )
+    .expect("ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("ec-leaf.csr"),
+        "-CA",
+        &p("ec-root.pem"),
+        "-CAkey",
+        &p("ec-root.key"),
+        "-CAcreateserial",
+        "-sha384",
+        "-days",
+        "365",
+        "-extfile",
+        &p("leaf.ext"),
+        "-out",
+        &p("ec-leaf.pem"),
+    ]);
+    pdf_check(&[
+        "sign",
+        &p("doc.pdf"),
+        &p("ec.pdf"),
+        "--key",
+        &p("ec-leaf.key"),
+        "--cert",
+        &p("ec-leaf.pem"),
+        "--md",
+        "sha384",
+    ]);
+    let (out, v) = verify(&dir.join("ec.pdf"), &["--trust-anchor", &p("ec-root.pem")]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["digest"], "SHA-384");
+    // The same file with a byte of the page changed.
+    let mut bytes = std::fs::read(dir.join("ec.pdf")).expect("ec");
+    let at = bytes.windows(4).position(|w| w == b"jpid").expect("text");
+    bytes[at] = b'J';
+    std::fs::write(dir.join("ec-flipped.pdf"), &bytes).expect("write");
+    let (out, v) = verify(
+        &dir.join("ec-flipped.pdf"),
+        &["--trust-anchor", &p("ec-root.pem")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        codes(&v["signatures"][0]["reasons"]).contains(&"content_altered".to_string()),
+        "{v}"
+    );
+    // And checked against a different P-384 key (the wrong certificate): not valid.
+    let (out, _) = verify(&dir.join("ec.pdf"), &[]);
+    assert!(
+        !out.status.success(),
+        "no anchor for the P-384 root: not valid"
+    );
+}
+
+#[test]
+fn signing_refuses_what_it_cannot_sign_before_asking_the_password() {
+    let dir = tmpdir("refuse");
+    std::fs::write(dir.join("not.pdf"), b"hello").expect("write");
+    // No stdin given: had jpid asked the password, it would fail for that instead.
+    let out = jpid(&[
+        "--reader",
+        "sim:mynumber",
+        "pdf",
+        "sign",
+        "--in",
+        s(&dir.join("not.pdf")),
+        "--out",
+        s(&dir.join("out.pdf")),
+        "--pin-stdin",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be read"), "{err}");
+    assert!(!dir.join("out.pdf").exists());
+    // The same file as --in and --out.
+    let out = jpid(&[
+        "pdf",
+        "sign",
+        "--in",
+        s(&dir.join("not.pdf")),
+        "--out",
+        s(&dir.join("not.pdf")),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out must differ"));
+}
