@@ -44,6 +44,9 @@ pub use store::{AuditRecord, DbTls, Store, StoreError};
 
 /// Largest request body.
 pub const MAX_BODY: usize = 2 << 20;
+
+/// The largest PDF `POST /v1/jpki/pdf/verify` takes (8 MiB): its own limit, above [`MAX_BODY`].
+pub const MAX_PDF_BODY: usize = 8 << 20;
 /// Longest time one request may take, body reading included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a JPKI login challenge lives, by default.
@@ -324,6 +327,12 @@ pub(crate) fn routes() -> Vec<Route> {
             Some(Jpki),
             post(api::signature),
         ),
+        r(
+            "post",
+            "/v1/jpki/pdf/verify",
+            Some(Jpki),
+            post(api::pdf_signature).layer(DefaultBodyLimit::max(MAX_PDF_BODY)),
+        ),
         r("post", "/v1/age/verify", Some(Age), post(api::age)),
         r("get", "/v1/audit", Some(Audit), get(api::history)),
         r("get", "/v1/audit/{id}", Some(Audit), get(api::audit_one)),
@@ -436,11 +445,16 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
                 .get(axum::http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            if announced.is_some_and(|n| n > MAX_BODY as u64) {
+            let limit = if req.uri().path() == "/v1/jpki/pdf/verify" {
+                MAX_PDF_BODY
+            } else {
+                MAX_BODY
+            };
+            if announced.is_some_and(|n| n > limit as u64) {
                 return ApiError {
                     status: StatusCode::PAYLOAD_TOO_LARGE,
                     kind: "too_large",
-                    message: format!("the body is larger than {MAX_BODY} bytes"),
+                    message: format!("the body is larger than {limit} bytes"),
                 }
                 .into_response();
             }

@@ -203,8 +203,9 @@ impl PdfVerdict {
                     "field": s.field,
                     "sub_filter": s.sub_filter,
                     "valid": s.valid(),
-                    "holder_name": s.certificate_name(),
-                    "holder": s.check.as_ref().map(|c| &c.holder),
+                    // The holder's attributes only when the signature proves them.
+                    "holder_name": if s.valid() { s.certificate_name() } else { None },
+                    "holder": if s.valid() { s.check.as_ref().map(|c| c.holder.as_slice()) } else { None }.unwrap_or_default(),
                     "claimed_name": s.name,
                     "claimed_signing_time": s.claimed_time,
                     "claimed_signing_time_utc": s.claimed_at.map(|t| t.to_rfc3339()),

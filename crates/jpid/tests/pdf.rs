@@ -495,3 +495,97 @@ fn signing_refuses_what_it_cannot_sign_before_asking_the_password() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out must differ"));
 }
+
+mod support;
+
+/// `POST /v1/jpki/pdf/verify`: the CLI's answer, audited, for a signed PDF and the tampered
+/// ones; a body that is not declared a PDF is refused.
+#[test]
+fn the_service_verifies_pdfs_as_the_cli_does() {
+    use support::service::{documented, make_key, request, serve};
+    let dir = tmpdir("service");
+    card_signs(&dir);
+    let changed = dir.join("changed.pdf");
+    pdf_check(&["change-page", s(&dir.join("signed.pdf")), s(&changed)]);
+    let db = format!("sqlite://{}", dir.join("audit.sqlite3").display());
+    let server = serve(&db, &["--trust", "test"]);
+    let (_, key) = make_key(&db, "jpki,audit");
+    let auth = format!("Bearer {key}");
+    let post = |body: &[u8], ty: &str| {
+        request(
+            &server.addr,
+            "POST",
+            "/v1/jpki/pdf/verify",
+            &[("Authorization", &auth), ("Content-Type", ty)],
+            body,
+        )
+        .expect("POST")
+    };
+    documented("pdf", || {
+        for (file, valid) in [("signed.pdf", true), ("changed.pdf", false)] {
+            let bytes = std::fs::read(dir.join(file)).expect("pdf");
+            let a = post(&bytes, "application/pdf");
+            assert_eq!(a.status, 200, "{}", a.text());
+            let mut v = a.json();
+            assert_eq!(v["valid"], valid, "{file}: {v}");
+            // The audit record: this PDF's SHA-256 and the outcome, never the PDF.
+            let id = v["audit_id"].as_str().expect("audit_id").to_string();
+            let r = request(
+                &server.addr,
+                "GET",
+                &format!("/v1/audit/{id}"),
+                &[("Authorization", &auth)],
+                b"",
+            )
+            .expect("GET")
+            .json();
+            assert_eq!(r["record"]["method"], "jpki-pdf-signature");
+            assert_eq!(
+                r["record"]["result"],
+                if valid { "valid" } else { "invalid" }
+            );
+            use sha2::Digest;
+            assert_eq!(
+                r["record"]["input_sha256"],
+                hex::encode(sha2::Sha256::digest(&bytes))
+            );
+            // The same verdict as `jpid --json pdf verify` (but for when and where it ran).
+            let (_, mut cli) = verify(&dir.join(file), &["--trust", "test"]);
+            for k in ["audit_id", "checked_at", "trust"] {
+                v.as_object_mut().expect("object").remove(k);
+            }
+            for k in ["checked_at", "trust", "command", "schema_version"] {
+                cli.as_object_mut().expect("object").remove(k);
+            }
+            // The certificate check's time is the only difference inside the signatures.
+            assert_eq!(
+                v["signatures"][0]["later_changes"], cli["signatures"][0]["later_changes"],
+                "{file}"
+            );
+            assert_eq!(v["reasons"], cli["reasons"], "{file}");
+            assert_eq!(
+                v["signatures"][0]["reasons"], cli["signatures"][0]["reasons"],
+                "{file}"
+            );
+            assert_eq!(
+                v["signatures"][0]["holder_name"],
+                cli["signatures"][0]["holder_name"]
+            );
+        }
+        // One byte changed: not valid, and said why.
+        let mut bytes = std::fs::read(dir.join("signed.pdf")).expect("pdf");
+        let at = bytes.windows(4).position(|w| w == b"jpid").expect("text");
+        bytes[at] = b'J';
+        let v = post(&bytes, "application/pdf").json();
+        assert_eq!(v["valid"], false);
+        assert!(
+            codes(&v["signatures"][0]["reasons"]).contains(&"content_altered".to_string()),
+            "{v}"
+        );
+        // Not declared a PDF; not a PDF.
+        assert_eq!(post(&bytes, "application/json").status, 415);
+        let a = post(b"%PDF-1.7 nothing", "application/pdf");
+        assert_eq!(a.status, 400, "{}", a.text());
+        assert!(a.text().contains("not a PDF jpid can read"), "{}", a.text());
+    });
+}

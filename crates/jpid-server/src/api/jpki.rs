@@ -327,3 +327,76 @@ pub(crate) async fn signature(
     }))
     .into_response())
 }
+
+/// `POST /v1/jpki/pdf/verify`: every signature of the PDF in the body (Content-Type
+/// `application/pdf`), the same answer as `jpid --json pdf verify`, audited (the PDF's SHA-256,
+/// the result, the reasons and the last signer certificate; never the PDF).
+pub(crate) async fn pdf_signature(
+    State(s): State<Arc<AppState>>,
+    Extension(who): Extension<Caller>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    need(&who, Scope::Jpki)?;
+    let pdf_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.split(';').next().unwrap_or_default().trim();
+            t.eq_ignore_ascii_case("application/pdf")
+                || t.eq_ignore_ascii_case("application/octet-stream")
+        });
+    if !pdf_type {
+        return Err(ApiError {
+            status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            kind: "bad_request",
+            message: "send the PDF itself as the body (Content-Type: application/pdf)".into(),
+        });
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad("the request body is empty; send the PDF"));
+    }
+    let at = server_now();
+    let st = s.clone();
+    // Always off the async workers: a PDF's revisions are parsed once each.
+    let (checked, digest) = verify_sized(&body, true, move |b| {
+        jpid_verify::pdf::verify_pdf(b, &st.trust, at, st.revocation().policy())
+    })
+    .await?;
+    // The parser's own words may quote the file: the answer names the kind of problem only.
+    let v = checked.map_err(|e| {
+        ApiError::bad(match e {
+            jpid_verify::pdf::PdfError::Malformed(_) => {
+                "the body is not a PDF jpid can read".to_string()
+            }
+            other => other.to_string(),
+        })
+    })?;
+    let last = v.signatures.last().and_then(|s| s.check.as_ref());
+    let mut reasons: Vec<String> = v.reasons.iter().map(|r| r.code.to_string()).collect();
+    for sig in &v.signatures {
+        reasons.extend(sig.reasons.iter().map(|r| r.code.to_string()));
+    }
+    reasons.sort();
+    reasons.dedup();
+    let id = record_digest(
+        &s,
+        &who.key_id,
+        digest,
+        Outcome {
+            detail: json!({"checked_at": at.to_rfc3339(), "signatures": v.signatures.len(), "bytes": v.size}),
+            method: "jpki-pdf-signature",
+            result: if v.valid() { "valid" } else { "invalid" },
+            reasons,
+            cert: last.map(|c| (c.certificate.serial.clone(), c.certificate.issuer.clone())),
+        },
+    )
+    .await?;
+    let mut answer = v.to_json();
+    if let Some(o) = answer.as_object_mut() {
+        o.insert("audit_id".into(), json!(id));
+        o.insert("checked_at".into(), json!(at.to_rfc3339()));
+        o.insert("trust".into(), trust_json(&s.trust));
+    }
+    Ok(Json(answer).into_response())
+}

@@ -67,7 +67,7 @@ pub struct AuditRecord {
     pub at: i64,
     /// The API key's id (`web:<key id>` for the counter page).
     pub key_id: String,
-    /// `residence`, `mynumber-text`, `jpki-login`, `jpki-signature`, `age`, …
+    /// `residence`, `mynumber-text`, `jpki-login`, `jpki-signature`, `jpki-pdf-signature`, `age`, …
     pub method: String,
     /// `genuine`, `not_genuine`, `valid`, `invalid`, `authenticated`, `rejected`, `over`, `not_over`.
     pub result: String,
