@@ -327,6 +327,47 @@ class Parser(argparse.ArgumentParser):
         emit({"error": f"usage: {message}"}, 2)
 
 
+def cmd_swap_signer(args):
+    """Rewrites the CMS of the file's last signature (inside /Contents, which no signature
+    covers): adds OTHER's certificate to the CMS certificates, and with --name-it also makes
+    the signer identifier name OTHER. The advisory case of a verifier that checks the signature
+    with one certificate and reports, or validates the chain of, another."""
+    import re
+    from asn1crypto import cms, x509, pem
+
+    data = read_bytes(args.input)
+    ranges = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    if not ranges:
+        raise UsageError("no /ByteRange in the file")
+    _, b, c, _ = (int(x) for x in ranges[-1])
+    hole = data[b + 1 : c - 1]
+    der = bytes.fromhex(hole.decode("ascii"))
+    info = cms.ContentInfo.load(der)
+    signed = info["content"]
+    raw = read_bytes(args.cert)
+    if pem.detect(raw):
+        _, _, raw = pem.unarmor(raw)
+    other = x509.Certificate.load(raw)
+    certs = list(signed["certificates"]) if signed["certificates"].native is not None else []
+    certs.append(cms.CertificateChoices(name="certificate", value=other))
+    signed["certificates"] = certs
+    if args.name_it:
+        si = signed["signer_infos"][0]
+        si["sid"] = cms.SignerIdentifier(
+            name="issuer_and_serial_number",
+            value=cms.IssuerAndSerialNumber(
+                {"issuer": other.issuer, "serial_number": other.serial_number}
+            ),
+        )
+    out = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(force=True)
+    new_hex = out.hex().upper().encode("ascii")
+    if len(new_hex) > len(hole):
+        raise UsageError("the rewritten CMS does not fit the reserved /Contents")
+    new_hex = new_hex + b"0" * (len(hole) - len(new_hex))
+    write_bytes(args.output, data[: b + 1] + new_hex + data[c - 1 :])
+    emit({"ok": True})
+
+
 def main():
     p = Parser(description="PDF signing and checking helper for jpid's tests")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
@@ -355,6 +396,13 @@ def main():
     s.add_argument("--root", action="append", required=True)
     s.add_argument("--other", action="append", default=[])
     s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("swap-signer")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--name-it", action="store_true")
+    s.set_defaults(fn=cmd_swap_signer)
 
     s = sub.add_parser("pdfsig")
     s.add_argument("file")

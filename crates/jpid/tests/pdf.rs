@@ -589,3 +589,132 @@ fn the_service_verifies_pdfs_as_the_cli_does() {
         assert!(a.text().contains("not a PDF jpid can read"), "{}", a.text());
     });
 }
+
+/// The certificate is the one the signer identifier names, and the name shown is that
+/// certificate's (GHSA-58hw-cg5m-88rp); revocation from the signature CA's CRL; and a test root
+/// kept by name with `jpid trust add --test` makes the plain `jpid pdf verify` accept the
+/// simulator's signature.
+#[test]
+fn the_signer_certificate_revocation_and_kept_test_trust() {
+    let dir = tmpdir("advisories");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    card_signs(&dir);
+    let pki = jpid_testpki::load_default().expect("test PKI");
+    let holder = pki.jpki_holder().holder().name.clone();
+    let other = pki.jpki_revoked_holder();
+    std::fs::write(dir.join("other.pem"), fixture("jpki-revoked-sign.pem")).expect("cert");
+
+    // Another certificate added to the CMS (unsigned bytes): still the real signer's name.
+    pdf_check(&[
+        "swap-signer",
+        &p("signed.pdf"),
+        &p("added.pdf"),
+        "--cert",
+        &p("other.pem"),
+    ]);
+    let (out, v) = verify(&dir.join("added.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["holder_name"], holder.as_str());
+    // The signer identifier rewritten to name the other certificate: not valid, and the other
+    // holder's name is not given as proven.
+    pdf_check(&[
+        "swap-signer",
+        &p("signed.pdf"),
+        &p("named.pdf"),
+        "--cert",
+        &p("other.pem"),
+        "--name-it",
+    ]);
+    let (out, v) = verify(&dir.join("named.pdf"), &["--trust", "test"]);
+    assert!(!out.status.success());
+    let sig = &v["signatures"][0];
+    assert!(
+        codes(&sig["reasons"]).contains(&"signer_certificate_mismatch".to_string()),
+        "{v}"
+    );
+    assert_eq!(sig["holder_name"], Value::Null);
+    assert_ne!(other.holder().name, holder);
+    assert!(
+        !v.to_string().contains(&other.holder().name),
+        "the substituted holder is not named: {v}"
+    );
+
+    // The revoked test holder's key signs (pyHanko); the signature CA's CRL says revoked.
+    std::fs::write(dir.join("rkey.pk8"), fixture("jpki-revoked-sign-key.pk8")).expect("key");
+    openssl(&[
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        &p("rkey.pk8"),
+        "-out",
+        &p("rkey.pem"),
+    ]);
+    pdf_check(&[
+        "sign",
+        &p("doc.pdf"),
+        &p("revoked.pdf"),
+        "--key",
+        &p("rkey.pem"),
+        "--cert",
+        &p("other.pem"),
+    ]);
+    std::fs::write(dir.join("sign.crl"), fixture("jpki-sign-crl.der")).expect("crl");
+    let (out, v) = verify(&dir.join("revoked.pdf"), &["--trust", "test"]);
+    assert!(
+        out.status.success(),
+        "without a CRL revocation is not checked: {v}"
+    );
+    assert_eq!(v["signatures"][0]["revocation_checked"], false);
+    let mut args = vec!["--json", "--trust", "test", "pdf", "verify"];
+    let file = p("revoked.pdf");
+    let crl = p("sign.crl");
+    args.extend_from_slice(&[file.as_str(), "--crl", crl.as_str()]);
+    let out = jpid(&args);
+    let v = json(&out);
+    assert!(!out.status.success(), "{v}");
+    assert!(
+        codes(&v["signatures"][0]["reasons"]).contains(&"certificate_revoked".to_string()),
+        "{v}"
+    );
+    // The card's own holder, same CRL: checked and good.
+    let file = p("signed.pdf");
+    let args = [
+        "--json",
+        "--trust",
+        "test",
+        "pdf",
+        "verify",
+        file.as_str(),
+        "--crl",
+        crl.as_str(),
+    ];
+    let out = jpid(&args);
+    let v = json(&out);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["revocation_checked"], true);
+
+    // Test roots kept by name: then `jpid pdf verify signed.pdf` alone says valid, with the name.
+    let trust_dir = dir.join("trust");
+    let kept = |args: &[&str]| {
+        jpid_command()
+            .env("JPID_TRUST_DIR", &trust_dir)
+            .args(args)
+            .output()
+            .expect("run jpid")
+    };
+    std::fs::write(dir.join("root.pem"), fixture("jpki-sign-ca.pem")).expect("root");
+    let out = kept(&["trust", "add", "--test", &p("root.pem")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kept(&["pdf", "verify", &p("signed.pdf")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("VALID") && text.contains(&holder),
+        "{text}"
+    );
+}
