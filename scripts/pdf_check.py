@@ -98,6 +98,18 @@ def cmd_make_doc(args):
         out += b"%010d 00000 n\r\n" % off
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(bodies) + 1, xref_at)
+    if getattr(args, "xref_stream", False):
+        # The same document rewritten by pyHanko with a cross-reference stream (PDF 1.5+), as
+        # many producers write today, so that signing is tested on both kinds.
+        need_pyhanko()
+        import io
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.pdf_utils.writer import copy_into_new_writer
+        w = copy_into_new_writer(PdfFileReader(io.BytesIO(bytes(out))))
+        w.stream_xrefs = True
+        buf = io.BytesIO()
+        w.write(buf)
+        out = buf.getvalue()
     write_bytes(args.out, bytes(out))
     return {"ok": True}
 
@@ -374,6 +386,8 @@ def main():
 
     s = sub.add_parser("make-doc")
     s.add_argument("out")
+    s.add_argument("--xref-stream", action="store_true",
+                   help="write a cross-reference stream instead of a table")
     s.set_defaults(fn=cmd_make_doc)
 
     s = sub.add_parser("sign")

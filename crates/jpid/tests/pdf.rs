@@ -718,3 +718,47 @@ fn the_signer_certificate_revocation_and_kept_test_trust() {
         "{text}"
     );
 }
+
+/// A PDF whose cross-references are a stream (PDF 1.5+, as many producers write): the card's
+/// update keeps that kind, and pdfsig, pyHanko and jpid accept the result.
+#[test]
+fn a_pdf_with_a_cross_reference_stream_is_signed_in_kind() {
+    let dir = tmpdir("xref-stream");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    pdf_check(&["make-doc", "--xref-stream", &p("doc.pdf")]);
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "pdf",
+            "sign",
+            "--in",
+            &p("doc.pdf"),
+            "--out",
+            &p("signed.pdf"),
+            "--pin-stdin",
+        ],
+        "ABC123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(dir.join("signed.pdf")).expect("signed");
+    let tail =
+        String::from_utf8_lossy(&bytes[std::fs::read(dir.join("doc.pdf")).expect("doc").len()..])
+            .into_owned();
+    assert!(
+        tail.contains("/XRef") && !tail.contains("\nxref\n"),
+        "the update uses a cross-reference stream"
+    );
+    let ps = pdf_check(&["pdfsig", &p("signed.pdf")]);
+    assert_eq!(ps["signatures"][0]["valid"], true, "{ps}");
+    assert_eq!(ps["signatures"][0]["whole_document"], true, "{ps}");
+    std::fs::write(dir.join("root.pem"), fixture("jpki-sign-ca.pem")).expect("root");
+    let h = pdf_check(&["validate", &p("signed.pdf"), "--root", &p("root.pem")]);
+    assert_eq!(h["all_valid_and_whole_file"], true, "{h}");
+    let (out, v) = verify(&dir.join("signed.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+}
