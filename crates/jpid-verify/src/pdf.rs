@@ -21,6 +21,8 @@ use std::collections::BTreeSet;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+pub mod expand;
+
 use crate::proof::Verified;
 use crate::revocation::RevocationPolicy;
 use crate::signature::{verify_cms_parts, CmsDigest, SignatureVerdict};
@@ -238,8 +240,10 @@ impl PdfVerdict {
     }
 }
 
-/// lopdf on hostile bytes: a panic is a malformed file, not a crash.
+/// lopdf on hostile bytes: what it expands is bounded first ([`expand`]), and a panic is a
+/// malformed file, not a crash.
 fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+    expand::check(bytes).map_err(PdfError::Malformed)?;
     match std::panic::catch_unwind(|| Document::load_mem(bytes)) {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(PdfError::Malformed(e.to_string())),

@@ -61,6 +61,8 @@ fn malformed(e: impl std::fmt::Display) -> String {
 }
 
 fn load(bytes: &[u8]) -> Result<Document, String> {
+    // What the parser expands while loading is bounded first, as for verification.
+    jpid_verify::pdf::expand::check(bytes).map_err(malformed)?;
     match std::panic::catch_unwind(|| Document::load_mem(bytes)) {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(malformed(e)),
