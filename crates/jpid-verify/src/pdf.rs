@@ -465,9 +465,13 @@ pub fn verify_pdf(
 
     // What changed after each signed revision: each signed revision against the next signed
     // one (only signature changes allowed between them), and the last against the whole file.
+    // Only revisions a signature really signed (its CMS signature verifies over its range)
+    // count: a forged signature dictionary cannot make jpid parse the file once more for each
+    // revision it names.
     let signed_ends: BTreeSet<usize> = sigs
         .iter()
-        .filter_map(|s| s.revision.map(|_| range_end(&s.byte_range).unwrap_or(0)))
+        .filter(|s| s.check.as_ref().is_some_and(|c| c.signature_ok))
+        .filter_map(|s| s.revision.and(range_end(&s.byte_range)))
         .collect();
     let last_end = signed_ends.iter().next_back().copied();
     let modified_after_signing = last_end.is_some_and(|e| {
@@ -879,12 +883,7 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
                 same_but(a, b, &[b"AcroForm", b"Perms", b"DSS"], &[])
             }
             (Some(Object::Dictionary(a)), Object::Dictionary(b)) if Some(*id) == acroform => {
-                same_but(
-                    a,
-                    b,
-                    &[b"SigFlags", b"DR", b"DA", b"NeedAppearances"],
-                    &[b"Fields"],
-                )
+                same_but(a, b, &[b"SigFlags", b"DR"], &[b"Fields"])
             }
             (Some(Object::Dictionary(a)), Object::Dictionary(b)) if pages.contains(id) => {
                 same_but(a, b, &[], &[b"Annots"])
