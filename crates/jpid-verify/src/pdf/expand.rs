@@ -9,6 +9,10 @@
 //! the previous `endstream` and its `stream` keyword (its dictionary is in there), with name
 //! escapes (`#xx`) decoded, so a dictionary cannot hide its type from this scan.
 
+/// The most objects a file may hold (uncompressed and in object streams together): each costs
+/// lopdf a kilobyte or two of memory, whatever its size in the file.
+pub const MAX_OBJECTS: usize = 100_000;
+
 /// The most one stream may expand to.
 pub const MAX_STREAM: usize = 32 << 20;
 /// The most all the scanned streams together may expand to.
@@ -120,8 +124,40 @@ fn expand(filter: &[u8], input: &[u8], cap: usize) -> Result<Vec<u8>, ()> {
     Ok(out)
 }
 
-/// Refuses a file whose object or cross-reference streams expand past the bounds.
+/// The integer after the last `key` in `dict`, if any.
+fn last_int(dict: &[u8], key: &[u8]) -> Option<usize> {
+    let at = dict.windows(key.len()).rposition(|w| w == key)?;
+    let rest = dict.get(at + key.len()..)?;
+    // `/N` and not `/Names`: the key must end here.
+    if rest.first().is_some_and(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let digits: Vec<u8> = rest
+        .trim_ascii_start()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// Refuses a file whose object or cross-reference streams expand past the bounds, or that
+/// holds more than [`MAX_OBJECTS`] objects.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
+    // Objects written out: every `obj` keyword that is not `endobj` (counting a stray one in
+    // binary data too errs on the safe side).
+    let mut objects = 0usize;
+    let mut at = 0usize;
+    while let Some(p) = find(bytes, b"obj", at) {
+        if !(p >= 3 && bytes.get(p - 3..p) == Some(b"end")) {
+            objects += 1;
+        }
+        at = p + 3;
+    }
+    let too_many = || format!("the PDF holds more than {MAX_OBJECTS} objects");
+    if objects > MAX_OBJECTS {
+        return Err(too_many());
+    }
     let mut total = 0usize;
     let mut from = 0usize;
     let mut window_start = 0usize;
@@ -145,6 +181,13 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         }
         let end = find(bytes, b"endstream", start).unwrap_or(bytes.len());
         if typed {
+            // An object stream's objects count as objects (its `/N`, or any number it says).
+            if window.windows(7).any(|w| w == b"/ObjStm") {
+                objects = objects.saturating_add(last_int(&window, b"/N").unwrap_or(0));
+                if objects > MAX_OBJECTS {
+                    return Err(too_many());
+                }
+            }
             let mut data = bytes.get(start..end).unwrap_or_default().to_vec();
             for f in filters(&window) {
                 data = expand(&f, &data, MAX_STREAM).map_err(|()| {
@@ -182,6 +225,31 @@ mod tests {
             b"\nendstream\nendobj\n",
         ]
         .concat()
+    }
+
+    #[test]
+    fn too_many_objects_are_refused() {
+        let header: Vec<u8> = (0..10)
+            .flat_map(|n| format!("{n} 0 ").into_bytes())
+            .collect();
+        let body = [header.as_slice(), b"<<>>".repeat(10).as_slice()].concat();
+        let ok = stream(
+            "<< /Type /ObjStm /N 10 /First 40 /Filter /FlateDecode >>",
+            &zlib(&body),
+        );
+        assert!(check(&ok).is_ok());
+        let many = stream(
+            &format!(
+                "<< /Type /ObjStm /N {} /Filter /FlateDecode >>",
+                MAX_OBJECTS + 1
+            ),
+            &zlib(&body),
+        );
+        assert!(check(&many).unwrap_err().contains("objects"));
+        let written: Vec<u8> = (0..=MAX_OBJECTS)
+            .flat_map(|n| format!("{n} 0 obj null endobj\n").into_bytes())
+            .collect();
+        assert!(check(&written).is_err());
     }
 
     #[test]
