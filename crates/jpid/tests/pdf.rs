@@ -762,3 +762,84 @@ fn a_pdf_with_a_cross_reference_stream_is_signed_in_kind() {
     let (out, v) = verify(&dir.join("signed.pdf"), &["--trust", "test"]);
     assert!(out.status.success(), "{v}");
 }
+
+/// An independent review's forgeries, each needing only a co-signer with a valid key of their
+/// own (here the second test holder): objects that declare themselves signature fields, a
+/// visible signature box drawn over the page, and a cross-reference entry pointing at another
+/// object. And what a co-signer may do: sign invisibly, their software updating the document
+/// information.
+#[test]
+fn what_a_co_signer_may_and_may_not_change() {
+    let dir = tmpdir("cosigner");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    card_signs(&dir);
+    std::fs::write(dir.join("rk.pk8"), fixture("jpki-revoked-sign-key.pk8")).expect("key");
+    std::fs::write(dir.join("rc.pem"), fixture("jpki-revoked-sign.pem")).expect("cert");
+    openssl(&[
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        &p("rk.pk8"),
+        "-out",
+        &p("rk.pem"),
+    ]);
+    let cosign = |input: &str, output: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sign", input, output, "--key", "", "--cert", "", "--field", "Sig2",
+        ];
+        let (key, cert) = (p("rk.pem"), p("rc.pem"));
+        args[4] = key.as_str();
+        args[6] = cert.as_str();
+        args.extend_from_slice(extra);
+        pdf_check(&args);
+    };
+    let first = |file: &str| -> Value {
+        let (out, v) = verify(&dir.join(file), &["--trust", "test"]);
+        assert_eq!(out.status.success(), v["valid"] == true);
+        v
+    };
+
+    // Invisible co-signature (pyHanko updates /Info): both signatures valid.
+    cosign(&p("signed.pdf"), &p("invisible.pdf"), &[]);
+    let v = first("invisible.pdf");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signatures"][0]["valid"], true);
+
+    // The page changed in between, the changed objects claiming /FT /Sig: the first signature
+    // is not valid, the change named as shown.
+    pdf_check(&[
+        "change-page",
+        "--disguise",
+        &p("signed.pdf"),
+        &p("disguised.pdf"),
+    ]);
+    cosign(&p("disguised.pdf"), &p("disguised-cosigned.pdf"), &[]);
+    let v = first("disguised-cosigned.pdf");
+    assert_eq!(v["valid"], false, "{v}");
+    let sig = &v["signatures"][0];
+    assert_eq!(sig["valid"], false);
+    assert!(
+        sig["later_changes"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|c| c["kind"] == "shown")),
+        "{v}"
+    );
+    assert_eq!(
+        v["signatures"][1]["valid"], true,
+        "the co-signer's own signature checks"
+    );
+
+    // A visible signature box over the page's text: the first signature is not valid (a
+    // visible appearance draws on what was signed; docs/pdf.md).
+    cosign(&p("signed.pdf"), &p("visible.pdf"), &["--visible"]);
+    let v = first("visible.pdf");
+    assert_eq!(v["signatures"][0]["valid"], false, "{v}");
+
+    // A cross-reference entry pointing at another object than the one it names.
+    pdf_check(&["dup-xref", &p("signed.pdf"), &p("dup.pdf")]);
+    let out = jpid(&["--trust", "test", "pdf", "verify", &p("dup.pdf")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("points object 20 at another object"), "{err}");
+}
