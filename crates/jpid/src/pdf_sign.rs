@@ -258,18 +258,32 @@ pub fn prepare(input: &[u8], signer_name: &str, signing_time: &str) -> Result<Pr
     let mut out = Vec::with_capacity(input.len() + 2 * RESERVED + 4096);
     inc.save_to(&mut out).map_err(malformed)?;
 
-    // Find the hole and the range in the update (never in the original bytes).
+    // Find the hole and the range inside the signature dictionary's own object in the update
+    // (never in the original bytes, nor in another object that happens to hold the same text,
+    // such as a page copied into the update).
     let from = input.len();
     let tail = out.get(from..).ok_or("the update was not written")?;
+    let header = format!("{} {} obj", sig_id.0, sig_id.1);
+    let obj_start = find(tail, header.as_bytes())
+        .ok_or("the signature dictionary was not found in the update")?;
+    let obj_len = tail
+        .get(obj_start..)
+        .and_then(|t| find(t, b"endobj"))
+        .ok_or("the signature dictionary is not closed in the update")?;
+    let obj = tail
+        .get(obj_start..obj_start + obj_len)
+        .ok_or("the signature dictionary is out of the file")?;
     let zeros = format!("<{}>", "0".repeat(2 * RESERVED));
     let b = from
-        + find(tail, zeros.as_bytes())
-            .ok_or("the reserved /Contents was not found in the update")?;
+        + obj_start
+        + find(obj, zeros.as_bytes())
+            .ok_or("the reserved /Contents was not found in the signature dictionary")?;
     let c = b + zeros.len();
     let range_text = format!("0 {PLACEHOLDER} {PLACEHOLDER} {PLACEHOLDER}");
     let r = from
-        + find(tail, range_text.as_bytes())
-            .ok_or("the /ByteRange placeholder was not found in the update")?;
+        + obj_start
+        + find(obj, range_text.as_bytes())
+            .ok_or("the /ByteRange placeholder was not found in the signature dictionary")?;
     let d = out.len() - c;
     let mut filled = format!("0 {b} {c} {d}");
     if filled.len() > range_text.len() {
