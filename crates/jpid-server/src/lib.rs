@@ -47,6 +47,13 @@ pub const MAX_BODY: usize = 2 << 20;
 
 /// The largest PDF `POST /v1/jpki/pdf/verify` takes (8 MiB): its own limit, above [`MAX_BODY`].
 pub const MAX_PDF_BODY: usize = 8 << 20;
+
+/// PDF checks at once, across keys: each holds up to [`MAX_PDF_BODY`] and its parse in memory,
+/// so more are refused (429) before their body is read.
+pub const MAX_PDF_CHECKS: usize = 4;
+
+/// The PDF endpoint's path.
+const PDF_PATH: &str = "/v1/jpki/pdf/verify";
 /// Longest time one request may take, body reading included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a JPKI login challenge lives, by default.
@@ -112,6 +119,8 @@ pub struct AppState {
     pub(crate) health_probe: tokio::sync::Mutex<Option<(Instant, bool)>>,
     /// Requests in flight per API key id ([`MAX_IN_FLIGHT_PER_KEY`] each).
     pub inflight_per_key: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// PDF checks in progress ([`MAX_PDF_CHECKS`]).
+    pub pdf_checks: Arc<tokio::sync::Semaphore>,
     /// The counter reader.
     pub reader: Option<(String, Arc<dyn CounterReader>)>,
     /// One card read at a time.
@@ -154,6 +163,7 @@ impl AppState {
             sessions: Mutex::new(HashMap::new()),
             inflight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             inflight_per_key: Mutex::new(HashMap::new()),
+            pdf_checks: Arc::new(tokio::sync::Semaphore::new(MAX_PDF_CHECKS)),
             health_probe: tokio::sync::Mutex::new(None),
             reader: config.reader,
             reader_lock: Arc::new(Mutex::new(())),
@@ -329,7 +339,7 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         r(
             "post",
-            "/v1/jpki/pdf/verify",
+            PDF_PATH,
             Some(Jpki),
             post(api::pdf_signature).layer(DefaultBodyLimit::max(MAX_PDF_BODY)),
         ),
@@ -445,11 +455,8 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
                 .get(axum::http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            let limit = if req.uri().path() == "/v1/jpki/pdf/verify" {
-                MAX_PDF_BODY
-            } else {
-                MAX_BODY
-            };
+            let pdf = req.uri().path() == PDF_PATH;
+            let limit = if pdf { MAX_PDF_BODY } else { MAX_BODY };
             if announced.is_some_and(|n| n > limit as u64) {
                 return ApiError {
                     status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -458,6 +465,20 @@ async fn authenticate(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
                 }
                 .into_response();
             }
+            // A PDF check's slot is taken before its body is read, and held until it answers.
+            let _pdf_permit = if pdf {
+                match s.pdf_checks.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        return ApiError::rate_limited(format!(
+                            "{MAX_PDF_CHECKS} PDF checks are in progress already; retry when one has finished"
+                        ))
+                        .into_response()
+                    }
+                }
+            } else {
+                None
+            };
             req.extensions_mut().insert(c);
             next.run(req).await
         }

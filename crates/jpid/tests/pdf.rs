@@ -573,6 +573,37 @@ fn the_service_verifies_pdfs_as_the_cli_does() {
             codes(&v["signatures"][0]["reasons"]).contains(&"content_altered".to_string()),
             "{v}"
         );
+        // At most four PDF checks at once (each holds its body and its parse): four slow
+        // uploads hold every slot, a fifth is refused before its body is read, and once they
+        // are gone checks are answered again.
+        let slow: Vec<std::net::TcpStream> = (0..4)
+            .map(|_| {
+                use std::io::Write;
+                let mut c = std::net::TcpStream::connect(&server.addr).expect("connect");
+                write!(
+                    c,
+                    "POST /v1/jpki/pdf/verify HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n%PDF-"
+                )
+                .expect("write");
+                c
+            })
+            .collect();
+        let signed = std::fs::read(dir.join("signed.pdf")).expect("pdf");
+        let status_until = |want: u16| {
+            (0..100).any(|_| {
+                let st = post(&signed, "application/pdf").status;
+                if st != want {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                st == want
+            })
+        };
+        assert!(
+            status_until(429),
+            "a fifth PDF check while four hold their slots"
+        );
+        drop(slow);
+        assert!(status_until(200), "the slots come back");
         // Not declared a PDF; not a PDF.
         assert_eq!(post(&bytes, "application/json").status, 415);
         let a = post(b"%PDF-1.7 nothing", "application/pdf");
