@@ -172,10 +172,10 @@ impl AppState {
 
     /// The revocation sources in force now (CRLs as last loaded, the OCSP responder).
     pub(crate) fn revocation(&self) -> Revocation {
-        Revocation {
+        Revocation(jpid_verify::RevocationSources {
             crls: self.crl_store(),
             ocsp: self.ocsp.clone(),
-        }
+        })
     }
 
     /// The CRLs now in force, if any.
@@ -203,66 +203,25 @@ impl AppState {
     }
 }
 
-/// The revocation sources of one verification: OCSP and the CRLs. With either
-/// configured, revocation is required: an answer that is not good (revoked, or unknown because
-/// the responder is unreachable, stale or wrongly signed and no CRL answers) makes the
-/// certificate not valid. Without both, revocation is not checked, and answers say so.
-pub(crate) struct Revocation {
-    crls: Option<Arc<jpid_verify::CrlStore>>,
-    ocsp: Option<Arc<jpid_verify::OcspSource>>,
-}
+/// The service's revocation sources: the CRLs in force and the OCSP responder. The service
+/// requires revocation whenever a source is configured (anything but good is not valid).
+pub(crate) struct Revocation(jpid_verify::RevocationSources);
 
 impl Revocation {
     /// The policy to verify with.
     pub(crate) fn policy(&self) -> jpid_verify::RevocationPolicy<'_> {
-        if self.configured() {
-            jpid_verify::RevocationPolicy::Required(self)
-        } else {
-            jpid_verify::RevocationPolicy::NotChecked
-        }
+        self.0.policy(true)
     }
 
     /// Whether any source is configured.
     pub(crate) fn configured(&self) -> bool {
-        self.crls.is_some() || self.ocsp.is_some()
+        self.0.configured()
     }
 
     /// Whether checking may wait on the network (an OCSP responder): such work belongs on the
     /// blocking pool, never on the async workers.
     pub(crate) fn may_block(&self) -> bool {
-        self.ocsp.is_some()
-    }
-}
-
-impl jpid_verify::RevocationSource for Revocation {
-    fn check(
-        &self,
-        cert: &jpid_verify::x509::ParsedCert,
-        issuer: &jpid_verify::x509::ParsedCert,
-        at: jpid_verify::UnixTime,
-    ) -> jpid_verify::RevocationStatus {
-        // Both sources are asked when both are configured: a revocation either knows wins (a
-        // CRL reloaded with the certificate listed must not be hidden by a cached OCSP "good");
-        // otherwise a good answer from either; otherwise OCSP's reason.
-        use jpid_verify::RevocationStatus as St;
-        let from_ocsp = self.ocsp.as_ref().map(|o| o.check(cert, issuer, at));
-        let from_crls = self.crls.as_ref().map(|c| c.check(cert, issuer, at));
-        let answers = [from_ocsp, from_crls];
-        if let Some(revoked) = answers
-            .iter()
-            .flatten()
-            .find(|st| matches!(st, St::Revoked { .. }))
-        {
-            return revoked.clone();
-        }
-        if let Some(good) = answers.iter().flatten().find(|st| st.checked()) {
-            return good.clone();
-        }
-        answers
-            .into_iter()
-            .flatten()
-            .next()
-            .unwrap_or(St::NotChecked)
+        self.0.may_block()
     }
 }
 

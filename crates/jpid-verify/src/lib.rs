@@ -29,6 +29,6 @@ pub use jpid_model::UnixTime;
 pub use proof::Verified;
 pub use revocation::{
     CrlError, CrlStore, HttpTransport, NoRevocation, OcspSource, OcspTransport, RevocationPolicy,
-    RevocationSource, RevocationStatus, RevocationVia, UnknownReason,
+    RevocationSource, RevocationStatus, RevocationVia, Sources as RevocationSources, UnknownReason,
 };
 pub use trust::{Anchor, Origin, Purpose, TrustError, TrustMode, TrustStore};

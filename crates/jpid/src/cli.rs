@@ -465,8 +465,13 @@ pub struct RevocationArgs {
     /// Every *.crl, *.der and *.pem file in DIR is a CRL to check revocation against
     #[arg(long, value_name = "DIR")]
     pub crl_dir: Option<PathBuf>,
-    /// Not valid unless a current CRL shows the certificate is not revoked (by default an
-    /// unknown status, e.g. no current CRL of that root, is valid with a warning)
+    /// An OCSP responder (RFC 6960, http://) to ask about the certificate, with a nonce; its
+    /// answer must be signed by the CA or a responder the CA named. With CRLs too, a revocation
+    /// either knows wins
+    #[arg(long, value_name = "URL")]
+    pub ocsp_url: Option<String>,
+    /// Not valid unless a current CRL or OCSP answer shows the certificate is not revoked (by
+    /// default an unknown status, e.g. no current CRL of that root, is valid with a warning)
     #[arg(long)]
     pub require_revocation: bool,
 }

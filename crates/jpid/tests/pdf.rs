@@ -829,3 +829,128 @@ fn what_a_co_signer_may_and_may_not_change() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("points object 20 at another object"), "{err}");
 }
+
+/// Revocation by OCSP (`--ocsp-url`) in `jpid pdf verify`: OpenSSL's responder for the test
+/// signature CA says good for the card's holder and revoked for the second test holder.
+#[test]
+fn pdf_signers_are_checked_by_ocsp() {
+    use jpid_testkit::ocsp::{ca_files, index_line, responder_cert, Responder};
+    use rsa::pkcs8::EncodePrivateKey;
+    let dir = tmpdir("ocsp");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    card_signs(&dir);
+    let pki = jpid_testpki::load_default().expect("test PKI");
+    let ca = pki.jpki_sign_ca();
+    ca_files(
+        &dir,
+        ca.cert_der(),
+        ca.private_key().to_pkcs8_der().expect("pkcs8").as_bytes(),
+    );
+    let serial = |der: &[u8]| {
+        jpid_verify::x509::ParsedCert::parse(der)
+            .expect("cert")
+            .serial_hex()
+    };
+    let index = format!(
+        "{}{}",
+        index_line(&serial(pki.jpki_holder().sign().cert_der()), false),
+        index_line(&serial(pki.jpki_revoked_holder().sign().cert_der()), true)
+    );
+    let signer = responder_cert(&dir, "responder", Some("extendedKeyUsage = OCSPSigning"));
+    let responder = Responder::start(&dir, &index, (&signer.0, &signer.1), &["-ndays", "1"]);
+
+    // The card's holder: good, said so.
+    let (out, v) = verify(&dir.join("signed.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    let args = [
+        "--json",
+        "--trust",
+        "test",
+        "pdf",
+        "verify",
+        &p("signed.pdf"),
+        "--ocsp-url",
+        &responder.url,
+        "--require-revocation",
+    ];
+    let out = jpid(&args);
+    let v = json(&out);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["revocation_checked"], true, "{v}");
+    assert!(
+        v["signatures"][0]["revocation"]
+            .as_str()
+            .is_some_and(|r| r.contains("OCSP")),
+        "{v}"
+    );
+
+    // The second holder, signing with pyHanko: revoked.
+    key_pem(&dir, "jpki-revoked-sign-key.pk8", "rk.pem");
+    std::fs::write(dir.join("rc.pem"), fixture("jpki-revoked-sign.pem")).expect("cert");
+    pdf_check(&[
+        "sign",
+        &p("doc.pdf"),
+        &p("revoked.pdf"),
+        "--key",
+        &p("rk.pem"),
+        "--cert",
+        &p("rc.pem"),
+    ]);
+    let args = [
+        "--json",
+        "--trust",
+        "test",
+        "pdf",
+        "verify",
+        &p("revoked.pdf"),
+        "--ocsp-url",
+        &responder.url,
+    ];
+    let out = jpid(&args);
+    let v = json(&out);
+    assert!(!out.status.success(), "{v}");
+    assert!(
+        codes(&v["signatures"][0]["reasons"]).contains(&"certificate_revoked".to_string()),
+        "{v}"
+    );
+
+    // Nobody answering, revocation required: not valid; not required: valid with a warning.
+    let dead = format!("http://127.0.0.1:{}/", jpid_testkit::postgres::free_port());
+    let args = [
+        "--json",
+        "--trust",
+        "test",
+        "pdf",
+        "verify",
+        &p("signed.pdf"),
+        "--ocsp-url",
+        &dead,
+        "--require-revocation",
+    ];
+    let out = jpid(&args);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let args = [
+        "--json",
+        "--trust",
+        "test",
+        "pdf",
+        "verify",
+        &p("signed.pdf"),
+        "--ocsp-url",
+        &dead,
+    ];
+    let out = jpid(&args);
+    let v = json(&out);
+    assert!(out.status.success(), "{v}");
+    assert!(
+        codes(&v["signatures"][0]["warnings"]).contains(&"revocation_unknown".to_string()),
+        "{v}"
+    );
+    // A URL that is not http:// is a usage error.
+    let out = jpid(&["pdf", "verify", &p("signed.pdf"), "--ocsp-url", "ftp://x/"]);
+    assert_eq!(out.status.code(), Some(2));
+}

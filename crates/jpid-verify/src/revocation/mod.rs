@@ -40,10 +40,12 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::{CrlNumber, CrlReason, KeyUsage, KeyUsages};
 use x509_cert::ext::Extension;
 
+mod both;
 mod crl;
 mod files;
 mod ocsp;
 
+pub use both::Sources;
 #[allow(unused_imports)]
 use crl::*;
 pub use crl::{CrlError, LoadedCrl};

@@ -9,7 +9,9 @@ use jpid_card::jpki::{self, Hash, KeyKind, PinState};
 use jpid_card::{CardTransport, Channel};
 use jpid_verify::jpki::{holder_attributes, verify_certificate};
 use jpid_verify::x509::{verify_rsa_pkcs1, HashAlg, ParsedCert};
-use jpid_verify::{CrlStore, Purpose, RevocationPolicy, RevocationStatus, TrustStore, UnixTime};
+use jpid_verify::{
+    CrlStore, Purpose, RevocationPolicy, RevocationSources, RevocationStatus, TrustStore, UnixTime,
+};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -124,40 +126,47 @@ fn findings_json(list: &[jpid_verify::verdict::Reason]) -> Vec<Value> {
 }
 
 /// The revocation policy of `--crl`, `--crl-dir` and `--require-revocation`.
-pub(crate) fn revocation_policy(crls: Option<&CrlStore>, required: bool) -> RevocationPolicy<'_> {
-    match crls {
-        None => RevocationPolicy::NotChecked,
-        Some(s) if required => RevocationPolicy::Required(s),
-        Some(s) => RevocationPolicy::BestEffort(s),
-    }
-}
-
-/// The CRLs named by `--crl` and `--crl-dir` (None when there are none).
-pub(crate) fn load_crls(args: &crate::cli::RevocationArgs) -> Result<Option<CrlStore>, CliError> {
-    if args.crl.is_empty() && args.crl_dir.is_none() {
-        if args.require_revocation {
+/// The revocation sources `--crl`, `--crl-dir` and `--ocsp-url` name (none configured when
+/// none is given: revocation is then not checked, and the result says so).
+pub(crate) fn load_revocation(
+    args: &crate::cli::RevocationArgs,
+) -> Result<RevocationSources, CliError> {
+    let mut sources = RevocationSources::default();
+    if let Some(url) = &args.ocsp_url {
+        if !url.starts_with("http://") {
             return Err(CliError::new(
                 Kind::Usage,
-                "--require-revocation needs CRLs: --crl FILE or --crl-dir DIR",
+                "--ocsp-url takes an http:// URL (OCSP answers are signed; JPKI's responders are reached over HTTP)",
             ));
         }
-        return Ok(None);
+        sources.ocsp = Some(std::sync::Arc::new(jpid_verify::OcspSource::new(
+            url.clone(),
+        )));
     }
-    let bad = |e: jpid_verify::CrlError| {
-        CliError::new(Kind::BadCrl, e.to_string())
-            .hint("give the DER or PEM CRL published by the certificate's root (RFC 5280)")
-    };
-    let mut store = CrlStore::from_files(&args.crl).map_err(bad)?;
-    if let Some(dir) = &args.crl_dir {
-        store.add_dir(dir).map_err(bad)?;
-        if store.is_empty() {
-            return Err(CliError::new(
-                Kind::BadCrl,
-                format!("no *.crl, *.der or *.pem file in {}", dir.display()),
-            ));
+    if !args.crl.is_empty() || args.crl_dir.is_some() {
+        let bad = |e: jpid_verify::CrlError| {
+            CliError::new(Kind::BadCrl, e.to_string())
+                .hint("give the DER or PEM CRL published by the certificate's root (RFC 5280)")
+        };
+        let mut store = CrlStore::from_files(&args.crl).map_err(bad)?;
+        if let Some(dir) = &args.crl_dir {
+            store.add_dir(dir).map_err(bad)?;
+            if store.is_empty() {
+                return Err(CliError::new(
+                    Kind::BadCrl,
+                    format!("no *.crl, *.der or *.pem file in {}", dir.display()),
+                ));
+            }
         }
+        sources.crls = Some(std::sync::Arc::new(store));
     }
-    Ok(Some(store))
+    if args.require_revocation && !sources.configured() {
+        return Err(CliError::new(
+            Kind::Usage,
+            "--require-revocation needs a revocation source: --crl FILE, --crl-dir DIR or --ocsp-url URL",
+        ));
+    }
+    Ok(sources)
 }
 
 fn cert_json(
@@ -486,8 +495,8 @@ pub(crate) fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
 /// `jpid jpki verify`: a JPKI signature made elsewhere, checked offline.
 pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> {
     use jpid_verify::signature::{verify_cms, verify_raw};
-    let crls = load_crls(&args.revocation)?;
-    let policy = revocation_policy(crls.as_ref(), args.revocation.require_revocation);
+    let sources = load_revocation(&args.revocation)?;
+    let policy = sources.policy(args.revocation.require_revocation);
     let trust = ctx.trust(false)?;
     let at = match &args.at {
         Some(t) => UnixTime::parse(t)
@@ -547,7 +556,7 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
             }
             t.push_str(&trust_line(&trust));
             let revocation = match &v.certificate.revocation {
-                RevocationStatus::NotChecked => "revocation NOT checked (no --crl given)".to_string(),
+                RevocationStatus::NotChecked => "revocation NOT checked (no --crl, --crl-dir or --ocsp-url given)".to_string(),
                 other => other.to_string(),
             };
             t.push_str(&format!("revocation: {revocation}\n"));

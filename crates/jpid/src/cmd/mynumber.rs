@@ -523,9 +523,8 @@ pub fn check(ctx: &Ctx, args: &crate::cli::CheckArgs) -> Result<(), CliError> {
     let text_key = TextKey::b(&secret).map_err(usage)?;
     let face_key = CardFaceKey::b(&secret).map_err(usage)?;
     drop(secret);
-    let crls = crate::cmd::jpki::load_crls(&args.revocation)?;
-    let policy =
-        crate::cmd::jpki::revocation_policy(crls.as_ref(), args.revocation.require_revocation);
+    let sources = crate::cmd::jpki::load_revocation(&args.revocation)?;
+    let policy = sources.policy(args.revocation.require_revocation);
     let spec = ctx.reader()?;
     let trust = ctx.trust(spec.is_sim())?;
     let mut ch = Channel::new(spec.open()?);

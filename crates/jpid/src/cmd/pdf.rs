@@ -9,7 +9,7 @@ use jpid_verify::pdf::{verify_pdf, PdfVerdict, MAX_PDF};
 use jpid_verify::{RevocationStatus, UnixTime};
 
 use crate::cli::RevocationArgs;
-use crate::cmd::jpki::{card_signs, load_crls, revocation_policy, Signing};
+use crate::cmd::jpki::{card_signs, load_revocation, Signing};
 use crate::context::Ctx;
 use crate::error::{CliError, Kind};
 use crate::output::{now, trust_json, trust_line};
@@ -141,8 +141,8 @@ pub fn verify(
     revocation: &RevocationArgs,
     at: Option<&str>,
 ) -> Result<(), CliError> {
-    let crls = load_crls(revocation)?;
-    let policy = revocation_policy(crls.as_ref(), revocation.require_revocation);
+    let sources = load_revocation(revocation)?;
+    let policy = sources.policy(revocation.require_revocation);
     let trust = ctx.trust(false)?;
     let at = match at {
         Some(t) => UnixTime::parse(t)
@@ -217,7 +217,7 @@ fn text(v: &PdfVerdict, at: UnixTime, trust: &str) -> String {
             ));
             let rev = match &c.certificate.revocation {
                 RevocationStatus::NotChecked => {
-                    "NOT checked (no --crl or --crl-dir given)".to_string()
+                    "NOT checked (no --crl, --crl-dir or --ocsp-url given)".to_string()
                 }
                 other => other.to_string(),
             };
