@@ -219,7 +219,7 @@ impl PdfVerdict {
                     "signature_ok": s.check.as_ref().map(|c| c.signature_ok),
                     "certificate": cert,
                     "revocation_checked": s.check.as_ref().map(|c| c.certificate.revocation_checked),
-                    "revocation": s.check.as_ref().map(|c| c.certificate.revocation.to_string()),
+                    "revocation": s.check.as_ref().map(|c| c.certificate.revocation.to_json()),
                     "warnings": s.check.as_ref().map(|c| reasons(&c.certificate.warnings)),
                     "later_changes": s.later_changes.iter().map(|c| json!({
                         "object": format!("{} {}", c.object.0, c.object.1),

@@ -877,12 +877,13 @@ fn pdf_signers_are_checked_by_ocsp() {
     let v = json(&out);
     assert!(out.status.success(), "{v}");
     assert_eq!(v["signatures"][0]["revocation_checked"], true, "{v}");
-    assert!(
-        v["signatures"][0]["revocation"]
-            .as_str()
-            .is_some_and(|r| r.contains("OCSP")),
+    let rev = &v["signatures"][0]["revocation"];
+    assert_eq!(
+        (rev["status"].as_str(), rev["via"].as_str()),
+        (Some("good"), Some("ocsp")),
         "{v}"
     );
+    assert_eq!(rev["ocsp_responder"], responder.url.as_str());
 
     // The second holder, signing with pyHanko: revoked.
     key_pem(&dir, "jpki-revoked-sign-key.pk8", "rk.pem");

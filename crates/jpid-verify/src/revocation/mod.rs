@@ -107,6 +107,50 @@ impl RevocationStatus {
     }
 }
 
+impl RevocationStatus {
+    /// The status as `--json` answers give it (docs/json.md, `jpki verify`): `status`, `via`
+    /// (`crl` or `ocsp`) and what the source said.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            RevocationStatus::Good {
+                via: RevocationVia::Ocsp { responder, signer },
+                this_update,
+                next_update,
+                ..
+            } => {
+                json!({"status": "good", "via": "ocsp", "ocsp_responder": responder, "ocsp_signer": signer,
+                        "this_update": this_update.to_rfc3339(), "next_update": next_update.to_rfc3339()})
+            }
+            RevocationStatus::Good {
+                crl_number,
+                this_update,
+                next_update,
+                crl_issuer,
+                ..
+            } => {
+                json!({"status": "good", "via": "crl", "crl_number": crl_number, "crl_this_update": this_update.to_rfc3339(),
+                        "crl_next_update": next_update.to_rfc3339(), "crl_issuer": crl_issuer})
+            }
+            RevocationStatus::Revoked {
+                revoked_at,
+                reason,
+                via,
+            } => {
+                let via = match via {
+                    RevocationVia::Ocsp { .. } => "ocsp",
+                    _ => "crl",
+                };
+                json!({"status": "revoked", "via": via, "revoked_at": revoked_at.to_rfc3339(), "reason": reason})
+            }
+            RevocationStatus::Unknown { why } => {
+                json!({"status": "unknown", "why": why.to_string()})
+            }
+            other => json!({"status": other.code()}),
+        }
+    }
+}
+
 impl fmt::Display for RevocationStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

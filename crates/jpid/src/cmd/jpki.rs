@@ -83,40 +83,7 @@ pub fn status(ctx: &Ctx) -> Result<(), CliError> {
 
 /// The `revocation` object of the JSON output (docs/json.md).
 pub(crate) fn revocation_json(status: &RevocationStatus) -> Value {
-    match status {
-        RevocationStatus::Good {
-            via: jpid_verify::RevocationVia::Ocsp { responder, signer },
-            this_update,
-            next_update,
-            ..
-        } => {
-            json!({"status": "good", "via": "ocsp", "ocsp_responder": responder, "ocsp_signer": signer,
-                    "this_update": this_update.to_rfc3339(), "next_update": next_update.to_rfc3339()})
-        }
-        RevocationStatus::Good {
-            crl_number,
-            this_update,
-            next_update,
-            crl_issuer,
-            ..
-        } => {
-            json!({"status": "good", "via": "crl", "crl_number": crl_number, "crl_this_update": this_update.to_rfc3339(),
-                    "crl_next_update": next_update.to_rfc3339(), "crl_issuer": crl_issuer})
-        }
-        RevocationStatus::Revoked {
-            revoked_at,
-            reason,
-            via,
-        } => {
-            let via = match via {
-                jpid_verify::RevocationVia::Ocsp { .. } => "ocsp",
-                _ => "crl",
-            };
-            json!({"status": "revoked", "via": via, "revoked_at": revoked_at.to_rfc3339(), "reason": reason})
-        }
-        RevocationStatus::Unknown { why } => json!({"status": "unknown", "why": why.to_string()}),
-        other => json!({"status": other.code()}),
-    }
+    status.to_json()
 }
 
 fn findings_json(list: &[jpid_verify::verdict::Reason]) -> Vec<Value> {
