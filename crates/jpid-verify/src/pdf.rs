@@ -853,40 +853,58 @@ fn reference_of(o: Option<&Object>) -> Option<ObjectId> {
     }
 }
 
-/// The references an array (inline, or an object of its own) gained at its end, if it only
-/// grew; `None` if it changed otherwise.
-fn grown(
-    old: Option<&Object>,
-    new: Option<&Object>,
+/// The most new signature widgets one revision may add and still count as co-signing.
+const MAX_NEW_WIDGETS: usize = 64;
+
+/// What a list (`/Fields`, `/Annots`) gained, if it only grew at its end and stayed the same
+/// list: the same object as before, or one that did not exist before (never an existing object
+/// re-used as the list). Returns the new entries and the list's own object, if it has one.
+fn list_growth(
+    old_val: Option<&Object>,
+    new_val: Option<&Object>,
     od: &Document,
     nd: &Document,
-) -> Option<Vec<ObjectId>> {
-    let resolve = |o: Option<&Object>, d: &Document| -> Option<Vec<Object>> {
-        match o {
-            None => Some(Vec::new()),
-            Some(Object::Array(a)) => Some(a.clone()),
-            Some(Object::Reference(r)) => match d.objects.get(r) {
-                Some(Object::Array(a)) => Some(a.clone()),
-                None => Some(Vec::new()),
-                _ => None,
-            },
-            _ => None,
-        }
+) -> Option<(Vec<ObjectId>, Option<ObjectId>)> {
+    let old_items: Vec<Object> = match old_val {
+        None => Vec::new(),
+        Some(Object::Array(a)) => a.clone(),
+        Some(Object::Reference(r)) => match od.objects.get(r) {
+            Some(Object::Array(a)) => a.clone(),
+            _ => return None,
+        },
+        _ => return None,
     };
-    let (a, b) = (resolve(old, od)?, resolve(new, nd)?);
-    if !b.starts_with(&a) {
+    let (new_items, list) = match new_val {
+        None => (Vec::new(), None),
+        Some(Object::Array(a)) => (a.clone(), None),
+        Some(Object::Reference(r)) => {
+            let same = old_val == new_val;
+            let fresh = !od.objects.contains_key(r);
+            if !(same || fresh) {
+                return None;
+            }
+            match nd.objects.get(r) {
+                Some(Object::Array(a)) => (a.clone(), Some(*r)),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    if !new_items.starts_with(&old_items) {
         return None;
     }
-    b.get(a.len()..)?
+    let added = new_items
+        .get(old_items.len()..)?
         .iter()
         .map(|o| reference_of(Some(o)))
-        .collect()
+        .collect::<Option<Vec<_>>>()?;
+    Some((added, list))
 }
 
-/// A rectangle of no area (an invisible widget), or none.
+/// A `/Rect` of no area (an invisible widget), written inline.
 fn invisible(d: &Dictionary) -> bool {
     let Ok(Object::Array(r)) = d.get(b"Rect") else {
-        return !d.has(b"Rect");
+        return false;
     };
     let n: Vec<f64> = r
         .iter()
@@ -902,73 +920,116 @@ fn invisible(d: &Dictionary) -> bool {
     }
 }
 
+/// The objects an invisible widget's `/AP` names, if each is a new form XObject whose
+/// dictionary refers to nothing (so it brings in no other object); `None` otherwise.
+fn appearance_objects(d: &Dictionary, old: &Document, new: &Document) -> Option<Vec<ObjectId>> {
+    let Ok(ap) = d.get(b"AP") else {
+        return Some(Vec::new());
+    };
+    let Object::Dictionary(ap) = ap else {
+        return None;
+    };
+    let mut out = Vec::new();
+    for (_, v) in ap.iter() {
+        match v {
+            Object::Reference(r) => out.push(*r),
+            Object::Dictionary(states) => {
+                for (_, s) in states.iter() {
+                    out.push(reference_of(Some(s))?);
+                }
+            }
+            _ => return None,
+        }
+    }
+    for r in &out {
+        if old.objects.contains_key(r) {
+            return None;
+        }
+        let Some(Object::Stream(st)) = new.objects.get(r) else {
+            return None;
+        };
+        let mut refs = Vec::new();
+        refs_in(&Object::Dictionary(st.dict.clone()), &mut refs);
+        if name_of(&st.dict, b"Subtype").as_deref() != Some("Form") || !refs.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 /// Every object that differs between a signed revision `old` and a later one `new`, each with
-/// its kind. What another signature needs is of the `signature` kind, decided by where the
-/// object is used, never by what it says of itself: the form's `/Fields` and a page's
-/// `/Annots` growing by new signature widgets (`/FT /Sig`) whose `/V` is a new signature
-/// dictionary, such a widget's appearance when it has no area, the form's `/SigFlags`, and the
-/// catalog gaining the form (or `/Perms`, `/DSS`). Anything else is a change: `shown` when
-/// the page tree reaches it (or it was a page), `metadata` for the information dictionary and
-/// XMP, `other` otherwise.
+/// its kind.
+///
+/// What another signer may add (kind `signature`) is decided by where each object sits, never
+/// by what it says of itself, and nothing else is allowed: the form's `/Fields` and pages'
+/// `/Annots` growing at their end (the same lists, or new ones) by at most
+/// [`MAX_NEW_WIDGETS`] new signature widgets (`/FT /Sig`, `/Subtype /Widget`, a `/Rect` of no
+/// area) whose `/V` is a new signature dictionary and whose appearance, if any, is new form
+/// XObjects referring to nothing; the form's `/SigFlags`; the catalog gaining the form. Kind
+/// `metadata`: the information dictionary (the same, or new where there was none) that nothing
+/// refers to and that holds no references, and the catalog's own XMP stream. Everything else is a change: `shown` when the page tree reaches it
+/// (or it was a page), `other` otherwise. New cross-reference and object streams that nothing
+/// refers to are structure, not content.
 fn diff(old: &Document, new: &Document) -> Vec<Change> {
     let root = reference_of(new.trailer.get(b"Root").ok());
     let old_root = reference_of(old.trailer.get(b"Root").ok());
-    let info = reference_of(new.trailer.get(b"Info").ok());
     let catalog = |d: &Document, r: Option<ObjectId>| {
         r.and_then(|r| d.objects.get(&r))
             .and_then(|o| o.as_dict().ok())
             .cloned()
     };
     let (old_cat, new_cat) = (catalog(old, old_root), catalog(new, root));
-    let pages_of = |d: &Document, c: &Option<Dictionary>| -> BTreeSet<ObjectId> {
-        let top: Vec<ObjectId> = c
-            .as_ref()
+    let pages_top = |c: &Option<Dictionary>| -> Vec<ObjectId> {
+        c.as_ref()
             .and_then(|c| reference_of(c.get(b"Pages").ok()))
             .into_iter()
-            .collect();
-        reachable(d, &top)
+            .collect()
     };
     // What a viewer may draw: everything the page tree reaches, before and after.
-    let shown: BTreeSet<ObjectId> = pages_of(old, &old_cat)
-        .into_iter()
-        .chain(pages_of(new, &new_cat))
-        .collect();
+    let mut shown = reachable(old, &pages_top(&old_cat));
+    shown.extend(reachable(new, &pages_top(&new_cat)));
     let page_ids: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
-
-    let mut allowed: BTreeMap<ObjectId, &'static str> = BTreeMap::new();
-    let mut new_widgets: Vec<ObjectId> = Vec::new();
-    // The catalog: only the form (and /Perms, /DSS) may change, and only if it is the same
-    // catalog object.
-    if root == old_root {
-        if let (Some(r), Some(a), Some(b)) = (root, &old_cat, &new_cat) {
-            if a != b && same_but(a, b, &[b"AcroForm", b"Perms", b"DSS"], &[]) {
-                let (oa, na) = (a.get(b"AcroForm").ok(), b.get(b"AcroForm").ok());
-                let form_ok = match (oa, na) {
-                    // The same form object, or a form where there was none.
-                    (_, Some(Object::Reference(_))) | (None, None) => oa == na || oa.is_none(),
-                    (None | Some(Object::Dictionary(_)), Some(Object::Dictionary(nf))) => {
-                        let of = match oa {
-                            Some(Object::Dictionary(d)) => d.clone(),
-                            _ => Dictionary::new(),
-                        };
-                        same_but(&of, nf, &[b"SigFlags", b"Fields"], &[])
-                            && grown(of.get(b"Fields").ok(), nf.get(b"Fields").ok(), old, new)
-                                .map(|g| new_widgets.extend(g))
-                                .is_some()
-                    }
-                    _ => false,
-                };
-                if form_ok {
-                    allowed.insert(r, "the catalog, gaining the form for a signature");
-                }
-            }
-        }
+    // Everything some object of the new revision refers to.
+    let mut referenced = Vec::new();
+    for o in new.objects.values() {
+        refs_in(o, &mut referenced);
     }
-    // The form as an object of its own: /Fields grows, /SigFlags may change.
-    let form = new_cat
-        .as_ref()
-        .and_then(|c| reference_of(c.get(b"AcroForm").ok()));
-    if let Some(f) = form {
+    let referenced: BTreeSet<ObjectId> = referenced.into_iter().collect();
+
+    let mut allowed: BTreeMap<ObjectId, (ChangeKind, &'static str)> = BTreeMap::new();
+    let mut candidates: Vec<ObjectId> = Vec::new();
+    let sig = ChangeKind::Signature;
+    // The catalog: the same object, changed only by gaining or growing the form.
+    let mut form_obj = None;
+    if let (Some(r), true, Some(a), Some(b)) = (root, root == old_root, &old_cat, &new_cat) {
+        let (oa, na) = (a.get(b"AcroForm").ok(), b.get(b"AcroForm").ok());
+        let form_ok = match (oa, na) {
+            _ if oa == na => true,
+            (None, Some(Object::Reference(f))) if !old.objects.contains_key(f) => true,
+            (None | Some(Object::Dictionary(_)), Some(Object::Dictionary(nf))) => {
+                let of = match oa {
+                    Some(Object::Dictionary(d)) => d.clone(),
+                    _ => Dictionary::new(),
+                };
+                same_but(&of, nf, &[b"SigFlags", b"Fields"], &[])
+                    && list_growth(of.get(b"Fields").ok(), nf.get(b"Fields").ok(), old, new)
+                        .map(|(added, list)| {
+                            candidates.extend(added);
+                            if let Some(l) = list {
+                                allowed.insert(l, (sig, "the form's list of fields, grown"));
+                            }
+                        })
+                        .is_some()
+            }
+            _ => false,
+        };
+        if a != b && same_but(a, b, &[b"AcroForm"], &[]) && form_ok {
+            allowed.insert(r, (sig, "the catalog, gaining the form for a signature"));
+        }
+        form_obj = reference_of(na).filter(|f| oa == na || !old.objects.contains_key(f));
+    }
+    // The form as an object of its own.
+    if let Some(f) = form_obj {
         let before = old
             .objects
             .get(&f)
@@ -977,82 +1038,115 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
             .unwrap_or_default();
         if let Some(Object::Dictionary(after)) = new.objects.get(&f) {
             if same_but(&before, after, &[b"SigFlags", b"Fields"], &[]) {
-                if let Some(g) = grown(
+                if let Some((added, list)) = list_growth(
                     before.get(b"Fields").ok(),
                     after.get(b"Fields").ok(),
                     old,
                     new,
                 ) {
-                    new_widgets.extend(g);
-                    allowed.insert(f, "the form, listing a new signature");
-                    for key in [reference_of(after.get(b"Fields").ok())]
-                        .into_iter()
-                        .flatten()
-                    {
-                        allowed.insert(key, "the form's list of fields, grown");
+                    candidates.extend(added);
+                    allowed.insert(f, (sig, "the form, listing a new signature"));
+                    if let Some(l) = list {
+                        allowed.insert(l, (sig, "the form's list of fields, grown"));
                     }
                 }
             }
         }
     }
-    // Pages: only /Annots may change, by growing.
-    for p in &page_ids {
+    // Pages that were there before: only their annotation lists may grow.
+    for p in old.page_iter() {
         let (Some(Object::Dictionary(a)), Some(Object::Dictionary(b))) =
-            (old.objects.get(p), new.objects.get(p))
+            (old.objects.get(&p), new.objects.get(&p))
         else {
             continue;
         };
-        if a != b && same_but(a, b, &[b"Annots"], &[]) {
-            if let Some(g) = grown(a.get(b"Annots").ok(), b.get(b"Annots").ok(), old, new) {
-                new_widgets.extend(g);
-                allowed.insert(*p, "a page's annotation list, grown");
-                if let Some(r) = reference_of(b.get(b"Annots").ok()) {
-                    allowed.insert(r, "a page's annotation list, grown");
-                }
+        if !same_but(a, b, &[b"Annots"], &[]) {
+            continue;
+        }
+        if let Some((added, list)) =
+            list_growth(a.get(b"Annots").ok(), b.get(b"Annots").ok(), old, new)
+        {
+            candidates.extend(added);
+            allowed.insert(p, (sig, "a page's annotation list, grown"));
+            if let Some(l) = list {
+                allowed.insert(l, (sig, "a page's annotation list, grown"));
             }
         }
     }
-    // The new widgets themselves: new signature fields whose value is a new signature
-    // dictionary; an appearance only when the widget has no area.
-    for w in new_widgets {
-        if old.objects.contains_key(&w) {
-            continue;
-        }
-        let Some(Object::Dictionary(d)) = new.objects.get(&w) else {
-            continue;
-        };
-        let is_sig_field = matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig");
-        let value = reference_of(d.get(b"V").ok());
-        let value_ok = value.is_some_and(|v| {
-            !old.objects.contains_key(&v)
-                && new
-                    .objects
-                    .get(&v)
-                    .and_then(|o| o.as_dict().ok())
-                    .is_some_and(is_sig_dict)
-        });
-        if !(is_sig_field && value_ok) {
-            continue;
-        }
-        allowed.insert(w, "a new signature field");
-        if let Some(v) = value {
-            allowed.insert(v, "a new signature dictionary");
-        }
-        if invisible(d) {
-            let mut refs = Vec::new();
-            if let Ok(ap) = d.get(b"AP") {
-                refs_in(ap, &mut refs);
+    // The new widgets: invisible signature fields whose value is a new signature dictionary.
+    candidates.sort();
+    candidates.dedup();
+    if candidates.len() <= MAX_NEW_WIDGETS {
+        for w in candidates {
+            if old.objects.contains_key(&w) {
+                continue;
             }
-            for r in reachable(new, &refs) {
-                if !old.objects.contains_key(&r) {
-                    allowed.insert(r, "an invisible signature's appearance");
-                }
+            let Some(Object::Dictionary(d)) = new.objects.get(&w) else {
+                continue;
+            };
+            let widget = matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig")
+                && name_of(d, b"Subtype").as_deref() == Some("Widget")
+                && invisible(d);
+            let value = reference_of(d.get(b"V").ok()).filter(|v| {
+                !old.objects.contains_key(v)
+                    && new
+                        .objects
+                        .get(v)
+                        .and_then(|o| o.as_dict().ok())
+                        .is_some_and(is_sig_dict)
+            });
+            let (true, Some(v), Some(ap)) = (widget, value, appearance_objects(d, old, new)) else {
+                continue;
+            };
+            allowed.insert(w, (sig, "a new invisible signature field"));
+            allowed.insert(v, (sig, "a new signature dictionary"));
+            for a in ap {
+                allowed.insert(a, (sig, "an invisible signature's empty appearance"));
+            }
+        }
+    }
+    // Metadata no page shows: the information dictionary (the same one as before, or a new one
+    // where there was none), which no object refers to and which holds no references, and the
+    // catalog's own XMP stream.
+    let info = reference_of(new.trailer.get(b"Info").ok());
+    let old_info = reference_of(old.trailer.get(b"Info").ok());
+    if let Some(i) = info.filter(|i| {
+        (old_info == Some(*i) || (old_info.is_none() && !old.objects.contains_key(i)))
+            && Some(*i) != root
+            && !shown.contains(i)
+            && !referenced.contains(i)
+    }) {
+        if let Some(Object::Dictionary(d)) = new.objects.get(&i) {
+            let mut refs = Vec::new();
+            refs_in(&Object::Dictionary(d.clone()), &mut refs);
+            if refs.is_empty() {
+                allowed.insert(
+                    i,
+                    (ChangeKind::Metadata, "the document information dictionary"),
+                );
+            }
+        }
+    }
+    let xmp = |c: &Option<Dictionary>| {
+        c.as_ref()
+            .and_then(|c| reference_of(c.get(b"Metadata").ok()))
+    };
+    if let Some(m) = xmp(&new_cat).filter(|m| xmp(&old_cat) == Some(*m) && !shown.contains(m)) {
+        if let Some(Object::Stream(st)) = new.objects.get(&m) {
+            let mut refs = Vec::new();
+            refs_in(&Object::Dictionary(st.dict.clone()), &mut refs);
+            if refs.is_empty() && name_of(&st.dict, b"Subtype").as_deref() == Some("XML") {
+                allowed.insert(m, (ChangeKind::Metadata, "the XMP metadata"));
             }
         }
     }
 
-    let structural = |o: &Object| matches!(o, Object::Stream(st) if matches!(name_of(&st.dict, b"Type").as_deref(), Some("XRef" | "ObjStm")));
-    let kind_of = |id: &ObjectId, o: Option<&Object>| -> (ChangeKind, String) {
+    let structural = |id: &ObjectId, o: &Object, before: Option<&Object>| {
+        before.is_none()
+            && !referenced.contains(id)
+            && matches!(o, Object::Stream(st) if matches!(name_of(&st.dict, b"Type").as_deref(), Some("XRef" | "ObjStm")))
+    };
+    let kind_of = |id: &ObjectId, o: &Object| -> (ChangeKind, String) {
         if page_ids.contains(id) {
             return (ChangeKind::Shown, "a page".into());
         }
@@ -1062,39 +1156,32 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
                 "an object a page shows or uses (content, resources, annotations)".into(),
             );
         }
-        if Some(*id) == info {
-            return (
-                ChangeKind::Metadata,
-                "the document information dictionary".into(),
-            );
+        if Some(*id) == root {
+            return (ChangeKind::Other, "the document catalog".into());
         }
-        let d = o.and_then(|o| match o {
+        let d = match o {
             Object::Dictionary(d) => Some(d),
             Object::Stream(s) => Some(&s.dict),
             _ => None,
-        });
-        match d.map(|d| (name_of(d, b"Type"), name_of(d, b"Subtype"))) {
-            Some((Some(t), _)) if t == "Metadata" => (ChangeKind::Metadata, "XMP metadata".into()),
-            Some((_, _)) if Some(*id) == root => (ChangeKind::Other, "the document catalog".into()),
-            Some((Some(t), _)) => (ChangeKind::Other, format!("a /{t} object")),
-            Some((None, Some(st))) => (ChangeKind::Other, format!("a /{st} object")),
-            Some((None, None)) => (ChangeKind::Other, "a dictionary".into()),
-            None => (
-                ChangeKind::Other,
-                "an object that is not a dictionary".into(),
-            ),
-        }
+        };
+        let what = match d.map(|d| (name_of(d, b"Type"), name_of(d, b"Subtype"))) {
+            Some((Some(t), _)) => format!("an object declaring /Type /{t}"),
+            Some((None, Some(st))) => format!("an object declaring /Subtype /{st}"),
+            Some((None, None)) => "a dictionary".into(),
+            None => "an object that is not a dictionary".into(),
+        };
+        (ChangeKind::Other, what)
     };
     let mut out = Vec::new();
     for (id, obj) in &new.objects {
         let before = old.objects.get(id);
-        if before == Some(obj) || structural(obj) {
+        if before == Some(obj) || structural(id, obj, before) {
             continue;
         }
         let how = if before.is_some() { "changed" } else { "added" };
         let (kind, what) = match allowed.get(id) {
-            Some(w) => (ChangeKind::Signature, (*w).to_string()),
-            None => kind_of(id, Some(obj)),
+            Some((k, w)) => (*k, (*w).to_string()),
+            None => kind_of(id, obj),
         };
         out.push(Change {
             object: (id.0, id.1),
@@ -1104,8 +1191,8 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
         });
     }
     for (id, obj) in &old.objects {
-        if !new.objects.contains_key(id) && !structural(obj) {
-            let (kind, what) = kind_of(id, Some(obj));
+        if !new.objects.contains_key(id) {
+            let (kind, what) = kind_of(id, obj);
             out.push(Change {
                 object: (id.0, id.1),
                 how: "removed",
