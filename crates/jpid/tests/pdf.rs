@@ -786,6 +786,12 @@ fn what_a_co_signer_may_and_may_not_change() {
         v
     };
 
+    // The card signs the signed file again (its widget joins the page's /Annots): valid.
+    card_signs_pdf(&dir.join("signed.pdf"), &dir.join("twice.pdf"));
+    let v = first("twice.pdf");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(2));
+
     // Invisible co-signature (pyHanko updates /Info): both signatures valid.
     cosign(&p("signed.pdf"), &p("invisible.pdf"), &[]);
     let v = first("invisible.pdf");
