@@ -26,8 +26,37 @@ fn forms(secret: &str) -> Vec<String> {
 
 fn assert_no_secret(what: &str, text: &str, secret: &str) {
     for f in forms(secret) {
-        assert!(!text.contains(&f), "{what}: the secret leaked as {f:?}");
+        assert!(
+            !leaks(text, &f, secret),
+            "{what}: the secret leaked as {f:?}"
+        );
     }
+}
+
+/// Whether `form` of `secret` stands in `text`. A secret written in hex digits (a numeric PIN)
+/// also occurs by chance inside the long hex strings of an APDU trace (a SHA-256 digest held
+/// "9876" once in a thousand runs): there, only an occurrence not inside a longer run of hex
+/// digits counts. Every other form counts wherever it stands.
+fn leaks(text: &str, form: &str, secret: &str) -> bool {
+    if form != secret || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return text.contains(form);
+    }
+    let bytes = text.as_bytes();
+    let hexish = |i: Option<usize>| {
+        i.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_hexdigit)
+    };
+    text.match_indices(form)
+        .any(|(at, _)| !hexish(at.checked_sub(1)) && !hexish(Some(at + form.len())))
+}
+
+#[test]
+fn a_numeric_secret_inside_a_digest_is_not_a_leak_but_alone_it_is() {
+    let trace = ">>> 80 2A 00 00 Lc=51 30313009802D13C6FD6C9876802B46 Le=256";
+    assert!(!leaks(trace, "9876", "9876"));
+    assert!(leaks("pin: 9876", "9876", "9876"));
+    assert!(leaks("\"pin\":\"9876\"", "9876", "9876"));
+    assert!(leaks("20 39 38 37 36", "39 38 37 36", "9876"));
 }
 
 fn run(args: &[&str], stdin: &str) -> (Option<i32>, String) {
