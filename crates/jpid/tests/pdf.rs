@@ -967,3 +967,34 @@ fn pdf_signers_are_checked_by_ocsp() {
     let out = jpid(&["pdf", "verify", &p("signed.pdf"), "--ocsp-url", "ftp://x/"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A PDF written by another producer (poppler's cairo back end, with compressed streams and
+/// its own object layout): the card signs it, then signs it again; pdfsig and jpid accept both.
+#[test]
+fn a_pdf_from_another_producer_is_signed_and_co_signed() {
+    let dir = tmpdir("cairo");
+    pdf_check(&["make-doc", s(&dir.join("doc.pdf"))]);
+    let out = Command::new("pdftocairo")
+        .args(["-pdf", s(&dir.join("doc.pdf")), s(&dir.join("cairo.pdf"))])
+        .output()
+        .expect("pdftocairo (poppler-utils, installed by scripts/ensure-packages)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    card_signs_pdf(&dir.join("cairo.pdf"), &dir.join("once.pdf"));
+    card_signs_pdf(&dir.join("once.pdf"), &dir.join("twice.pdf"));
+    for (file, n) in [("once.pdf", 1), ("twice.pdf", 2)] {
+        let (out, v) = verify(&dir.join(file), &["--trust", "test"]);
+        assert!(out.status.success(), "{file}: {v}");
+        assert_eq!(v["signatures"].as_array().map(Vec::len), Some(n));
+        let p = pdf_check(&["pdfsig", s(&dir.join(file))]);
+        let last = &p["signatures"][n - 1];
+        assert_eq!(
+            (last["valid"].clone(), last["whole_document"].clone()),
+            (Value::Bool(true), Value::Bool(true)),
+            "{file}: {p}"
+        );
+    }
+}
