@@ -543,22 +543,32 @@ pub fn verify_pdf(
         .copied()
         .chain(modified_after_signing.then_some(bytes.len()))
         .collect();
-    for pair in bounds.windows(2) {
-        let [from, to] = [pair.first(), pair.get(1)].map(|v| v.copied().unwrap_or(0));
-        let later = if to == bytes.len() {
-            Ok(doc.clone())
-        } else {
-            bytes.get(..to).map_or_else(
-                || Err(PdfError::Malformed("a range ends past the file".into())),
-                load,
-            )
-        };
-        let earlier = bytes.get(..from).map_or_else(
-            || Err(PdfError::Malformed("a range ends past the file".into())),
-            load,
-        );
-        let list = match (earlier, later) {
-            (Ok(a), Ok(b)) => diff(&a, &b),
+    // Each signed revision parsed once (the whole file is `doc` already), then each compared
+    // with the next.
+    let parsed: Vec<Option<Document>> = bounds
+        .iter()
+        .map(|&b| {
+            if b == bytes.len() {
+                None
+            } else {
+                bytes.get(..b).and_then(|p| load(p).ok())
+            }
+        })
+        .collect();
+    let revision = |i: usize| -> Option<&Document> {
+        match bounds.get(i) {
+            Some(&b) if b == bytes.len() => Some(&doc),
+            Some(_) => parsed.get(i)?.as_ref(),
+            None => None,
+        }
+    };
+    for (i, &from) in bounds
+        .iter()
+        .enumerate()
+        .take(bounds.len().saturating_sub(1))
+    {
+        let list = match (revision(i), revision(i + 1)) {
+            (Some(a), Some(b)) => diff(a, b),
             _ => vec![Change {
                 object: (0, 0),
                 how: "unreadable",
