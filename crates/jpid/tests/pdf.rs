@@ -137,6 +137,15 @@ fn verify(file: &Path, extra: &[&str]) -> (Output, Value) {
     (out, v)
 }
 
+/// `jpid --json --trust test pdf verify FILE OPTIONS...`.
+fn verify_test(file: &Path, options: &[&str]) -> (Output, Value) {
+    let mut args = vec!["--json", "--trust", "test", "pdf", "verify", s(file)];
+    args.extend_from_slice(options);
+    let out = jpid(&args);
+    let v = json(&out);
+    (out, v)
+}
+
 fn codes(list: &Value) -> Vec<String> {
     list.as_array()
         .map(|a| {
@@ -191,6 +200,14 @@ fn the_card_signs_a_pdf_that_pdfsig_pyhanko_and_jpid_accept() {
         String::from_utf8_lossy(&jpid(&["--trust", "test", "pdf", "verify", s(&signed)]).stdout)
             .into_owned();
     assert!(human.starts_with("VALID"), "{human}");
+    // The headline says revocation was not checked (no --crl, --crl-dir or --ocsp-url).
+    assert!(
+        human
+            .lines()
+            .next()
+            .is_some_and(|l| l.ends_with("revocation NOT checked")),
+        "{human}"
+    );
     assert!(
         human.contains(&format!("signer (from the certificate): {holder}")),
         "{human}"
@@ -679,31 +696,15 @@ fn the_signer_certificate_revocation_and_kept_test_trust() {
         "without a CRL revocation is not checked: {v}"
     );
     assert_eq!(v["signatures"][0]["revocation_checked"], false);
-    let mut args = vec!["--json", "--trust", "test", "pdf", "verify"];
-    let file = p("revoked.pdf");
     let crl = p("sign.crl");
-    args.extend_from_slice(&[file.as_str(), "--crl", crl.as_str()]);
-    let out = jpid(&args);
-    let v = json(&out);
+    let (out, v) = verify_test(&dir.join("revoked.pdf"), &["--crl", &crl]);
     assert!(!out.status.success(), "{v}");
     assert!(
         codes(&v["signatures"][0]["reasons"]).contains(&"certificate_revoked".to_string()),
         "{v}"
     );
     // The card's own holder, same CRL: checked and good.
-    let file = p("signed.pdf");
-    let args = [
-        "--json",
-        "--trust",
-        "test",
-        "pdf",
-        "verify",
-        file.as_str(),
-        "--crl",
-        crl.as_str(),
-    ];
-    let out = jpid(&args);
-    let v = json(&out);
+    let (out, v) = verify_test(&dir.join("signed.pdf"), &["--crl", &crl]);
     assert!(out.status.success(), "{v}");
     assert_eq!(v["signatures"][0]["revocation_checked"], true);
 
@@ -874,19 +875,10 @@ fn pdf_signers_are_checked_by_ocsp() {
     // The card's holder: good, said so.
     let (out, v) = verify(&dir.join("signed.pdf"), &["--trust", "test"]);
     assert!(out.status.success(), "{v}");
-    let args = [
-        "--json",
-        "--trust",
-        "test",
-        "pdf",
-        "verify",
-        &p("signed.pdf"),
-        "--ocsp-url",
-        &responder.url,
-        "--require-revocation",
-    ];
-    let out = jpid(&args);
-    let v = json(&out);
+    let (out, v) = verify_test(
+        &dir.join("signed.pdf"),
+        &["--ocsp-url", &responder.url, "--require-revocation"],
+    );
     assert!(out.status.success(), "{v}");
     assert_eq!(v["signatures"][0]["revocation_checked"], true, "{v}");
     let rev = &v["signatures"][0]["revocation"];
@@ -909,18 +901,7 @@ fn pdf_signers_are_checked_by_ocsp() {
         "--cert",
         &p("rc.pem"),
     ]);
-    let args = [
-        "--json",
-        "--trust",
-        "test",
-        "pdf",
-        "verify",
-        &p("revoked.pdf"),
-        "--ocsp-url",
-        &responder.url,
-    ];
-    let out = jpid(&args);
-    let v = json(&out);
+    let (out, v) = verify_test(&dir.join("revoked.pdf"), &["--ocsp-url", &responder.url]);
     assert!(!out.status.success(), "{v}");
     assert!(
         codes(&v["signatures"][0]["reasons"]).contains(&"certificate_revoked".to_string()),
@@ -929,35 +910,16 @@ fn pdf_signers_are_checked_by_ocsp() {
 
     // Nobody answering, revocation required: not valid; not required: valid with a warning.
     let dead = format!("http://127.0.0.1:{}/", jpid_testkit::postgres::free_port());
-    let args = [
-        "--json",
-        "--trust",
-        "test",
-        "pdf",
-        "verify",
-        &p("signed.pdf"),
-        "--ocsp-url",
-        &dead,
-        "--require-revocation",
-    ];
-    let out = jpid(&args);
+    let (out, _) = verify_test(
+        &dir.join("signed.pdf"),
+        &["--ocsp-url", &dead, "--require-revocation"],
+    );
     assert!(
         !out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let args = [
-        "--json",
-        "--trust",
-        "test",
-        "pdf",
-        "verify",
-        &p("signed.pdf"),
-        "--ocsp-url",
-        &dead,
-    ];
-    let out = jpid(&args);
-    let v = json(&out);
+    let (out, v) = verify_test(&dir.join("signed.pdf"), &["--ocsp-url", &dead]);
     assert!(out.status.success(), "{v}");
     assert!(
         codes(&v["signatures"][0]["warnings"]).contains(&"revocation_unknown".to_string()),

@@ -171,8 +171,24 @@ pub fn verify(
 fn text(v: &PdfVerdict, at: UnixTime, trust: &str) -> String {
     let mut t = String::new();
     if v.valid() {
+        // The headline says how far revocation was checked, as `jpki verify` does: a clerk
+        // reading only this line must not take "not revoked" for granted.
+        let checked = v
+            .signatures
+            .iter()
+            .filter(|s| {
+                s.check
+                    .as_ref()
+                    .is_some_and(|c| c.certificate.revocation_checked)
+            })
+            .count();
+        let revocation = match checked {
+            0 => "revocation NOT checked".to_string(),
+            n if n == v.signatures.len() => "revocation checked".to_string(),
+            n => format!("revocation checked for {n} of {}", v.signatures.len()),
+        };
         t.push_str(&format!(
-            "VALID: {} signature(s), every one checked, the last one covering the whole file; certificates valid at {}\n",
+            "VALID: {} signature(s), every one checked, the last one covering the whole file; certificates valid at {}; {revocation}\n",
             v.signatures.len(),
             at.to_rfc3339()
         ));
