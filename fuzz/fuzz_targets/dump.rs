@@ -25,6 +25,61 @@ use jpid_verify::residence;
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
+/// Whether any object in the JSON `text` names a key twice: a JSON value keeps only the last
+/// one, while the text parser may refuse the text for an error in an earlier one (a bad
+/// base64 file, say) before it notices the repeat.
+fn repeats_a_key(text: &str) -> bool {
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Repeats(bool);
+    impl<'de> Deserialize<'de> for Repeats {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Walk)
+        }
+    }
+    struct Walk;
+    impl<'de> Visitor<'de> for Walk {
+        type Value = Repeats;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Repeats, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut repeats = false;
+            while let Some(k) = m.next_key::<String>()? {
+                repeats |= !seen.insert(k);
+                repeats |= m.next_value::<Repeats>()?.0;
+            }
+            Ok(Repeats(repeats))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Repeats, A::Error> {
+            let mut repeats = false;
+            while let Some(r) = s.next_element::<Repeats>()? {
+                repeats |= r.0;
+            }
+            Ok(Repeats(repeats))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+        fn visit_unit<E>(self) -> Result<Repeats, E> {
+            Ok(Repeats(false))
+        }
+    }
+    serde_json::from_str::<Repeats>(text).is_ok_and(|r| r.0)
+}
+
 fn same_opt(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> bool {
     a == b
 }
@@ -48,8 +103,8 @@ fuzz_target!(|data: &[u8]| {
                 // value; the decision may not.
                 (Err(_), Err(_)) => {}
                 // A JSON value cannot hold a field twice (the last one wins), so only the text
-                // can be refused for it.
-                (Err(e), Ok(_)) if e.to_string().contains("given twice") => {}
+                // can be refused for it, or for an error in a value the JSON value dropped.
+                (Err(_), Ok(_)) if repeats_a_key(text) => {}
                 (a, b) => panic!("one form accepted, the other refused: {a:?} / {b:?}"),
             }
         }
