@@ -812,13 +812,20 @@ pub fn serve(
         addr: &floor_addr,
         ..floor_load
     };
-    let http_echo = |path: &'static str, body: Vec<u8>| {
-        let body = Arc::new(body);
+    let http_echo = |path: &'static str, body: &[u8], rate: Option<f64>| {
+        let body = Arc::new(body.to_vec());
         let next: Next = Arc::new(move || Some(body.as_ref().clone()));
-        run_phase(&echo_load, path, next, None, "")
+        run_phase(&echo_load, path, next, rate, "")
     };
-    let echo_residence = http_echo("/residence", body_for_floor)?;
-    let echo_login = http_echo("/login", login_for_floor)?;
+    let echo_residence = http_echo("/residence", &body_for_floor, None)?;
+    let echo_login = http_echo("/login", &login_for_floor, None)?;
+    // The same floor at the service's half-load rates, open loop as the service's half-load
+    // phases: at the same rate and pacing, what a wake-up costs weighs on both alike (a router
+    // answering 80 000 requests a second serves many per wake-up; at a few thousand a second
+    // each request pays for its own), so this comparison isolates the service's own work.
+    progress("HTTP alone again, open loop at the service's half-load rates ...");
+    let echo_residence_half = http_echo("/residence", &body_for_floor, Some(res_half.rate()))?;
+    let echo_login_half = http_echo("/login", &login_for_floor, Some(login_half.rate()))?;
     // The issue-16 ratio: service CPU per request / (HTTP alone + verification alone).
     let ratio = |p: &Phase, floor: &Phase, verify_us: f64| {
         p.cpu_us_per_request()
@@ -827,6 +834,8 @@ pub fn serve(
     };
     let ratio_residence = ratio(&res_max, &echo_residence, verify_residence_us);
     let ratio_login = ratio(&login_max, &echo_login, verify_login_us);
+    let half_residence = ratio(&res_half, &echo_residence_half, verify_residence_us);
+    let half_login = ratio(&login_half, &echo_login_half, verify_login_us);
     // The bench key must not outlive the run (it matters when --db names a real store).
     let _ = rt.block_on(revoke.revoke_key(&k.row.id, jpid_server::store::now()));
     rt.shutdown_background();
@@ -852,8 +861,10 @@ pub fn serve(
             "same_answer": {"residence": echo_residence.json(), "jpki_login": echo_login.json(),
                 "answer_bytes": {"residence": res_max.answer.len(), "jpki_login": login_max.answer.len()}},
             "refused_405": {"residence_body": floor_residence.json(), "login_body": floor_login.json()},
+            "same_answer_at_half_load_rate": {"residence": echo_residence_half.json(), "jpki_login": echo_login_half.json()},
         },
         "ratio_to_http_alone_plus_verify": {"residence": ratio_residence, "jpki_login": ratio_login, "target": 1.5},
+        "ratio_at_half_load": {"residence": half_residence, "jpki_login": half_login},
     });
     emit(json_out, body, || {
         let store = if db.starts_with("sqlite://") {
@@ -934,6 +945,20 @@ pub fn serve(
                 login_max.answer.len(),
                 res_max.cpu_us_per_request().unwrap_or(0.0),
                 login_max.cpu_us_per_request().unwrap_or(0.0),
+            ));
+        }
+        if let (Some(a), Some(b), Some(ra), Some(rb)) = (
+            echo_residence_half.cpu_us_per_request(),
+            echo_login_half.cpu_us_per_request(),
+            half_residence,
+            half_login,
+        ) {
+            s.push_str(&format!(
+                "at half load, against HTTP alone at the same rates and pacing ({:.0} and {:.0} req/s, open loop: {a:.0} µs and {b:.0} µs): residence {ra:.2} ({:.0} / ({a:.0} + {verify_residence_us:.0})), JPKI login {rb:.2} ({:.0} / ({b:.0} + {verify_login_us:.0}))\n",
+                echo_residence_half.rate(),
+                echo_login_half.rate(),
+                res_half.cpu_us_per_request().unwrap_or(0.0),
+                login_half.cpu_us_per_request().unwrap_or(0.0),
             ));
         }
         if let (Some(a), Some(b)) = (
