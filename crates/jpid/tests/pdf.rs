@@ -620,8 +620,11 @@ fn the_service_verifies_pdfs_as_the_cli_does() {
                 slow.push(open_slow());
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
-            // Refused while the four uploads still wait for their bodies.
-            post(&signed, "application/pdf").status == 429 && !slow.iter().any(answered)
+            // Refused for the PDF bound while the four uploads still wait for their bodies.
+            let a = post(&signed, "application/pdf");
+            a.status == 429
+                && a.text().contains("PDF checks are in progress")
+                && !slow.iter().any(answered)
         });
         assert!(refused, "a fifth PDF check while four hold their slots");
         let status_until = |want: u16| {
