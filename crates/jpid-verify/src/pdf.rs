@@ -248,7 +248,8 @@ impl PdfVerdict {
 /// cross-reference table lists must be the object it names: what jpid compares is then what a
 /// viewer reading the same table shows.
 pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
-    expand::check(bytes).map_err(PdfError::Malformed)?;
+    use lopdf::xref::XrefEntry;
+    let layout = expand::check(bytes).map_err(PdfError::Malformed)?;
     let options = lopdf::LoadOptions {
         strict: true,
         max_decompressed_size: Some(expand::MAX_STREAM),
@@ -264,6 +265,29 @@ pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
         }
     };
     check_xref(&doc, bytes)?;
+    // What other readers would read where lopdf's rules and theirs part: a table rebuilt by
+    // scanning for object headers, an object stream's object taken by its index, a hybrid
+    // section's free entries.
+    let table = &doc.reference_table.entries;
+    let header_of = |n: u32| match table.get(&n) {
+        Some(XrefEntry::Normal { offset, .. }) => Some(expand::skip_space(bytes, *offset as usize)),
+        _ => None,
+    };
+    layout
+        .agrees_with(
+            |n| u32::try_from(n).is_ok_and(|n| table.contains_key(&n)),
+            |n| {
+                let n = u32::try_from(n).ok()?;
+                match table.get(&n)? {
+                    XrefEntry::Normal { .. } => header_of(n).map(Ok),
+                    XrefEntry::Compressed { container, index } => {
+                        Some(Err((header_of(*container)?, usize::from(*index))))
+                    }
+                    _ => None,
+                }
+            },
+        )
+        .map_err(PdfError::Malformed)?;
     Ok(doc)
 }
 
@@ -999,10 +1023,16 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
     let mut shown = reachable(old, &pages_top(&old_cat));
     shown.extend(reachable(new, &pages_top(&new_cat)));
     let page_ids: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
-    // Everything some object of the new revision refers to.
+    // Everything some object of the new revision refers to. A cross-reference stream's
+    // dictionary is its section's trailer: its /Root and /Info are not references from the
+    // document.
     let mut referenced = Vec::new();
     for o in new.objects.values() {
-        refs_in(o, &mut referenced);
+        let xref_stream = matches!(o, Object::Stream(st)
+            if st.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"XRef".as_slice()));
+        if !xref_stream {
+            refs_in(o, &mut referenced);
+        }
     }
     let referenced: BTreeSet<ObjectId> = referenced.into_iter().collect();
 

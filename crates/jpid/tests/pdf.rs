@@ -774,6 +774,25 @@ fn a_pdf_with_a_cross_reference_stream_is_signed_in_kind() {
     assert_eq!(h["all_valid_and_whole_file"], true, "{h}");
     let (out, v) = verify(&dir.join("signed.pdf"), &["--trust", "test"]);
     assert!(out.status.success(), "{v}");
+    // pyHanko co-signs it: its update's cross-reference stream names a new /Info, which only
+    // the stream's trailer refers to; that is metadata, not a change to what is shown (a
+    // false rejection found by the review of 2026-12-06).
+    std::fs::write(dir.join("rc.pem"), fixture("jpki-revoked-sign.pem")).expect("cert");
+    key_pem(&dir, "jpki-revoked-sign-key.pk8", "rk.pem");
+    pdf_check(&[
+        "sign",
+        &p("signed.pdf"),
+        &p("cosigned.pdf"),
+        "--key",
+        &p("rk.pem"),
+        "--cert",
+        &p("rc.pem"),
+        "--field",
+        "Sig2",
+    ]);
+    let (out, v) = verify(&dir.join("cosigned.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(2), "{v}");
 }
 
 /// An independent review's forgeries, each needing only a co-signer with a valid key of their

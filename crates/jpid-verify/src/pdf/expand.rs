@@ -10,7 +10,7 @@
 //! escapes (`#xx`) decoded, so a dictionary cannot hide its type from this scan; `stream`
 //! keywords are found as a parser finds them (not inside strings or comments).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most objects a file may hold (uncompressed and in object streams together): each costs
 /// lopdf a kilobyte or two of memory, whatever its size in the file.
@@ -256,15 +256,17 @@ fn no_shared_offsets(
     Ok(())
 }
 
-/// The in-use entries (object number, offset) of a cross-reference stream's expanded `data`.
-fn xref_stream_entries(dict: &[u8], data: &[u8]) -> Result<Vec<(usize, usize)>, String> {
+/// The rows of a cross-reference stream's expanded `data`: (object number, type, second
+/// field): type 0 free, 1 in use at the offset in the second field, 2 in the object stream it
+/// names.
+fn xref_stream_rows(dict: &[u8], data: &[u8]) -> Vec<(usize, usize, usize)> {
     let w = int_array(dict, b"/W").unwrap_or_default();
     let [w0, w1, w2] = w.as_slice() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let width = w0 + w1 + w2;
     if width == 0 || *w1 > 8 || *w0 > 8 || *w2 > 8 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let index = int_array(dict, b"/Index")
         .unwrap_or_else(|| vec![0, int_value(dict, b"/Size").unwrap_or(0)]);
@@ -282,54 +284,244 @@ fn xref_stream_entries(dict: &[u8], data: &[u8]) -> Result<Vec<(usize, usize)>, 
             .iter()
             .fold(0usize, |v, &b| (v << 8) | usize::from(b))
     };
-    Ok(numbers
+    numbers
         .zip(data.chunks_exact(width))
-        .filter(|(_, row)| *w0 == 0 || field(row, 0, *w0) == 1)
-        .map(|(n, row)| (n, field(row, *w0, *w1)))
-        .collect())
+        .map(|(n, row)| {
+            let kind = if *w0 == 0 { 1 } else { field(row, 0, *w0) };
+            (n, kind, field(row, *w0, *w1))
+        })
+        .collect()
 }
 
-/// The in-use entries (object number, offset) of every cross-reference table in the file.
-fn xref_table_entries(bytes: &[u8]) -> Vec<(usize, usize)> {
+/// One cross-reference table found in the file.
+#[derive(Debug)]
+struct Table {
+    /// Where its `xref` keyword is.
+    at: usize,
+    /// (object number, offset when in use, `None` when free).
+    entries: Vec<(usize, Option<usize>)>,
+    /// The trailer's `/XRefStm` (a hybrid-reference file's stream for the same section).
+    xref_stm: Option<usize>,
+    /// The trailer's `/Prev`.
+    prev: Option<usize>,
+}
+
+/// Every cross-reference table in the file: any `xref` (not `startxref`) whose lines read as
+/// a table counts, as a parser may be pointed at either.
+fn xref_tables(bytes: &[u8]) -> Vec<Table> {
+    // Every keyword's positions, found once (a search per table would be quadratic).
+    let all = |word: &[u8]| -> Vec<usize> {
+        let mut at = Vec::new();
+        let mut from = 0;
+        while let Some(p) = find(bytes, word, from) {
+            at.push(p);
+            from = p + word.len();
+        }
+        at
+    };
+    let (xrefs, trailers, starts) = (all(b"xref"), all(b"trailer"), all(b"startxref"));
+    let after = |list: &[usize], at: usize| list.get(list.partition_point(|&p| p <= at)).copied();
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(at) = find(bytes, b"xref", from) {
         from = at + 4;
-        // Any `xref` whose lines read as a table counts (`startxref` is followed by a single
-        // number, which ends the scan at once): a parser may be pointed at either.
+        if at >= 5 && bytes.get(at - 5..at) == Some(b"start") {
+            continue;
+        }
         let mut lines = bytes
             .get(from..)
             .unwrap_or_default()
             .split(|&b| b == b'\n' || b == b'\r')
             .filter(|l| !l.trim_ascii().is_empty());
         let mut number = 0usize;
+        let mut sections = 0usize;
+        let mut entries = Vec::new();
         for line in lines.by_ref() {
             let parts: Vec<&[u8]> = line.trim_ascii().split(|b| *b == b' ').collect();
             let num = |t: &[u8]| std::str::from_utf8(t).ok()?.parse::<usize>().ok();
             match parts.as_slice() {
                 [a, b] => match (num(a), num(b)) {
-                    (Some(start), Some(_)) => number = start,
+                    (Some(start), Some(_)) => {
+                        number = start;
+                        sections += 1;
+                    }
                     _ => break,
                 },
-                [off, _gen, kind] if *kind == b"n" || *kind == b"f" => {
-                    if *kind == b"n" {
-                        if let Some(o) = num(off) {
-                            out.push((number, o));
-                        }
-                    }
+                [off, _gen, kind] if sections > 0 && (*kind == b"n" || *kind == b"f") => {
+                    entries.push((number, if *kind == b"n" { num(off) } else { None }));
                     number += 1;
                 }
                 _ => break,
             }
         }
+        if sections == 0 {
+            continue;
+        }
+        // The trailer of this table: before any other cross-reference keyword.
+        // Its trailer: before any other cross-reference keyword, read up to `startxref`
+        // (at most 64 KiB).
+        let trailer = after(&trailers, at)
+            .filter(|&t| after(&xrefs, at).is_none_or(|x| x > t))
+            .map(|t| {
+                let end = after(&starts, t)
+                    .unwrap_or(bytes.len())
+                    .min(t.saturating_add(64 << 10));
+                unescape(bytes.get(t..end).unwrap_or_default())
+            })
+            .unwrap_or_default();
+        out.push(Table {
+            at,
+            entries,
+            xref_stm: int_value(&trailer, b"/XRefStm"),
+            prev: int_value(&trailer, b"/Prev"),
+        });
     }
     out
 }
 
+/// `N G obj` ending just before the `obj` at `obj`: where N starts, and N. Looks back a few
+/// bytes only (a run of digits cannot make the scan quadratic).
+fn header_before(bytes: &[u8], obj: usize) -> Option<(usize, usize)> {
+    let back = |i: &mut usize, class: fn(&u8) -> bool, max: usize| -> bool {
+        let start = *i;
+        while *i > 0 && start - *i < max && bytes.get(*i - 1).is_some_and(class) {
+            *i -= 1;
+        }
+        *i < start
+    };
+    let mut i = obj;
+    let ws: fn(&u8) -> bool = u8::is_ascii_whitespace;
+    let digit: fn(&u8) -> bool = u8::is_ascii_digit;
+    if !(back(&mut i, ws, 64) && back(&mut i, digit, 6) && back(&mut i, ws, 64)) {
+        return None;
+    }
+    let end = i;
+    if !back(&mut i, digit, 11) {
+        return None;
+    }
+    if i > 0 && bytes.get(i - 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = std::str::from_utf8(bytes.get(i..end)?).ok()?.parse().ok()?;
+    Some((i, n))
+}
+
+/// The first non-white-space byte at or after `at` (where an offset's object header starts).
+pub fn skip_space(bytes: &[u8], at: usize) -> usize {
+    at + bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count()
+}
+
+/// What the scan saw of the file's layout, for [`Layout::agrees_with`] once lopdf has read the
+/// file: the places where readers that follow other rules (rebuilding the cross-reference table
+/// by scanning, starting at a linearized file's first section, taking an object stream's object
+/// by its index) would read something else than lopdf.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// Every `N G obj` header anywhere in the file, in order: (where N starts, N).
+    headers: Vec<(usize, usize)>,
+    /// Object streams by where their header starts: the numbers they hold, in index order.
+    objstms: BTreeMap<usize, Vec<usize>>,
+    /// Cross-reference tables.
+    tables: Vec<Table>,
+    /// Cross-reference streams by where their header starts: the numbers listed in use or
+    /// compressed, and the stream's `/Prev`.
+    xref_streams: BTreeMap<usize, (Vec<usize>, Option<usize>)>,
+}
+
+impl Layout {
+    /// The stream object whose `stream` keyword is at `kw`: where its header starts.
+    fn header_of_stream(&self, kw: usize) -> Option<usize> {
+        let i = self.headers.partition_point(|&(p, _)| p < kw);
+        i.checked_sub(1)
+            .and_then(|i| self.headers.get(i))
+            .map(|&(p, _)| p)
+    }
+
+    /// Checks lopdf's merged cross-reference table `entries` against the layout. `place(n)` is
+    /// where lopdf reads object n from: `Ok(header start)` for an object of its own,
+    /// `Err((container header start, index))` for one in an object stream, `None` when free or
+    /// not listed.
+    pub fn agrees_with(
+        &self,
+        listed: impl Fn(usize) -> bool,
+        place: impl Fn(usize) -> Option<Result<usize, (usize, usize)>>,
+    ) -> Result<(), String> {
+        // An object stream's object is the one its index names at the entry's index (a
+        // reader taking it by index and lopdf taking it by number then agree).
+        // Every copy of each object: its own header, or its object stream's header.
+        let mut copies: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &(at, n) in &self.headers {
+            copies.entry(n).or_default().push(at);
+        }
+        for (&at, members) in &self.objstms {
+            for &m in members {
+                copies.entry(m).or_default().push(at);
+            }
+        }
+        let xref_stream_at: BTreeSet<usize> = self.xref_streams.keys().copied().collect();
+        for (&n, at) in &copies {
+            let last = at.iter().copied().max().unwrap_or(0);
+            match place(n) {
+                Some(Ok(p)) if p != last => {
+                    return Err(format!(
+                        "object {n} is written again after the copy the cross-reference table names (a reader rebuilding the table would show the other)"
+                    ))
+                }
+                Some(Err((container, index))) => {
+                    if container != last {
+                        return Err(format!(
+                            "object {n} is written again after the object stream the cross-reference table names"
+                        ));
+                    }
+                    if self.objstms.get(&container).and_then(|m| m.get(index)) != Some(&n) {
+                        return Err(format!(
+                            "the object stream holding object {n} names another object at its index"
+                        ));
+                    }
+                }
+                Some(Ok(_)) => {}
+                None if listed(n) => {}
+                // Written but listed nowhere: only a reader rebuilding the table would see it.
+                // Cross-reference streams need not list themselves.
+                None if at.iter().all(|a| xref_stream_at.contains(a)) => {}
+                None => {
+                    return Err(format!(
+                        "object {n} is written in the file but no cross-reference section lists it"
+                    ))
+                }
+            }
+        }
+        // A hybrid-reference section: its table and its stream must not both list an object
+        // (lopdf lets the stream's entry replace the table's free one, other readers do not).
+        for t in &self.tables {
+            let Some(stm) = t.xref_stm else { continue };
+            if let Some((numbers, _)) = self.xref_streams.get(&stm) {
+                let listed: BTreeSet<usize> = t.entries.iter().map(|&(n, _)| n).collect();
+                if let Some(n) = numbers.iter().find(|n| listed.contains(n)) {
+                    return Err(format!(
+                        "a hybrid-reference section lists object {n} in both its table and its stream"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Refuses a file whose object or cross-reference streams expand past the bounds, that holds
-/// more than [`MAX_OBJECTS`] objects, or whose cross-reference entries or object-stream index
-/// name one place for two objects (each naming makes the parser read the object again).
-pub fn check(bytes: &[u8]) -> Result<(), String> {
+/// more than [`MAX_OBJECTS`] objects, whose cross-reference entries or object-stream index
+/// name one place for two objects (each naming makes the parser read the object again), whose
+/// object stream names an object twice or holds another count than its /N says, or a linearized
+/// file whose length is its /L but whose last cross-reference section is not its first-page
+/// one (a viewer would then start at another section than lopdf). Returns what it saw, for
+/// [`Layout::agrees_with`].
+pub fn check(bytes: &[u8]) -> Result<Layout, String> {
+    let mut layout = Layout::default();
     // Objects written out: every `obj` keyword that is not `endobj` (counting a stray one in
     // binary data too errs on the safe side).
     let mut objects = 0usize;
@@ -337,6 +529,9 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     while let Some(p) = find(bytes, b"obj", at) {
         if !(p >= 3 && bytes.get(p - 3..p) == Some(b"end")) {
             objects += 1;
+            if let Some(h) = header_before(bytes, p) {
+                layout.headers.push(h);
+            }
         }
         at = p + 3;
     }
@@ -344,12 +539,22 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     if objects > MAX_OBJECTS {
         return Err(too_many());
     }
-    let table = xref_table_entries(bytes);
-    if table.len() > MAX_OBJECTS {
+    let mut tables = xref_tables(bytes);
+    let table_entries: usize = tables.iter().map(|t| t.entries.len()).sum();
+    if table_entries > MAX_OBJECTS {
         return Err(too_many());
     }
     let mut file_offsets = BTreeMap::new();
-    no_shared_offsets(table.into_iter(), &mut file_offsets)?;
+    no_shared_offsets(
+        tables
+            .iter()
+            .flat_map(|t| t.entries.iter().filter_map(|&(n, o)| Some((n, o?)))),
+        &mut file_offsets,
+    )?;
+    for t in &mut tables {
+        t.xref_stm = t.xref_stm.map(|o| skip_space(bytes, o));
+        t.prev = t.prev.map(|o| skip_space(bytes, o));
+    }
     let mut total = 0usize;
     let mut window_start = 0usize;
     for (kw, start, end) in streams(bytes) {
@@ -360,6 +565,8 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         if !(objstm || xref) {
             continue;
         }
+        let header = layout.header_of_stream(kw);
+        let own = unescape(bytes.get(header.unwrap_or(kw)..kw).unwrap_or_default());
         let mut data = bytes.get(start..end).unwrap_or_default().to_vec();
         for f in filters(&window) {
             data = expand(&f, &data, MAX_STREAM).map_err(|()| {
@@ -376,8 +583,8 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
             // The objects are the index pairs before /First, whatever /N says; their offsets
             // must increase.
             let first = int_value(&window, b"/First").unwrap_or(data.len());
-            let header = data.get(..first.min(data.len())).unwrap_or_default();
-            let nums: Vec<usize> = header
+            let index = data.get(..first.min(data.len())).unwrap_or_default();
+            let nums: Vec<usize> = index
                 .split(|b| b.is_ascii_whitespace())
                 .filter(|t| !t.is_empty())
                 .map_while(|t| std::str::from_utf8(t).ok()?.parse().ok())
@@ -399,14 +606,137 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
             {
                 return Err("an object stream's index does not name increasing offsets".to_string());
             }
+            // One copy of each object, and as many as /N says: lopdf keeps the last copy of a
+            // number and reads every pair, other readers read /N pairs and take the object at
+            // the index the cross-reference entry gives.
+            let distinct: BTreeSet<usize> = pairs.iter().map(|&(n, _)| n).collect();
+            if distinct.len() != pairs.len() {
+                return Err("an object stream holds an object twice".to_string());
+            }
+            if header.is_some() && int_value(&own, b"/N") != Some(pairs.len()) {
+                return Err(
+                    "an object stream holds another number of objects than its /N".to_string(),
+                );
+            }
+            if let Some(h) = header {
+                layout
+                    .objstms
+                    .insert(h, pairs.iter().map(|&(n, _)| n).collect());
+            }
         }
         if xref {
-            let entries = xref_stream_entries(&window, &data)?;
-            if entries.len() > MAX_OBJECTS {
+            let rows = xref_stream_rows(&window, &data);
+            if rows.len() > MAX_OBJECTS {
                 return Err(too_many());
             }
-            no_shared_offsets(entries.into_iter(), &mut file_offsets)?;
+            no_shared_offsets(
+                rows.iter().filter(|r| r.1 == 1).map(|&(n, _, o)| (n, o)),
+                &mut file_offsets,
+            )?;
+            if let Some(h) = header {
+                layout.xref_streams.insert(
+                    h,
+                    (
+                        rows.iter()
+                            .filter(|r| r.1 == 1 || r.1 == 2)
+                            .map(|&(n, _, _)| n)
+                            .collect(),
+                        int_value(&own, b"/Prev").map(|o| skip_space(bytes, o)),
+                    ),
+                );
+            }
         }
+    }
+    layout.tables = tables;
+    let last = last_startxref(bytes);
+    linearized_start(bytes, &layout, last)?;
+    one_chain(&layout, last)?;
+    Ok(layout)
+}
+
+/// Where the last `startxref` points (at the section's first byte).
+fn last_startxref(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .and_then(|p| {
+            let rest = bytes.get(p + 9..)?.trim_ascii_start();
+            let digits: Vec<u8> = rest
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .copied()
+                .collect();
+            std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
+        })
+        .map(|o| skip_space(bytes, o))
+}
+
+/// The cross-reference sections from the last `startxref` back through each `/Prev` (and a
+/// hybrid table's `/XRefStm`) must not loop, and must include every section in the file: a
+/// section outside the chain is one some other reader may start from, and a signed section
+/// skipped by a later `/Prev` would vanish from the report.
+fn one_chain(layout: &Layout, last: Option<usize>) -> Result<(), String> {
+    let tables: BTreeMap<usize, &Table> = layout.tables.iter().map(|t| (t.at, t)).collect();
+    let mut seen = BTreeSet::new();
+    let mut next = last;
+    while let Some(at) = next {
+        if !seen.insert(at) {
+            return Err("the cross-reference sections' /Prev chain loops".to_string());
+        }
+        next = if let Some(t) = tables.get(&at) {
+            if let Some(stm) = t.xref_stm {
+                seen.insert(stm);
+            }
+            t.prev
+        } else if let Some((_, prev)) = layout.xref_streams.get(&at) {
+            *prev
+        } else {
+            // Not a section the scan found: lopdf refuses the file on its own.
+            None
+        };
+    }
+    let outside = layout
+        .tables
+        .iter()
+        .map(|t| t.at)
+        .chain(layout.xref_streams.keys().copied())
+        .find(|at| !seen.contains(at));
+    match outside {
+        Some(at) if last.is_some() => Err(format!(
+            "a cross-reference section at byte {at} is not in the chain the last startxref starts"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A linearized file (its first object has /Linearized) whose length is the /L it states is
+/// read by viewers from the cross-reference section after its first object, not from the last
+/// `startxref`: the two must be the same section.
+fn linearized_start(bytes: &[u8], layout: &Layout, last: Option<usize>) -> Result<(), String> {
+    let Some(&(first, _)) = layout.headers.first() else {
+        return Ok(());
+    };
+    let Some(endobj) = find(bytes, b"endobj", first) else {
+        return Ok(());
+    };
+    let dict = unescape(bytes.get(first..endobj).unwrap_or_default());
+    if !dict.windows(11).any(|w| w == b"/Linearized") {
+        return Ok(());
+    }
+    if int_value(&dict, b"/L") != Some(bytes.len()) {
+        return Ok(());
+    }
+    let first_section = layout
+        .tables
+        .iter()
+        .map(|t| t.at)
+        .chain(layout.xref_streams.keys().copied())
+        .filter(|&a| a > endobj)
+        .min();
+    if first_section.is_some() && first_section != last {
+        return Err(
+            "a linearized file whose length is its /L but whose last cross-reference section is not its first-page one (viewers would read other sections than the last)".to_string(),
+        );
     }
     Ok(())
 }
@@ -513,8 +843,8 @@ mod tests {
         assert!(check(&file).is_ok());
         // A small object stream: allowed.
         let file = stream(
-            "<< /Type /ObjStm /Filter /FlateDecode >>",
-            &zlib(b"1 0 << >>"),
+            "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>",
+            &zlib(b"2 0 << >>"),
         );
         assert!(check(&file).is_ok());
         // Many streams under the per-stream cap that add up past the total.
@@ -523,5 +853,148 @@ mod tests {
             .flat_map(|_| stream("<< /Type /XRef /Filter /FlateDecode >>", &part))
             .collect();
         assert!(check(&many).unwrap_err().contains("in all"));
+    }
+
+    /// Where lopdf and a reader following other rules (poppler rebuilding a damaged table,
+    /// taking an object stream's object by index, starting a linearized file at its first
+    /// section) would read different objects: refused (review of 2026-12-06).
+    #[test]
+    fn what_other_readers_would_read_differently_is_refused() {
+        // An object stream naming an object twice (lopdf keeps the last copy, poppler the one
+        // at the entry's index), or holding more objects than its /N.
+        let twice = stream(
+            "<< /Type /ObjStm /N 2 /First 8 >>",
+            b"4 0 4 9 (first) (second)",
+        );
+        assert!(check(&twice).unwrap_err().contains("twice"));
+        let more = stream(
+            "<< /Type /ObjStm /N 1 /First 8 >>",
+            b"4 0 5 9 (first) (second)",
+        );
+        assert!(check(&more).unwrap_err().contains("/N"));
+
+        // An object written again after the copy the table names: a rebuilt table takes the
+        // later one.
+        let file = b"%PDF-1.7\n1 0 obj (signed) endobj\n1 0 obj (changed) endobj\n";
+        let layout = check(file).expect("scan");
+        let first = 9;
+        let err = layout
+            .agrees_with(|_| true, |n| (n == 1).then_some(Ok(first)))
+            .unwrap_err();
+        assert!(err.contains("written again"), "{err}");
+        // Naming the later copy is fine.
+        let later = 9 + b"1 0 obj (signed) endobj\n".len();
+        assert!(layout
+            .agrees_with(|_| true, |n| (n == 1).then_some(Ok(later)))
+            .is_ok());
+        // An object no section lists.
+        let err = layout.agrees_with(|_| false, |_| None).unwrap_err();
+        assert!(err.contains("no cross-reference section lists it"), "{err}");
+        // An object stream whose index names another object at the entry's index.
+        let objstm = stream(
+            "<< /Type /ObjStm /N 2 /First 8 >>",
+            b"4 0 5 9 (four) (five)",
+        );
+        let layout = check(&objstm).expect("scan");
+        let at = 0;
+        assert!(layout
+            .agrees_with(
+                |_| true,
+                |n| match n {
+                    1 => Some(Ok(at)),
+                    4 => Some(Err((at, 0))),
+                    5 => Some(Err((at, 1))),
+                    _ => None,
+                }
+            )
+            .is_ok());
+        let err = layout
+            .agrees_with(
+                |_| true,
+                |n| match n {
+                    1 => Some(Ok(at)),
+                    4 => Some(Err((at, 1))),
+                    5 => Some(Err((at, 0))),
+                    _ => None,
+                },
+            )
+            .unwrap_err();
+        assert!(err.contains("names another object"), "{err}");
+    }
+
+    /// A cross-reference stream with one-byte fields listing `rows` (type, offset, index).
+    fn xref_stream(num: usize, size: usize, extra: &str, rows: &[(u8, u8, u8)]) -> Vec<u8> {
+        let data: Vec<u8> = rows.iter().flat_map(|&(a, b, c)| [a, b, c]).collect();
+        [
+            format!(
+                "{num} 0 obj\n<< /Type /XRef /Size {size} /W [1 1 1] /Index [0 {}] {extra} >>\nstream\n",
+                rows.len()
+            )
+            .as_bytes(),
+            &data,
+            b"\nendstream\nendobj\n",
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn hybrid_sections_and_the_chain_of_sections() {
+        // A hybrid-reference section whose table frees object 1 and whose stream lists it:
+        // lopdf takes the stream's entry, poppler keeps the free one and rebuilds the table.
+        let mut file = b"%PDF-1.7\n".to_vec();
+        let stm = file.len();
+        file.extend(xref_stream(2, 3, "", &[(0, 0, 0), (1, 9, 0), (1, 20, 0)]));
+        let table = file.len();
+        file.extend(
+            format!(
+                "xref\n0 2\n0000000000 65535 f\r\n0000000000 65535 f\r\ntrailer\n<< /Size 3 /XRefStm {stm} >>\nstartxref\n{table}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        let layout = check(&file).expect("scan");
+        let err = layout.agrees_with(|_| true, |_| None).unwrap_err();
+        assert!(err.contains("both its table and its stream"), "{err}");
+
+        // Two sections whose /Prev name each other.
+        let mut file = b"%PDF-1.7\n".to_vec();
+        let a = file.len();
+        let b =
+            a + b"xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 /Prev 0000000099 >>\n".len();
+        file.extend(
+            format!("xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 /Prev {b:010} >>\n")
+                .as_bytes(),
+        );
+        file.extend(format!("xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 /Prev {a:010} >>\nstartxref\n{b}\n%%EOF\n").as_bytes());
+        assert!(check(&file).unwrap_err().contains("loops"));
+        // A section the chain from the last startxref does not reach.
+        let mut file = b"%PDF-1.7\n".to_vec();
+        file.extend(b"xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 >>\n");
+        let b = file.len();
+        file.extend(
+            format!(
+                "xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 >>\nstartxref\n{b}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        assert!(check(&file).unwrap_err().contains("not in the chain"));
+    }
+
+    #[test]
+    fn a_linearized_file_read_from_another_section_is_refused() {
+        // /L equal to the file's length: viewers start at the section after the first object,
+        // here not the one the last startxref names.
+        let build = |l: usize| -> Vec<u8> {
+            let mut f = b"%PDF-1.7\n".to_vec();
+            f.extend(format!("1 0 obj\n<< /Linearized 1 /L {l:010} >>\nendobj\n").as_bytes());
+            let first = f.len();
+            f.extend(b"xref\n0 2\n0000000000 65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 >>\nstartxref\n0\n%%EOF\n");
+            let second = f.len();
+            f.extend(format!("xref\n0 2\n0000000000 65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 /Prev {first} >>\nstartxref\n{second}\n%%EOF\n").as_bytes());
+            f
+        };
+        let len = build(0).len();
+        assert!(check(&build(len)).unwrap_err().contains("linearized"));
+        // Any other /L: viewers read from the last startxref like lopdf.
+        assert!(check(&build(len + 1)).is_ok());
     }
 }
