@@ -298,6 +298,8 @@ fn xref_stream_rows(dict: &[u8], data: &[u8]) -> Vec<(usize, usize, usize)> {
 struct Table {
     /// Where its `xref` keyword is.
     at: usize,
+    /// Every subsection holds as many entries as its header says.
+    counts_agree: bool,
     /// (object number, offset when in use, `None` when free).
     entries: Vec<(usize, Option<usize>)>,
     /// The trailer's `/XRefStm` (a hybrid-reference file's stream for the same section).
@@ -336,12 +338,19 @@ fn xref_tables(bytes: &[u8]) -> Vec<Table> {
         let mut number = 0usize;
         let mut sections = 0usize;
         let mut entries = Vec::new();
+        // Entries each subsection says it has, and has: lopdf reads the entries that follow
+        // whatever the count, poppler reads the count and rebuilds the table when it meets
+        // the trailer early.
+        let (mut said, mut has) = (0usize, 0usize);
+        let mut counts_agree = true;
         for line in lines.by_ref() {
             let parts: Vec<&[u8]> = line.trim_ascii().split(|b| *b == b' ').collect();
             let num = |t: &[u8]| std::str::from_utf8(t).ok()?.parse::<usize>().ok();
             match parts.as_slice() {
                 [a, b] => match (num(a), num(b)) {
-                    (Some(start), Some(_)) => {
+                    (Some(start), Some(count)) => {
+                        counts_agree &= said == has;
+                        (said, has) = (count, 0);
                         number = start;
                         sections += 1;
                     }
@@ -350,10 +359,12 @@ fn xref_tables(bytes: &[u8]) -> Vec<Table> {
                 [off, _gen, kind] if sections > 0 && (*kind == b"n" || *kind == b"f") => {
                     entries.push((number, if *kind == b"n" { num(off) } else { None }));
                     number += 1;
+                    has += 1;
                 }
                 _ => break,
             }
         }
+        counts_agree &= said == has;
         if sections == 0 {
             continue;
         }
@@ -363,7 +374,12 @@ fn xref_tables(bytes: &[u8]) -> Vec<Table> {
         let trailer = after(&trailers, at)
             .filter(|&t| after(&xrefs, at).is_none_or(|x| x > t))
             .map(|t| {
-                let end = after(&starts, t)
+                // Up to the next keyword of any section, so that no two trailers' windows
+                // overlap (the scan stays linear in the file).
+                let end = [after(&starts, t), after(&xrefs, t), after(&trailers, t)]
+                    .into_iter()
+                    .flatten()
+                    .min()
                     .unwrap_or(bytes.len())
                     .min(t.saturating_add(64 << 10));
                 unescape(bytes.get(t..end).unwrap_or_default())
@@ -371,6 +387,7 @@ fn xref_tables(bytes: &[u8]) -> Vec<Table> {
             .unwrap_or_default();
         out.push(Table {
             at,
+            counts_agree,
             entries,
             xref_stm: int_value(&trailer, b"/XRefStm"),
             prev: int_value(&trailer, b"/Prev"),
@@ -379,30 +396,52 @@ fn xref_tables(bytes: &[u8]) -> Vec<Table> {
     out
 }
 
-/// `N G obj` ending just before the `obj` at `obj`: where N starts, and N. Looks back a few
-/// bytes only (a run of digits cannot make the scan quadratic).
+/// White space as PDF (with NUL and form feed) and C's `isspace` (with vertical tab) know it:
+/// a reader rebuilding the cross-reference table reads headers split by any of them.
+fn space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'\0')
+}
+
+/// `N G obj` ending just before the `obj` at `obj`: where N starts, and N (`usize::MAX` for a
+/// number past 32 bits, which no section can list). Runs of white space and digits of any
+/// length count, leading zeros too: a header missed here would be one only a rebuilding reader
+/// sees. The runs scanned for two `obj` keywords never overlap, so the scan stays linear.
 fn header_before(bytes: &[u8], obj: usize) -> Option<(usize, usize)> {
-    let back = |i: &mut usize, class: fn(&u8) -> bool, max: usize| -> bool {
+    let back = |i: &mut usize, class: fn(&u8) -> bool| -> bool {
         let start = *i;
-        while *i > 0 && start - *i < max && bytes.get(*i - 1).is_some_and(class) {
+        while *i > 0 && bytes.get(*i - 1).is_some_and(class) {
             *i -= 1;
         }
         *i < start
     };
-    let mut i = obj;
-    let ws: fn(&u8) -> bool = u8::is_ascii_whitespace;
     let digit: fn(&u8) -> bool = u8::is_ascii_digit;
-    if !(back(&mut i, ws, 64) && back(&mut i, digit, 6) && back(&mut i, ws, 64)) {
+    let mut i = obj;
+    if !(back(&mut i, space) && back(&mut i, digit) && back(&mut i, space)) {
         return None;
     }
     let end = i;
-    if !back(&mut i, digit, 11) {
+    if !back(&mut i, digit) {
         return None;
     }
-    if i > 0 && bytes.get(i - 1).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    let n = std::str::from_utf8(bytes.get(i..end)?).ok()?.parse().ok()?;
+    let digits = bytes.get(i..end)?;
+    let significant = digits
+        .get(digits.iter().take_while(|&&b| b == b'0').count()..)
+        .unwrap_or_default();
+    let n = if significant.len() > 10 {
+        usize::MAX
+    } else {
+        std::str::from_utf8(significant)
+            .ok()?
+            .parse::<u64>()
+            .map_or(usize::MAX, |n| {
+                if n > u64::from(u32::MAX) {
+                    usize::MAX
+                } else {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }
+            })
+    };
+    let n = if significant.is_empty() { 0 } else { n };
     Some((i, n))
 }
 
@@ -412,7 +451,7 @@ pub fn skip_space(bytes: &[u8], at: usize) -> usize {
         .get(at..)
         .unwrap_or_default()
         .iter()
-        .take_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| space(b))
         .count()
 }
 
@@ -551,6 +590,12 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
             .flat_map(|t| t.entries.iter().filter_map(|&(n, o)| Some((n, o?)))),
         &mut file_offsets,
     )?;
+    if tables.iter().any(|t| !t.counts_agree) {
+        return Err(
+            "a cross-reference subsection holds another number of entries than its header says"
+                .to_string(),
+        );
+    }
     for t in &mut tables {
         t.xref_stm = t.xref_stm.map(|o| skip_space(bytes, o));
         t.prev = t.prev.map(|o| skip_space(bytes, o));
@@ -649,7 +694,7 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
     }
     layout.tables = tables;
     let last = last_startxref(bytes);
-    linearized_start(bytes, &layout, last)?;
+    linearized_start(bytes, last)?;
     one_chain(&layout, last)?;
     Ok(layout)
 }
@@ -710,30 +755,72 @@ fn one_chain(layout: &Layout, last: Option<usize>) -> Result<(), String> {
 }
 
 /// A linearized file (its first object has /Linearized) whose length is the /L it states is
-/// read by viewers from the cross-reference section after its first object, not from the last
-/// `startxref`: the two must be the same section.
-fn linearized_start(bytes: &[u8], layout: &Layout, last: Option<usize>) -> Result<(), String> {
-    let Some(&(first, _)) = layout.headers.first() else {
+/// read by viewers from the cross-reference section right after its first `endobj`, not from
+/// the last `startxref`: the two must be the same section. The dictionary is the text before
+/// the first `endobj` (whatever headers the scan read), and its /L must be one plain integer
+/// (poppler reads `+20808` and `020808` as 20808; anything else is refused).
+fn linearized_start(bytes: &[u8], last: Option<usize>) -> Result<(), String> {
+    let Some(endobj) = find(bytes, b"endobj", 0) else {
         return Ok(());
     };
-    let Some(endobj) = find(bytes, b"endobj", first) else {
-        return Ok(());
-    };
-    let dict = unescape(bytes.get(first..endobj).unwrap_or_default());
-    if !dict.windows(11).any(|w| w == b"/Linearized") {
+    let head = unescape(bytes.get(..endobj).unwrap_or_default());
+    if !head.windows(11).any(|w| w == b"/Linearized") {
         return Ok(());
     }
-    if int_value(&dict, b"/L") != Some(bytes.len()) {
-        return Ok(());
+    let unreadable = || "a linearized file whose /L jpid cannot read".to_string();
+    let mut values = Vec::new();
+    let mut from = 0;
+    while let Some(at) = find(&head, b"/L", from) {
+        from = at + 2;
+        let rest = head.get(from..).unwrap_or_default();
+        if rest.first().is_some_and(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let rest = rest
+            .get(rest.iter().take_while(|b| space(b)).count()..)
+            .unwrap_or_default();
+        let (token, tail) = rest.split_at(
+            rest.iter()
+                .position(|b| space(b) || b"/<>[]()%{}".contains(b))
+                .unwrap_or(rest.len()),
+        );
+        let digits = token.strip_prefix(b"+").unwrap_or(token);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(unreadable());
+        }
+        // `/L 5 0 R`: a reference, which a viewer follows to whatever object 5 holds.
+        let after: Vec<&[u8]> = tail
+            .split(space)
+            .filter(|t| !t.is_empty())
+            .take(2)
+            .collect();
+        if let [g, r] = after.as_slice() {
+            if g.iter().all(u8::is_ascii_digit) && r.starts_with(b"R") {
+                return Err(unreadable());
+            }
+        }
+        let significant = digits
+            .get(digits.iter().take_while(|&&b| b == b'0').count()..)
+            .unwrap_or_default();
+        let value = if significant.is_empty() {
+            0
+        } else if significant.len() > 19 {
+            return Err(unreadable());
+        } else {
+            std::str::from_utf8(significant)
+                .ok()
+                .and_then(|d| d.parse::<usize>().ok())
+                .ok_or_else(unreadable)?
+        };
+        values.push(value);
     }
-    let first_section = layout
-        .tables
-        .iter()
-        .map(|t| t.at)
-        .chain(layout.xref_streams.keys().copied())
-        .filter(|&a| a > endobj)
-        .min();
-    if first_section.is_some() && first_section != last {
+    match values.as_slice() {
+        [] => return Ok(()),
+        [l] if *l != bytes.len() => return Ok(()),
+        [_] => {}
+        _ => return Err(unreadable()),
+    }
+    if last != Some(skip_space(bytes, endobj + 6)) {
         return Err(
             "a linearized file whose length is its /L but whose last cross-reference section is not its first-page one (viewers would read other sections than the last)".to_string(),
         );
@@ -996,5 +1083,55 @@ mod tests {
         assert!(check(&build(len)).unwrap_err().contains("linearized"));
         // Any other /L: viewers read from the last startxref like lopdf.
         assert!(check(&build(len + 1)).is_ok());
+    }
+
+    /// The second review of these checks (2026-12-06): headers written so that a narrow scan
+    /// misses them while a rebuilding reader finds them, a subsection count that makes poppler
+    /// rebuild, and a linearized /L written as `+N` or an unreadable token.
+    #[test]
+    fn headers_counts_and_linearized_lengths_in_every_spelling() {
+        let spaces = " ".repeat(70);
+        for text in [
+            "x 5 0000000 obj".to_string(),
+            "x 000000000005 0 obj".to_string(),
+            format!("x 5 0{spaces}obj"),
+            "x 5 0\x0bobj".to_string(),
+            "x 5\x000\x0cobj".to_string(),
+        ] {
+            let at = text.find("obj").expect("obj");
+            assert_eq!(header_before(text.as_bytes(), at), Some((2, 5)), "{text:?}");
+        }
+        assert_eq!(
+            header_before(b"x 99999999999 0 obj", 16).map(|h| h.1),
+            Some(usize::MAX)
+        );
+        // A subsection saying 3 entries and holding 1.
+        let table: &[u8] = b"xref\n0 3\n0000000000 65535 f\r\ntrailer\n<< /Size 3 >>\n";
+        assert!(check(table).unwrap_err().contains("number of entries"));
+        // /L in other spellings: `+N` reads as N (and is then checked), a token that is not an
+        // integer is refused.
+        let build = |l: &str| -> Vec<u8> {
+            let mut f =
+                format!("%PDF-1.7\n1 0 obj\n<< /Linearized 1 /L {l} >>\nendobj\n").into_bytes();
+            let first = f.len();
+            f.extend(
+                b"xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 >>\nstartxref\n0\n%%EOF\n",
+            );
+            let second = f.len();
+            f.extend(format!("xref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size 1 /Prev {first} >>\nstartxref\n{second}\n%%EOF\n").as_bytes());
+            f
+        };
+        let len = build("+0000000000").len();
+        let plus = build(&format!("+{len:010}"));
+        assert_eq!(plus.len(), len);
+        assert!(check(&plus).unwrap_err().contains("linearized"));
+        assert!(check(&build("5 0 R"))
+            .unwrap_err()
+            .contains("/L jpid cannot read"));
+        // The dictionary counts whatever its own header looks like.
+        let hidden = String::from_utf8(build(&format!("{len:011}"))).expect("text");
+        let hidden = hidden.replacen("1 0 obj", "1 0000000 obj", 1);
+        let hidden = hidden.replace(&format!("{len:011}"), &format!("{:011}", hidden.len()));
+        assert!(check(hidden.as_bytes()).unwrap_err().contains("linearized"));
     }
 }
