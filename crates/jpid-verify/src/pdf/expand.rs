@@ -455,6 +455,168 @@ pub fn skip_space(bytes: &[u8], at: usize) -> usize {
         .count()
 }
 
+/// The first key a dictionary in `text` names twice (decoded from `#xx` escapes), or an error
+/// for nesting past 1 000 levels. lopdf keeps a repeated key's last value; poppler, once a
+/// dictionary has 32 entries or more, sorts them and may take either: a co-signer could then
+/// rewrite an object that lopdf finds unchanged and a viewer draws otherwise. `skip` lists
+/// byte ranges that are stream data, not syntax.
+fn repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<Option<Vec<u8>>, String> {
+    enum Frame {
+        Dict(BTreeSet<Vec<u8>>, bool),
+        Array,
+    }
+    let delimiter = |b: &u8| space(b) || b"()<>[]{}/%".contains(b);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut skips = skip.iter().peekable();
+    // A value ended: the next name in the enclosing dictionary is a key.
+    let valued = |stack: &mut Vec<Frame>| {
+        if let Some(Frame::Dict(_, after_key)) = stack.last_mut() {
+            *after_key = false;
+        }
+    };
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        while skips.peek().is_some_and(|&&(_, end)| end <= i) {
+            skips.next();
+        }
+        if let Some(&&(start, end)) = skips.peek() {
+            if i >= start {
+                i = end;
+                continue;
+            }
+        }
+        match b {
+            b'%' => {
+                while text.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                let mut depth = 0usize;
+                while let Some(&c) = text.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+                valued(&mut stack);
+            }
+            b'<' if text.get(i + 1) == Some(&b'<') => {
+                if stack.len() >= 1000 {
+                    return Err("dictionaries nested past 1000 levels".to_string());
+                }
+                stack.push(Frame::Dict(BTreeSet::new(), false));
+                i += 2;
+            }
+            b'<' => {
+                while text.get(i).is_some_and(|&c| c != b'>') {
+                    i += 1;
+                }
+                i += 1;
+                valued(&mut stack);
+            }
+            b'>' if text.get(i + 1) == Some(&b'>') => {
+                if matches!(stack.last(), Some(Frame::Dict(..))) {
+                    stack.pop();
+                }
+                i += 2;
+                valued(&mut stack);
+            }
+            b'[' => {
+                if stack.len() >= 1000 {
+                    return Err("arrays nested past 1000 levels".to_string());
+                }
+                stack.push(Frame::Array);
+                i += 1;
+            }
+            b']' => {
+                if matches!(stack.last(), Some(Frame::Array)) {
+                    stack.pop();
+                }
+                i += 1;
+                valued(&mut stack);
+            }
+            b'/' => {
+                let start = i + 1;
+                i = start;
+                while text.get(i).is_some_and(|c| !delimiter(c)) {
+                    i += 1;
+                }
+                if let Some(Frame::Dict(keys, after_key)) = stack.last_mut() {
+                    if *after_key {
+                        *after_key = false;
+                    } else {
+                        let name = unescape_name(text.get(start..i).unwrap_or_default());
+                        if !keys.insert(name.clone()) {
+                            return Ok(Some(name));
+                        }
+                        *after_key = true;
+                    }
+                }
+            }
+            _ if space(&b) => i += 1,
+            _ => {
+                // A number, `R`, `true`, `obj` and the like: one token (a stray delimiter
+                // is passed over).
+                let start = i;
+                while text.get(i).is_some_and(|c| !delimiter(c)) {
+                    i += 1;
+                }
+                if i == start {
+                    i += 1;
+                }
+                valued(&mut stack);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// [`repeated_key`] as the error the file is refused with.
+fn no_repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<(), String> {
+    match repeated_key(text, skip)? {
+        None => Ok(()),
+        Some(name) => {
+            let shown: String = String::from_utf8_lossy(&name).chars().take(40).collect();
+            Err(format!(
+                "a dictionary names the key /{shown} twice (readers disagree on which value counts)"
+            ))
+        }
+    }
+}
+
+/// A name's bytes with its `#xx` escapes decoded.
+fn unescape_name(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'#', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// What the scan saw of the file's layout, for [`Layout::agrees_with`] once lopdf has read the
 /// file: the places where readers that follow other rules (rebuilding the cross-reference table
 /// by scanning, starting at a linearized file's first section, taking an object stream's object
@@ -600,9 +762,12 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
         t.xref_stm = t.xref_stm.map(|o| skip_space(bytes, o));
         t.prev = t.prev.map(|o| skip_space(bytes, o));
     }
+    let found = streams(bytes);
+    let data: Vec<(usize, usize)> = found.iter().map(|&(_, start, end)| (start, end)).collect();
+    no_repeated_key(bytes, &data)?;
     let mut total = 0usize;
     let mut window_start = 0usize;
-    for (kw, start, end) in streams(bytes) {
+    for (kw, start, end) in found {
         let window = unescape(bytes.get(window_start..kw).unwrap_or_default());
         window_start = end;
         let objstm = window.windows(7).any(|w| w == b"/ObjStm");
@@ -625,6 +790,7 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
             ));
         }
         if objstm {
+            no_repeated_key(&data, &[])?;
             // The objects are the index pairs before /First, whatever /N says; their offsets
             // must increase.
             let first = int_value(&window, b"/First").unwrap_or(data.len());
@@ -1133,5 +1299,38 @@ mod tests {
         let hidden = hidden.replacen("1 0 obj", "1 0000000 obj", 1);
         let hidden = hidden.replace(&format!("{len:011}"), &format!("{:011}", hidden.len()));
         assert!(check(hidden.as_bytes()).unwrap_err().contains("linearized"));
+    }
+
+    /// A dictionary naming a key twice: lopdf takes the last value, poppler (32 entries or
+    /// more) may take either, so a rewritten page or widget could read unchanged to jpid and be
+    /// drawn otherwise. Refused anywhere in the file and inside object streams; the same key
+    /// in nested dictionaries, a name used as a value, and stream data are not repeats.
+    #[test]
+    fn a_dictionary_naming_a_key_twice_is_refused() {
+        let refused = |text: &[u8]| check(text).err().unwrap_or_default();
+        assert!(
+            refused(b"1 0 obj << /Type /Page /Contents 5 0 R /Contents 6 0 R >> endobj")
+                .contains("/Contents twice")
+        );
+        assert!(
+            refused(b"1 0 obj << /Contents 5 0 R /Cont#65nts 6 0 R >> endobj")
+                .contains("/Contents twice")
+        );
+        assert!(
+            refused(b"1 0 obj << /F 2 /AP << /N 7 0 R >> /Rect [0 0 1 1] /F 0 >> endobj")
+                .contains("/F twice")
+        );
+        for fine in [
+            &b"1 0 obj << /Type /Type /A << /A 1 >> /B [/B /B] /C (/C /C) >> endobj"[..],
+            b"1 0 obj << /Length 14 >>\nstream\n<< /A 1 /A 2 >>\nendstream\nendobj",
+            b"1 0 obj << /A 1 >> endobj 2 0 obj << /A 2 >> endobj",
+        ] {
+            assert_eq!(check(fine).err(), None, "{}", String::from_utf8_lossy(fine));
+        }
+        let objstm = stream(
+            "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>",
+            &zlib(b"2 0 << /Kids [3 0 R] /Kids [4 0 R] >>"),
+        );
+        assert!(refused(&objstm).contains("/Kids twice"));
     }
 }
