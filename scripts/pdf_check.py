@@ -377,6 +377,68 @@ def cmd_dup_xref(args):
     emit({"ok": True})
 
 
+# A translation of 2**34 points and one 816 points further are the same 32-bit float: a
+# reader keeping reals as f32 (lopdf) cannot tell them apart, a viewer reading doubles can.
+FAR = b"17179869184.0"
+FAR_NUDGED = b"17179870000.0"
+
+
+def far_form(e):
+    text = (b"BT /F1 24 Tf -17179869112.0 720 Td (SIGNED: pay 100 yen) Tj ET\n"
+            b"BT /F1 24 Tf -17179869928.0 680 Td (NUDGED: pay 1000000 yen) Tj ET\n")
+    return (b"<< /Type /XObject /Subtype /Form /BBox [-17179879184.0 0 -17179859184.0 792] "
+            b"/Matrix [1 0 0 1 %s 0] /Resources << /Font << /F1 4 0 R >> >> /Length %d >>\n"
+            b"stream\n" % (e, len(text)) + text + b"\nendstream")
+
+
+def cmd_far_doc(args):
+    """A one-page PDF drawing form XObject 6 moved 2**34 points away and back: only the first
+    line lands on the page."""
+    page = b"q /Fm1 Do Q\n"
+    bodies = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
+           b"<< /F1 4 0 R >> /XObject << /Fm1 6 0 R >> >> /Contents 5 0 R >>",
+        4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        5: b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream",
+        6: far_form(FAR),
+    }
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    at = {}
+    for n in range(1, 7):
+        at[n] = len(out)
+        out += b"%d 0 obj\n" % n + bodies[n] + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 7\n0000000000 65535 f\r\n"
+    out += b"".join(b"%010d 00000 n\r\n" % at[n] for n in range(1, 7))
+    out += b"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    write_bytes(args.output, bytes(out))
+    emit({"ok": True})
+
+
+def cmd_nudge_real(args):
+    """An update rewriting object 6 of a far-doc with the translation 816 points further: the
+    second line lands on the page instead of the first."""
+    import re
+    data = read_bytes(args.input)
+    starts = re.findall(rb"startxref\s+(\d+)", data)
+    size = re.findall(rb"/Size (\d+)", data)
+    if not starts or not size:
+        raise UsageError("the input has no startxref or /Size")
+    out = bytearray(data)
+    if not out.endswith(b"\n"):
+        out += b"\n"
+    at = len(out)
+    out += b"6 0 obj\n" + far_form(FAR_NUDGED) + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n6 1\n%010d 00000 n\r\n" % at
+    out += b"trailer\n<< /Size %s /Root 1 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        max(size, key=int), starts[-1], xref)
+    write_bytes(args.output, bytes(out))
+    emit({"ok": True})
+
+
 def cmd_swap_signer(args):
     """Rewrites the CMS of the file's last signature (inside /Contents, which no signature
     covers): adds OTHER's certificate to the CMS certificates, and with --name-it also makes
@@ -464,6 +526,15 @@ def main():
     s.add_argument("--cert", required=True)
     s.add_argument("--name-it", action="store_true")
     s.set_defaults(fn=cmd_swap_signer)
+
+    s = sub.add_parser("far-doc")
+    s.add_argument("output")
+    s.set_defaults(fn=cmd_far_doc)
+
+    s = sub.add_parser("nudge-real")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.set_defaults(fn=cmd_nudge_real)
 
     s = sub.add_parser("pdfsig")
     s.add_argument("file")

@@ -592,7 +592,7 @@ pub fn verify_pdf(
         .take(bounds.len().saturating_sub(1))
     {
         let list = match (revision(i), revision(i + 1)) {
-            (Some(a), Some(b)) => diff(a, b),
+            (Some(a), Some(b)) => diff(a, b, bytes),
             _ => vec![Change {
                 object: (0, 0),
                 how: "unreadable",
@@ -1004,7 +1004,164 @@ fn appearance_objects(d: &Dictionary, old: &Document, new: &Document) -> Option<
 /// refers to and that holds no references, and the catalog's own XMP stream. Everything else is a change: `shown` when the page tree reaches it
 /// (or it was a page), `other` otherwise. New cross-reference and object streams that nothing
 /// refers to are structure, not content.
-fn diff(old: &Document, new: &Document) -> Vec<Change> {
+/// Whether `o` holds a real number anywhere (lopdf keeps reals as `f32`).
+fn has_real(o: &Object) -> bool {
+    match o {
+        Object::Real(_) => true,
+        Object::Array(a) => a.iter().any(has_real),
+        Object::Dictionary(d) => d.iter().any(|(_, v)| has_real(v)),
+        Object::Stream(st) => st.dict.iter().any(|(_, v)| has_real(v)),
+        _ => false,
+    }
+}
+
+/// The real numbers written in the object that starts at `from` in `text`, as the text writes
+/// them (read as f64), up to its `endobj` or `stream` keyword or `to`: strings, hex strings,
+/// comments and names are passed over. `None` past 100 000 numbers, or when the object runs to
+/// `to` and `keyword_ends` (an object of its own ends at its keyword).
+fn reals_written(text: &[u8], from: usize, to: usize, keyword_ends: bool) -> Option<Vec<f64>> {
+    let to = to.min(text.len());
+    let delimiter = |b: &u8| b.is_ascii_whitespace() || b"()<>[]{}/%\0".contains(b);
+    let mut out = Vec::new();
+    let mut i = from;
+    loop {
+        if out.len() > 100_000 {
+            return None;
+        }
+        let Some(&b) = text.get(i).filter(|_| i < to) else {
+            return (!keyword_ends).then_some(out);
+        };
+        match b {
+            b'%' => {
+                while text.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                let mut depth = 0usize;
+                while let Some(&c) = text.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'<' if text.get(i + 1) == Some(&b'<') => i += 2,
+            b'<' => {
+                while text.get(i).is_some_and(|&c| c != b'>') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'/' => {
+                i += 1;
+                while text.get(i).is_some_and(|c| !delimiter(c)) {
+                    i += 1;
+                }
+            }
+            _ if delimiter(&b) => i += 1,
+            _ => {
+                let start = i;
+                while text.get(i).is_some_and(|c| !delimiter(c)) {
+                    i += 1;
+                }
+                let token = text.get(start..i).unwrap_or_default();
+                if token == b"endobj" || token == b"stream" {
+                    return Some(out);
+                }
+                if token.contains(&b'.') {
+                    if let Some(v) = std::str::from_utf8(token)
+                        .ok()
+                        .and_then(|t| t.parse::<f64>().ok())
+                    {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The real numbers object `n` is written with in revision `d` of the file `bytes`: from its
+/// place in the file, or from its object stream. `None` when jpid cannot find its text.
+fn reals_of(d: &Document, bytes: &[u8], n: u32) -> Option<Vec<f64>> {
+    use lopdf::xref::XrefEntry;
+    match d.reference_table.get(n)? {
+        XrefEntry::Normal { offset, .. } => {
+            let at = usize::try_from(*offset).ok()?;
+            reals_written(bytes, at, bytes.len(), true)
+        }
+        XrefEntry::Compressed { container, index } => {
+            let st = d.objects.get(&(*container, 0))?.as_stream().ok()?;
+            let data = st
+                .decompressed_content_with_limit(expand::MAX_STREAM)
+                .or_else(|_| {
+                    if st.dict.get(b"Filter").is_err() {
+                        Ok(st.content.clone())
+                    } else {
+                        Err(())
+                    }
+                })
+                .ok()?;
+            let first = usize::try_from(st.dict.get(b"First").ok()?.as_i64().ok()?).ok()?;
+            let index_text = data.get(..first)?;
+            let offsets: Vec<usize> = index_text
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| std::str::from_utf8(t).ok()?.parse().ok())
+                .skip(1)
+                .step_by(2)
+                .collect();
+            let i = usize::from(*index);
+            let start = first.checked_add(*offsets.get(i)?)?;
+            let end = offsets
+                .get(i + 1)
+                .and_then(|o| first.checked_add(*o))
+                .unwrap_or(data.len());
+            reals_written(&data, start, end, false)
+        }
+        _ => None,
+    }
+}
+
+/// Whether object `n` has one place in both revisions (then its bytes are the same).
+fn same_place(old: &Document, new: &Document, n: u32) -> bool {
+    use lopdf::xref::XrefEntry;
+    match (old.reference_table.get(n), new.reference_table.get(n)) {
+        (
+            Some(XrefEntry::Normal {
+                offset: a,
+                generation: g,
+            }),
+            Some(XrefEntry::Normal {
+                offset: b,
+                generation: h,
+            }),
+        ) => a == b && g == h,
+        (
+            Some(XrefEntry::Compressed {
+                container: a,
+                index: i,
+            }),
+            Some(XrefEntry::Compressed {
+                container: b,
+                index: j,
+            }),
+        ) => a == b && i == j,
+        _ => false,
+    }
+}
+
+fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     let root = reference_of(new.trailer.get(b"Root").ok());
     let old_root = reference_of(old.trailer.get(b"Root").ok());
     let catalog = |d: &Document, r: Option<ObjectId>| {
@@ -1215,6 +1372,26 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
     let mut out = Vec::new();
     for (id, obj) in &new.objects {
         let before = old.objects.get(id);
+        // lopdf keeps reals as f32, so two objects it reads as equal (or an allowed change it
+        // reads as touching only what it allows) may be written with numbers a viewer reads
+        // apart: 2^34 and 2^34 + 816 are one f32. An object written again with real numbers
+        // counts as the same only when the numbers are written the same.
+        let reals_moved = before.is_some_and(|b| has_real(b) || has_real(obj))
+            && !same_place(old, new, id.0)
+            && match (reals_of(old, bytes, id.0), reals_of(new, bytes, id.0)) {
+                (Some(a), Some(b)) => a != b,
+                _ => true,
+            };
+        if reals_moved {
+            let (kind, what) = kind_of(id, obj);
+            out.push(Change {
+                object: (id.0, id.1),
+                how: "changed",
+                kind,
+                what: format!("{what}, its numbers written otherwise"),
+            });
+            continue;
+        }
         if before == Some(obj) || structural(id, obj, before) {
             continue;
         }
@@ -1247,6 +1424,23 @@ fn diff(old: &Document, new: &Document) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The real numbers an object is written with: as written (f64), strings, hex strings,
+    /// names and comments passed over, up to its `endobj` or `stream`.
+    #[test]
+    fn reals_as_written() {
+        let text = b"6 0 obj\n<</A 1.5 /T (2.5 \\) 3.5) /H <2E35> /N /x4.5 % 5.5\n/M [1 0 0 1 17179870000.0 0]>>\nstream\n6.5";
+        assert_eq!(
+            reals_written(text, 0, text.len(), true),
+            Some(vec![1.5, 17_179_870_000.0])
+        );
+        // An object of its own without its keyword: unknown, never "no numbers".
+        assert_eq!(reals_written(b"6 0 obj << /A 1.5 >>", 0, 20, true), None);
+        assert_eq!(
+            reals_written(b"<< /A 1.5 >>", 0, 12, false),
+            Some(vec![1.5])
+        );
+    }
 
     #[test]
     fn pdf_dates() {

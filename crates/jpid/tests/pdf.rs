@@ -996,3 +996,42 @@ fn a_pdf_from_another_producer_is_signed_and_co_signed() {
         );
     }
 }
+
+/// lopdf keeps real numbers as 32-bit floats: a co-signer rewriting a form's translation from
+/// 2^34 to 2^34 + 816 points (one f32) moved another line onto the page while jpid read the
+/// object as unchanged (review of 2026-12-06). Such an object now counts as changed; the same
+/// numbers written again (a co-signature without the nudge) do not.
+#[test]
+fn a_number_only_a_viewer_tells_apart_is_still_a_change() {
+    let dir = tmpdir("nudge");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    pdf_check(&["far-doc", &p("doc.pdf")]);
+    card_signs_pdf(&dir.join("doc.pdf"), &dir.join("signed.pdf"));
+    pdf_check(&["nudge-real", &p("signed.pdf"), &p("nudged.pdf")]);
+    // What poppler draws: the first line before, the second after.
+    let text = |f: &str| {
+        let out = Command::new("pdftotext")
+            .args([&p(f), "-"])
+            .output()
+            .expect("pdftotext");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(text("signed.pdf").contains("SIGNED: pay 100 yen"));
+    assert!(text("nudged.pdf").contains("NUDGED: pay 1000000 yen"));
+    card_signs_pdf(&dir.join("nudged.pdf"), &dir.join("cosigned.pdf"));
+    let (out, v) = verify(&dir.join("cosigned.pdf"), &["--trust", "test"]);
+    assert!(!out.status.success(), "{v}");
+    let first = &v["signatures"][0];
+    assert_eq!(first["valid"], false, "{v}");
+    let changes = first["later_changes"].as_array().expect("changes");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["object"] == "6 0" && c["kind"] == "shown"),
+        "{v}"
+    );
+    // Co-signed without the nudge: both valid.
+    card_signs_pdf(&dir.join("signed.pdf"), &dir.join("plain.pdf"));
+    let (out, v) = verify(&dir.join("plain.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+}

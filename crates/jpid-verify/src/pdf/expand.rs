@@ -206,7 +206,8 @@ fn streams(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
                 }
                 i += 1;
             }
-            b'<' if bytes.get(i + 1) != Some(&b'<') => {
+            b'<' if bytes.get(i + 1) == Some(&b'<') => i += 2,
+            b'<' => {
                 while bytes.get(i).is_some_and(|&c| c != b'>') {
                     i += 1;
                 }
@@ -421,6 +422,16 @@ fn header_before(bytes: &[u8], obj: usize) -> Option<(usize, usize)> {
     }
     let end = i;
     if !back(&mut i, digit) {
+        return None;
+    }
+    // At the start of a line, after white space only, as a reader rebuilding the table looks
+    // for headers (`(write 1 0 obj here)` in a page's text is not one); or right after a
+    // `%%EOF` that ends no line, where an update written by another program may begin
+    // (pyHanko after jpid's signature).
+    let mut line = i;
+    back(&mut line, |b| space(b) && *b != b'\n' && *b != b'\r');
+    let after_eof = line >= 5 && bytes.get(line - 5..line) == Some(b"%%EOF");
+    if line > 0 && !after_eof && !matches!(bytes.get(line - 1), Some(b'\n' | b'\r')) {
         return None;
     }
     let digits = bytes.get(i..end)?;
@@ -769,13 +780,16 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
     let mut window_start = 0usize;
     for (kw, start, end) in found {
         let window = unescape(bytes.get(window_start..kw).unwrap_or_default());
+        let since = window_start;
         window_start = end;
         let objstm = window.windows(7).any(|w| w == b"/ObjStm");
         let xref = window.windows(5).any(|w| w == b"/XRef");
         if !(objstm || xref) {
             continue;
         }
-        let header = layout.header_of_stream(kw);
+        // Its own header: after the previous stream (a header further back belongs to another
+        // object, and reading back to it for every stream would be quadratic).
+        let header = layout.header_of_stream(kw).filter(|&h| h >= since);
         let own = unescape(bytes.get(header.unwrap_or(kw)..kw).unwrap_or_default());
         let mut data = bytes.get(start..end).unwrap_or_default().to_vec();
         for f in filters(&window) {
@@ -1258,19 +1272,23 @@ mod tests {
     fn headers_counts_and_linearized_lengths_in_every_spelling() {
         let spaces = " ".repeat(70);
         for text in [
-            "x 5 0000000 obj".to_string(),
-            "x 000000000005 0 obj".to_string(),
-            format!("x 5 0{spaces}obj"),
-            "x 5 0\x0bobj".to_string(),
-            "x 5\x000\x0cobj".to_string(),
+            "x\n5 0000000 obj".to_string(),
+            "x\n000000000005 0 obj".to_string(),
+            format!("x\n5 0{spaces}obj"),
+            "x\r5 0\x0bobj".to_string(),
+            "x\n5\x000\x0cobj".to_string(),
         ] {
             let at = text.find("obj").expect("obj");
             assert_eq!(header_before(text.as_bytes(), at), Some((2, 5)), "{text:?}");
         }
         assert_eq!(
-            header_before(b"x 99999999999 0 obj", 16).map(|h| h.1),
+            header_before(b"x\n99999999999 0 obj", 16).map(|h| h.1),
             Some(usize::MAX)
         );
+        // Not at the start of a line: text quoting PDF syntax, which no reader takes for a
+        // header (a review's false rejection).
+        assert_eq!(header_before(b"(write 1 0 obj here)", 11), None);
+        assert_eq!(header_before(b"x\n \t1 0 obj", 8).map(|h| h.1), Some(1));
         // A subsection saying 3 entries and holding 1.
         let table: &[u8] = b"xref\n0 3\n0000000000 65535 f\r\ntrailer\n<< /Size 3 >>\n";
         assert!(check(table).unwrap_err().contains("number of entries"));
