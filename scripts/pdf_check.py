@@ -86,6 +86,10 @@ def cmd_make_doc(args):
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
     ]
+    if getattr(args, "stray_annotation", False):
+        # Object 6: an annotation no page lists yet (an author's leftover, or a trap).
+        bodies.append(b"<< /Type /Annot /Subtype /FreeText /Rect [72 500 400 560]"
+                      b" /Contents (VOID) /DA (/Helv 36 Tf 1 0 0 rg) /F 4 >>")
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for num, body in enumerate(bodies, start=1):
@@ -177,6 +181,28 @@ def cmd_change_page(args):
         for d in (font, stream):
             d[generic.NameObject("/FT")] = generic.NameObject("/Sig")
     writer.add_stream_to_page(0, writer.add_object(stream), resources=resources)
+    out = io.BytesIO()
+    writer.write(out)
+    write_bytes(args.output, out.getvalue())
+    return {"ok": True}
+
+
+def cmd_list_annotation(args):
+    """An update that adds object N, already in the file, to page 1's annotations (pyHanko
+    rewrites the page)."""
+    need_pyhanko()
+    import io
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(read_bytes(args.input)))
+    page_ref = writer.find_page_for_modification(0)[0]
+    page = page_ref.get_object()
+    annots = page.get("/Annots", generic.ArrayObject())
+    annots = generic.ArrayObject(list(annots.get_object()))
+    annots.append(generic.IndirectObject(args.object, 0, writer))
+    page[generic.NameObject("/Annots")] = annots
+    writer.update_container(page)
     out = io.BytesIO()
     writer.write(out)
     write_bytes(args.output, out.getvalue())
@@ -488,7 +514,15 @@ def main():
     s.add_argument("out")
     s.add_argument("--xref-stream", action="store_true",
                    help="write a cross-reference stream instead of a table")
+    s.add_argument("--stray-annotation", action="store_true",
+                   help="add object 6, an annotation no page lists")
     s.set_defaults(fn=cmd_make_doc)
+
+    s = sub.add_parser("list-annotation")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--object", type=int, required=True)
+    s.set_defaults(fn=cmd_list_annotation)
 
     s = sub.add_parser("sign")
     s.add_argument("input")

@@ -1004,15 +1004,19 @@ fn appearance_objects(d: &Dictionary, old: &Document, new: &Document) -> Option<
 /// refers to and that holds no references, and the catalog's own XMP stream. Everything else is a change: `shown` when the page tree reaches it
 /// (or it was a page), `other` otherwise. New cross-reference and object streams that nothing
 /// refers to are structure, not content.
-/// Whether `o` holds a real number anywhere (lopdf keeps reals as `f32`).
-fn has_real(o: &Object) -> bool {
+/// How many real numbers `o` holds (lopdf keeps reals as `f32`).
+fn real_count(o: &Object) -> usize {
     match o {
-        Object::Real(_) => true,
-        Object::Array(a) => a.iter().any(has_real),
-        Object::Dictionary(d) => d.iter().any(|(_, v)| has_real(v)),
-        Object::Stream(st) => st.dict.iter().any(|(_, v)| has_real(v)),
-        _ => false,
+        Object::Real(_) => 1,
+        Object::Array(a) => a.iter().map(real_count).sum(),
+        Object::Dictionary(d) => d.iter().map(|(_, v)| real_count(v)).sum(),
+        Object::Stream(st) => st.dict.iter().map(|(_, v)| real_count(v)).sum(),
+        _ => 0,
     }
+}
+
+fn has_real(o: &Object) -> bool {
+    real_count(o) > 0
 }
 
 /// The real numbers written in the object that starts at `from` in `text`, as the text writes
@@ -1195,6 +1199,10 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
 
     let mut allowed: BTreeMap<ObjectId, (ChangeKind, &'static str)> = BTreeMap::new();
     let mut candidates: Vec<ObjectId> = Vec::new();
+    // Each grown list: the objects allowed to change for it, and what it gained. A list may
+    // only gain new signature widgets; gaining anything else (an annotation that was in the
+    // file already, say) makes its owners' change count as what it is.
+    let mut growths: Vec<(Vec<ObjectId>, Vec<ObjectId>)> = Vec::new();
     let sig = ChangeKind::Signature;
     // The catalog: the same object, changed only by gaining or growing the form.
     let mut form_obj = None;
@@ -1211,7 +1219,8 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
                 same_but(&of, nf, &[b"SigFlags", b"Fields"], &[])
                     && list_growth(of.get(b"Fields").ok(), nf.get(b"Fields").ok(), old, new)
                         .map(|(added, list)| {
-                            candidates.extend(added);
+                            candidates.extend(added.iter().copied());
+                            growths.push((root.into_iter().chain(list).collect(), added));
                             if let Some(l) = list {
                                 allowed.insert(l, (sig, "the form's list of fields, grown"));
                             }
@@ -1241,7 +1250,8 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
                     old,
                     new,
                 ) {
-                    candidates.extend(added);
+                    candidates.extend(added.iter().copied());
+                    growths.push((std::iter::once(f).chain(list).collect(), added));
                     allowed.insert(f, (sig, "the form, listing a new signature"));
                     if let Some(l) = list {
                         allowed.insert(l, (sig, "the form's list of fields, grown"));
@@ -1263,7 +1273,8 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
         if let Some((added, list)) =
             list_growth(a.get(b"Annots").ok(), b.get(b"Annots").ok(), old, new)
         {
-            candidates.extend(added);
+            candidates.extend(added.iter().copied());
+            growths.push((std::iter::once(p).chain(list).collect(), added));
             allowed.insert(p, (sig, "a page's annotation list, grown"));
             if let Some(l) = list {
                 allowed.insert(l, (sig, "a page's annotation list, grown"));
@@ -1273,6 +1284,7 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     // The new widgets: invisible signature fields whose value is a new signature dictionary.
     candidates.sort();
     candidates.dedup();
+    let mut accepted: BTreeSet<ObjectId> = BTreeSet::new();
     if candidates.len() <= MAX_NEW_WIDGETS {
         for w in candidates {
             if old.objects.contains_key(&w) {
@@ -1299,6 +1311,14 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
             allowed.insert(v, (sig, "a new signature dictionary"));
             for a in ap {
                 allowed.insert(a, (sig, "an invisible signature's empty appearance"));
+            }
+            accepted.insert(w);
+        }
+    }
+    for (owners, added) in &growths {
+        if added.iter().any(|a| !accepted.contains(a)) {
+            for o in owners {
+                allowed.remove(o);
             }
         }
     }
@@ -1379,7 +1399,11 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
         let reals_moved = before.is_some_and(|b| has_real(b) || has_real(obj))
             && !same_place(old, new, id.0)
             && match (reals_of(old, bytes, id.0), reals_of(new, bytes, id.0)) {
-                (Some(a), Some(b)) => a != b,
+                // The text must hold the reals lopdf read, no more and no fewer (numbers
+                // after the object, or words the text reader skips, would hide a change).
+                (Some(a), Some(b)) => {
+                    a != b || before.map(real_count) != Some(a.len()) || real_count(obj) != b.len()
+                }
                 _ => true,
             };
         if reals_moved {

@@ -1035,3 +1035,36 @@ fn a_number_only_a_viewer_tells_apart_is_still_a_change() {
     let (out, v) = verify(&dir.join("plain.pdf"), &["--trust", "test"]);
     assert!(out.status.success(), "{v}");
 }
+
+/// A page's annotation list may gain only new signature widgets: a co-signer listing an
+/// annotation that was already in the file (unlisted, so no page showed it) makes the page
+/// show it, which jpid once allowed as "the list grew" (review of 2026-12-06).
+#[test]
+fn a_co_signer_may_not_list_an_annotation_already_in_the_file() {
+    let dir = tmpdir("stray-annotation");
+    let p = |n: &str| dir.join(n).to_str().expect("path").to_string();
+    pdf_check(&["make-doc", "--stray-annotation", &p("doc.pdf")]);
+    card_signs_pdf(&dir.join("doc.pdf"), &dir.join("signed.pdf"));
+    pdf_check(&[
+        "list-annotation",
+        &p("signed.pdf"),
+        &p("listed.pdf"),
+        "--object",
+        "6",
+    ]);
+    card_signs_pdf(&dir.join("listed.pdf"), &dir.join("cosigned.pdf"));
+    let (out, v) = verify(&dir.join("cosigned.pdf"), &["--trust", "test"]);
+    assert!(!out.status.success(), "{v}");
+    assert_eq!(v["signatures"][0]["valid"], false, "{v}");
+    let changes = v["signatures"][0]["later_changes"]
+        .as_array()
+        .expect("changes");
+    assert!(
+        changes.iter().any(|c| c["kind"] == "shown"),
+        "the page that lists it: {v}"
+    );
+    // The same file co-signed without listing it: both valid.
+    card_signs_pdf(&dir.join("signed.pdf"), &dir.join("plain.pdf"));
+    let (out, v) = verify(&dir.join("plain.pdf"), &["--trust", "test"]);
+    assert!(out.status.success(), "{v}");
+}

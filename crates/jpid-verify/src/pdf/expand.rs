@@ -577,19 +577,65 @@ fn repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<Option<Vec<u8>>,
             _ if space(&b) => i += 1,
             _ => {
                 // A number, `R`, `true`, `obj` and the like: one token (a stray delimiter
-                // is passed over).
+                // is passed over). Only words PDF defines: lopdf reads `R7` as `R` and `7` and
+                // `1.5-` as 1.5, poppler reads neither, so they would read different objects.
                 let start = i;
                 while text.get(i).is_some_and(|c| !delimiter(c)) {
                     i += 1;
                 }
                 if i == start {
                     i += 1;
+                } else if !plain_word(text.get(start..i).unwrap_or_default()) {
+                    let shown: String =
+                        String::from_utf8_lossy(text.get(start..i).unwrap_or_default())
+                            .chars()
+                            .take(20)
+                            .collect();
+                    return Err(format!(
+                        "a word PDF does not define ({shown:?}), which readers split differently"
+                    ));
                 }
                 valued(&mut stack);
             }
         }
     }
     Ok(None)
+}
+
+/// A number in PDF's syntax (`12`, `-3`, `+.5`, `4.`), or a keyword a file holds outside
+/// streams, strings and comments.
+fn plain_word(w: &[u8]) -> bool {
+    const KEYWORDS: [&[u8]; 13] = [
+        b"R",
+        b"true",
+        b"false",
+        b"null",
+        b"obj",
+        b"endobj",
+        b"stream",
+        b"endstream",
+        b"xref",
+        b"trailer",
+        b"startxref",
+        b"f",
+        b"n",
+    ];
+    if KEYWORDS.contains(&w) {
+        return true;
+    }
+    let digits = w
+        .strip_prefix(b"+")
+        .or_else(|| w.strip_prefix(b"-"))
+        .unwrap_or(w);
+    let (whole, frac) = match digits.iter().position(|&b| b == b'.') {
+        Some(p) => (digits.get(..p).unwrap_or_default(), digits.get(p + 1..)),
+        None => (digits, None),
+    };
+    let all_digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    match frac {
+        None => !whole.is_empty() && all_digits(whole),
+        Some(f) => (!whole.is_empty() || !f.is_empty()) && all_digits(whole) && all_digits(f),
+    }
 }
 
 /// [`repeated_key`] as the error the file is refused with.
@@ -1350,5 +1396,25 @@ mod tests {
             &zlib(b"2 0 << /Kids [3 0 R] /Kids [4 0 R] >>"),
         );
         assert!(refused(&objstm).contains("/Kids twice"));
+    }
+
+    /// Words lopdf splits and poppler does not (`R7`, `1.5.3`, `2.0-`): refused; numbers in
+    /// every spelling PDF allows and the keywords: read.
+    #[test]
+    fn only_words_pdf_defines() {
+        for w in [
+            "12", "-3", "+.5", "4.", "-.25", "0.0", "R", "true", "null", "endobj", "f",
+        ] {
+            assert!(plain_word(w.as_bytes()), "{w}");
+        }
+        for w in [
+            "R7", "1.5.3", "2.0-", "--5", "1e3", ".", "+", "truex", "NaN",
+        ] {
+            assert!(!plain_word(w.as_bytes()), "{w}");
+        }
+        let glued = b"1 0 obj\n[5 0 R 6 0 R7 0 R]\nendobj\n";
+        assert!(check(glued).unwrap_err().contains("does not define"));
+        let fine = b"1 0 obj\n[5 0 R 6 0 R 7 0 R -.5 +3 4.]\nendobj\n";
+        assert!(check(fine).is_ok());
     }
 }
