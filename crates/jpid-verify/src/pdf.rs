@@ -940,16 +940,17 @@ fn invisible(d: &Dictionary) -> bool {
     let Ok(Object::Array(r)) = d.get(b"Rect") else {
         return false;
     };
-    let n: Vec<f64> = r
+    // Integers only: lopdf reads reals as f32, in which 17179869184.0 and 17179869796.0 are
+    // one number and the box no area, while a viewer draws it 612 points wide.
+    let n: Vec<i64> = r
         .iter()
         .filter_map(|o| match o {
-            Object::Integer(i) => Some(*i as f64),
-            Object::Real(f) => Some(f64::from(*f)),
+            Object::Integer(i) => Some(*i),
             _ => None,
         })
         .collect();
     match n.as_slice() {
-        [x1, y1, x2, y2] => (x2 - x1).abs() * (y2 - y1).abs() == 0.0,
+        [x1, y1, x2, y2] if r.len() == 4 => x1 == x2 || y1 == y2,
         _ => false,
     }
 }
@@ -1028,6 +1029,8 @@ fn reals_written(text: &[u8], from: usize, to: usize, keyword_ends: bool) -> Opt
     let delimiter = |b: &u8| b.is_ascii_whitespace() || b"()<>[]{}/%\0".contains(b);
     let mut out = Vec::new();
     let mut i = from;
+    // An object of its own starts with its `N G obj`.
+    let mut header_passed = !keyword_ends;
     loop {
         if out.len() > 100_000 {
             return None;
@@ -1082,6 +1085,15 @@ fn reals_written(text: &[u8], from: usize, to: usize, keyword_ends: bool) -> Opt
                 if token == b"endobj" || token == b"stream" {
                     return Some(out);
                 }
+                // The next object or section: this one had no end of its own (lopdf does not
+                // insist on `endobj`), and reading on would make each such object cost the
+                // rest of the file.
+                if token == b"obj" && header_passed
+                    || matches!(token, b"xref" | b"trailer" | b"startxref")
+                {
+                    return None;
+                }
+                header_passed |= token == b"obj";
                 if token.contains(&b'.') {
                     if let Some(v) = std::str::from_utf8(token)
                         .ok()
@@ -1322,6 +1334,17 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
             }
         }
     }
+    // A new object the signed revision already referred to (a reference to nothing then)
+    // fills a place the signed pages may draw: never an allowed addition.
+    let mut old_refs = Vec::new();
+    for o in old.objects.values() {
+        refs_in(o, &mut old_refs);
+    }
+    for r in old_refs {
+        if !old.objects.contains_key(&r) {
+            allowed.remove(&r);
+        }
+    }
     // Metadata no page shows: the information dictionary (the same one as before, or a new one
     // where there was none), which no object refers to and which holds no references, and the
     // catalog's own XMP stream.
@@ -1449,6 +1472,120 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
 mod tests {
     use super::*;
 
+    /// A one-page document whose page draws form `/X1` (object 12) and lists `annots`, with
+    /// the catalog's `form` (a co-signer's invisible widget 20, signature 21, appearance
+    /// `ap`) when given.
+    fn page_doc(with_widget: Option<ObjectId>, form_12: bool) -> Document {
+        use lopdf::{dictionary, Stream};
+        let mut d = Document::with_version("1.7");
+        let r = Object::Reference;
+        let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => r((2, 0)) };
+        let mut page = dictionary! {
+            "Type" => "Page", "Parent" => r((2, 0)),
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "X1" => r((12, 0)) } },
+            "Contents" => r((5, 0)),
+        };
+        d.objects.insert(
+            (2, 0),
+            dictionary! { "Type" => "Pages", "Kids" => vec![r((3, 0))], "Count" => 1 }.into(),
+        );
+        d.objects.insert(
+            (5, 0),
+            Stream::new(dictionary! {}, b"q /X1 Do Q".to_vec()).into(),
+        );
+        let form = || -> Object {
+            Stream::new(
+                dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 0.into(), 0.into()] },
+                b"BT /F1 24 Tf (FORGED) Tj ET".to_vec(),
+            )
+            .into()
+        };
+        if form_12 {
+            d.objects.insert((12, 0), form());
+        }
+        if let Some(ap) = with_widget {
+            page.set("Annots", vec![r((20, 0))]);
+            catalog.set(
+                "AcroForm",
+                dictionary! { "Fields" => vec![r((20, 0))], "SigFlags" => 3 },
+            );
+            d.objects.insert(
+                (20, 0),
+                dictionary! {
+                    "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+                    "Rect" => vec![0.into(), 0.into(), 0.into(), 0.into()], "F" => 132,
+                    "P" => r((3, 0)), "V" => r((21, 0)), "AP" => dictionary! { "N" => r(ap) },
+                }
+                .into(),
+            );
+            d.objects.insert(
+                (21, 0),
+                dictionary! {
+                    "Type" => "Sig", "ByteRange" => vec![0.into(), 1.into(), 2.into(), 3.into()],
+                    "Contents" => Object::String(vec![0], lopdf::StringFormat::Hexadecimal),
+                }
+                .into(),
+            );
+            if ap != (12, 0) {
+                d.objects.insert(ap, form());
+            }
+        }
+        d.objects.insert((3, 0), page.into());
+        d.objects.insert((1, 0), catalog.into());
+        d.trailer.set("Root", r((1, 0)));
+        d
+    }
+
+    /// A new object the signed revision already referred to (a reference to nothing then)
+    /// cannot come in as a co-signer's invisible appearance: the signed page draws it (review
+    /// of 2026-12-06). A fresh appearance object is allowed.
+    #[test]
+    fn a_reference_to_nothing_cannot_be_filled_by_a_co_signer() {
+        let signed = page_doc(None, false);
+        let filled = page_doc(Some((12, 0)), true);
+        let changes = diff(&signed, &filled, b"");
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.object == (12, 0) && c.kind != ChangeKind::Signature),
+            "{changes:?}"
+        );
+        let fresh = page_doc(Some((13, 0)), false);
+        let changes = diff(&signed, &fresh, b"");
+        assert!(
+            changes.iter().all(|c| c.kind == ChangeKind::Signature),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn an_invisible_rectangle_is_written_in_integers() {
+        use lopdf::dictionary;
+        let rect = |r: Vec<Object>| dictionary! { "Rect" => r };
+        assert!(invisible(&rect(vec![
+            0.into(),
+            0.into(),
+            0.into(),
+            0.into()
+        ])));
+        assert!(invisible(&rect(vec![
+            5.into(),
+            0.into(),
+            5.into(),
+            9.into()
+        ])));
+        // One f32 for lopdf, 612 points for a viewer.
+        let far = |x: f32| Object::Real(x);
+        assert!(!invisible(&rect(vec![
+            far(17_179_869_184.0),
+            0.into(),
+            far(17_179_869_796.0),
+            792.into()
+        ])));
+        assert!(!invisible(&rect(vec![0.into(), 0.into(), 0.into()])));
+    }
+
     /// The real numbers an object is written with: as written (f64), strings, hex strings,
     /// names and comments passed over, up to its `endobj` or `stream`.
     #[test]
@@ -1458,8 +1595,11 @@ mod tests {
             reals_written(text, 0, text.len(), true),
             Some(vec![1.5, 17_179_870_000.0])
         );
-        // An object of its own without its keyword: unknown, never "no numbers".
+        // An object of its own without its keyword: unknown, never "no numbers"; and the next
+        // object's header ends the reading (lopdf does not insist on `endobj`).
         assert_eq!(reals_written(b"6 0 obj << /A 1.5 >>", 0, 20, true), None);
+        let next = b"6 0 obj [1.5]\n7 0 obj [2.5] endobj";
+        assert_eq!(reals_written(next, 0, next.len(), true), None);
         assert_eq!(
             reals_written(b"<< /A 1.5 >>", 0, 12, false),
             Some(vec![1.5])

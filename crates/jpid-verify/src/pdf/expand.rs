@@ -514,6 +514,14 @@ fn repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<Option<Vec<u8>>,
                                 break;
                             }
                         }
+                        // lopdf reads a raw CR or CR LF in a string as LF, poppler keeps it:
+                        // the same string would be two (a palette shifted by a byte).
+                        b'\r' => {
+                            return Err(
+                                "a string holds a raw carriage return, which readers decode differently"
+                                    .to_string(),
+                            )
+                        }
                         _ => {}
                     }
                     i += 1;
@@ -1416,5 +1424,16 @@ mod tests {
         assert!(check(glued).unwrap_err().contains("does not define"));
         let fine = b"1 0 obj\n[5 0 R 6 0 R 7 0 R -.5 +3 4.]\nendobj\n";
         assert!(check(fine).is_ok());
+    }
+
+    /// A raw carriage return in a literal string: lopdf reads it as LF, poppler keeps it, so a
+    /// palette or a text string would read as two different values (review of 2026-12-06).
+    #[test]
+    fn a_raw_carriage_return_in_a_string_is_refused() {
+        let raw = b"1 0 obj\n<< /P (a\r\nb) >>\nendobj\n";
+        assert!(check(raw).unwrap_err().contains("carriage return"));
+        // Escaped, or a line feed alone: read alike.
+        assert!(check(b"1 0 obj\n<< /P (a\\r\\\nb) >>\nendobj\n").is_ok());
+        assert!(check(b"1 0 obj\n<< /P (a\nb) >>\nendobj\n").is_ok());
     }
 }
