@@ -1305,16 +1305,32 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
             let Some(Object::Dictionary(d)) = new.objects.get(&w) else {
                 continue;
             };
+            // Only the keys a signature widget needs (jpid and pyHanko write no others): a
+            // /Kids, /Parent or /DA would adopt or restyle other fields (review of 2026-12-06).
+            const WIDGET_KEYS: [&[u8]; 11] = [
+                b"Type", b"Subtype", b"FT", b"T", b"TU", b"TM", b"V", b"F", b"Rect", b"P", b"AP",
+            ];
             let widget = matches!(d.get(b"FT"), Ok(Object::Name(n)) if n == b"Sig")
                 && name_of(d, b"Subtype").as_deref() == Some("Widget")
+                && d.iter().all(|(k, _)| WIDGET_KEYS.contains(&k.as_slice()))
+                && d.get(b"P")
+                    .ok()
+                    .is_none_or(|p| reference_of(Some(p)).is_some_and(|p| page_ids.contains(&p)))
                 && invisible(d);
+            // Its value: a signature dictionary jpid verifies as one (a dictionary that also
+            // says /FT is skipped by the signature search, so it would never be checked).
             let value = reference_of(d.get(b"V").ok()).filter(|v| {
                 !old.objects.contains_key(v)
                     && new
                         .objects
                         .get(v)
                         .and_then(|o| o.as_dict().ok())
-                        .is_some_and(is_sig_dict)
+                        .is_some_and(|sd| {
+                            is_sig_dict(sd)
+                                && !sd.has(b"FT")
+                                && !sd.has(b"Kids")
+                                && !sd.has(b"Parent")
+                        })
             });
             let (true, Some(v), Some(ap)) = (widget, value, appearance_objects(d, old, new)) else {
                 continue;
@@ -1371,7 +1387,26 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
         c.as_ref()
             .and_then(|c| reference_of(c.get(b"Metadata").ok()))
     };
-    if let Some(m) = xmp(&new_cat).filter(|m| xmp(&old_cat) == Some(*m) && !shown.contains(m)) {
+    // Only the catalog's /Metadata may refer to it, in either revision: a viewer draws from
+    // more than the page tree (a form's default resources, a Type 3 glyph), and an object
+    // referred to from anywhere else may be drawn (review of 2026-12-06).
+    let only_metadata_refers = |d: &Document, m: &ObjectId| {
+        let mut refs = Vec::new();
+        for o in d.objects.values() {
+            let xref_stream = matches!(o, Object::Stream(st)
+                if st.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"XRef".as_slice()));
+            if !xref_stream {
+                refs_in(o, &mut refs);
+            }
+        }
+        refs.iter().filter(|r| *r == m).count() == 1
+    };
+    if let Some(m) = xmp(&new_cat).filter(|m| {
+        xmp(&old_cat) == Some(*m)
+            && !shown.contains(m)
+            && only_metadata_refers(old, m)
+            && only_metadata_refers(new, m)
+    }) {
         if let Some(Object::Stream(st)) = new.objects.get(&m) {
             let mut refs = Vec::new();
             refs_in(&Object::Dictionary(st.dict.clone()), &mut refs);
@@ -1555,6 +1590,62 @@ mod tests {
         let changes = diff(&signed, &fresh, b"");
         assert!(
             changes.iter().all(|c| c.kind == ChangeKind::Signature),
+            "{changes:?}"
+        );
+    }
+
+    /// A co-signer's widget may hold only the keys a signature widget needs, and its value
+    /// must be a signature jpid verifies: a /Kids adopting an existing field, or a value that
+    /// also says /FT (skipped by the signature search), is a change (review of 2026-12-06).
+    #[test]
+    fn a_co_signer_widget_is_only_a_signature_widget() {
+        let signed = page_doc(None, false);
+        let not_all_signature = |d: &Document| {
+            diff(&signed, d, b"")
+                .iter()
+                .any(|c| c.kind != ChangeKind::Signature)
+        };
+        let mut adopting = page_doc(Some((13, 0)), false);
+        if let Some(Object::Dictionary(w)) = adopting.objects.get_mut(&(20, 0)) {
+            w.set("Kids", vec![Object::Reference((5, 0))]);
+        }
+        assert!(not_all_signature(&adopting));
+        let mut unverified = page_doc(Some((13, 0)), false);
+        if let Some(Object::Dictionary(v)) = unverified.objects.get_mut(&(21, 0)) {
+            v.set("FT", "Sig");
+        }
+        assert!(not_all_signature(&unverified));
+        assert!(!not_all_signature(&page_doc(Some((13, 0)), false)));
+    }
+
+    /// The XMP stream may change only while the catalog's /Metadata is all that refers to it
+    /// (a form's resources can make a viewer draw it).
+    #[test]
+    fn xmp_metadata_only_while_nothing_else_refers_to_it() {
+        use lopdf::{dictionary, Stream};
+        let with_xmp = |xml: &[u8], also: bool| {
+            let mut d = page_doc(None, false);
+            if let Some(Object::Dictionary(c)) = d.objects.get_mut(&(1, 0)) {
+                c.set("Metadata", Object::Reference((30, 0)));
+                if also {
+                    c.set("AcroForm", dictionary! { "DR" => dictionary! { "Glyph" => Object::Reference((30, 0)) } });
+                }
+            }
+            let st = Stream::new(
+                dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+                xml.to_vec(),
+            );
+            d.objects.insert((30, 0), st.into());
+            d
+        };
+        let changes = diff(&with_xmp(b"<a/>", false), &with_xmp(b"<b/>", false), b"");
+        assert!(
+            changes.iter().all(|c| c.kind == ChangeKind::Metadata),
+            "{changes:?}"
+        );
+        let changes = diff(&with_xmp(b"<a/>", true), &with_xmp(b"<b/>", true), b"");
+        assert!(
+            changes.iter().any(|c| c.kind != ChangeKind::Metadata),
             "{changes:?}"
         );
     }
