@@ -265,6 +265,7 @@ pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
         }
     };
     check_xref(&doc, bytes)?;
+    stream_ends(&doc, bytes)?;
     // What other readers would read where lopdf's rules and theirs part: a table rebuilt by
     // scanning for object headers, an object stream's object taken by its index, a hybrid
     // section's free entries.
@@ -313,6 +314,42 @@ fn check_xref(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
                 )));
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every stream's data, as long as lopdf read it, is followed by `endstream` (after an end of
+/// line at most). lopdf reads a /Length it cannot use directly (a real, a reference) from the
+/// data's position and never looks for `endstream`; poppler, refusing such a /Length or
+/// finding no `endstream` where it ends, searches for the keyword, and the two read different
+/// bytes (a co-signer moved the search's stop to let another object's operators run into a
+/// page: review of 2026-12-06).
+fn stream_ends(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
+    use lopdf::xref::XrefEntry;
+    let starts = expand::stream_starts(bytes);
+    for (&n, entry) in &doc.reference_table.entries {
+        let XrefEntry::Normal { offset, generation } = *entry else {
+            continue;
+        };
+        let Some(Object::Stream(st)) = doc.objects.get(&(n, generation)) else {
+            continue;
+        };
+        let at = offset as usize;
+        let data = starts
+            .get(starts.partition_point(|&(kw, _)| kw < at))
+            .map(|&(_, start)| start);
+        let end = data.and_then(|d| d.checked_add(st.content.len()));
+        let rest = end.and_then(|e| bytes.get(e..)).unwrap_or_default();
+        let rest = rest
+            .strip_prefix(b"\r\n")
+            .or_else(|| rest.strip_prefix(b"\n"))
+            .or_else(|| rest.strip_prefix(b"\r"))
+            .unwrap_or(rest);
+        if !rest.starts_with(b"endstream") {
+            return Err(PdfError::Malformed(format!(
+                "stream {n} does not end where its /Length says (readers would read different bytes)"
+            )));
         }
     }
     Ok(())
@@ -1648,6 +1685,64 @@ mod tests {
             changes.iter().any(|c| c.kind != ChangeKind::Metadata),
             "{changes:?}"
         );
+    }
+
+    /// A file of `objects` (numbered from 1) with its cross-reference table.
+    fn tiny_pdf(objects: &[&[u8]]) -> Vec<u8> {
+        let mut f = b"%PDF-1.7\n".to_vec();
+        let mut at = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            at.push(f.len());
+            f.extend(format!("{} 0 obj\n", i + 1).as_bytes());
+            f.extend(*body);
+            f.extend(b"\nendobj\n");
+        }
+        let xref = f.len();
+        f.extend(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+        for a in at {
+            f.extend(format!("{a:010} 00000 n\r\n").as_bytes());
+        }
+        f.extend(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        f
+    }
+
+    /// A stream must end where its /Length says: lopdf reads a real or indirect /Length from
+    /// the data's position without looking for `endstream`, poppler searches for it, and a
+    /// co-signer moved where that search stops (review of 2026-12-06).
+    #[test]
+    fn streams_end_where_their_length_says() {
+        let catalog: &[u8] = b"<< /Type /Catalog /Pages 2 0 R >>";
+        let pages: &[u8] = b"<< /Type /Pages /Kids [] /Count 0 >>";
+        // Direct and indirect integer lengths: read.
+        assert!(load(&tiny_pdf(&[
+            catalog,
+            pages,
+            b"<< /Length 5 >>\nstream\nq Q 1\nendstream"
+        ]))
+        .is_ok());
+        assert!(load(&tiny_pdf(&[
+            catalog,
+            pages,
+            b"<< /Length 4 0 R >>\nstream\nq Q 1\nendstream",
+            b"5"
+        ]))
+        .is_ok());
+        // A real /Length whose data is not followed by `endstream`: refused.
+        let err = load(&tiny_pdf(&[
+            catalog,
+            pages,
+            b"<< /Length 3.0 >>\nstream\nq Q 1\nendstream",
+        ]))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("does not end where its /Length says"), "{err}");
     }
 
     #[test]

@@ -238,6 +238,14 @@ fn streams(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
     out
 }
 
+/// Where each stream's data starts, by its `stream` keyword: (keyword, data start), in order.
+pub fn stream_starts(bytes: &[u8]) -> Vec<(usize, usize)> {
+    streams(bytes)
+        .into_iter()
+        .map(|(kw, start, _)| (kw, start))
+        .collect()
+}
+
 /// Object numbers and offsets from `pairs`; refuses one offset named for two objects, or an
 /// object stream whose offsets do not increase (a parser reads the object again for each).
 fn no_shared_offsets(
