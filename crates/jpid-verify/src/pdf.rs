@@ -1076,36 +1076,10 @@ fn reals_written(text: &[u8], from: usize, to: usize, keyword_ends: bool) -> Opt
             return (!keyword_ends).then_some(out);
         };
         match b {
-            b'%' => {
-                while text.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                let mut depth = 0usize;
-                while let Some(&c) = text.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'%' => i = expand::past_comment(text, i),
+            b'(' => i = expand::past_string(text, i).0,
             b'<' if text.get(i + 1) == Some(&b'<') => i += 2,
-            b'<' => {
-                while text.get(i).is_some_and(|&c| c != b'>') {
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'<' => i = expand::past_hex(text, i),
             b'/' => {
                 i += 1;
                 while text.get(i).is_some_and(|c| !delimiter(c)) {

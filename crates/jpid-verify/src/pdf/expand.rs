@@ -175,6 +175,45 @@ fn int_array(dict: &[u8], key: &[u8]) -> Option<Vec<usize>> {
     found
 }
 
+/// Past the comment starting at `i`: the index of its end of line.
+pub fn past_comment(text: &[u8], mut i: usize) -> usize {
+    while text.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Past the literal string opening at `i` (balanced parentheses, backslash escapes): the index
+/// after its closing parenthesis, and whether a raw carriage return stands in it.
+pub fn past_string(text: &[u8], mut i: usize) -> (usize, bool) {
+    let mut depth = 0usize;
+    let mut raw_cr = false;
+    while let Some(&c) = text.get(i) {
+        match c {
+            b'\\' => i += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            b'\r' => raw_cr = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    (i + 1, raw_cr)
+}
+
+/// Past the hex string opening at `i` (a `<` not followed by `<`).
+pub fn past_hex(text: &[u8], mut i: usize) -> usize {
+    while text.get(i).is_some_and(|&c| c != b'>') {
+        i += 1;
+    }
+    i + 1
+}
+
 /// Where the `stream` keywords are that a parser reads as such: outside literal and hex
 /// strings and comments, followed by an end of line. Returns (keyword, data start, data end).
 fn streams(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
@@ -182,37 +221,10 @@ fn streams(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'%' => {
-                while bytes.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                // A literal string: balanced parentheses, backslash escapes.
-                let mut depth = 0usize;
-                while let Some(&c) = bytes.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'%' => i = past_comment(bytes, i),
+            b'(' => i = past_string(bytes, i).0,
             b'<' if bytes.get(i + 1) == Some(&b'<') => i += 2,
-            b'<' => {
-                while bytes.get(i).is_some_and(|&c| c != b'>') {
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'<' => i = past_hex(bytes, i),
             b's' if bytes.get(i..i + 6) == Some(b"stream")
                 && (i == 0 || bytes.get(i - 1).is_some_and(|c| !c.is_ascii_alphanumeric())) =>
             {
@@ -505,36 +517,18 @@ fn repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<Option<Vec<u8>>,
             }
         }
         match b {
-            b'%' => {
-                while text.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
-                    i += 1;
-                }
-            }
+            b'%' => i = past_comment(text, i),
             b'(' => {
-                let mut depth = 0usize;
-                while let Some(&c) = text.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        // lopdf reads a raw CR or CR LF in a string as LF, poppler keeps it:
-                        // the same string would be two (a palette shifted by a byte).
-                        b'\r' => {
-                            return Err(
-                                "a string holds a raw carriage return, which readers decode differently"
-                                    .to_string(),
-                            )
-                        }
-                        _ => {}
-                    }
-                    i += 1;
+                let (end, raw_cr) = past_string(text, i);
+                // lopdf reads a raw CR or CR LF in a string as LF, poppler keeps it: the same
+                // string would be two (a palette shifted by a byte).
+                if raw_cr {
+                    return Err(
+                        "a string holds a raw carriage return, which readers decode differently"
+                            .to_string(),
+                    );
                 }
-                i += 1;
+                i = end;
                 valued(&mut stack);
             }
             b'<' if text.get(i + 1) == Some(&b'<') => {
@@ -545,10 +539,7 @@ fn repeated_key(text: &[u8], skip: &[(usize, usize)]) -> Result<Option<Vec<u8>>,
                 i += 2;
             }
             b'<' => {
-                while text.get(i).is_some_and(|&c| c != b'>') {
-                    i += 1;
-                }
-                i += 1;
+                i = past_hex(text, i);
                 valued(&mut stack);
             }
             b'>' if text.get(i + 1) == Some(&b'>') => {
