@@ -265,7 +265,7 @@ pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
         }
     };
     check_xref(&doc, bytes)?;
-    stream_ends(&doc, bytes)?;
+    stream_ends(&doc, bytes, &layout)?;
     // What other readers would read where lopdf's rules and theirs part: a table rebuilt by
     // scanning for object headers, an object stream's object taken by its index, a hybrid
     // section's free entries.
@@ -325,9 +325,8 @@ fn check_xref(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
 /// finding no `endstream` where it ends, searches for the keyword, and the two read different
 /// bytes (a co-signer moved the search's stop to let another object's operators run into a
 /// page: review of 2026-12-06).
-fn stream_ends(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
+fn stream_ends(doc: &Document, bytes: &[u8], layout: &expand::Layout) -> Result<(), PdfError> {
     use lopdf::xref::XrefEntry;
-    let starts = expand::stream_starts(bytes);
     for (&n, entry) in &doc.reference_table.entries {
         let XrefEntry::Normal { offset, generation } = *entry else {
             continue;
@@ -335,10 +334,7 @@ fn stream_ends(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
         let Some(Object::Stream(st)) = doc.objects.get(&(n, generation)) else {
             continue;
         };
-        let at = offset as usize;
-        let data = starts
-            .get(starts.partition_point(|&(kw, _)| kw < at))
-            .map(|&(_, start)| start);
+        let data = layout.stream_data_after(offset as usize);
         let end = data.and_then(|d| d.checked_add(st.content.len()));
         let rest = end.and_then(|e| bytes.get(e..)).unwrap_or_default();
         let rest = rest
@@ -1120,7 +1116,14 @@ fn reals_written(text: &[u8], from: usize, to: usize, keyword_ends: bool) -> Opt
 
 /// The real numbers object `n` is written with in revision `d` of the file `bytes`: from its
 /// place in the file, or from its object stream. `None` when jpid cannot find its text.
-fn reals_of(d: &Document, bytes: &[u8], n: u32) -> Option<Vec<f64>> {
+/// `expanded` keeps each object stream's expanded data once it was needed (many rewritten
+/// objects may sit in one stream).
+fn reals_of(
+    d: &Document,
+    bytes: &[u8],
+    n: u32,
+    expanded: &mut BTreeMap<u32, Option<Vec<u8>>>,
+) -> Option<Vec<f64>> {
     use lopdf::xref::XrefEntry;
     match d.reference_table.get(n)? {
         XrefEntry::Normal { offset, .. } => {
@@ -1129,16 +1132,14 @@ fn reals_of(d: &Document, bytes: &[u8], n: u32) -> Option<Vec<f64>> {
         }
         XrefEntry::Compressed { container, index } => {
             let st = d.objects.get(&(*container, 0))?.as_stream().ok()?;
-            let data = st
-                .decompressed_content_with_limit(expand::MAX_STREAM)
-                .or_else(|_| {
-                    if st.dict.get(b"Filter").is_err() {
-                        Ok(st.content.clone())
-                    } else {
-                        Err(())
-                    }
+            let data = expanded
+                .entry(*container)
+                .or_insert_with(|| {
+                    st.decompressed_content_with_limit(expand::MAX_STREAM)
+                        .ok()
+                        .or_else(|| st.dict.get(b"Filter").is_err().then(|| st.content.clone()))
                 })
-                .ok()?;
+                .as_deref()?;
             let first = usize::try_from(st.dict.get(b"First").ok()?.as_i64().ok()?).ok()?;
             let index_text = data.get(..first)?;
             let offsets: Vec<usize> = index_text
@@ -1154,7 +1155,7 @@ fn reals_of(d: &Document, bytes: &[u8], n: u32) -> Option<Vec<f64>> {
                 .get(i + 1)
                 .and_then(|o| first.checked_add(*o))
                 .unwrap_or(data.len());
-            reals_written(&data, start, end, false)
+            reals_written(data, start, end, false)
         }
         _ => None,
     }
@@ -1188,6 +1189,21 @@ fn same_place(old: &Document, new: &Document, n: u32) -> bool {
     }
 }
 
+/// Every reference the document's objects make, once per time made. A cross-reference
+/// stream's dictionary is its section's trailer: its /Root and /Info are not references from
+/// the document.
+fn document_refs(d: &Document) -> Vec<ObjectId> {
+    let mut refs = Vec::new();
+    for o in d.objects.values() {
+        let xref_stream = matches!(o, Object::Stream(st)
+            if st.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"XRef".as_slice()));
+        if !xref_stream {
+            refs_in(o, &mut refs);
+        }
+    }
+    refs
+}
+
 fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     let root = reference_of(new.trailer.get(b"Root").ok());
     let old_root = reference_of(old.trailer.get(b"Root").ok());
@@ -1207,18 +1223,9 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     let mut shown = reachable(old, &pages_top(&old_cat));
     shown.extend(reachable(new, &pages_top(&new_cat)));
     let page_ids: BTreeSet<ObjectId> = old.page_iter().chain(new.page_iter()).collect();
-    // Everything some object of the new revision refers to. A cross-reference stream's
-    // dictionary is its section's trailer: its /Root and /Info are not references from the
-    // document.
-    let mut referenced = Vec::new();
-    for o in new.objects.values() {
-        let xref_stream = matches!(o, Object::Stream(st)
-            if st.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"XRef".as_slice()));
-        if !xref_stream {
-            refs_in(o, &mut referenced);
-        }
-    }
-    let referenced: BTreeSet<ObjectId> = referenced.into_iter().collect();
+    // Everything some object of each revision refers to.
+    let (old_refs, new_refs) = (document_refs(old), document_refs(new));
+    let referenced: BTreeSet<ObjectId> = new_refs.iter().copied().collect();
 
     let mut allowed: BTreeMap<ObjectId, (ChangeKind, &'static str)> = BTreeMap::new();
     let mut candidates: Vec<ObjectId> = Vec::new();
@@ -1363,13 +1370,9 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     }
     // A new object the signed revision already referred to (a reference to nothing then)
     // fills a place the signed pages may draw: never an allowed addition.
-    let mut old_refs = Vec::new();
-    for o in old.objects.values() {
-        refs_in(o, &mut old_refs);
-    }
-    for r in old_refs {
-        if !old.objects.contains_key(&r) {
-            allowed.remove(&r);
+    for r in &old_refs {
+        if !old.objects.contains_key(r) {
+            allowed.remove(r);
         }
     }
     // Metadata no page shows: the information dictionary (the same one as before, or a new one
@@ -1401,22 +1404,13 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
     // Only the catalog's /Metadata may refer to it, in either revision: a viewer draws from
     // more than the page tree (a form's default resources, a Type 3 glyph), and an object
     // referred to from anywhere else may be drawn (review of 2026-12-06).
-    let only_metadata_refers = |d: &Document, m: &ObjectId| {
-        let mut refs = Vec::new();
-        for o in d.objects.values() {
-            let xref_stream = matches!(o, Object::Stream(st)
-                if st.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"XRef".as_slice()));
-            if !xref_stream {
-                refs_in(o, &mut refs);
-            }
-        }
-        refs.iter().filter(|r| *r == m).count() == 1
-    };
+    let only_metadata_refers =
+        |refs: &[ObjectId], m: &ObjectId| refs.iter().filter(|r| *r == m).count() == 1;
     if let Some(m) = xmp(&new_cat).filter(|m| {
         xmp(&old_cat) == Some(*m)
             && !shown.contains(m)
-            && only_metadata_refers(old, m)
-            && only_metadata_refers(new, m)
+            && only_metadata_refers(&old_refs, m)
+            && only_metadata_refers(&new_refs, m)
     }) {
         if let Some(Object::Stream(st)) = new.objects.get(&m) {
             let mut refs = Vec::new();
@@ -1459,6 +1453,7 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
         (ChangeKind::Other, what)
     };
     let mut out = Vec::new();
+    let (mut old_expanded, mut new_expanded) = (BTreeMap::new(), BTreeMap::new());
     for (id, obj) in &new.objects {
         let before = old.objects.get(id);
         // lopdf keeps reals as f32, so two objects it reads as equal (or an allowed change it
@@ -1467,7 +1462,10 @@ fn diff(old: &Document, new: &Document, bytes: &[u8]) -> Vec<Change> {
         // counts as the same only when the numbers are written the same.
         let reals_moved = before.is_some_and(|b| has_real(b) || has_real(obj))
             && !same_place(old, new, id.0)
-            && match (reals_of(old, bytes, id.0), reals_of(new, bytes, id.0)) {
+            && match (
+                reals_of(old, bytes, id.0, &mut old_expanded),
+                reals_of(new, bytes, id.0, &mut new_expanded),
+            ) {
                 // The text must hold the reals lopdf read, no more and no fewer (numbers
                 // after the object, or words the text reader skips, would hide a change).
                 (Some(a), Some(b)) => {

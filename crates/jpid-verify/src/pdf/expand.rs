@@ -250,14 +250,6 @@ fn streams(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
     out
 }
 
-/// Where each stream's data starts, by its `stream` keyword: (keyword, data start), in order.
-pub fn stream_starts(bytes: &[u8]) -> Vec<(usize, usize)> {
-    streams(bytes)
-        .into_iter()
-        .map(|(kw, start, _)| (kw, start))
-        .collect()
-}
-
 /// Object numbers and offsets from `pairs`; refuses one offset named for two objects, or an
 /// object stream whose offsets do not increase (a parser reads the object again for each).
 fn no_shared_offsets(
@@ -696,9 +688,19 @@ pub struct Layout {
     /// Cross-reference streams by where their header starts: the numbers listed in use or
     /// compressed, and the stream's `/Prev`.
     xref_streams: BTreeMap<usize, (Vec<usize>, Option<usize>)>,
+    /// Every stream's `stream` keyword and where its data starts, in order.
+    stream_starts: Vec<(usize, usize)>,
 }
 
 impl Layout {
+    /// Where the data of the first stream after `at` starts (an object's stream, from its
+    /// offset).
+    pub fn stream_data_after(&self, at: usize) -> Option<usize> {
+        self.stream_starts
+            .get(self.stream_starts.partition_point(|&(kw, _)| kw < at))
+            .map(|&(_, start)| start)
+    }
+
     /// The stream object whose `stream` keyword is at `kw`: where its header starts.
     fn header_of_stream(&self, kw: usize) -> Option<usize> {
         let i = self.headers.partition_point(|&(p, _)| p < kw);
@@ -828,6 +830,7 @@ pub fn check(bytes: &[u8]) -> Result<Layout, String> {
     }
     let found = streams(bytes);
     let data: Vec<(usize, usize)> = found.iter().map(|&(_, start, end)| (start, end)).collect();
+    layout.stream_starts = found.iter().map(|&(kw, start, _)| (kw, start)).collect();
     no_repeated_key(bytes, &data)?;
     let mut total = 0usize;
     let mut window_start = 0usize;
