@@ -19,7 +19,13 @@ impl Log for StderrLogger {
                 Level::Debug => "debug",
                 Level::Trace => "trace",
             };
-            eprintln!("{level}: [{}] {}", record.target(), record.args());
+            // One record, one line, nothing a terminal would act on (card text reaches traces).
+            let text = record.args().to_string();
+            eprintln!(
+                "{level}: [{}] {}",
+                record.target(),
+                crate::output::one_line(&text)
+            );
         }
     }
 

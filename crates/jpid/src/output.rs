@@ -28,7 +28,7 @@ impl Output {
             }
             out(&format!("{}\n", Value::Object(map)));
         } else {
-            out(&human());
+            out(&terminal_safe(&human()));
         }
     }
 
@@ -44,9 +44,9 @@ impl Output {
                 json!({"schema_version": SCHEMA_VERSION, "error": err})
             );
         } else {
-            eprintln!("jpid: error: {}", e.message);
+            eprintln!("jpid: error: {}", terminal_safe(&e.message));
             if let Some(h) = &e.hint {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", terminal_safe(h));
             }
         }
     }
@@ -140,6 +140,7 @@ pub fn in_words(value: &str, text: &str, text_ja: &str) -> String {
 }
 
 pub fn field_line(label: &str, label_ja: &str, value: &str, unsigned_why: Option<&str>) -> String {
+    let value = one_line(value);
     match unsigned_why {
         None => format!("  {label_ja} / {label}: {value}\n"),
         Some(why) => {
@@ -156,6 +157,52 @@ pub fn verdict_text<P>(v: &jpid_verify::verdict::Verdict<P>) -> String {
         t.push_str(&format!("  - {} ({})\n", r.message, r.code));
     }
     t
+}
+
+/// Whether printing `c` could move the cursor, recolour, hide or reorder what follows on a
+/// terminal: C0 and C1 controls (ESC starts every escape sequence; C1 CSI is one on its own),
+/// DEL, the bidirectional controls that reorder a line as it is shown (U+061C, U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069) and the Unicode line and paragraph separators.
+fn moves_the_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}'
+        )
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| moves_the_terminal(c) && !keep(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if moves_the_terminal(c) && !keep(c) {
+            s.push_str(&format!("\\u{{{:X}}}", u32::from(c)));
+        } else {
+            s.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(s)
+}
+
+/// Human text made safe for a terminal: every character that could move the cursor, recolour,
+/// hide or reorder text is shown as `\u{1B}`-style escapes, except the line ends jpid writes.
+/// Card text, a dump, a PDF's claims and error messages reach the clerk's screen through here:
+/// a forged card's unsigned address must not be able to clear the screen and draw a green
+/// GENUINE over the red verdict (ANSI escapes), or reorder a line (bidirectional overrides).
+/// JSON output is not changed: serde_json escapes every C0 control already, and scripts get the
+/// exact text.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |c| c == '\n')
+}
+
+/// One value on one line: [`terminal_safe`], and line ends escaped too, so that a value cannot
+/// start a line of its own (a forged `  [ok] ...` check line under the real ones).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    escaped(text, |_| false)
 }
 
 /// Hex with a space every byte, for ATRs.
@@ -187,7 +234,34 @@ pub fn pad(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::pad;
+    use super::{one_line, pad, terminal_safe};
+
+    #[test]
+    fn what_moves_a_terminal_is_shown_escaped() {
+        // ANSI: clear the screen, home, green, hidden text.
+        let forged = "\u{1b}[2J\u{1b}[H\u{1b}[1;32m真正 / GENUINE\u{1b}[0m\n\u{1b}[8m";
+        let shown = terminal_safe(forged);
+        assert_eq!(
+            shown,
+            "\\u{1B}[2J\\u{1B}[H\\u{1B}[1;32m真正 / GENUINE\\u{1B}[0m\n\\u{1B}[8m"
+        );
+        assert_eq!(
+            one_line(forged).lines().count(),
+            1,
+            "a value keeps to its line"
+        );
+        // C1 CSI, DEL, carriage return, a right-to-left override and a line separator.
+        assert_eq!(
+            one_line("a\u{9b}2Jb\u{7f}\r\u{202E}c\u{2028}"),
+            "a\\u{9B}2Jb\\u{7F}\\u{D}\\u{202E}c\\u{2028}"
+        );
+        // Japanese text, full-width spaces and line ends jpid writes are left alone.
+        let plain = "住居地 / Address: 東京都千代田区霞が関１丁目\u{3000}１番\n";
+        assert!(matches!(
+            terminal_safe(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn padding_counts_terminal_columns() {

@@ -248,6 +248,87 @@ fn an_altered_unsigned_address_is_shown_marked_never_as_proven() {
 }
 
 #[test]
+fn card_text_cannot_draw_on_the_clerks_terminal() {
+    // A forged card (its face photo replaced) whose unsigned address clears the screen, draws a
+    // green GENUINE, and hides everything after it; a right-to-left override and a new line
+    // that would start a forged check line of its own.
+    let dir = tmpdir("terminal-escapes");
+    let out = jpid(&[
+        "--reader",
+        "sim:residence,tamper=face",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    let path = dir.join("card.json");
+    let mut dump: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let forged =
+        "\u{1b}[2J\u{1b}[H\u{1b}[1;32m真正 / GENUINE\u{1b}[0m\n  [ok] \u{202e}all checks\u{1b}[8m";
+    let mut tlv = b"\xD2\x0820240401\xD3\x06131016\xD4".to_vec();
+    tlv.push(u8::try_from(forged.len()).unwrap());
+    tlv.extend_from_slice(forged.as_bytes());
+    use base64::Engine as _;
+    dump["files"]["df2.address"] = json!(base64::engine::general_purpose::STANDARD.encode(&tlv));
+    std::fs::write(&path, dump.to_string()).unwrap();
+
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "residence",
+        "verify",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for raw in ['\u{1b}', '\u{202e}'] {
+        assert!(
+            !text.contains(raw),
+            "{raw:?} reached the terminal: {text:?}"
+        );
+    }
+    let address: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("住居地 / Address"))
+        .collect();
+    assert_eq!(address.len(), 1, "{text}");
+    assert!(
+        address[0].contains("\\u{1B}[2J") && address[0].contains("\\u{A}  [ok] \\u{202E}"),
+        "{}",
+        address[0]
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("all checks") && !l.contains("住居地 / Address")),
+        "{text}"
+    );
+    assert!(text.contains("NOT GENUINE"), "{text}");
+    // JSON keeps the exact text, escaped as JSON escapes it.
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "residence",
+        "verify",
+        path.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(!out.stdout.contains(&0x1b));
+    let v = json(&out);
+    let shown = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "address")
+        .map(|f| f["value"].as_str().unwrap_or_default().to_string())
+        .unwrap();
+    assert!(shown.contains(forged), "{shown}");
+}
+
+#[test]
 fn dumps_get_no_trust_from_their_content() {
     let dir = tmpdir("dump-trust");
     let out = jpid(&[

@@ -169,7 +169,8 @@ pub fn verify(
     if simulated && result.is_err() && !ctx.out.json {
         eprintln!(
             "hint: this dump says it was read from a simulated card ({reader}); the simulator's \
-             test roots are trusted only with --trust test"
+             test roots are trusted only with --trust test",
+            reader = crate::output::one_line(&reader)
         );
     }
     result
