@@ -120,7 +120,7 @@ pub fn request_bodies(body: &[u8], trust: &TrustStore, now: UnixTime, crls: Opti
 
     match api::age_check(body, trust, now) {
         Ok(a) => {
-            if a.years.is_some() {
+            if a.is_over.is_some() {
                 assert!(a.genuine, "an age from a dump that is not genuine");
             }
             assert!(

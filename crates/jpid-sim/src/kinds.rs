@@ -700,9 +700,16 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
     } else {
         pki.mynumber_surface_card_key().clone()
     };
+    // Nor can a clone hold the JPKI keys: they never leave the genuine chip, so the copied
+    // certificates name keys the clone does not have. Its keys are another synthetic holder's.
+    let keys = if sim.clone {
+        pki.jpki_revoked_holder()
+    } else {
+        holder
+    };
     let applet = JpkiApplet::new(
-        holder.auth().private_key().clone(),
-        (!face_auth).then(|| holder.sign().private_key().clone()),
+        keys.auth().private_key().clone(),
+        (!face_auth).then(|| keys.sign().private_key().clone()),
         chip_key,
     )
     .with_card_data(crate::jpki::CardData {

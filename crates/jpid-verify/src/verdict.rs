@@ -259,6 +259,16 @@ impl ChipAuth {
         }
     }
 
+    /// Whether the chip proved itself, when it was challenged at all (`None`: no chip answered,
+    /// or the card offers nothing jpid can challenge).
+    pub fn challenged(&self) -> Option<bool> {
+        match self {
+            Self::Authenticated { .. } => Some(true),
+            Self::Failed { .. } => Some(false),
+            Self::NotPossible { .. } | Self::NotApplicable { .. } => None,
+        }
+    }
+
     /// For an offline dump.
     pub fn offline() -> Self {
         Self::NotApplicable {

@@ -1236,16 +1236,55 @@ fn age_check_discloses_only_the_answer() {
     assert_eq!(
         keys,
         [
+            "chip_authenticated",
             "command",
             "genuine",
+            "headline",
             "method",
             "on",
+            "outcome",
             "over",
             "result",
             "schema_version",
-            "trust"
+            "trust",
+            "validity_proven"
         ]
     );
+    // The text AP records no expiry: the answer never calls the card plainly genuine.
+    assert_eq!(v["validity_proven"], false);
+    assert_eq!(v["outcome"], "genuine");
+    assert!(v["headline"].as_str().unwrap().contains("CHECK THE EXPIRY"));
+    assert_eq!(v["chip_authenticated"], "yes");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "20",
+            "--pin-stdin",
+        ],
+        "02010120351234\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CHECK THE EXPIRY ON THE CARD"), "{text}");
+    // Someone not yet born on the day asked about is not N or older (an answer, not an error).
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber",
+            "age",
+            "--over",
+            "0",
+            "--at",
+            "1980-01-01",
+            "--pin-stdin",
+            "--json",
+        ],
+        "02010120351234\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["result"], false);
     let out = jpid_stdin(
         &[
             "--reader",
@@ -1317,17 +1356,24 @@ fn age_by_jpki_signature_certificate_discloses_only_the_answer() {
     assert_eq!(
         keys,
         [
+            "chip_authenticated",
             "command",
             "genuine",
+            "headline",
             "method",
             "on",
+            "outcome",
             "over",
             "result",
             "schema_version",
-            "trust"
+            "trust",
+            "validity_proven"
         ],
         "the same shape as --method text"
     );
+    // The card signed jpid's challenge with the certificate's key.
+    assert_eq!(v["chip_authenticated"], "yes");
+    assert_eq!(v["outcome"], "genuine");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     for secret in ["試験", "花子", "東京都", "19900101", "1990", "JPIDTEST"] {
         assert!(!text.contains(secret), "the age check disclosed {secret}");
@@ -1358,6 +1404,28 @@ fn age_by_jpki_signature_certificate_discloses_only_the_answer() {
     let out = age("20", "WRONG1\n");
     assert_eq!(out.status.code(), Some(8));
     assert_eq!(json(&out)["error"]["kind"], "wrong_pin");
+    // A clone: the genuine card's certificate, byte for byte, on a chip without its key. The
+    // certificate chains and is valid; only the challenge tells.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=clone",
+            "age",
+            "--over",
+            "20",
+            "--method",
+            "jpki",
+            "--pin-stdin",
+            "--json",
+        ],
+        "ABC123\n",
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let v = json(&out);
+    assert_eq!(v["result"], Value::Null);
+    assert_eq!(v["genuine"], false);
+    assert_eq!(v["outcome"], "not_genuine");
+    assert_eq!(v["chip_authenticated"], "no");
 }
 
 #[test]

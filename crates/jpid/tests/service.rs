@@ -824,6 +824,12 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
     );
     let v = call(addr, "POST", "/v1/mynumber/text/verify", &basic, &plain).json();
     assert_eq!(v["genuine"], true, "{v}");
+    // No chip answered for a dump: no chip check is listed, passed or not; the facet says why.
+    let checks = v["checks"].as_array().or(v["verdict"]["checks"].as_array());
+    assert!(
+        checks.is_some_and(|c| !c.is_empty() && !c.iter().any(|c| c["name"] == "chip_authentication")),
+        "{v}"
+    );
     assert!(v["basic_four"]["name"]
         .as_str()
         .is_some_and(|n| !n.is_empty()));
@@ -1014,10 +1020,43 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
             let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
             assert_eq!(
                 keys,
-                ["audit_id", "genuine", "is_over", "method", "on", "over", "reasons"],
+                [
+                    "audit_id",
+                    "chip_authenticated",
+                    "genuine",
+                    "headline",
+                    "is_over",
+                    "method",
+                    "on",
+                    "outcome",
+                    "over",
+                    "reasons",
+                    "validity_proven"
+                ],
                 "only the answer"
             );
+            // Neither record proves an expiry, and no chip answered for a dump.
+            assert_eq!(v["validity_proven"], false, "{v}");
+            assert!(v["headline"].as_str().unwrap().contains("CHECK THE EXPIRY"));
+            assert_eq!(v["chip_authenticated"], "not_applicable");
         }
+        // Someone not yet born on the day asked about is not 0 or older; recorded as such.
+        let body = json!({"over": 0, "at": "1980-01-01", field: dump});
+        let a = call(
+            addr,
+            "POST",
+            "/v1/age/verify",
+            &basic,
+            body.to_string().as_bytes(),
+        );
+        let v = a.json();
+        assert_eq!(
+            (v["is_over"].clone(), v["genuine"].clone()),
+            (json!(false), json!(true))
+        );
+        let id = v["audit_id"].as_str().unwrap();
+        let rec = call(addr, "GET", &format!("/v1/audit/{id}"), &basic, b"").json();
+        assert_eq!(rec["record"]["result"], "not_over", "{rec}");
     }
     let body =
         json!({"over": 18, "text_dump": serde_json::from_slice::<Value>(&tampered).unwrap()});

@@ -19,8 +19,15 @@ pub(crate) struct AgeAnswer {
     pub(crate) on: CardDate,
     pub(crate) method: &'static str,
     pub(crate) genuine: bool,
-    /// Whole years on `on`, only when the dump is genuine.
-    pub(crate) years: Option<u32>,
+    /// Whether the holder is `over` or older on `on`, only when the dump is genuine (someone
+    /// not yet born on `on` is not).
+    pub(crate) is_over: Option<bool>,
+    /// The verdict's outcome and headline (an expired card is never plainly genuine), whether
+    /// the validity is proven, and whether a chip answered ([`jpid_verify::verdict::ChipAuth::id`]).
+    pub(crate) outcome: jpid_verify::verdict::Outcome,
+    pub(crate) headline: &'static str,
+    pub(crate) validity_proven: bool,
+    pub(crate) chip: &'static str,
     pub(crate) reasons: Vec<(String, String)>,
 }
 
@@ -45,9 +52,25 @@ pub(crate) fn age_check(
             "at is in the future: an age counts on today (in Japan) or an earlier date",
         ));
     }
-    // (method, genuine, birth date when genuine, reasons)
-    type Found = (&'static str, bool, Option<CardDate>, Vec<(String, String)>);
-    let (method, genuine, birth, reasons): Found = match (req.text_dump, req.face_dump) {
+    // (method, genuine, birth date when genuine, the verdict's standing, reasons)
+    type Standing = (
+        jpid_verify::verdict::Outcome,
+        &'static str,
+        bool,
+        &'static str,
+    );
+    fn standing<P>(v: &jpid_verify::verdict::Verdict<P>) -> Standing {
+        (v.outcome(), v.headline(), v.validity_proven(), v.chip.id())
+    }
+    type Found = (
+        &'static str,
+        bool,
+        Option<CardDate>,
+        Standing,
+        Vec<(String, String)>,
+    );
+    let (method, genuine, birth, (outcome, headline, validity_proven, chip), reasons): Found =
+        match (req.text_dump, req.face_dump) {
         (Some(d), None) => {
             let dump =
                 TextDump::from_value(&d).map_err(|e| ApiError::bad(format!("text_dump: {e}")))?;
@@ -59,7 +82,7 @@ pub(crate) fn age_check(
                 .filter(|_| v.genuine())
                 .and_then(|b| CardDate::parse(&b.birth_date));
             let r = v.reasons.iter().map(|r| (r.code.to_string(), r.message.clone())).collect();
-            ("text", v.genuine(), birth, r)
+            ("text", v.genuine(), birth, standing(&v.verdict), r)
         }
         (None, Some(d)) => {
             let dump =
@@ -85,7 +108,7 @@ pub(crate) fn age_check(
                 .filter(|_| v.genuine())
                 .map(|b| b.birth_date);
             let r = v.reasons.iter().map(|r| (r.code.to_string(), r.message.clone())).collect();
-            ("surface-dob", v.genuine(), birth, r)
+            ("surface-dob", v.genuine(), birth, standing(&v.verdict), r)
         }
         _ => {
             return Err(ApiError::bad(
@@ -93,13 +116,17 @@ pub(crate) fn age_check(
             ))
         }
     };
-    let years = birth.and_then(|b| age_on(b, on));
+    let is_over = birth.map(|b| age_on(b, on).is_some_and(|a| a >= u32::from(req.over)));
     Ok(AgeAnswer {
         over: req.over,
         on,
         method,
         genuine,
-        years,
+        is_over,
+        outcome,
+        headline,
+        validity_proven,
+        chip,
         reasons,
     })
 }
@@ -118,10 +145,13 @@ pub(crate) async fn age(
         on,
         method,
         genuine,
-        years,
+        is_over,
+        outcome,
+        headline,
+        validity_proven,
+        chip,
         reasons,
     } = checked?;
-    let is_over = years.map(|a| a >= u32::from(over));
     let id = record_digest(
         &s,
         &who.key_id,
@@ -132,6 +162,7 @@ pub(crate) async fn age(
             result: match is_over {
                 Some(true) => "over",
                 Some(false) => "not_over",
+                None if genuine => "no_answer",
                 None => "not_genuine",
             },
             reasons: reasons.iter().map(|(c, _)| c.clone()).collect(),
@@ -146,6 +177,10 @@ pub(crate) async fn age(
         "is_over": is_over,
         "method": method,
         "genuine": genuine,
+        "outcome": outcome.id(),
+        "headline": headline,
+        "validity_proven": validity_proven,
+        "chip_authenticated": chip,
         "reasons": reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
         "on": on.iso(),
     }))

@@ -3,13 +3,15 @@
 //! birth record (§4) or the JPKI signature certificate's (§2); docs/spec/services.md on age
 //! checks.
 
-use jpid_card::jpki::{self, KeyKind};
+use jpid_card::jpki::{self, Hash, KeyKind};
 use jpid_model::date::JST_OFFSET;
 use jpid_model::{age_on, CardDate};
 use jpid_verify::jpki::{holder_attributes, verify_certificate};
-use jpid_verify::x509::ParsedCert;
+use jpid_verify::verdict::Outcome;
+use jpid_verify::x509::{HashAlg, ParsedCert};
 use jpid_verify::{Purpose, RevocationPolicy};
-use serde_json::{json, Value};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::cmd::jpki::connect;
 use crate::context::Ctx;
@@ -63,7 +65,8 @@ pub fn age(
     }
     let day = day(at)?;
     // The answer rests on the birth date: it must be among what the proof covers.
-    let (birth, genuine, trust, method_id, proven_by) = if method == AgeMethod::SurfaceDob {
+    let (birth, genuine, trust, method_id, proven_by, standing) = if method == AgeMethod::SurfaceDob
+    {
         let key = crate::cmd::mynumber::birth_date_key(pin_stdin)?;
         let (v, trust, _) = crate::cmd::mynumber::read_card_face_verified(ctx, &key, force, false)?;
         let birth = v.birth.as_ref().map(|b| b.birth_date);
@@ -76,6 +79,7 @@ pub fn age(
             trust,
             "surface-dob",
             "the birth record of the card-face AP (EF 0001)",
+            Standing::of(&v.verdict),
         )
     } else {
         let with = with.unwrap_or(crate::cli::TextKeyArg::B);
@@ -94,46 +98,121 @@ pub fn age(
             trust,
             "text",
             "the birth date in the card-face entry auxiliary AP",
+            Standing::of(&v.verdict),
         )
     };
-    let age = birth.and_then(|b| age_on(b, day)).ok_or_else(|| {
-        CliError::new(
-            Kind::Card,
-            "the card's birth date is not a date before the day asked about",
-        )
-    })?;
-    let over_n = age >= over;
+    let signer = if trust.mode() == jpid_verify::TrustMode::Test {
+        "a jpid TEST issuer key (test trust)"
+    } else {
+        "J-LIS"
+    };
+    answer(
+        ctx,
+        over,
+        day,
+        method_id,
+        genuine.then_some(birth).flatten(),
+        genuine,
+        standing,
+        &trust,
+        &format!("{proven_by}, signed by {signer}"),
+        "the card's birth date is NOT proven genuine",
+    )
+}
+
+/// What an age answer says besides yes or no, for every method: whether the card is proven
+/// genuine and still valid (an expired card is never called plainly genuine), and whether the
+/// chip proved itself in this read.
+struct Standing {
+    outcome: Outcome,
+    headline: &'static str,
+    validity_proven: bool,
+    /// [`jpid_verify::verdict::ChipAuth::id`]: `yes`, `no`, `not_possible`, `not_applicable`.
+    chip: &'static str,
+}
+
+impl Standing {
+    fn of<P>(v: &jpid_verify::verdict::Verdict<P>) -> Self {
+        Self {
+            outcome: v.outcome(),
+            headline: v.headline(),
+            validity_proven: v.validity_proven(),
+            chip: v.chip.id(),
+        }
+    }
+}
+
+/// Prints the answer in one shape for every method and sets the exit status: 0 genuine, 9
+/// genuine but expired (the answer is still given: the birth date is the issuer's), 7 not
+/// proven (no answer). Someone not yet born on the day asked about is not N or older.
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    ctx: &Ctx,
+    over: u32,
+    day: CardDate,
+    method: &str,
+    birth: Option<CardDate>,
+    genuine: bool,
+    standing: Standing,
+    trust: &jpid_verify::TrustStore,
+    proven_by: &str,
+    not_proven: &str,
+) -> Result<(), CliError> {
+    let result = match (genuine, birth) {
+        (false, _) => None,
+        (true, Some(b)) => Some(age_on(b, day).is_some_and(|age| age >= over)),
+        (true, None) => {
+            return Err(CliError::new(
+                Kind::Card,
+                "the card's signed birth date is not a date jpid can read",
+            ))
+        }
+    };
+    let outcome = if genuine {
+        standing.outcome
+    } else {
+        Outcome::NotGenuine
+    };
+    let headline = if genuine {
+        standing.headline
+    } else {
+        Outcome::NotGenuine.headline()
+    };
     ctx.out.emit(
         "age",
-        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": day.iso(), "method": method_id,
-               "genuine": genuine, "trust": trust_json(&trust)}),
+        json!({"over": over, "result": result, "on": day.iso(), "method": method,
+               "genuine": genuine, "outcome": outcome.id(), "headline": headline,
+               "validity_proven": genuine && standing.validity_proven,
+               "chip_authenticated": standing.chip, "trust": trust_json(trust)}),
         || {
-            if !genuine {
+            let Some(yes) = result else {
                 return format!(
-                    "NO ANSWER: the card's birth date is NOT proven genuine, so jpid does not say whether the holder is {over} or older\n{}",
-                    trust_line(&trust)
+                    "NO ANSWER: {not_proven}, so jpid does not say whether the holder is {over} or older\n{headline}\n{}",
+                    trust_line(trust)
                 );
-            }
+            };
             format!(
-                "{} {over} or older on {}\nproven by: {proven_by}, signed by {}\n{}",
-                if over_n { "YES:" } else { "NO: not" },
+                "{} {over} or older on {}\nproven by: {proven_by}\n{headline}\n{}",
+                if yes { "YES:" } else { "NO: not" },
                 day.iso(),
-                if trust.mode() == jpid_verify::TrustMode::Test { "a jpid TEST issuer key (trusted because of --trust test)" } else { "J-LIS" },
-                trust_line(&trust)
+                trust_line(trust)
             )
         },
     );
-    if genuine {
-        Ok(())
-    } else {
-        Err(CliError::new(Kind::NotGenuine, "the birth date is not proven genuine").reported())
+    match outcome {
+        Outcome::NotGenuine => {
+            Err(CliError::new(Kind::NotGenuine, not_proven.to_string()).reported())
+        }
+        o => crate::output::verdict_exit(o, "the card"),
     }
 }
 
 /// `jpid age --method jpki`: the birth date in the JPKI signature certificate (SubjectAltName
 /// otherName `1.2.392.200149.8.5.5.4`, era digit + YYYYMMDD, UNCONFIRMED;
 /// docs/spec/mynumber-card.md §2), read after the signature password; the certificate must chain to
-/// a JPKI signature root and be valid now. Revocation is not checked (there is no CRL source here).
+/// a JPKI signature root and be valid now, and the card must sign a fresh challenge with the
+/// certificate's key (a copied certificate on another token is refused). Revocation is not
+/// checked (there is no CRL source here).
 fn age_jpki(
     ctx: &Ctx,
     over: u32,
@@ -144,12 +223,29 @@ fn age_jpki(
     let day = day(at)?;
     let pin = pin::read(KeyKind::Sign, pin_stdin)?;
     let (mut ch, trust) = connect(ctx)?;
-    let cert = {
+    // The certificate alone proves nothing about the card in the reader: it is public (every
+    // signature the holder makes carries it), so a token serving a copy would pass. The card
+    // signs a fresh challenge of jpid's with the certificate's key, which never leaves the
+    // genuine chip. The challenge is random bytes, the digest of no document.
+    let mut challenge = [0u8; 32];
+    getrandom::getrandom(&mut challenge).map_err(|e| {
+        CliError::new(
+            Kind::Internal,
+            format!("no random challenge from the system: {e}"),
+        )
+    })?;
+    let challenge: [u8; 32] = Sha256::digest(challenge).into();
+    let (cert, answer_sig) = {
         // Nobody else may use the card while the password is open; dropping the hold resets it.
         let mut ex = ch.exclusive()?;
         jpki::select(&mut ex)?;
         jpki::verify_pin(&mut ex, &pin, force)?;
-        jpki::certificate(&mut ex, KeyKind::Sign)?
+        let cert = jpki::certificate(&mut ex, KeyKind::Sign)?;
+        let di = Hash::Sha256
+            .digest_info(&challenge)
+            .ok_or_else(|| CliError::new(Kind::Internal, "digest length"))?;
+        let answer_sig = jpki::sign(&mut ex, KeyKind::Sign, &di)?;
+        (cert, answer_sig)
     };
     let checked_at = now();
     let v = verify_certificate(
@@ -181,43 +277,37 @@ fn age_jpki(
                 "the signature certificate carries no birth date in the form era digit + YYYYMMDD",
             )
         })?;
-    let age = age_on(birth, day).ok_or_else(|| {
-        CliError::new(
-            Kind::Card,
-            "the signature certificate's birth date is after the day asked about",
-        )
-    })?;
-    let over_n = age >= over;
-    let genuine = v.valid();
-    ctx.out.emit(
-        "age",
-        json!({"over": over, "result": if genuine { json!(over_n) } else { Value::Null }, "on": day.iso(), "method": "jpki",
-               "genuine": genuine, "trust": trust_json(&trust)}),
-        || {
-            if !genuine {
-                return format!(
-                    "NO ANSWER: the signature certificate does NOT chain to a trusted JPKI root or is not valid now, so jpid does not say whether the holder is {over} or older\n{}",
-                    trust_line(&trust)
-                );
-            }
-            format!(
-                "{} {over} or older on {}\nproven by: the birth date in the JPKI signature certificate, issued by {} and valid now (revocation NOT checked)\n{}",
-                if over_n { "YES:" } else { "NO: not" },
-                day.iso(),
-                v.proof().map(|p| p.get().anchor.as_str()).unwrap_or("?"),
-                trust_line(&trust)
-            )
+    let key_held = parsed
+        .verify_rsa_pkcs1(HashAlg::Sha256, &challenge, &answer_sig)
+        .is_ok();
+    let genuine = v.valid() && key_held;
+    // The certificate's validity (checked now) is the card's: it ends no later than the card.
+    let standing = Standing {
+        outcome: Outcome::Genuine,
+        headline: Outcome::Genuine.headline(),
+        validity_proven: true,
+        chip: if key_held { "yes" } else { "no" },
+    };
+    let issuer = v
+        .proof()
+        .map(|p| p.get().anchor.clone())
+        .unwrap_or_default();
+    answer(
+        ctx,
+        over,
+        day,
+        "jpki",
+        Some(birth),
+        genuine,
+        standing,
+        &trust,
+        &format!("the birth date in the JPKI signature certificate, issued by {issuer} and valid now (revocation NOT checked), and the card signed a fresh challenge with that certificate's key"),
+        if key_held {
+            "the signature certificate does NOT chain to a trusted JPKI root or is not valid now"
+        } else {
+            "the card did NOT sign jpid's challenge with the key its signature certificate names (a copied certificate on another chip?)"
         },
-    );
-    if genuine {
-        Ok(())
-    } else {
-        Err(CliError::new(
-            Kind::NotGenuine,
-            "the signature certificate is not proven genuine",
-        )
-        .reported())
-    }
+    )
 }
 
 /// The day an age is counted on: `--at YYYY-MM-DD` (a date that exists, not after today), or
