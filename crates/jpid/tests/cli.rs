@@ -2057,7 +2057,76 @@ fn mynumber_face_tampering_and_wrong_keys() {
             "data_altered"
         };
         assert_eq!(v["verification"]["reasons"][0]["code"], code, "{tamper}");
+        // Nothing unproven is shown or written as the card's.
+        for field in ["birth_date", "sex", "expiry"] {
+            assert_eq!(v[field], Value::Null, "{tamper}: {field}");
+        }
     }
+    let dir = tmpdir("face-withheld");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=face-dob",
+            "mynumber",
+            "face",
+            "--pin-stdin",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        "02010120351234\n",
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Card face withheld"), "{text}");
+    assert!(
+        !text.contains("19800101") && !text.contains("生年月日:"),
+        "{text}"
+    );
+    let mut written: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["face.json"], "the dump as read, no pictures");
+    // A substituted My Number image is never called signed, nor written.
+    let dir = tmpdir("my-number-withheld");
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=my-number-image",
+            "mynumber",
+            "face",
+            "--with",
+            "a",
+            "--show-my-number",
+            "--pin-stdin",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        "999900000001\n",
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("(signed;"), "{text}");
+    assert!(
+        text.contains("My Number image: read, NOT proven genuine"),
+        "{text}"
+    );
+    assert!(!dir.join("my-number.png").exists());
+    // The birth record: a forged date is withheld.
+    let out = jpid_stdin(
+        &[
+            "--reader",
+            "sim:mynumber,tamper=birth-record",
+            "mynumber",
+            "birth-date",
+            "--pin-stdin",
+            "--json",
+        ],
+        "020101\n",
+    );
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(json(&out)["birth_date"], Value::Null);
     // The unsigned expiry can be altered without detection; the output says it is unsigned.
     let out = jpid_stdin(
         &[

@@ -417,16 +417,28 @@ pub fn face(
     let Some(face) = v.face.as_ref() else {
         return Err(CliError::new(Kind::Card, "the card face was not read"));
     };
+    // What the signature does not prove is not shown, and not written as pictures a person
+    // would take for the card's (the dump keeps the raw files, as read, for a later look).
+    let covered = |item: &str| v.proof().is_some_and(|p| p.get().covered.contains(&item));
+    let proven = covered("card_face");
+    let my_number_proven = covered("my_number_image");
     let images = match out {
         Some(dir) => {
             write_dump(dir, "face.json", &files, ctx, show_my_number)?;
-            let mut list: Vec<(&str, &[u8])> = vec![
-                ("face", &face.photo),
-                ("name", &face.name_image),
-                ("address", &face.address_image),
-                ("security-code", &face.security_code_image),
-            ];
-            if let Some(m) = v.my_number_image.as_ref().filter(|_| show_my_number) {
+            let mut list: Vec<(&str, &[u8])> = Vec::new();
+            if proven {
+                list.extend([
+                    ("face", face.photo.as_slice()),
+                    ("name", face.name_image.as_slice()),
+                    ("address", face.address_image.as_slice()),
+                    ("security-code", face.security_code_image.as_slice()),
+                ]);
+            }
+            if let Some(m) = v
+                .my_number_image
+                .as_ref()
+                .filter(|_| show_my_number && my_number_proven)
+            {
                 list.push(("my-number", &m.image));
             }
             export(dir, &list)?
@@ -434,9 +446,9 @@ pub fn face(
         None => Value::Null,
     };
     let body = json!({
-        "birth_date": face.birth_date,
-        "sex": face.sex,
-        "expiry": face.expiry,
+        "birth_date": proven.then_some(face.birth_date),
+        "sex": proven.then_some(&face.sex),
+        "expiry": proven.then_some(face.expiry),
         "card_key_sha256": face.card_key.fingerprint(),
         "municipality_code": v.info.as_ref().map(|i| &i.municipality_code),
         "sizes": {
@@ -450,26 +462,41 @@ pub fn face(
         "verification": verification_json(&v, &trust),
     });
     ctx.out.emit("mynumber face", body, || {
-        let mut t = format!(
-            "Date of birth / 生年月日: {}\nSex / 性別: {}\nExpiry / 有効期限: {}  (NOT covered by the signature)\nSecurity-code image: NOT covered by the signature\nPhoto: {} bytes JPEG 2000; name image {} bytes, address image {} bytes\n",
-            face.birth_date.compact(),
-            face.sex.as_str(),
-            face.expiry.compact(),
-            face.photo.len(),
-            face.name_image.len(),
-            face.address_image.len(),
-        );
+        let mut t = if proven {
+            format!(
+                "Date of birth / 生年月日: {}\nSex / 性別: {}\nExpiry / 有効期限: {}  (NOT covered by the signature)\nSecurity-code image: NOT covered by the signature\nPhoto: {} bytes JPEG 2000; name image {} bytes, address image {} bytes\n",
+                face.birth_date.compact(),
+                face.sex.as_str(),
+                face.expiry.compact(),
+                face.photo.len(),
+                face.name_image.len(),
+                face.address_image.len(),
+            )
+        } else {
+            "Card face withheld / 券面事項は表示しません: not proven genuine (no images written)\n"
+                .to_string()
+        };
         if let Some(i) = &v.info {
             t.push_str(&format!(
                 "Municipality code (EF 0003, not signed): {}\n",
                 i.municipality_code
             ));
         }
-        if v.my_number_image.is_some() {
-            t.push_str("My Number image: read (signed; written only as my-number.png)\n");
+        match (v.my_number_image.is_some(), my_number_proven) {
+            (false, _) => {}
+            (true, true) => {
+                t.push_str("My Number image: read (signed; written only as my-number.png)\n")
+            }
+            (true, false) => t.push_str(
+                "My Number image: read, NOT proven genuine (withheld, not written)\n",
+            ),
         }
         if let Some(dir) = out {
-            t.push_str(&format!("images written to {}\n", dir.display()));
+            t.push_str(&format!(
+                "{} written to {}\n",
+                if proven { "dump and images" } else { "dump (face.json, as read)" },
+                dir.display()
+            ));
         }
         t.push_str(&verdict_text(&v, &trust));
         t
@@ -493,16 +520,26 @@ pub fn birth_date(
     let Some(b) = v.birth.as_ref() else {
         return Err(CliError::new(Kind::Card, "the birth record was not read"));
     };
+    let proven = v
+        .proof()
+        .is_some_and(|p| p.get().covered.contains(&"birth_record"));
     let body = json!({
-        "birth_date": b.birth_date,
+        "birth_date": proven.then_some(b.birth_date),
         "verification": verification_json(&v, &trust),
     });
     ctx.out.emit("mynumber birth-date", body, || {
-        format!(
-            "Date of birth / 生年月日: {}\n{}",
-            b.birth_date.compact(),
-            verdict_text(&v, &trust)
-        )
+        if proven {
+            format!(
+                "Date of birth / 生年月日: {}\n{}",
+                b.birth_date.compact(),
+                verdict_text(&v, &trust)
+            )
+        } else {
+            format!(
+                "Date of birth withheld / 生年月日は表示しません: not proven genuine\n{}",
+                verdict_text(&v, &trust)
+            )
+        }
     });
     crate::output::verdict_exit(v.outcome(), "the birth record")
 }
