@@ -604,6 +604,14 @@ pub struct ResidenceVerdict {
     pub certificate: Option<(String, String, String)>,
 }
 
+impl ResidenceVerdict {
+    /// [`Verdict::judged_now`].
+    pub fn judged_now(mut self, now: UnixTime) -> Self {
+        self.verdict = self.verdict.judged_now(now);
+        self
+    }
+}
+
 impl std::ops::Deref for ResidenceVerdict {
     type Target = Verdict<ResidenceProof>;
     fn deref(&self) -> &Self::Target {

@@ -306,6 +306,9 @@ pub struct Verdict<P> {
     pub chip: ChipAuth,
     /// Whether test anchors were trusted.
     pub trust_mode: TrustMode,
+    /// When the check was made at an earlier time than now and a date has passed since
+    /// ([`Verdict::judged_now`]): the validity at the time asked. `validity` is then today's.
+    pub validity_at_time_asked: Option<Validity>,
     proof: Option<Verified<P>>,
 }
 
@@ -346,8 +349,38 @@ impl<P> Verdict<P> {
             validity,
             chip,
             trust_mode,
+            validity_at_time_asked: None,
             proof,
         }
+    }
+
+    /// A verdict made at a time before `now` (an archived read; a dump's unsigned `read_at`;
+    /// `--at`), compared with today too: a card whose signed or unsigned dates have passed by
+    /// `now` is never plainly genuine. Its validity becomes today's (so the outcome is
+    /// genuine but expired) and what held at the time asked is kept beside it. Nothing else
+    /// changes: the signature, the chain and the certificate's validity are still judged at
+    /// the time asked.
+    pub fn judged_now(mut self, now: UnixTime) -> Self {
+        if now <= self.validity.checked_at || self.validity.state == ValidityState::Expired {
+            return self;
+        }
+        let today = now.date_at_offset(jpid_model::date::JST_OFFSET);
+        let dates: Vec<DateCheck> = self
+            .validity
+            .dates
+            .iter()
+            .map(|d| DateCheck {
+                // A date that does not read as one has not been shown to be in force.
+                in_force: jpid_model::CardDate::parse(&d.date).is_some_and(|x| x >= today),
+                ..d.clone()
+            })
+            .collect();
+        let today_validity = Validity::from_dates(now, dates, self.validity.note);
+        if today_validity.state == ValidityState::Expired {
+            self.validity_at_time_asked =
+                Some(std::mem::replace(&mut self.validity, today_validity));
+        }
+        self
     }
 
     /// What to act on.
@@ -421,6 +454,7 @@ impl<P> Verdict<P> {
             "signed": self.signed,
             "unsigned": self.unsigned,
             "validity": self.validity,
+            "validity_at_time_asked": self.validity_at_time_asked,
             "validity_proven": self.validity_proven(),
             "chip_authenticated": self.chip,
         })
@@ -461,6 +495,17 @@ impl<P> Verdict<P> {
         }
         if let Some(n) = v.note {
             t.push_str(&format!("    {n}\n"));
+        }
+        if let Some(then) = &self.validity_at_time_asked {
+            t.push_str(&format!(
+                "  valid on {} (the time asked): {}; expired since, as of today\n",
+                then.checked_at.to_rfc3339(),
+                match then.state {
+                    ValidityState::Valid => "valid",
+                    ValidityState::Expired => "EXPIRED",
+                    ValidityState::NotRecorded => "not recorded on the chip",
+                }
+            ));
         }
         t.push_str(&format!(
             "  chip authenticated: {} ({})\n",

@@ -329,6 +329,83 @@ fn card_text_cannot_draw_on_the_clerks_terminal() {
 }
 
 #[test]
+fn a_card_expired_since_the_time_asked_is_not_plainly_genuine() {
+    // A generation-2 card that expired on 2025-01-01, and a dump whose (unsigned) read time
+    // says 2024-06-01, when it was valid.
+    let dir = tmpdir("expired-since");
+    let out = jpid(&[
+        "--reader",
+        "sim:residence-gen2,expiry=2025-01-01",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(9));
+    let path = dir.join("card.json");
+    let mut dump: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    dump["read_at"] = json!("2024-06-01T00:00:00Z");
+    std::fs::write(&path, dump.to_string()).unwrap();
+    for at in ["read", "2024-06-01"] {
+        let args = [
+            "--trust",
+            "test",
+            "residence",
+            "verify",
+            path.to_str().unwrap(),
+            "--at",
+            at,
+        ];
+        let out = jpid(&[&args[..], &["--json"]].concat());
+        assert_eq!(out.status.code(), Some(9), "--at {at}");
+        let v = json(&out);
+        let verdict = &v["verification"];
+        assert_eq!(verdict["outcome"], "genuine_expired", "{verdict}");
+        assert_eq!(verdict["validity"]["state"], "expired");
+        assert_eq!(verdict["validity_at_time_asked"]["state"], "valid");
+        assert_eq!(
+            verdict["validity_at_time_asked"]["checked_at"],
+            "2024-06-01T00:00:00Z"
+        );
+        let text = String::from_utf8_lossy(&jpid(&args).stdout).into_owned();
+        assert!(text.contains("GENUINE BUT EXPIRED"), "{text}");
+        assert!(
+            text.contains("(the time asked): valid; expired since"),
+            "{text}"
+        );
+    }
+    // Still valid today: the time asked changes nothing.
+    let out = jpid(&[
+        "--reader",
+        "sim:residence-gen2",
+        "residence",
+        "read",
+        "--card-number",
+        "AB12345678CD",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "residence",
+        "verify",
+        path.to_str().unwrap(),
+        "--at",
+        "read",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        json(&out)["verification"]["validity_at_time_asked"],
+        Value::Null
+    );
+}
+
+#[test]
 fn dumps_get_no_trust_from_their_content() {
     let dir = tmpdir("dump-trust");
     let out = jpid(&[

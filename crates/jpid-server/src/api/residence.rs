@@ -38,6 +38,10 @@ pub(crate) struct ResidenceAnswer<'a> {
     trust: TrustSummary,
     unsigned: &'a [Unsigned],
     validity: &'a Validity,
+    /// When the time asked was earlier and the card has expired since: its validity then
+    /// (`validity` is today's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validity_at_time_asked: Option<&'a Validity>,
 }
 
 /// The images the card's signature covers, as PNG (base64; `{"error": ...}` for one that does
@@ -159,6 +163,7 @@ pub(crate) fn residence_answer<'a>(
         trust: trust_summary(trust),
         unsigned: &v.unsigned,
         validity: &v.validity,
+        validity_at_time_asked: v.validity_at_time_asked.as_ref(),
     }
 }
 
@@ -215,7 +220,8 @@ pub(crate) fn residence_check(
     trust: &TrustStore,
 ) -> Result<ResidenceChecked, ApiError> {
     let (card, at, time_source) = residence_parse(body, at)?;
-    let verdict = residence::verify(&card, trust, at, residence::ReadFrom::Dump);
+    let verdict =
+        residence::verify(&card, trust, at, residence::ReadFrom::Dump).judged_now(server_now());
     Ok(ResidenceChecked {
         card,
         verdict,
@@ -264,12 +270,14 @@ pub(crate) async fn residence(
     // bodies. Generation 2 is ECDSA P-384 in pure Rust under keys the client chooses, about a
     // millisecond per check, so it always goes to the blocking pool.
     let (card, verdict) = if card.generation == 1 && body.len() <= INLINE_VERIFY_MAX {
-        let v = residence::verify(&card, &s.trust, at, residence::ReadFrom::Dump);
+        let v = residence::verify(&card, &s.trust, at, residence::ReadFrom::Dump)
+            .judged_now(server_now());
         (card, v)
     } else {
         let st = s.clone();
         tokio::task::spawn_blocking(move || {
-            let v = residence::verify(&card, &st.trust, at, residence::ReadFrom::Dump);
+            let v = residence::verify(&card, &st.trust, at, residence::ReadFrom::Dump)
+                .judged_now(server_now());
             (card, v)
         })
         .await

@@ -202,7 +202,9 @@ fn report(
         Some(_) => residence::ReadFrom::Chip,
         None => residence::ReadFrom::Dump,
     };
-    let verdict = residence::verify(&card, trust, at, from);
+    // Judged at the time asked, and against today: a card expired by now is never plainly
+    // genuine, whatever time was asked about.
+    let verdict = residence::verify(&card, trust, at, from).judged_now(now());
     let images = match out {
         Some(dir) => export(dir, &card, dump)?,
         None => Value::Null,
