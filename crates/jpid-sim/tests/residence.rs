@@ -218,8 +218,31 @@ fn expired_and_untrusted() {
         UnixTime::parse("2035-01-01").unwrap(),
         residence::ReadFrom::Chip,
     );
-    assert!(!late.genuine());
-    assert!(late.reasons.iter().any(|r| r.code == "certificate_expired"));
+    // After its certificate's end the card is genuine but expired, not forged: the end is a
+    // passed (signed) date, and no check failed.
+    assert!(late.genuine(), "{:?}", late.reasons);
+    assert_eq!(
+        late.outcome(),
+        jpid_verify::verdict::Outcome::GenuineExpired
+    );
+    assert!(late
+        .validity
+        .dates
+        .iter()
+        .any(|d| d.what == "card_certificate_expiry" && !d.in_force && d.signed));
+    assert!(late.checks.iter().all(|c| c.passed), "{:?}", late.checks);
+    // Before its start it is a fault.
+    let early = residence::verify(
+        &p,
+        &trust(),
+        UnixTime::parse("2023-01-01").unwrap(),
+        residence::ReadFrom::Chip,
+    );
+    assert!(!early.genuine());
+    assert!(early
+        .reasons
+        .iter()
+        .any(|r| r.code == "certificate_not_yet_valid"));
     // Production trust has no ZairyuCard root: never genuine, and it says what to do.
     let prod = residence::verify(
         &p,

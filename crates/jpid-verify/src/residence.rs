@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::trust::{Purpose, TrustMode, TrustStore};
-use crate::verdict::{ChipAuth, Unsigned, Validity, Verdict};
+use crate::verdict::{ChipAuth, DateCheck, Unsigned, Validity, Verdict};
 use crate::x509::{self, HashAlg, SigForm};
 use crate::UnixTime;
 
@@ -657,7 +657,14 @@ fn coverage(card: &ParsedResidence) -> (Vec<&'static str>, Vec<Unsigned>) {
 /// data. A blank entry is no date (a permanent resident's period of stay has no end; how the
 /// chip writes that is UNCONFIRMED); a signed entry that is neither blank nor a date is a
 /// reason, never silently dropped: the issuer signed a date jpid cannot compare.
-fn validity(card: &ParsedResidence, at: UnixTime) -> (Validity, Vec<Reason>) {
+///
+/// `certificate_expired`: when the card certificate had expired at `at`, its end counts as a
+/// passed date (signed by the root): the card is genuine but expired, not forged.
+fn validity(
+    card: &ParsedResidence,
+    at: UnixTime,
+    certificate_expired: Option<UnixTime>,
+) -> (Validity, Vec<Reason>) {
     let mut dates = Vec::new();
     let mut reasons = Vec::new();
     for (key, what) in [
@@ -678,6 +685,14 @@ fn validity(card: &ParsedResidence, at: UnixTime) -> (Validity, Vec<Reason>) {
                 format!("the signed {what} is not a date ({text:?}): validity cannot be decided"),
             )),
         }
+    }
+    if let Some(end) = certificate_expired {
+        dates.push(DateCheck {
+            what: "card_certificate_expiry",
+            date: end.date_at_offset(jpid_model::date::JST_OFFSET).iso(),
+            signed: true,
+            in_force: false,
+        });
     }
     let note = (card.generation == 1).then_some(
         "a generation-1 chip records no expiry as data: the card's expiry and period of stay are printed on the card and in the signed front image; compare them by eye",
@@ -706,9 +721,9 @@ pub fn verify(
     let mut checks = Vec::new();
     let mut reasons = Vec::new();
     let mut reason = |code: &'static str, message: String| reasons.push(Reason { code, message });
-    let verdict = |checks, mut reasons: Vec<Reason>, certificate, proof| {
+    let verdict = |checks, mut reasons: Vec<Reason>, certificate, proof, cert_expired| {
         let (signed, unsigned) = coverage(card);
-        let (validity, unreadable) = validity(card, at);
+        let (validity, unreadable) = validity(card, at, cert_expired);
         reasons.extend(unreadable);
         ResidenceVerdict {
             verdict: Verdict::new(
@@ -738,7 +753,7 @@ pub fn verify(
                 "certificate_malformed",
                 format!("the card certificate cannot be read: {e}"),
             );
-            return verdict(checks, reasons, None, None);
+            return verdict(checks, reasons, None, None, None);
         }
     };
     let cert_info = Some((cert.subject(), cert.issuer(), cert.serial_hex()));
@@ -845,24 +860,28 @@ pub fn verify(
     }
 
     // 3. Validity at the time of the read.
+    // An expired card certificate makes the card genuine but expired (its end is a passed date
+    // in the validity facet), not forged: the signature was made while it was valid. A
+    // certificate not yet valid at the time of the check is a fault.
     let (nb, na) = cert.validity();
-    let valid = cert.valid_at(at);
+    let not_yet = at < nb;
+    let expired = (at > na).then_some(na);
     checks.push(Check {
         name: "certificate_validity",
-        passed: valid,
+        passed: !not_yet,
         detail: format!(
-            "valid {} to {}; checked at {}",
+            "valid {} to {}; checked at {}{}",
             nb.to_rfc3339(),
             na.to_rfc3339(),
-            at.to_rfc3339()
+            at.to_rfc3339(),
+            if expired.is_some() {
+                ": expired, so the card has expired"
+            } else {
+                ""
+            }
         ),
     });
-    if at > na {
-        reason(
-            "certificate_expired",
-            format!("the card certificate expired on {}", na.to_rfc3339()),
-        );
-    } else if at < nb {
+    if not_yet {
         reason(
             "certificate_not_yet_valid",
             format!(
@@ -900,7 +919,7 @@ pub fn verify(
     }
 
     let proof = match chained {
-        Some((anchor, _)) if signature_ok && valid && root_valid => Some(ResidenceProof {
+        Some((anchor, _)) if signature_ok && !not_yet && root_valid => Some(ResidenceProof {
             card_type: card.card_type,
             certificate_serial: cert.serial_hex(),
             anchor,
@@ -910,7 +929,7 @@ pub fn verify(
         }),
         _ => None,
     };
-    verdict(checks, reasons, cert_info, proof)
+    verdict(checks, reasons, cert_info, proof, expired)
 }
 
 #[cfg(test)]
@@ -930,19 +949,19 @@ mod tests {
     #[test]
     fn a_signed_date_that_is_not_a_date_is_a_reason_and_a_blank_one_is_no_date() {
         let at = UnixTime::parse("2027-01-01").unwrap();
-        let (v, reasons) = validity(&gen2_with("20310101", "20300101"), at);
+        let (v, reasons) = validity(&gen2_with("20310101", "20300101"), at, None);
         assert_eq!((v.dates.len(), reasons.len()), (2, 0));
         // A permanent resident's period of stay has no end: blank, not a date, not a fault.
-        let (v, reasons) = validity(&gen2_with("20310101", ""), at);
+        let (v, reasons) = validity(&gen2_with("20310101", ""), at, None);
         assert_eq!((v.dates.len(), reasons.len()), (1, 0));
         // Signed, but no date: jpid cannot compare it, and says so instead of dropping it.
-        let (v, reasons) = validity(&gen2_with("20310101", "2030/1/1"), at);
+        let (v, reasons) = validity(&gen2_with("20310101", "2030/1/1"), at, None);
         assert_eq!(v.dates.len(), 1);
         assert_eq!(
             reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
             ["date_unreadable"]
         );
-        let (_, reasons) = validity(&gen2_with("20311301", "20300101"), at);
+        let (_, reasons) = validity(&gen2_with("20311301", "20300101"), at, None);
         assert_eq!(reasons.len(), 1, "month 13");
     }
 }
