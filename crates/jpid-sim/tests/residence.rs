@@ -393,3 +393,30 @@ fn expired_cards_are_never_plain_genuine() {
     assert!(v.validity.note.is_some());
     assert_eq!(v.chip.id(), "not_possible");
 }
+
+#[test]
+fn files_a_card_type_never_has_are_refused_not_dropped() {
+    // A generation-1 residence card whose unsigned card type was changed to "2" (Special
+    // Permanent Resident Certificate): its permission files must not vanish unmarked.
+    let (r, _) = read("residence", "AB12345678CD");
+    let mut files = r.unwrap().files;
+    *files
+        .get_mut(jpid_model::residence::ResidenceFile::CardType)
+        .unwrap() = vec![0xC1, 0x01, b'2'];
+    match residence::parse(&files) {
+        Err(residence::ParseError::Malformed { file, detail }) => {
+            assert_eq!(file, "df2.comprehensive_permission");
+            assert!(detail.contains("card type"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without those files it is a certificate's read, and parses.
+    for f in [
+        jpid_model::residence::ResidenceFile::ComprehensivePermission,
+        jpid_model::residence::ResidenceFile::IndividualPermission,
+        jpid_model::residence::ResidenceFile::RenewalApplication,
+    ] {
+        files.remove(f);
+    }
+    assert!(residence::parse(&files).is_ok());
+}

@@ -293,6 +293,21 @@ pub fn parse(files: &ResidenceFiles) -> Result<ParsedResidence, ParseError> {
     let card_type = ResidenceCardType::from_file(get(files, F::CardType)?)
         .map_err(malformed(F::CardType.name()))?
         .map_err(ParseError::UnsupportedCardType)?;
+    // Every file given must be one a read of this card type takes: a residence card's
+    // permissions under a card type that says Special Permanent Resident Certificate (the type
+    // is not signed) would otherwise vanish from the output without a mark.
+    for (file, _) in files.iter() {
+        let mf = matches!(file, F::CardType | F::Common);
+        if !mf && !card_type.files().any(|s| s.file == file) {
+            return Err(ParseError::Malformed {
+                file: file.name(),
+                detail: format!(
+                    "present, but a read of a {} takes no such file: the card type (MF/EF02, not signed) and the files disagree",
+                    card_type.describe()
+                ),
+            });
+        }
+    }
     let generation = card_type.generation();
     let mut p = ParsedResidence::empty(card_type);
     if generation == 1 {

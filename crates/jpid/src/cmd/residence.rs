@@ -262,9 +262,14 @@ fn human(
     out: Option<&Path>,
 ) -> String {
     let mut s = format!(
-        "{}\ncard type: {} (MF/EF02, not signed)\n",
+        "{}\ncard type: {} (MF/EF02, not signed{})\n",
         describe(card),
-        card.card_type.value()
+        card.card_type.value(),
+        if card.generation == 1 {
+            ": the signed front image shows which card this is"
+        } else {
+            ""
+        }
     );
     // The values are shown before the verdict: when the card is not proven genuine, say so
     // first and on every value the signature would have covered, so that none reads as proven.
