@@ -576,6 +576,19 @@ impl CardFaceKey {
         )
         .map(Self::B)
     }
+    /// Whether this is the birth-date key and reads `era_yymmdd` (a birth date in the era form
+    /// the key takes, [`jpid_model::words::era_key`]): on a genuine card the key that opened the
+    /// birth record is the birth date the record holds. Compared without an early exit.
+    pub fn is_birth_date(&self, era_yymmdd: &str) -> bool {
+        match self {
+            Self::BirthDate(s) => {
+                let (a, b) = (s.expose(), era_yymmdd.as_bytes());
+                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+            }
+            _ => false,
+        }
+    }
+
     fn key(&self) -> (KeyRef, &Sensitive) {
         match self {
             Self::BirthDate(s) => (CARD_FACE_BIRTH_DATE_KEY, s),

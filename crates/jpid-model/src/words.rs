@@ -78,6 +78,18 @@ pub fn era_form(d: CardDate) -> Option<String> {
     Some(format!("{name}{year}年{}月{}日", d.month(), d.day()))
 }
 
+/// `date` as the My Number card's birth-date key writes it: the era year in two digits (元年 is
+/// `01`), month and day, e.g. 平成2年1月1日 → `020101` (docs/spec/mynumber-card.md §3, §4).
+/// `None` before 1873.
+pub fn era_key(d: CardDate) -> Option<String> {
+    if d < date(1873, 1, 1) {
+        return None;
+    }
+    let (start, _) = ERAS.iter().find(|(start, _)| d >= *start)?;
+    let year = d.year() - start.year() + 1;
+    Some(format!("{:02}{:02}{:02}", year % 100, d.month(), d.day()))
+}
+
 /// A compact card date (`YYYYMMDD`) as YYYY-MM-DD, and in Japanese also in the era form. A
 /// value that is not a date is shown as it is, marked.
 pub fn card_date(raw: &str) -> Words {
@@ -234,6 +246,15 @@ mod tests {
 
     fn d(s: &str) -> CardDate {
         CardDate::parse(s).unwrap()
+    }
+
+    #[test]
+    fn era_keys() {
+        assert_eq!(era_key(date(1990, 1, 1)).unwrap(), "020101");
+        assert_eq!(era_key(date(1989, 1, 8)).unwrap(), "010108");
+        assert_eq!(era_key(date(1989, 1, 7)).unwrap(), "640107");
+        assert_eq!(era_key(date(2019, 5, 1)).unwrap(), "010501");
+        assert_eq!(era_key(date(1975, 3, 15)).unwrap(), "500315");
     }
 
     #[test]

@@ -652,7 +652,13 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
     // Common AP EF 0001, record 1: `01 1C` + 15-digit serial, 5-digit municipality code, expiry
     // YYYYMMDD (docs/spec/mynumber-card.md §5, MC only: UNCONFIRMED). Synthetic values.
     let mut record = vec![0x01, 0x1C];
-    record.extend_from_slice(format!("{DEFAULT_CARD_SERIAL}13101{DEFAULT_CARD_EXPIRY}").as_bytes());
+    record.extend_from_slice(
+        format!(
+            "{DEFAULT_CARD_SERIAL}13101{}",
+            expiry.as_deref().unwrap_or(DEFAULT_CARD_EXPIRY)
+        )
+        .as_bytes(),
+    );
     let mut common = Df::app(&COMMON_AID)
         .pin(Pin::new(0x001C, DEFAULT_TEXT_PIN.as_bytes(), 3))
         .ef(Ef::records(0x0001, Some(0x01), vec![record]));

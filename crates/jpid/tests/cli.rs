@@ -2310,6 +2310,11 @@ fn age_by_the_card_face_birth_record_discloses_only_the_answer() {
     let out = age("sim:mynumber,tamper=birth-record", "20", "020101\n");
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(json(&out)["result"], Value::Null);
+    // Another card's signed birth record (1975-03-15) behind this card's key (1990-01-01): each
+    // signature holds, but a genuine card opens its record with the date it holds.
+    let out = age("sim:mynumber,tamper=other-card", "50", "020101\n");
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(json(&out)["result"], Value::Null);
     // A wrong key costs a try (exit 8); the key comes from the environment too, never argv.
     let out = age("sim:mynumber", "20", "010101\n");
     assert_eq!(out.status.code(), Some(8));

@@ -64,18 +64,27 @@ pub fn age(
         }
     }
     let day = day(at)?;
+    let mut not_proven = "the card's birth date is NOT proven genuine";
     // The answer rests on the birth date: it must be among what the proof covers.
     let (birth, genuine, trust, method_id, proven_by, standing) = if method == AgeMethod::SurfaceDob
     {
         let key = crate::cmd::mynumber::birth_date_key(pin_stdin)?;
         let (v, trust, _) = crate::cmd::mynumber::read_card_face_verified(ctx, &key, force, false)?;
         let birth = v.birth.as_ref().map(|b| b.birth_date);
-        let genuine = v
+        let covered = v
             .proof()
             .is_some_and(|p| p.get().covered.contains(&"birth_record"));
+        // On a genuine card the key that opened the birth record is the date it holds: a chip
+        // that opens with another key is not behaving as one card.
+        let key_agrees = birth
+            .and_then(jpid_model::words::era_key)
+            .is_some_and(|k| key.is_birth_date(&k));
+        if covered && !key_agrees {
+            not_proven = "the chip opened its birth record with a key that is not the birth date the record holds";
+        }
         (
             birth,
-            genuine,
+            covered && key_agrees,
             trust,
             "surface-dob",
             "the birth record of the card-face AP (EF 0001)",
@@ -116,7 +125,7 @@ pub fn age(
         standing,
         &trust,
         &format!("{proven_by}, signed by {signer}"),
-        "the card's birth date is NOT proven genuine",
+        not_proven,
     )
 }
 

@@ -297,7 +297,7 @@ pub(crate) fn read_card_face_verified(
 
 fn signer(trust: &TrustStore) -> &'static str {
     if trust.mode() == TrustMode::Test {
-        "a jpid TEST issuer key (trusted because of --trust test)"
+        "a jpid TEST issuer key (test trust: --trust test, or a simulated reader)"
     } else {
         "J-LIS"
     }
