@@ -1715,6 +1715,24 @@ fn jpki_verify_checks_cms_and_raw_signatures_offline() {
     ]);
     assert_eq!(code, Some(7));
     assert_eq!(v["reasons"][0]["code"], "content_altered");
+    // Who the certificate names is shown only for a valid signature, as `pdf verify` does.
+    assert_eq!(v["holder"], json!([]), "{v}");
+    let out = jpid(&[
+        "--trust",
+        "test",
+        "jpki",
+        "verify",
+        "--in",
+        &p("other.txt"),
+        "--sig",
+        &p("doc.p7s"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("holder named by the certificate: withheld"),
+        "{text}"
+    );
+    assert!(!text.contains("花子"), "{text}");
     // Without the test roots the signer's CA is unknown.
     let (code, v) = check(&[
         "jpki",

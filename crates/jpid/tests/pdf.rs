@@ -241,6 +241,33 @@ fn the_card_signs_a_pdf_that_pdfsig_pyhanko_and_jpid_accept() {
 }
 
 #[test]
+fn a_claimed_name_cannot_write_lines_of_its_own() {
+    // The signer's /Name rewritten in place (same length, so every offset holds) to a name with
+    // a line break and a forged verdict line after it.
+    let dir = tmpdir("name-lines");
+    card_signs(&dir);
+    let bytes = std::fs::read(dir.join("signed.pdf")).expect("signed");
+    let name = b"/Name<FEFF8A669A13300082B15B50>";
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the card's /Name, 試験　花子");
+    let mut forged = bytes.clone();
+    // U+FEFF "x" LF "OK!": six UTF-16 units, as the original.
+    forged[at..at + name.len()].copy_from_slice(b"/Name<FEFF0078000A004F004B0021>");
+    let path = dir.join("forged-name.pdf");
+    std::fs::write(&path, &forged).expect("write");
+    let out = jpid(&["--trust", "test", "pdf", "verify", s(&path)]);
+    assert_eq!(out.status.code(), Some(7), "the signature covers /Name");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("/Name written by the signing software: x\\u{A}OK! (a claim)"),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("OK!")), "{text}");
+}
+
+#[test]
 fn tampering_after_signing_is_caught() {
     let dir = tmpdir("tamper");
     card_signs(&dir);

@@ -511,15 +511,26 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
             "valid": v.valid(), "signature_ok": v.signature_ok, "key": purpose,
             "certificate": {"subject": v.certificate.subject, "issuer": v.certificate.issuer, "serial": v.certificate.serial,
                             "not_before": v.certificate.validity.0.to_rfc3339(), "not_after": v.certificate.validity.1.to_rfc3339()},
-            "holder": v.holder, "reasons": reasons, "warnings": findings_json(&v.certificate.warnings),
+            "holder": if v.valid() { json!(v.holder) } else { json!([]) }, "reasons": reasons, "warnings": findings_json(&v.certificate.warnings),
             "revocation_checked": v.certificate.revocation_checked,
             "revocation": revocation_json(&v.certificate.revocation),
             "checked_at": at.to_rfc3339(), "trust": trust_json(&trust),
         }),
         || {
             let mut t = format!("signer: {}\nissuer: {}\n", v.certificate.subject, v.certificate.issuer);
-            for a in &v.holder {
-                t.push_str(&format!("  {} / {}: {}\n", a.label, a.label_ja, a.value));
+            // Who the certificate names only when the signature is valid (as `pdf verify`): a
+            // name from a certificate nobody vouched for is whatever its maker wrote.
+            if v.valid() {
+                for a in &v.holder {
+                    t.push_str(&format!(
+                        "  {} / {}: {}\n",
+                        a.label,
+                        a.label_ja,
+                        crate::output::one_line(&a.value)
+                    ));
+                }
+            } else if !v.holder.is_empty() {
+                t.push_str("  holder named by the certificate: withheld (the signature is not valid)\n");
             }
             t.push_str(&trust_line(&trust));
             let revocation = match &v.certificate.revocation {

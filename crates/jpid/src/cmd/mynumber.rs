@@ -170,7 +170,8 @@ pub fn text(
             t.push_str("Holder data withheld / 記載事項は表示しません: not proven genuine\n");
         }
         if let Some(b) = basic {
-            t.push_str(&format!("Name / 氏名: {}\nAddress / 住所: {}\nDate of birth / 生年月日: {}\nSex / 性別: {}\n", b.name, b.address, b.birth_date, b.sex));
+            use crate::output::one_line;
+            t.push_str(&format!("Name / 氏名: {}\nAddress / 住所: {}\nDate of birth / 生年月日: {}\nSex / 性別: {}\n", one_line(&b.name), one_line(&b.address), one_line(&b.birth_date), one_line(&b.sex)));
         }
         for c in &v.checks {
             t.push_str(&format!("  [{}] {}: {}\n", if c.passed { "ok" } else { "FAIL" }, c.name, c.detail));

@@ -12,6 +12,7 @@ use crate::cli::RevocationArgs;
 use crate::cmd::jpki::{card_signs, load_revocation, Signing};
 use crate::context::Ctx;
 use crate::error::{CliError, Kind};
+use crate::output::one_line;
 use crate::output::{now, trust_json, trust_line};
 
 /// Reads a PDF of at most [`MAX_PDF`] bytes.
@@ -205,25 +206,31 @@ fn text(v: &PdfVerdict, at: UnixTime, trust: &str) -> String {
             v.signatures.len(),
             s.field
                 .as_deref()
-                .map(|f| format!(" (field {f})"))
+                .map(|f| format!(" (field {})", one_line(f)))
                 .unwrap_or_default(),
             if s.valid() { "valid" } else { "NOT VALID" }
         ));
         match (s.valid(), s.certificate_name()) {
-            (true, Some(n)) => t.push_str(&format!("  signer (from the certificate): {n}\n")),
+            (true, Some(n)) => t.push_str(&format!(
+                "  signer (from the certificate): {}\n",
+                one_line(n)
+            )),
             (false, Some(n)) => t.push_str(&format!(
-                "  signer named by the certificate: {n} (UNVERIFIED: the signature is not valid)\n"
+                "  signer named by the certificate: {} (UNVERIFIED: the signature is not valid)\n",
+                one_line(n)
             )),
             _ => {}
         }
         if let Some(n) = &s.name {
             t.push_str(&format!(
-                "  /Name written by the signing software: {n} (a claim)\n"
+                "  /Name written by the signing software: {} (a claim)\n",
+                one_line(n)
             ));
         }
         if let Some(m) = &s.claimed_time {
             t.push_str(&format!(
-                "  signing time claimed by the signer's clock: {m} (no timestamp proves it)\n"
+                "  signing time claimed by the signer's clock: {} (no timestamp proves it)\n",
+                one_line(m)
             ));
         }
         if let Some(c) = &s.check {
