@@ -576,17 +576,21 @@ impl CardFaceKey {
         )
         .map(Self::B)
     }
-    /// Whether this is the birth-date key and reads `era_yymmdd` (a birth date in the era form
-    /// the key takes, [`jpid_model::words::era_key`]): on a genuine card the key that opened the
-    /// birth record is the birth date the record holds. Compared without an early exit.
-    pub fn is_birth_date(&self, era_yymmdd: &str) -> bool {
-        match self {
-            Self::BirthDate(s) => {
-                let (a, b) = (s.expose(), era_yymmdd.as_bytes());
-                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-            }
-            _ => false,
-        }
+    /// Whether the key begins with `era_yymmdd` (a birth date in the era form the keys take,
+    /// [`jpid_model::words::era_key`]): the birth-date key is that date, 照合番号B begins with
+    /// it; `None` for 照合番号A (the My Number holds no date). On a genuine card the key that
+    /// opened the AP holds the birth date its records hold. Compared without an early exit.
+    pub fn holds_birth_date(&self, era_yymmdd: &str) -> Option<bool> {
+        let key = match self {
+            Self::BirthDate(s) | Self::B(s) => s.expose(),
+            Self::A(_) => return None,
+        };
+        let want = era_yymmdd.as_bytes();
+        Some(
+            want.len() == 6
+                && key.len() >= 6
+                && key.iter().zip(want).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0,
+        )
     }
 
     fn key(&self) -> (KeyRef, &Sensitive) {

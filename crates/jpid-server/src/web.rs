@@ -630,9 +630,26 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                     ("face", files.face.as_deref().unwrap_or_default()),
                     ("cvc", files.cvc.as_slice()),
                 ]);
-                let v =
-                    jpid_verify::card_face::verify_card_face(&files, &trust, now, Some(&answer))
-                        .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
+                // 照合番号B begins with the birth date (era YYMMDD): the verifier checks it
+                // against the signed card face.
+                let key_is = |era: &str| {
+                    b.as_bytes().get(..6).is_some_and(|head| {
+                        head.len() == era.len()
+                            && head
+                                .iter()
+                                .zip(era.as_bytes())
+                                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                                == 0
+                    })
+                };
+                let v = jpid_verify::card_face::verify_card_face_opened(
+                    &files,
+                    &trust,
+                    now,
+                    Some(&answer),
+                    Some(&key_is),
+                )
+                .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::face_json(&v, false, &trust);
                 Ok((answer, crate::api::face_outcome(&v), digest))
             })

@@ -382,6 +382,22 @@ pub fn verify_card_face(
     at: UnixTime,
     answer: Option<&ChipAnswer>,
 ) -> Result<CardFaceVerdict, CardFaceError> {
+    verify_card_face_opened(files, trust, at, answer, None)
+}
+
+/// [`verify_card_face`] for a live read whose key holds the birth date (the birth-date key,
+/// era `YYMMDD`; 照合番号B, which begins with it): `key_is` answers whether the key typed
+/// begins with a given era date (the key never leaves the caller). On a genuine card the key
+/// that opened the AP is the birth date its signed records hold; a chip that opened with
+/// another date is not behaving as one card (another card's records behind this card's key),
+/// and the verdict says `key_not_birth_date`.
+pub fn verify_card_face_opened(
+    files: &CardFaceFiles,
+    trust: &TrustStore,
+    at: UnixTime,
+    answer: Option<&ChipAnswer>,
+    key_is: Option<&dyn Fn(&str) -> bool>,
+) -> Result<CardFaceVerdict, CardFaceError> {
     let birth = files
         .birth
         .as_deref()
@@ -528,6 +544,29 @@ pub fn verify_card_face(
                 "the records read carry different card keys (DF12 / DF24 / DF42)",
             ),
         );
+    }
+    if let Some(key_is) = key_is {
+        let dates = [
+            birth.as_ref().map(|b| b.birth_date),
+            face.as_ref().map(|f| f.birth_date),
+        ];
+        for date in dates.into_iter().flatten() {
+            let agrees = jpid_model::words::era_key(date).is_some_and(|era| key_is(&era));
+            push_check(
+                &mut checks,
+                &mut reasons,
+                "key_birth_date",
+                agrees,
+                "the key that opened the AP holds the birth date the records hold",
+                (
+                    "key_not_birth_date",
+                    "the chip opened with a key whose birth date is not the one its signed records hold (another card's records?)",
+                ),
+            );
+            if !agrees {
+                break;
+            }
+        }
     }
     if covered.is_empty() && reasons.is_empty() {
         reasons.push(Reason::new(

@@ -19,6 +19,17 @@ fn json(out: &Output) -> Value {
     jpid_testkit::one_json(out)
 }
 
+/// The `code`s of a JSON list of reasons.
+fn codes_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn tmpdir(name: &str) -> std::path::PathBuf {
     jpid_testkit::tmpdir("cli", name)
 }
@@ -2208,6 +2219,28 @@ fn mynumber_face_tampering_and_wrong_keys() {
         "{text}"
     );
     assert!(!dir.join("my-number.png").exists());
+    // Another card's signed records behind this card's keys (both hold 1990-01-01, the records
+    // 1975-03-15): every signature holds, but a genuine card's key holds its own birth date.
+    for (sub, key) in [("face", "02010120351234"), ("birth-date", "020101")] {
+        let out = jpid_stdin(
+            &[
+                "--reader",
+                "sim:mynumber,tamper=other-card",
+                "mynumber",
+                sub,
+                "--pin-stdin",
+                "--json",
+            ],
+            &format!("{key}\n"),
+        );
+        assert_eq!(out.status.code(), Some(7), "{sub}");
+        let v = json(&out);
+        assert!(
+            codes_of(&v["verification"]["reasons"]).contains(&"key_not_birth_date".to_string()),
+            "{sub}: {v}"
+        );
+        assert_eq!(v["birth_date"], Value::Null, "{sub}");
+    }
     // The birth record: a forged date is withheld.
     let out = jpid_stdin(
         &[

@@ -71,20 +71,16 @@ pub fn age(
         let key = crate::cmd::mynumber::birth_date_key(pin_stdin)?;
         let (v, trust, _) = crate::cmd::mynumber::read_card_face_verified(ctx, &key, force, false)?;
         let birth = v.birth.as_ref().map(|b| b.birth_date);
-        let covered = v
+        // The verifier also checks that the key holds the date the record holds.
+        let genuine = v
             .proof()
             .is_some_and(|p| p.get().covered.contains(&"birth_record"));
-        // On a genuine card the key that opened the birth record is the date it holds: a chip
-        // that opens with another key is not behaving as one card.
-        let key_agrees = birth
-            .and_then(jpid_model::words::era_key)
-            .is_some_and(|k| key.is_birth_date(&k));
-        if covered && !key_agrees {
+        if v.reasons.iter().any(|r| r.code == "key_not_birth_date") {
             not_proven = "the chip opened its birth record with a key that is not the birth date the record holds";
         }
         (
             birth,
-            covered && key_agrees,
+            genuine,
             trust,
             "surface-dob",
             "the birth record of the card-face AP (EF 0001)",

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jpid_card::jpki::PinState;
 use jpid_card::mynumber::{self, CardFaceKey, MyNumber};
 use jpid_card::Channel;
-use jpid_verify::card_face::{verify_card_face, CardFaceFiles, CardFaceVerdict};
+use jpid_verify::card_face::{verify_card_face_opened, CardFaceFiles, CardFaceVerdict};
 use jpid_verify::{TrustMode, TrustStore};
 use serde_json::{json, Value};
 
@@ -291,8 +291,18 @@ pub(crate) fn read_card_face_verified(
     if matches!(key, CardFaceKey::BirthDate(_)) {
         files.info = None;
     }
-    let v = verify_card_face(&files, &trust, crate::output::now(), Some(&answer))
-        .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
+    // The birth-date key and 照合番号B hold the birth date: the verifier checks it against
+    // the signed records (照合番号A, the My Number, holds none).
+    let key_is = |era: &str| key.holds_birth_date(era).unwrap_or(false);
+    let with_date = !matches!(key, CardFaceKey::A(_));
+    let v = verify_card_face_opened(
+        &files,
+        &trust,
+        crate::output::now(),
+        Some(&answer),
+        with_date.then_some(&key_is as &dyn Fn(&str) -> bool),
+    )
+    .map_err(|e| CliError::new(Kind::NotGenuine, format!("NOT GENUINE: {e}")))?;
     Ok((v, trust, files))
 }
 
