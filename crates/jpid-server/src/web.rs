@@ -259,10 +259,11 @@ impl ReadRequest {
             Some(Value::Bool(b)) => b,
             Some(_) => return Err(ApiError::bad("force must be true or false")),
         };
-        if let Some(k) = m.keys().next() {
-            return Err(ApiError::bad(format!(
-                "unknown field {k:?} (expected kind, card_number, pin, force)"
-            )));
+        // The field's name is the client's: never quoted back.
+        if !m.is_empty() {
+            return Err(ApiError::bad(
+                "an unknown field (expected kind, card_number, pin, force)",
+            ));
         }
         Ok(Self {
             kind,
@@ -486,10 +487,10 @@ pub(crate) async fn read(
         "mynumber-text" => "mynumber-text",
         "mynumber-face" => "mynumber-face",
         "mynumber-check" => "mynumber-check",
-        other => {
-            return Err(ApiError::bad(format!(
-                "unknown card kind {other:?}: residence, mynumber-text, mynumber-face or mynumber-check"
-            )))
+        _ => {
+            return Err(ApiError::bad(
+                "unknown card kind: residence, mynumber-text, mynumber-face or mynumber-check",
+            ))
         }
     };
     let secret = match method {

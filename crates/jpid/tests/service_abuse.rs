@@ -144,7 +144,7 @@ fn challenges_are_single_use_expire_and_survive_a_race() {
 fn hostile_json_gets_clear_400s_and_the_service_stays_up() {
     let dir = tmpdir("json");
     let db = format!("sqlite://{}/audit.sqlite3", dir.display());
-    let (_, key) = make_key(&db, "residence,mynumber,jpki,age");
+    let (_, key) = make_key(&db, "residence,mynumber,jpki,age,counter");
     let server = serve(&db, &["--trust", "test"]);
     let addr = server.addr.as_str();
     let deep_array = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
@@ -165,6 +165,35 @@ fn hostile_json_gets_clear_400s_and_the_service_stays_up() {
         assert_eq!(a.status, 400, "{path}: {}", a.text());
         let m = a.json()["error"]["message"].as_str().unwrap().to_string();
         assert!(!m.is_empty() && m.len() < 2000, "{path}: {m}");
+    }
+    // No message quotes what the client sent: a schema, a version, a base64 error's byte, a
+    // counter read's kind or field name.
+    let quoted: Vec<(&str, Vec<u8>)> = vec![
+        ("/v1/residence/verify", b"{\"schema\":\"QUOTE-ME\",\"schema_version\":1,\"read_at\":\"2026-11-23T00:00:00Z\",\"files\":{}}".to_vec()),
+        ("/v1/residence/verify", b"{\"schema\":\"jpid.residence-dump\",\"schema_version\":987654,\"read_at\":\"2026-11-23T00:00:00Z\",\"files\":{}}".to_vec()),
+        ("/v1/jpki/signature/verify", b"{\"digest_sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"signature\":\"QUOTE~ME\",\"certificate\":\"x\"}".to_vec()),
+    ];
+    for (path, body) in &quoted {
+        let a = call(addr, "POST", path, &key, body);
+        assert_eq!(a.status, 400, "{path}: {}", a.text());
+        let t = a.text();
+        for echo in ["QUOTE", "987654", "126", "offset"] {
+            assert!(!t.contains(echo), "{path} quoted {echo}: {t}");
+        }
+    }
+    let auth = format!("Bearer {key}");
+    let page = [
+        ("Authorization", auth.as_str()),
+        ("X-Jpid-Page", "1"),
+        ("Content-Type", "application/json"),
+    ];
+    for body in [
+        "{\"kind\":\"QUOTE-ME\"}",
+        "{\"kind\":\"residence\",\"QUOTE-ME\":1}",
+    ] {
+        let a = request(addr, "POST", "/ui/read", &page, body.as_bytes()).unwrap();
+        assert_eq!(a.status, 400, "{body}: {}", a.text());
+        assert!(!a.text().contains("QUOTE"), "{body}: {}", a.text());
     }
     assert_eq!(
         request(addr, "GET", "/healthz", &[], b"").unwrap().status,

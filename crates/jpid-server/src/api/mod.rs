@@ -166,7 +166,8 @@ fn b64(field: &str, text: &str, max: usize) -> Result<Vec<u8>, ApiError> {
         return Err(ApiError::bad(format!("{field} is longer than {max} bytes")));
     }
     B64.decode(text.trim())
-        .map_err(|e| ApiError::bad(format!("{field} is not base64: {e}")))
+        // The decoder's message names a byte of the input and its offset: not quoted back.
+        .map_err(|_| ApiError::bad(format!("{field} is not base64 (standard alphabet, padded)")))
 }
 
 /// A dump from a request body: the one dump parser, bounded by [`MAX_DUMP_BYTES`] like the CLI.
@@ -180,6 +181,10 @@ fn dump_body<T>(
     }
     parse(body).map_err(|e| match e {
         DumpError::NotJson(m) => ApiError::bad(format!("the body is not JSON: {m}")),
+        // The schema text and version are the client's: named, never quoted back.
+        DumpError::Schema(_) => ApiError::bad(format!(
+            "not a {what} dump this jpid reads: its schema or schema_version is another (see docs/dump.md)"
+        )),
         e => ApiError::bad(format!("not a {what} dump: {e}")),
     })
 }
