@@ -195,7 +195,19 @@ pub fn verify_check(
             .filter(|r| r.code != "certificate_expired")
             .cloned(),
     );
-    let mut dates: Vec<DateCheck> = face_v.verdict.validity.dates.clone();
+    // The card face's expiry DF29 is not signed; the user-authentication certificate's end is,
+    // and a JPKI certificate ends no later than its card (docs/spec/mynumber-card.md §2,
+    // "Validity": the 5th birthday after issue; the card lasts to the 10th or the 5th). A passed
+    // DF29 still makes the card expired (an unsigned date can only make a card look older); one
+    // in force adds nothing the signed end does not prove, and is shown as an unsigned field.
+    let mut dates: Vec<DateCheck> = face_v
+        .verdict
+        .validity
+        .dates
+        .iter()
+        .filter(|d| d.signed || !d.in_force)
+        .cloned()
+        .collect();
     dates.push(DateCheck {
         date: na.date_at_offset(jpid_model::date::JST_OFFSET).iso(),
         in_force: !expired,

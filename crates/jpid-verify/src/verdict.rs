@@ -394,8 +394,8 @@ impl<P> Verdict<P> {
 
     /// The headline a person reads: [`Outcome::headline`], except that a genuine verdict whose
     /// validity the chip does not prove says so ([`HEADLINE_CHECK_EXPIRY`]): the chip records
-    /// no expiry (the text AP, the birth record, a generation-1 residence card), or the only
-    /// dates are unsigned and no chip answered (a card-face dump: its DF29 could be edited).
+    /// no expiry (the text AP, the birth record, a generation-1 residence card), or a date in
+    /// force is unsigned (the card face's DF29, live or from a dump).
     pub fn headline(&self) -> &'static str {
         match self.outcome() {
             Outcome::Genuine if !self.validity_proven() => HEADLINE_CHECK_EXPIRY,
@@ -403,16 +403,16 @@ impl<P> Verdict<P> {
         }
     }
 
-    /// Whether the chip proves the card valid today: a date recorded, and every date either
-    /// signed or read from a chip that proved itself in this read.
+    /// Whether the chip proves the card valid today: a date recorded, and every date signed.
+    /// A chip that proved itself does not make an unsigned date proven: its answer to the
+    /// challenge covers none of the bytes read, and the card-face AP reads in the clear (no
+    /// secure messaging), so a relay between a genuine chip and the reader can change DF29 in
+    /// transit while the chip still answers.
     pub fn validity_proven(&self) -> bool {
         match self.validity.state {
             ValidityState::NotRecorded => false,
             ValidityState::Expired => true,
-            ValidityState::Valid => {
-                matches!(self.chip, ChipAuth::Authenticated { .. })
-                    || self.validity.dates.iter().all(|d| d.signed)
-            }
+            ValidityState::Valid => self.validity.dates.iter().all(|d| d.signed),
         }
     }
 
@@ -544,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn the_headline_says_genuine_plainly_only_when_the_chip_proves_the_card_valid() {
+    fn the_headline_says_genuine_plainly_only_when_a_signed_date_proves_the_card_valid() {
         let yes = || ChipAuth::Authenticated {
             card_key_sha256: "00".into(),
         };
@@ -568,9 +568,10 @@ mod tests {
         );
         assert_eq!(v.headline(), HEADLINE_CHECK_EXPIRY);
         assert_eq!(v.to_json()["validity_proven"], false);
-        // The same date read from a chip that proved itself: plain.
+        // The same date read from a chip that proved itself: still check the card (the chip's
+        // answer covers none of the bytes read).
         let v = genuine(vec![date(false, true)], yes());
-        assert_eq!(v.headline(), plain);
+        assert_eq!(v.headline(), HEADLINE_CHECK_EXPIRY);
         // Expired stays expired.
         let v = genuine(vec![date(false, false)], ChipAuth::offline());
         assert_eq!(v.headline(), Outcome::GenuineExpired.headline());
