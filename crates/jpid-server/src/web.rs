@@ -564,7 +564,12 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                     );
                 }
                 let mut o = residence_outcome(&v);
-                o.detail = json!({"checked_at": now.to_rfc3339(), "time_source": "server_clock"});
+                // What the clerk was shown: the comparison of the photo needs one.
+                crate::api::set(
+                    &mut o.detail,
+                    "photo_shown",
+                    json!(v.genuine() && card.face_image.is_some()),
+                );
                 Ok((answer, o, digest))
             })
             .await
@@ -587,7 +592,10 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 let v = jpid_verify::text::verify_text(&files, &trust, now, Some(&answer))
                     .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = text_json(&v, false, &trust);
-                Ok((answer, text_outcome("mynumber-text", &v), digest))
+                let mut o = text_outcome("mynumber-text", &v);
+                // The counter never reads the My Number, so never returns it.
+                crate::api::set(&mut o.detail, "my_number_returned", json!(false));
+                Ok((answer, o, digest))
             })
             .await
         }
@@ -616,6 +624,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::check_json(&v, &trust);
                 let mut o = crate::api::verdict_outcome("mynumber-check", &v.verdict);
+                crate::api::set(&mut o.detail, "photo_shown", json!(photo_shown(&answer)));
                 o.cert = Some((v.certificate.serial.clone(), v.certificate.issuer.clone()));
                 Ok((answer, o, digest))
             })
@@ -652,11 +661,26 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 )
                 .map_err(|e| ReadOrVerifyError::Malformed(e.to_string()))?;
                 let answer = crate::api::face_json(&v, false, &trust);
-                Ok((answer, crate::api::face_outcome(&v), digest))
+                let mut o = crate::api::face_outcome(&v);
+                crate::api::set(&mut o.detail, "photo_shown", json!(photo_shown(&answer)));
+                Ok((answer, o, digest))
             })
             .await
         }
     }
+}
+
+/// Whether a card-face or check answer shows the clerk the photo (the check's
+/// `photo_png_base64`, the card face's `images_png_base64.face`; each present only when the
+/// card is genuine and the photo decoded).
+fn photo_shown(answer: &Value) -> bool {
+    [
+        answer.get("photo_png_base64"),
+        answer.get("images_png_base64").and_then(|i| i.get("face")),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|p| p.as_str().is_some_and(|s| !s.is_empty()))
 }
 
 /// A fresh challenge for the chip to sign: only one the verifier chose for this read proves
@@ -710,11 +734,18 @@ pub(crate) async fn compare(
             kind: "not_found",
             message: "no counter check by this key has that reference".into(),
         })?;
-    // Only checks that show a photo the issuer signed (not the text AP's basic four).
+    // Only checks that showed the clerk a photo the issuer signed (not the text AP's basic
+    // four, not a card without a photo): the read's own record says whether one was shown.
+    let shown = rec
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        .is_some_and(|d| d.get("photo_shown") == Some(&json!(true)));
     if !matches!(
         rec.method.as_str(),
         "residence" | "mynumber-face" | "mynumber-check"
     ) || !matches!(rec.result.as_str(), "genuine" | "genuine_expired")
+        || !shown
     {
         return Err(ApiError::bad(
             "only a check whose photo was shown as the issuer's can be compared",

@@ -1174,6 +1174,53 @@ fn sign_in_with(addr: &str, form: &str) -> Option<String> {
 }
 
 #[test]
+fn a_photo_comparison_needs_a_photo_shown() {
+    // A genuine residence card without a photo (issued under 16): the clerk was shown no
+    // photo, so no comparison can be recorded against its check.
+    let dir = tmpdir("no-photo");
+    let db = format!("sqlite://{}/audit.sqlite3", dir.display());
+    let server = serve(
+        &db,
+        &["--trust", "test", "--reader", "sim:residence,photo=no"],
+    );
+    let addr = server.addr.as_str();
+    let (_, key) = make_key(&db, "counter,audit");
+    let auth = format!("Bearer {key}");
+    let page = [
+        ("Authorization", auth.as_str()),
+        ("X-Jpid-Page", "1"),
+        ("Content-Type", "application/json"),
+    ];
+    let a = request(
+        addr,
+        "POST",
+        "/ui/read",
+        &page,
+        b"{\"kind\":\"residence\",\"card_number\":\"AB12345678CD\"}",
+    )
+    .unwrap();
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["genuine"], true, "{}", a.text());
+    let check = a.json()["audit_id"].as_str().unwrap().to_string();
+    let a = request(
+        addr,
+        "POST",
+        "/ui/compare",
+        &page,
+        json!({"audit_id": check, "result": "match"})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(a.status, 400, "{}", a.text());
+    let rec = call(addr, "GET", &format!("/v1/audit/{check}"), &key, b"").json();
+    let detail: Value = serde_json::from_str(rec["record"]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["photo_shown"], false, "{detail}");
+    assert_eq!(detail["chip_authenticated"], "not_possible", "{detail}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn keys_and_counter_sessions_are_checked_on_every_request() {
     documented(
         "keys_and_counter_session",
@@ -1309,6 +1356,21 @@ fn keys_and_counter_sessions_are_checked_on_every_request_inner() {
     )
     .unwrap();
     assert_eq!(a.status, 400, "{}", a.text());
+    // The read's record says what the verdict depended on and what was returned.
+    let rec = request(
+        addr,
+        "GET",
+        &format!("/v1/audit/{text_check}"),
+        &[("Cookie", &cookie)],
+        b"",
+    )
+    .unwrap()
+    .json();
+    let detail: Value = serde_json::from_str(rec["record"]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["chip_authenticated"], "yes", "{detail}");
+    assert_eq!(detail["my_number_returned"], false, "{detail}");
+    assert_eq!(detail["time_source"], "server_clock", "{detail}");
+    assert!(detail["checked_at"].is_string(), "{detail}");
     // The card face shows the photo.
     let a = read(
         &with_page,

@@ -209,7 +209,11 @@ pub(crate) async fn login(
         &who.key_id,
         &body,
         Outcome {
-            detail: json!({"checked_at": at.to_rfc3339()}),
+            detail: json!({
+                "checked_at": at.to_rfc3339(),
+                "time_source": "server_clock",
+                "revocation": revocation_json(verdict.as_ref(), s.revocation().configured()).get("status").cloned(),
+            }),
             method: "jpki-login",
             result: if ok { "authenticated" } else { "rejected" },
             reasons: reasons.iter().map(|(c, _)| c.clone()).collect(),
@@ -305,7 +309,11 @@ pub(crate) async fn signature(
         &who.key_id,
         digest,
         Outcome {
-            detail: json!({"checked_at": at.to_rfc3339()}),
+            detail: json!({
+                "checked_at": at.to_rfc3339(),
+                "time_source": "server_clock",
+                "revocation": revocation_json(Some(&v), s.revocation().configured()).get("status").cloned(),
+            }),
             method: "jpki-signature",
             result: if v.valid() { "valid" } else { "invalid" },
             reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),

@@ -56,6 +56,15 @@ pub(crate) async fn openapi() -> Response {
 }
 
 /// Sets `key` in a JSON object (answers are always objects; anything else is left as is).
+/// [`verdict_outcome`]'s `detail`.
+pub(crate) fn verdict_detail<P>(v: &Verdict<P>) -> Value {
+    json!({
+        "checked_at": v.validity.checked_at.to_rfc3339(),
+        "time_source": "server_clock",
+        "chip_authenticated": v.chip.id(),
+    })
+}
+
 pub(crate) fn set(v: &mut Value, key: &str, value: Value) {
     if let Value::Object(m) = v {
         m.insert(key.to_string(), value);
@@ -264,9 +273,12 @@ fn trust_json(t: &TrustStore) -> Value {
 
 /// The audit outcome of a verdict about card data: `genuine`, `genuine_expired` or
 /// `not_genuine`, with the reason codes.
+/// The record of a card verdict: its outcome and reasons, and in `detail` what it depended on
+/// besides the input: the time it was checked at (the server's clock unless a caller says
+/// otherwise) and whether a chip answered (`yes`, `no`, `not_possible`, `not_applicable`).
 pub(crate) fn verdict_outcome<P>(method: &'static str, v: &Verdict<P>) -> Outcome {
     Outcome {
-        detail: Value::Null,
+        detail: verdict_detail(v),
         method,
         result: v.outcome().id(),
         reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),

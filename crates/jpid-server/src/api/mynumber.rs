@@ -133,7 +133,11 @@ pub(crate) async fn mynumber_text(
         verify_sized(&body, false, move |b| text_check(b, want, &st.trust)).await?;
     let (v, mut answer) = checked?;
     let mut o = text_outcome("mynumber-text", &v);
-    o.detail = json!({"my_number_returned": want && v.genuine() && v.my_number.is_some()});
+    crate::api::set(
+        &mut o.detail,
+        "my_number_returned",
+        json!(want && v.genuine() && v.my_number.is_some()),
+    );
     let id = record_digest(&s, &who.key_id, digest, o).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())
@@ -202,9 +206,11 @@ pub(crate) async fn mynumber_face(
         .map_err(ApiError::internal)??;
     // The record says whether the My Number image left the service (issue 16).
     let mut o = face_outcome(&v);
-    o.detail = json!({
-        "my_number_image_returned": want && v.genuine() && v.my_number_image.is_some()
-    });
+    crate::api::set(
+        &mut o.detail,
+        "my_number_image_returned",
+        json!(want && v.genuine() && v.my_number_image.is_some()),
+    );
     let id = record(&s, &who.key_id, &body, o).await?;
     crate::api::set(&mut answer, "audit_id", json!(id));
     Ok(Json(answer).into_response())

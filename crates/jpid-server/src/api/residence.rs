@@ -181,7 +181,7 @@ pub(crate) fn residence_json(
 
 pub(crate) fn residence_outcome(v: &ResidenceVerdict) -> Outcome {
     Outcome {
-        detail: Value::Null,
+        detail: crate::api::verdict_detail(&v.verdict),
         method: "residence",
         result: v.outcome().id(),
         reasons: v.reasons.iter().map(|r| r.code.to_string()).collect(),
@@ -290,7 +290,8 @@ pub(crate) async fn residence(
         time_source,
     };
     let mut o = residence_outcome(&checked.verdict);
-    o.detail = json!({"checked_at": checked.at.to_rfc3339(), "time_source": checked.time_source});
+    crate::api::set(&mut o.detail, "checked_at", json!(checked.at.to_rfc3339()));
+    crate::api::set(&mut o.detail, "time_source", json!(checked.time_source));
     // Only a genuine card's images, decoded off the request thread (JPEG 2000 takes a while).
     let images = if want_images && checked.verdict.genuine() {
         let (card, verdict) = (checked.card.clone(), checked.verdict.clone());
