@@ -605,13 +605,23 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
     // 照合番号B 0015 = era birth date YYMMDD + expiry year + security code (10 tries each,
     // UNCONFIRMED first-hand). Card-face AP (§4): 0011 birth-date key, 0012 B, 0013 A (10 tries,
     // UNCONFIRMED). Juki AP and common AP (§5): PIN 001C (3 tries).
+    // 照合番号B carries the card's expiry year: a card given another expiry has its year.
+    let key_b = match sim.expiry {
+        Some(d) => format!(
+            "{}{:04}{}",
+            DEFAULT_BIRTH_KEY,
+            d.year(),
+            DEFAULT_KEY_B.get(10..).unwrap_or_default()
+        ),
+        None => DEFAULT_KEY_B.to_string(),
+    };
     let mut text = Df::app(&spec::TEXT_AID)
         .pin(counted(
             Pin::new(0x0011, DEFAULT_TEXT_PIN.as_bytes(), 3),
             tries.text,
         ))
         .pin(Pin::new(0x0014, DEFAULT_MY_NUMBER.as_bytes(), 10))
-        .pin(Pin::new(0x0015, DEFAULT_KEY_B.as_bytes(), 10));
+        .pin(Pin::new(0x0015, key_b.as_bytes(), 10));
     // Who opens what: the PIN everything; A the My Number; B the basic four (§3).
     for (fid, data) in text_ap::files(pki, text_tamper).map_err(SpecError::Build)? {
         let rule = match fid {
@@ -630,7 +640,7 @@ fn mynumber(label: &str, sim: &SimSpec) -> Result<SimCard, SpecError> {
         .ef(Ef::new(0x0013, Some(0x13), Vec::new()).read(Access::Never));
     let mut surface = Df::app(&spec::CARD_FACE_AID)
         .pin(Pin::new(0x0011, DEFAULT_BIRTH_KEY.as_bytes(), 10))
-        .pin(Pin::new(0x0012, DEFAULT_KEY_B.as_bytes(), 10))
+        .pin(Pin::new(0x0012, key_b.as_bytes(), 10))
         .pin(Pin::new(0x0013, DEFAULT_MY_NUMBER.as_bytes(), 10));
     // Who opens what in the card-face AP (§4, MC measured): the birth-date key EF 0001 only;
     // 照合番号A 0002–0006, 照合番号B the same without 0005; 0003 and 0004 are free. EF 0006

@@ -2548,7 +2548,13 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
         let mut args = vec!["--reader", reader.as_str(), "--json", "mynumber", "check"];
         args.push("--pin-stdin");
         args.extend(extra);
-        let out = jpid_stdin(&args, "02010120351234\n");
+        // 照合番号B carries the card's expiry year (2035 unless the card says otherwise).
+        let year = card
+            .split("expiry=")
+            .nth(1)
+            .and_then(|d| d.get(..4))
+            .unwrap_or("2035");
+        let out = jpid_stdin(&args, &format!("020101{year}1234\n"));
         (out.status.code(), json(&out))
     };
     // Genuine: both APs' chips answered, the certificate chains, its CRL says good.
