@@ -475,7 +475,15 @@ impl<P> Verdict<P> {
             t.push_str(&format!("  NOT SIGNED: {} ({})\n", u.item, u.why));
         }
         let v = &self.validity;
+        // "valid" only when a signature proves it: a date no signature covers, or data not
+        // proven genuine, is what the card says, not a proof.
         let state = match v.state {
+            ValidityState::Valid if !self.genuine() => {
+                "valid by the dates read, NOT proven (the data is not proven genuine)"
+            }
+            ValidityState::Valid if !self.validity_proven() => {
+                "valid by dates no signature covers, NOT proven: check the expiry on the card"
+            }
             ValidityState::Valid => "valid",
             ValidityState::Expired => "EXPIRED",
             ValidityState::NotRecorded => "not recorded on the chip",

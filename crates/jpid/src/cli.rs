@@ -44,7 +44,8 @@ that is not signed is marked 署名対象外 / NOT SIGNED), whether the card is 
 at --at), and whether the chip itself proved it holds the card's key (yes, no, not possible
 for this card type, not applicable to an offline dump). docs/json.md has the details.
 
-Exit status: 0 success (genuine and valid); 2 usage or bad input file; 3 reader or PC/SC
+Exit status: 0 success (genuine; the headline says CHECK THE EXPIRY ON THE CARD when the chip
+does not prove the card valid, and --json says validity_proven: false); 2 usage or bad input file; 3 reader or PC/SC
 service problem; 4 no card or card removed; 5 unsupported card; 6 the card refused (e.g.
 wrong card number) or answered wrongly; 7 the card is NOT proven genuine; 8 a PIN or key
 problem; 9 genuine but expired; 1 anything else.
@@ -157,7 +158,7 @@ pub enum Command {
         method: AgeMethod,
         /// The key that opens the text AP (method text): b (照合番号B, the default) or pin
         #[arg(long = "with", value_enum)]
-        with: Option<TextKeyArg>,
+        with: Option<AgeKeyArg>,
         /// The date at which the age counts (YYYY-MM-DD, not in the future; default today in Japan, JST)
         #[arg(long, value_name = "DATE")]
         at: Option<String>,
@@ -213,7 +214,7 @@ pub enum ResidenceCommand {
     ///
     /// The card number (2 letters, 8 digits, 2 letters, printed at the top right of the card)
     /// opens the chip; without --card-number jpid asks for it. Exit status 0 only when the card
-    /// is proven genuine (7 when it is not).
+    /// is proven genuine, 9 when genuine but expired, 7 when it is not proven genuine.
     ///
     /// Examples:
     ///   jpid residence read --card-number AB12345678CD --out card1
@@ -411,6 +412,24 @@ pub enum AgeMethod {
     SurfaceDob,
     /// The JPKI signature certificate's birth date (asks the signature password)
     Jpki,
+}
+
+/// Which key opens the text AP for an age check (照合番号A opens no birth date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgeKeyArg {
+    /// 照合番号B, 14 digits (era birth date YYMMDD, expiry year, security code)
+    B,
+    /// The 4-digit PIN
+    Pin,
+}
+
+impl From<AgeKeyArg> for TextKeyArg {
+    fn from(k: AgeKeyArg) -> Self {
+        match k {
+            AgeKeyArg::B => Self::B,
+            AgeKeyArg::Pin => Self::Pin,
+        }
+    }
 }
 
 /// Which key opens the text AP.

@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             &ctx,
             *over,
             *method,
-            *with,
+            with.map(Into::into),
             at.as_deref(),
             *pin_stdin,
             *force,

@@ -82,6 +82,9 @@ fn api_suite(db: &str) {
     assert_eq!(a.status, 200, "{}", a.text());
     let v = a.json();
     assert_eq!(v["genuine"], true, "{v}");
+    // Generation 1 records no expiry on the chip: genuine, validity not proven.
+    assert_eq!(v["validity_proven"], false, "{v}");
+    assert!(v["headline"].as_str().unwrap().contains("CHECK THE EXPIRY"));
     assert!(v["fields"].as_array().is_some_and(|f| !f.is_empty()));
     // The answer is written straight from typed values: its text must stay what a JSON value
     // with sorted keys prints, as it was when the service built the answer as a Value.
@@ -1072,6 +1075,11 @@ fn my_number_card_dumps_are_verified_and_the_my_number_is_never_stored_inner() {
         let id = v["audit_id"].as_str().unwrap();
         let rec = call(addr, "GET", &format!("/v1/audit/{id}"), &basic, b"").json();
         assert_eq!(rec["record"]["result"], "not_over", "{rec}");
+        let detail: Value =
+            serde_json::from_str(rec["record"]["detail"].as_str().unwrap()).unwrap();
+        assert_eq!(detail["chip_authenticated"], "not_applicable", "{detail}");
+        assert_eq!(detail["time_source"], "server_clock", "{detail}");
+        assert!(detail["checked_at"].is_string(), "{detail}");
     }
     let body =
         json!({"over": 18, "text_dump": serde_json::from_slice::<Value>(&tampered).unwrap()});

@@ -137,9 +137,10 @@ pub(crate) async fn age(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     need(&who, Scope::Age)?;
+    let checked_at = server_now();
     let st = s.clone();
     let (checked, age_digest) =
-        verify_sized(&body, false, move |b| age_check(b, &st.trust, server_now())).await?;
+        verify_sized(&body, false, move |b| age_check(b, &st.trust, checked_at)).await?;
     let AgeAnswer {
         over,
         on,
@@ -157,7 +158,14 @@ pub(crate) async fn age(
         &who.key_id,
         age_digest,
         Outcome {
-            detail: json!({"over": over, "on": on.iso(), "method": method}),
+            detail: json!({
+                "over": over,
+                "on": on.iso(),
+                "method": method,
+                "checked_at": checked_at.to_rfc3339(),
+                "time_source": "server_clock",
+                "chip_authenticated": chip,
+            }),
             method: "age",
             result: match is_over {
                 Some(true) => "over",

@@ -42,6 +42,8 @@ pub(crate) struct ResidenceAnswer<'a> {
     /// (`validity` is today's).
     #[serde(skip_serializing_if = "Option::is_none")]
     validity_at_time_asked: Option<&'a Validity>,
+    /// Whether the chip proves the card valid (docs/json.md, "The verdict").
+    validity_proven: bool,
 }
 
 /// The images the card's signature covers, as PNG (base64; `{"error": ...}` for one that does
@@ -164,6 +166,7 @@ pub(crate) fn residence_answer<'a>(
         unsigned: &v.unsigned,
         validity: &v.validity,
         validity_at_time_asked: v.validity_at_time_asked.as_ref(),
+        validity_proven: v.validity_proven(),
     }
 }
 
@@ -292,6 +295,14 @@ pub(crate) async fn residence(
     let mut o = residence_outcome(&checked.verdict);
     crate::api::set(&mut o.detail, "checked_at", json!(checked.at.to_rfc3339()));
     crate::api::set(&mut o.detail, "time_source", json!(checked.time_source));
+    // A card judged at an earlier time and expired since was judged against today too.
+    if checked.verdict.validity_at_time_asked.is_some() {
+        crate::api::set(
+            &mut o.detail,
+            "validity_checked_at",
+            json!(checked.verdict.validity.checked_at.to_rfc3339()),
+        );
+    }
     // Only a genuine card's images, decoded off the request thread (JPEG 2000 takes a while).
     let images = if want_images && checked.verdict.genuine() {
         let (card, verdict) = (checked.card.clone(), checked.verdict.clone());

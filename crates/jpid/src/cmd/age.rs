@@ -36,14 +36,8 @@ pub fn age(
 ) -> Result<(), CliError> {
     use crate::cli::AgeMethod;
     match method {
-        AgeMethod::Text => {
-            if with == Some(crate::cli::TextKeyArg::A) {
-                return Err(
-                    CliError::new(Kind::Usage, "照合番号A does not open the birth date")
-                        .hint("use --with b or --with pin"),
-                );
-            }
-        }
+        // 照合番号A opens no birth date: the command line offers only b and pin.
+        AgeMethod::Text => {}
         AgeMethod::SurfaceDob => {
             if with.is_some() {
                 return Err(CliError::new(

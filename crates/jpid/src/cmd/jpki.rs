@@ -517,7 +517,14 @@ pub fn verify(ctx: &Ctx, args: &crate::cli::VerifyArgs) -> Result<(), CliError> 
             "checked_at": at.to_rfc3339(), "trust": trust_json(&trust),
         }),
         || {
-            let mut t = format!("signer: {}\nissuer: {}\n", v.certificate.subject, v.certificate.issuer);
+            let mut t = if v.valid() {
+                format!("signer: {}\nissuer: {}\n", v.certificate.subject, v.certificate.issuer)
+            } else {
+                format!(
+                    "certificate subject: {} (UNVERIFIED: the signature is not valid)\ncertificate issuer: {}\n",
+                    v.certificate.subject, v.certificate.issuer
+                )
+            };
             // Who the certificate names only when the signature is valid (as `pdf verify`): a
             // name from a certificate nobody vouched for is whatever its maker wrote.
             if v.valid() {
