@@ -282,7 +282,14 @@ fn the_card_face_chip_answers_a_challenge_and_expiry_is_unsigned() {
     let challenge = b"another fresh challenge, 32 byte";
     let read = |spec: &str| {
         let mut ch = card(spec);
-        let files = read_card_face(&mut ch, &b(), false, MyNumber::Leave).unwrap();
+        // 照合番号B carries the card's expiry year.
+        let year = spec
+            .split("expiry=")
+            .nth(1)
+            .and_then(|d| d.get(..4))
+            .unwrap_or("2035");
+        let key = CardFaceKey::b(&format!("020101{year}1234")).unwrap();
+        let files = read_card_face(&mut ch, &key, false, MyNumber::Leave).unwrap();
         (files, chip_answer(&mut ch, challenge).unwrap())
     };
     let at = jpid_verify::UnixTime(1_800_000_000); // 2027-01-15

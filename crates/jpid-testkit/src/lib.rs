@@ -53,6 +53,18 @@ pub fn one_json(out: &Output) -> Value {
     doc
 }
 
+/// The `code`s of a JSON list of reasons (`[{"code": ..., "message": ...}]`); empty for anything
+/// else.
+pub fn reason_codes(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.get("code").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A fresh (removed if present, not created) directory under the system's temporary directory,
 /// unique to this process: `jpid-<prefix>-<pid>-<name>`.
 pub fn tmpdir(prefix: &str, name: &str) -> PathBuf {

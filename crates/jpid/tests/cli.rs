@@ -19,17 +19,6 @@ fn json(out: &Output) -> Value {
     jpid_testkit::one_json(out)
 }
 
-/// The `code`s of a JSON list of reasons.
-fn codes_of(list: &Value) -> Vec<String> {
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r["code"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn tmpdir(name: &str) -> std::path::PathBuf {
     jpid_testkit::tmpdir("cli", name)
 }
@@ -2236,7 +2225,8 @@ fn mynumber_face_tampering_and_wrong_keys() {
         assert_eq!(out.status.code(), Some(7), "{sub}");
         let v = json(&out);
         assert!(
-            codes_of(&v["verification"]["reasons"]).contains(&"key_not_birth_date".to_string()),
+            jpid_testkit::reason_codes(&v["verification"]["reasons"])
+                .contains(&"key_not_birth_date".to_string()),
             "{sub}: {v}"
         );
         assert_eq!(v["birth_date"], Value::Null, "{sub}");

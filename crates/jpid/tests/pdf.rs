@@ -147,13 +147,7 @@ fn verify_test(file: &Path, options: &[&str]) -> (Output, Value) {
 }
 
 fn codes(list: &Value) -> Vec<String> {
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r["code"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    jpid_testkit::reason_codes(list)
 }
 
 #[test]

@@ -226,14 +226,7 @@ fn age_jpki(
     // signature the holder makes carries it), so a token serving a copy would pass. The card
     // signs a fresh challenge of jpid's with the certificate's key, which never leaves the
     // genuine chip. The challenge is random bytes, the digest of no document.
-    let mut challenge = [0u8; 32];
-    getrandom::getrandom(&mut challenge).map_err(|e| {
-        CliError::new(
-            Kind::Internal,
-            format!("no random challenge from the system: {e}"),
-        )
-    })?;
-    let challenge: [u8; 32] = Sha256::digest(challenge).into();
+    let challenge: [u8; 32] = Sha256::digest(crate::cmd::mynumber::fresh_challenge()?).into();
     let (cert, answer_sig) = {
         // Nobody else may use the card while the password is open; dropping the hold resets it.
         let mut ex = ch.exclusive()?;
