@@ -195,19 +195,11 @@ pub fn verify_check(
             .filter(|r| r.code != "certificate_expired")
             .cloned(),
     );
-    // The card face's expiry DF29 is not signed; the user-authentication certificate's end is,
-    // and a JPKI certificate ends no later than its card (docs/spec/mynumber-card.md §2,
-    // "Validity": the 5th birthday after issue; the card lasts to the 10th or the 5th). A passed
-    // DF29 still makes the card expired (an unsigned date can only make a card look older); one
-    // in force adds nothing the signed end does not prove, and is shown as an unsigned field.
-    let mut dates: Vec<DateCheck> = face_v
-        .verdict
-        .validity
-        .dates
-        .iter()
-        .filter(|d| d.signed || !d.in_force)
-        .cloned()
-        .collect();
+    // The card face's expiry DF29 is not signed, and the user-authentication certificate's
+    // end, though signed, proves nothing about this card's validity: nothing binds the
+    // certificate to the card (docs/service.md, the check endpoint). Both dates count; the
+    // unsigned one leaves validity unproven (the headline says to check the expiry on the card).
+    let mut dates: Vec<DateCheck> = face_v.verdict.validity.dates.clone();
     dates.push(DateCheck {
         date: na.date_at_offset(jpid_model::date::JST_OFFSET).iso(),
         in_force: !expired,
