@@ -2581,6 +2581,19 @@ fn mynumber_check_without_a_pin_catches_a_clone_and_a_revoked_certificate() {
     }
     // A card whose printed expiry (DF29, not signed) has passed: never plain genuine, and the
     // date is marked as unsigned.
+    // An expired card whose unsigned DF29 was rewritten to a later date: the JPKI certificate's
+    // signed end is no proof for the card (nothing binds it to the card), so never plainly
+    // genuine.
+    let (code, v) = check("mynumber,expiry=2024-01-01,tamper=face-expiry", &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["verification"]["validity_proven"], false, "{v}");
+    assert!(
+        v["verification"]["headline"]
+            .as_str()
+            .unwrap()
+            .contains("CHECK THE EXPIRY"),
+        "{v}"
+    );
     let (code, v) = check("mynumber,expiry=2025-01-01", &[]);
     assert_eq!(code, Some(9), "{v}");
     let verdict = &v["verification"];
