@@ -581,16 +581,13 @@ impl CardFaceKey {
     /// it; `None` for 照合番号A (the My Number holds no date). On a genuine card the key that
     /// opened the AP holds the birth date its records hold. Compared without an early exit.
     pub fn holds_birth_date(&self, era_yymmdd: &str) -> Option<bool> {
-        let key = match self {
-            Self::BirthDate(s) | Self::B(s) => s.expose(),
-            Self::A(_) => return None,
-        };
-        let want = era_yymmdd.as_bytes();
-        Some(
-            want.len() == 6
-                && key.len() >= 6
-                && key.iter().zip(want).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0,
-        )
+        match self {
+            Self::BirthDate(s) | Self::B(s) => Some(jpid_model::words::key_holds_birth_date(
+                s.expose(),
+                era_yymmdd,
+            )),
+            Self::A(_) => None,
+        }
     }
 
     fn key(&self) -> (KeyRef, &Sensitive) {

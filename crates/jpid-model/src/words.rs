@@ -90,6 +90,16 @@ pub fn era_key(d: CardDate) -> Option<String> {
     Some(format!("{:02}{:02}{:02}", year % 100, d.month(), d.day()))
 }
 
+/// Whether a card-face key typed (the birth-date key, or 照合番号B, which begins with the birth
+/// date) begins with `era_yymmdd` ([`era_key`]). Compared without an early exit: the key is a
+/// secret.
+pub fn key_holds_birth_date(key: &[u8], era_yymmdd: &str) -> bool {
+    let want = era_yymmdd.as_bytes();
+    want.len() == 6
+        && key.len() >= 6
+        && key.iter().zip(want).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A compact card date (`YYYYMMDD`) as YYYY-MM-DD, and in Japanese also in the era form. A
 /// value that is not a date is shown as it is, marked.
 pub fn card_date(raw: &str) -> Words {
@@ -255,6 +265,12 @@ mod tests {
         assert_eq!(era_key(date(1989, 1, 7)).unwrap(), "640107");
         assert_eq!(era_key(date(2019, 5, 1)).unwrap(), "010501");
         assert_eq!(era_key(date(1975, 3, 15)).unwrap(), "500315");
+        // The birth-date key is the date; 照合番号B begins with it.
+        assert!(key_holds_birth_date(b"020101", "020101"));
+        assert!(key_holds_birth_date(b"02010120351234", "020101"));
+        assert!(!key_holds_birth_date(b"02010120351234", "500315"));
+        assert!(!key_holds_birth_date(b"0201", "020101"), "a short key");
+        assert!(!key_holds_birth_date(b"020101", "0201"), "a short date");
     }
 
     #[test]

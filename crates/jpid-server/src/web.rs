@@ -642,16 +642,7 @@ async fn read_and_verify(s: &AppState, req: ReadRequest) -> Result<ReadOutcome, 
                 ]);
                 // 照合番号B begins with the birth date (era YYMMDD): the verifier checks it
                 // against the signed card face.
-                let key_is = |era: &str| {
-                    b.as_bytes().get(..6).is_some_and(|head| {
-                        head.len() == era.len()
-                            && head
-                                .iter()
-                                .zip(era.as_bytes())
-                                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                                == 0
-                    })
-                };
+                let key_is = |era: &str| jpid_model::words::key_holds_birth_date(b.as_bytes(), era);
                 let v = jpid_verify::card_face::verify_card_face_opened(
                     &files,
                     &trust,

@@ -223,14 +223,23 @@ pub(crate) fn residence_check(
     trust: &TrustStore,
 ) -> Result<ResidenceChecked, ApiError> {
     let (card, at, time_source) = residence_parse(body, at)?;
-    let verdict =
-        residence::verify(&card, trust, at, residence::ReadFrom::Dump).judged_now(server_now());
+    let verdict = verify_dump(&card, trust, at);
     Ok(ResidenceChecked {
         card,
         verdict,
         at,
         time_source,
     })
+}
+
+/// A dump's card judged at `at` and, when `at` is earlier, against the server's clock too: a
+/// card expired since is never plainly genuine.
+fn verify_dump(
+    card: &residence::ParsedResidence,
+    trust: &TrustStore,
+    at: UnixTime,
+) -> ResidenceVerdict {
+    residence::verify(card, trust, at, residence::ReadFrom::Dump).judged_now(server_now())
 }
 
 /// The first half of [`residence_check`]: the dump, the time, the parsed card.
@@ -273,14 +282,12 @@ pub(crate) async fn residence(
     // bodies. Generation 2 is ECDSA P-384 in pure Rust under keys the client chooses, about a
     // millisecond per check, so it always goes to the blocking pool.
     let (card, verdict) = if card.generation == 1 && body.len() <= INLINE_VERIFY_MAX {
-        let v = residence::verify(&card, &s.trust, at, residence::ReadFrom::Dump)
-            .judged_now(server_now());
+        let v = verify_dump(&card, &s.trust, at);
         (card, v)
     } else {
         let st = s.clone();
         tokio::task::spawn_blocking(move || {
-            let v = residence::verify(&card, &st.trust, at, residence::ReadFrom::Dump)
-                .judged_now(server_now());
+            let v = verify_dump(&card, &st.trust, at);
             (card, v)
         })
         .await
